@@ -1,0 +1,81 @@
+"""Process configuration, read once from the environment.
+
+| variable | default | meaning |
+|---|---|---|
+| LINKSTAR_DATABASE_URL | sqlite:///./linkstar.db | SQLite file or postgresql://user@host:port/db |
+| LINKSTAR_ENV | development | `production` turns off GraphiQL, introspection and suggestions |
+| LINKSTAR_DISABLED_PLUGINS | (none) | comma-separated entry-point names not to load |
+| LINKSTAR_STORAGE_DIR | ./var/storage | where uploaded documents are stored |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from linkstar.core.errors import ConfigurationError
+
+DEFAULT_DATABASE_URL = "sqlite:///./linkstar.db"
+ENVIRONMENTS = ("development", "production")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Validated settings; `database_url` already names the async driver."""
+
+    database_url: URL
+    environment: str
+    disabled_plugins: tuple[str, ...]
+    storage_dir: str
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and check the LINKSTAR_* variables; a bad value is a ConfigurationError."""
+        env = os.environ if env is None else env
+        environment = env.get("LINKSTAR_ENV", "development").strip().lower()
+        if environment not in ENVIRONMENTS:
+            raise ConfigurationError(
+                f"LINKSTAR_ENV={environment!r} is not one of {', '.join(ENVIRONMENTS)}"
+            )
+        disabled = tuple(
+            sorted({p.strip() for p in env.get("LINKSTAR_DISABLED_PLUGINS", "").split(",") if p.strip()})
+        )
+        return cls(
+            database_url=async_database_url(env.get("LINKSTAR_DATABASE_URL") or DEFAULT_DATABASE_URL),
+            environment=environment,
+            disabled_plugins=disabled,
+            storage_dir=env.get("LINKSTAR_STORAGE_DIR", "./var/storage"),
+        )
+
+
+def async_database_url(raw: str) -> URL:
+    """Turn a user-facing URL into one with the async driver (aiosqlite / psycopg)."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"LINKSTAR_DATABASE_URL is not a database URL: {raw!r}",
+            suggestion="use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname",
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise ConfigurationError(
+                "LINKSTAR_DATABASE_URL must name a SQLite file, not an in-memory database",
+                suggestion="e.g. sqlite:///./linkstar.db",
+            )
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    raise ConfigurationError(
+        f"LINKSTAR_DATABASE_URL uses {backend!r}; LinkStar runs on SQLite or PostgreSQL",
+        suggestion="use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname",
+    )

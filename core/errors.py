@@ -1,0 +1,63 @@
+"""Errors with a stable machine-readable code, a message and a suggestion for the fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LinkStarError(Exception):
+    """Base class for errors that are safe to show to a caller.
+
+    `code` is stable API: clients branch on it (it becomes `extensions.code` in GraphQL).
+    """
+
+    code = "LINKSTAR_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        suggestion: str | None = None,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestion = suggestion
+        if code is not None:
+            self.code = code
+        self.details = details or {}
+
+    def __str__(self) -> str:
+        if self.suggestion:
+            return f"{self.message} Suggestion: {self.suggestion}"
+        return self.message
+
+
+class InvalidInput(LinkStarError):
+    """The caller sent something that fails validation."""
+
+    code = "INVALID_INPUT"
+
+
+class NotFound(LinkStarError):
+    """The object does not exist (or the caller may not know that it exists)."""
+
+    code = "NOT_FOUND"
+
+
+class PluginContractError(LinkStarError):
+    """A plugin's contribution breaks the plugin contract; the process must not start."""
+
+    code = "PLUGIN_CONTRACT"
+
+    def __init__(self, plugin: str, problem: str, *, suggestion: str | None = None) -> None:
+        super().__init__(f"plugin {plugin!r}: {problem}", suggestion=suggestion)
+        self.plugin = plugin
+        self.problem = problem
+
+
+class ConfigurationError(LinkStarError):
+    """The process configuration (environment, database URL, …) is unusable."""
+
+    code = "CONFIGURATION"

@@ -1,0 +1,126 @@
+"""The LinkStar plugin contract: every hook a plugin may implement.
+
+Conventions (tested in tests/test_plugin_contract.py):
+- A plugin module implements any subset of these hooks with `@hookimpl`.
+- Hooks are called once per plugin, in plugin order (entry-point name, alphabetical), and the
+  answer is attributed to that plugin, so a bad contribution is reported with its name.
+- Category-scoped hooks receive a `ServiceCategory` and must answer only for categories the
+  plugin itself declared (return None otherwise); contributing to another plugin's category
+  refuses start-up.
+- Async by convention: a hook may return a value or an awaitable; the caller awaits when needed.
+- No hook is `firstresult`: exactly-one answers are checked by the core, which names every
+  plugin involved when two answer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import random
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from linkstar.core.categories import CategoryProfileSpec, FieldContribution, ServiceCategory
+    from linkstar.core.documents import DocumentRequirement
+    from linkstar.core.fees import FeeRule
+    from linkstar.core.metrics import MetricDefinition
+
+PROJECT = "linkstar"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def linkstar_service_categories() -> list[ServiceCategory] | None:
+    """Declare the service categories this plugin owns.
+
+    Called once at start-up. Return a list of `ServiceCategory`; keys must be unique across
+    all plugins (lowercase snake_case). The plugin that declares a category is its owner and
+    the only one allowed to answer the category-scoped hooks below for it.
+    """
+
+
+@hookspec
+def linkstar_metric_definitions(category: ServiceCategory) -> list[MetricDefinition] | None:
+    """Declare the KPI metrics of `category`.
+
+    Called once per category at start-up. Return None for a category you do not own. Metric
+    keys must be unique within the category, thresholds inside their unit's range, and the
+    weights of one category must add up to exactly 100.
+    """
+
+
+@hookspec
+def linkstar_required_documents(category: ServiceCategory) -> list[DocumentRequirement] | None:
+    """Declare the documents an applicant for `category` must or may provide.
+
+    Called once per category at start-up. Return None for a category you do not own. Each
+    `DocumentRequirement` states the regions it applies to, accepted media types, size limit
+    and whether it expires. `linkstar.core.documents` has builders for common materials.
+    """
+
+
+@hookspec
+def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
+    """Declare the fee and commission rules of `category`.
+
+    Called once per category at start-up. Return None for a category you do not own. Rules
+    may be limited to regions and tiers and grouped into options; two rules with one key must
+    never apply to the same region, tier and option, and each option group needs one default.
+    """
+
+
+@hookspec
+def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec | None:
+    """Declare the category-specific profile a provider fills in for `category`.
+
+    Called once per category at start-up. Return None for a category you do not own. The
+    spec's GraphQL type must implement the core `CategoryProfile` interface; that is how the
+    profile is reachable from `Provider.categoryProfiles` in the unified graph.
+    """
+
+
+@hookspec
+def linkstar_graphql_types() -> list[type] | None:
+    """Contribute extra GraphQL types (strawberry types, enums, interfaces' implementations).
+
+    Called once at start-up. Profile types need not be listed here (the profile spec brings
+    its own). Names must not clash with core types or other plugins' types.
+    """
+
+
+@hookspec
+def linkstar_graphql_fields() -> list[FieldContribution] | None:
+    """Add fields to existing GraphQL types, strictly additively.
+
+    Called once at start-up. Each `FieldContribution` names a target type (core or plugin,
+    e.g. "Provider" or "Query") and a strawberry field. A field that would shadow an existing
+    field, or a target that does not exist, refuses start-up.
+    """
+
+
+@hookspec
+def linkstar_migration_locations() -> list[str] | None:
+    """Return directories of Alembic revisions for this plugin's own tables.
+
+    Called by `linkstar db upgrade`. The plugin's first revision sets `branch_labels` to its
+    name and `depends_on` to the core's base revision; the core's migrations never mention it.
+    Tables go on `linkstar.core.db.Base.metadata` so foreign keys to core tables resolve.
+    """
+
+
+@hookspec
+def linkstar_demo_data(
+    category: ServiceCategory,
+    session: AsyncSession,
+    provider_ids: list[int],
+    rng: random.Random,
+) -> Any:
+    """Add category-specific demo rows for `linkstar demo` (may be async).
+
+    Called once per category after the core has created demo providers holding `category`.
+    Return None for a category you do not own. Write through `session`; do not commit.
+    """

@@ -1,0 +1,1 @@
+"""Alembic environment and the core's revisions (plugins bring their own, see hookspecs)."""

@@ -1,0 +1,180 @@
+"""The core's tables. Generic only: no category is named here.
+
+Lifecycles (onboarding, KPI evaluation) come later; these tables hold the facts they act on.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from linkstar.core.db import Base, IdType, ScaledDecimal, UTCDateTime, utcnow
+from linkstar.core.vocabulary import (
+    ApplicationStatus,
+    DocumentStatus,
+    Marketplace,
+    ObservationSource,
+    Region,
+    Tier,
+)
+
+OBSERVATION_SCALE = 6  # decimals kept exactly for every KPI observation value
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A VARCHAR with a CHECK constraint: portable and readable in SQL."""
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=40)
+
+
+class Provider(Base):
+    """A service-provider organisation (服务商)."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[Region] = mapped_column(_enum(Region, "region"), index=True)
+    registration_number: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    marketplaces: Mapped[list[ProviderMarketplace]] = relationship(
+        back_populates="provider", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class ProviderMarketplace(Base):
+    """A marketplace a provider serves sellers on."""
+
+    __tablename__ = "provider_marketplaces"
+
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True
+    )
+    marketplace: Mapped[Marketplace] = mapped_column(
+        _enum(Marketplace, "marketplace"), primary_key=True, index=True
+    )
+
+    provider: Mapped[Provider] = relationship(back_populates="marketplaces", lazy="raise")
+
+
+class Application(Base):
+    """A provider's application for (and, once active, membership of) one category."""
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_category_status", "category_key", "status"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    category_key: Mapped[str] = mapped_column(String(63))
+    status: Mapped[ApplicationStatus] = mapped_column(_enum(ApplicationStatus, "application_status"))
+    tier: Mapped[Tier] = mapped_column(_enum(Tier, "tier"), default=Tier.REGULAR)
+    # Optimistic locking: concurrent reviewers cannot both win one transition.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CategoryProfileRow(Base):
+    """The category-specific data of a provider, validated by the category's plugin."""
+
+    __tablename__ = "category_profiles"
+    __table_args__ = (UniqueConstraint("provider_id", "category_key"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    category_key: Mapped[str] = mapped_column(String(63))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Document(Base):
+    """An uploaded document, addressed by the SHA-256 of its bytes (tamper-evident)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="SET NULL"), index=True
+    )
+    requirement_key: Mapped[str] = mapped_column(String(63))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(127))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[DocumentStatus] = mapped_column(
+        _enum(DocumentStatus, "document_status"), default=DocumentStatus.PENDING
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MetricDefinitionVersion(Base):
+    """Every distinct version of a metric definition ever served, so old results explain themselves."""
+
+    __tablename__ = "metric_definition_versions"
+    __table_args__ = (UniqueConstraint("category_key", "metric_key", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    category_key: Mapped[str] = mapped_column(String(63))
+    metric_key: Mapped[str] = mapped_column(String(63))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KpiObservation(Base):
+    """One observed fact about a provider for one metric (an event, a rating, a duration, …).
+
+    Never edited in place: a correction is a new row that `supersedes` the old one.
+    """
+
+    __tablename__ = "kpi_observations"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "idempotency_key"),
+        Index("ix_kpi_observations_metric_time", "category_key", "metric_key", "observed_at"),
+        Index("ix_kpi_observations_provider_metric", "provider_id", "metric_key", "observed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    category_key: Mapped[str] = mapped_column(String(63))
+    metric_key: Mapped[str] = mapped_column(String(63))
+    subject_ref: Mapped[str] = mapped_column(String(120))  # client / store / shipment reference
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    value: Mapped[Decimal] = mapped_column(ScaledDecimal(OBSERVATION_SCALE))
+    source: Mapped[ObservationSource] = mapped_column(_enum(ObservationSource, "observation_source"))
+    attributable: Mapped[bool] = mapped_column(Boolean, default=True)
+    non_attributable_reason: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(120))
+    evidence_ref: Mapped[str | None] = mapped_column(String(255))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_observations.id"))
+    reported_by: Mapped[str | None] = mapped_column(String(120))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DomainEvent(Base):
+    """Append-only record of what happened; the timeline, audit and alerts all read from it."""
+
+    __tablename__ = "domain_events"
+    __table_args__ = (Index("ix_domain_events_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    event_type: Mapped[str] = mapped_column(String(80))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int] = mapped_column(IdType)
+    provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("providers.id", ondelete="SET NULL"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

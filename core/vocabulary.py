@@ -1,0 +1,70 @@
+"""The platform-wide vocabulary every category shares: regions, tiers, marketplaces.
+
+These are generic to the platform (DOMAIN.md "What drives fees and costs"), not to a category.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Region(enum.StrEnum):
+    """Region of the provider's legal entity; fees and documents depend on it."""
+
+    MAINLAND_CHINA = "MAINLAND_CHINA"
+    HK_MACAU_TAIWAN = "HK_MACAU_TAIWAN"
+    OVERSEAS = "OVERSEAS"
+
+
+class Tier(enum.StrEnum):
+    """Cooperation tier, lowest first: regular, preferred provider, strategic partner."""
+
+    REGULAR = "REGULAR"
+    PREFERRED = "PREFERRED"
+    STRATEGIC_PARTNER = "STRATEGIC_PARTNER"
+
+
+class Marketplace(enum.StrEnum):
+    """Marketplaces a provider serves sellers on."""
+
+    AMAZON = "AMAZON"
+    SHOPEE = "SHOPEE"
+    TIKTOK_SHOP = "TIKTOK_SHOP"
+    LAZADA = "LAZADA"
+    TEMU = "TEMU"
+    ALIEXPRESS = "ALIEXPRESS"
+    SHEIN = "SHEIN"
+    EBAY = "EBAY"
+    WALMART = "WALMART"
+    MERCADO_LIBRE = "MERCADO_LIBRE"
+    SHOPIFY = "SHOPIFY"
+
+
+class ApplicationStatus(enum.StrEnum):
+    """Where an application for a category stands (the full machine comes with onboarding)."""
+
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    IN_REVIEW = "IN_REVIEW"
+    MORE_INFORMATION_REQUESTED = "MORE_INFORMATION_REQUESTED"
+    INTERVIEW_SCHEDULED = "INTERVIEW_SCHEDULED"
+    INTERVIEWED = "INTERVIEWED"
+    PROBATION = "PROBATION"
+    ACTIVE = "ACTIVE"
+    REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class ObservationSource(enum.StrEnum):
+    """Who produced a KPI observation: the platform's own data, or the provider's report."""
+
+    PLATFORM = "PLATFORM"
+    SELF_REPORTED = "SELF_REPORTED"
+
+
+class DocumentStatus(enum.StrEnum):
+    """A reviewer's verdict on an uploaded document."""
+
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"

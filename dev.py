@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""One entry point for a fresh clone: needs nothing but Python 3.11+.
+
+    python3 dev.py up      # create .venv, install pinned deps, migrate, load demo data, serve
+    python3 dev.py test    # create .venv, install pinned deps + test extras, run the whole suite
+    python3 dev.py setup   # only create/refresh .venv
+
+Everything installed comes from pyproject.toml, pinned by constraints.txt.
+Extra arguments after `test` are passed to pytest; after `up` to `linkstar serve`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".linkstar-installed"
+
+
+def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def setup(extras: str = "") -> None:
+    """Create the virtualenv and install the project with pinned versions."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"LinkStar needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not PY.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = f"{extras}|{(ROOT / 'constraints.txt').stat().st_mtime}|{(ROOT / 'pyproject.toml').stat().st_mtime}"
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools>=69", "wheel")
+    target = f".[{extras}]" if extras else "."
+    run(PY, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", "-e", target)
+    STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> None:
+    command, rest = (argv[0], argv[1:]) if argv else ("up", [])
+    if command == "setup":
+        setup("test")
+    elif command == "test":
+        setup("test")
+        run(PY, "-m", "pytest", *rest)
+    elif command == "up":
+        setup("test")
+        linkstar = BIN / "linkstar"
+        run(linkstar, "db", "upgrade")
+        run(linkstar, "demo", "--if-empty")
+        run(linkstar, "serve", *rest)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Store operations / agency (代运营) category plugin."""

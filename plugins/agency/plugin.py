@@ -1,0 +1,181 @@
+"""Agency (代运营, store operations): the article's KPIs, documents and fees.
+
+KPIs use the article's numbers exactly: customer satisfaction >= 85%, on-time task completion
+>= 90%, store monthly GMV growth >= 15%, negative-review response time <= 24 h; plus customer
+renewal rate.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from linkstar.core import documents
+from linkstar.core.categories import CategoryProfileSpec, ServiceCategory
+from linkstar.core.documents import DocumentRequirement
+from linkstar.core.fees import FeeKind, FeeRule
+from linkstar.core.hookspecs import hookimpl
+from linkstar.core.metrics import (
+    Aggregation,
+    AggregationKind,
+    Direction,
+    EvaluationWindow,
+    MetricDefinition,
+    PeriodKind,
+    Unit,
+)
+from linkstar.core.money import Money
+from linkstar.core.vocabulary import Region, Tier
+from linkstar.plugins.agency.profile import SPEC
+
+KEY = "agency"
+CATEGORY = ServiceCategory(
+    key=KEY,
+    name="Store operations (代运营)",
+    description=(
+        "Agencies that run sellers' marketplace stores: listings, advertising, customer "
+        "service and growth, judged on satisfaction, punctuality, GMV growth and responsiveness."
+    ),
+    position=10,
+    interview_required=True,
+)
+
+METRICS = [
+    MetricDefinition(
+        key="customer_satisfaction",
+        name="Customer satisfaction",
+        description="Share of seller ratings of 4 or 5 stars (of 5) in the month.",
+        unit=Unit.PERCENT,
+        observed_unit=Unit.RATING,
+        direction=Direction.HIGHER_IS_BETTER,
+        threshold=Decimal("85"),
+        aggregation=Aggregation(AggregationKind.SHARE_AT_OR_ABOVE, {"cutoff": Decimal("4")}),
+        weight=Decimal("25"),
+        min_sample_size=10,
+        warning_band=Decimal("3"),
+    ),
+    MetricDefinition(
+        key="on_time_task_completion",
+        name="On-time task completion",
+        description="Tasks completed by their agreed deadline / tasks due in the month.",
+        unit=Unit.PERCENT,
+        observed_unit=Unit.OUTCOME,
+        direction=Direction.HIGHER_IS_BETTER,
+        threshold=Decimal("90"),
+        aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS),
+        weight=Decimal("25"),
+        min_sample_size=20,
+        warning_band=Decimal("2"),
+    ),
+    MetricDefinition(
+        key="store_gmv_growth",
+        name="Store monthly GMV growth",
+        description="Month-over-month GMV growth of each managed store, averaged over stores.",
+        unit=Unit.PERCENT_CHANGE,
+        observed_unit=Unit.AMOUNT,
+        direction=Direction.HIGHER_IS_BETTER,
+        threshold=Decimal("15"),
+        aggregation=Aggregation(AggregationKind.GROWTH),
+        weight=Decimal("20"),
+        min_sample_size=3,
+        warning_band=Decimal("3"),
+    ),
+    MetricDefinition(
+        key="negative_review_response_time",
+        name="Negative-review response time",
+        description="Hours from a negative review to the agency's first response; the p90 counts.",
+        unit=Unit.HOURS,
+        observed_unit=Unit.HOURS,
+        direction=Direction.LOWER_IS_BETTER,
+        threshold=Decimal("24"),
+        aggregation=Aggregation(AggregationKind.PERCENTILE, {"percentile": Decimal("90")}),
+        weight=Decimal("15"),
+        min_sample_size=10,
+        warning_band=Decimal("4"),
+    ),
+    MetricDefinition(
+        key="customer_renewal_rate",
+        name="Customer renewal rate",
+        description="Seller contracts renewed / seller contracts that ended in the quarter.",
+        unit=Unit.PERCENT,
+        observed_unit=Unit.OUTCOME,
+        direction=Direction.HIGHER_IS_BETTER,
+        threshold=Decimal("70"),
+        aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS),
+        weight=Decimal("15"),
+        min_sample_size=5,
+        window=EvaluationWindow(period=PeriodKind.QUARTER),
+        warning_band=Decimal("5"),
+    ),
+]
+
+DOCUMENTS = [
+    documents.business_licence(),
+    documents.company_registration(),
+    documents.legal_representative_id(),
+    documents.contact_person_id(),
+    documents.team_composition(),
+    documents.service_cases(
+        description="At least three store-operation cases: client, marketplace, categories, GMV before/after."
+    ),
+    documents.service_price_list(),
+    documents.platform_certifications(
+        description="Marketplace partner certificates, e.g. Amazon Service Provider Network (SPN)."
+    ),
+]
+
+# Deposit by region (in the region's settlement currency) and tier; better tiers put up less.
+_DEPOSITS = {
+    Region.MAINLAND_CHINA: ("CNY", {Tier.REGULAR: "20000.00", Tier.PREFERRED: "10000.00", Tier.STRATEGIC_PARTNER: "5000.00"}),
+    Region.HK_MACAU_TAIWAN: ("HKD", {Tier.REGULAR: "25000.00", Tier.PREFERRED: "12500.00", Tier.STRATEGIC_PARTNER: "6000.00"}),
+    Region.OVERSEAS: ("USD", {Tier.REGULAR: "3000.00", Tier.PREFERRED: "1500.00", Tier.STRATEGIC_PARTNER: "800.00"}),
+}
+_COMMISSION = {Tier.REGULAR: "8", Tier.PREFERRED: "6", Tier.STRATEGIC_PARTNER: "5"}
+
+FEE_RULES = [
+    FeeRule(
+        key="deposit",
+        name="Performance deposit",
+        kind=FeeKind.DEPOSIT,
+        amount=Money.of(amount, currency),
+        regions=frozenset({region}),
+        tiers=frozenset({tier}),
+        note="Refundable at exit, less any penalty deductions.",
+    )
+    for region, (currency, by_tier) in _DEPOSITS.items()
+    for tier, amount in by_tier.items()
+] + [
+    FeeRule(
+        key="order_commission",
+        name="Platform commission on dispatched orders",
+        kind=FeeKind.COMMISSION,
+        rate_percent=Decimal(rate),
+        tiers=frozenset({tier}),
+        note="Share of the service fee of each order the platform dispatches.",
+    )
+    for tier, rate in _COMMISSION.items()
+]
+
+
+@hookimpl
+def linkstar_service_categories() -> list[ServiceCategory]:
+    return [CATEGORY]
+
+
+@hookimpl
+def linkstar_metric_definitions(category: ServiceCategory) -> list[MetricDefinition] | None:
+    return METRICS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_required_documents(category: ServiceCategory) -> list[DocumentRequirement] | None:
+    return DOCUMENTS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
+    return FEE_RULES if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec | None:
+    return SPEC if category.key == KEY else None

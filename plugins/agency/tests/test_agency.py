@@ -1,0 +1,108 @@
+"""The agency plugin: the article's KPIs exactly, its documents, fees and profile."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from linkstar.core import models
+from linkstar.core.categories import ProfileInvalid
+from linkstar.core.fees import quote
+from linkstar.core.metrics import AggregationKind, Direction, ResultStatus, evaluate
+from linkstar.core.vocabulary import Region, Tier
+from linkstar.plugins.agency import plugin
+from linkstar.plugins.agency.profile import SCHEMA
+
+
+def metric(key: str):
+    return next(m for m in plugin.METRICS if m.key == key)
+
+
+def test_article_thresholds_are_exact() -> None:
+    assert metric("customer_satisfaction").threshold == Decimal("85")
+    assert metric("on_time_task_completion").threshold == Decimal("90")
+    assert metric("store_gmv_growth").threshold == Decimal("15")
+    response = metric("negative_review_response_time")
+    assert (response.threshold, response.direction) == (Decimal("24"), Direction.LOWER_IS_BETTER)
+    assert response.aggregation.kind is AggregationKind.PERCENTILE
+    assert sum(m.weight for m in plugin.METRICS) == 100
+
+
+def test_satisfaction_passes_at_exactly_85_and_fails_below() -> None:
+    satisfaction = metric("customer_satisfaction")
+    assert evaluate(satisfaction, Decimal("85"), 10).status is ResultStatus.WARNING
+    assert evaluate(satisfaction, Decimal("88"), 10).status is ResultStatus.PASS
+    assert evaluate(satisfaction, Decimal("84.99"), 10).status is ResultStatus.FAIL
+    assert evaluate(satisfaction, Decimal("99"), 9).status is ResultStatus.INSUFFICIENT_DATA
+
+
+def test_response_time_of_exactly_24_hours_passes_with_zero_margin() -> None:
+    result = evaluate(metric("negative_review_response_time"), Decimal("24"), 10)
+    assert result.margin == Decimal("0")
+    assert result.status is ResultStatus.WARNING  # passes, inside the 4 h warning band
+
+
+def test_quote_mainland_regular() -> None:
+    q = quote("agency", plugin.FEE_RULES, Region.MAINLAND_CHINA, Tier.REGULAR)
+    assert [(line.rule_key, line.amount and str(line.amount)) for line in q.lines] == [
+        ("agency.deposit", "20000.00 CNY"),
+        ("agency.order_commission", None),
+    ]
+    assert q.commission_percent() == Decimal("8")
+
+
+def test_quote_overseas_strategic_partner_pays_least() -> None:
+    q = quote("agency", plugin.FEE_RULES, Region.OVERSEAS, Tier.STRATEGIC_PARTNER)
+    assert [str(m) for m in q.upfront_totals()] == ["800.00 USD"]
+    assert q.commission_percent() == Decimal("5")
+
+
+def test_profile_validation_lists_every_problem() -> None:
+    with pytest.raises(ProfileInvalid) as caught:
+        SCHEMA.validate({"team_size": 0, "service_models": ["BRUSHING"], "colour": "red"})
+    errors = caught.value.errors
+    assert errors["team_size"] == "must be between 1 and 100000"
+    assert "unknown values ['BRUSHING']" in errors["service_models"]
+    assert errors["colour"] == "is not a field of this profile"
+    assert errors["operators_count"] == "is required"
+
+
+def test_profile_reachable_from_provider_over_http(gql, db) -> None:
+    provider = models.Provider(legal_name="Xiamen Ruida Ops Co., Ltd.", region=Region.MAINLAND_CHINA, registration_number="91350200MA2Y0000X1")
+    db.add(provider)
+    db.flush()
+    db.add(
+        models.CategoryProfileRow(
+            provider_id=provider.id,
+            category_key="agency",
+            data=SCHEMA.validate(
+                {
+                    "team_size": 12,
+                    "operators_count": 8,
+                    "stores_managed": 40,
+                    "service_models": ["ADVERTISING"],
+                    "product_categories": ["Beauty"],
+                    "languages": ["Chinese", "English"],
+                    "minimum_monthly_retainer": {"amount": "5000", "currency": "CNY"},
+                }
+            ),
+        )
+    )
+    db.commit()
+    data = gql(
+        """
+        query { providers(first: 5) { edges { node { legalName categoryProfiles {
+          __typename category { key }
+          ... on AgencyProfile { teamSize serviceModels minimumMonthlyRetainer { amount currency } }
+        } } } } }
+        """
+    )
+    profile = data["providers"]["edges"][0]["node"]["categoryProfiles"][0]
+    assert profile == {
+        "__typename": "AgencyProfile",
+        "category": {"key": "agency"},
+        "teamSize": 12,
+        "serviceModels": ["ADVERTISING"],
+        "minimumMonthlyRetainer": {"amount": "5000.00", "currency": "CNY"},
+    }

@@ -1,0 +1,148 @@
+"""Composition: the core's types plus every enabled plugin's, as ONE GraphQL schema.
+
+Plugin contributions are checked before the schema is built (type name clashes, profile types
+that do not implement `CategoryProfile`, fields that shadow or target nothing), and the whole
+schema is printed once at build time so a broken plugin type fails start-up, not a request.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+
+from linkstar.core.errors import PluginContractError
+from linkstar.core.plugins import Registry
+from linkstar.schema.errors import ErrorCodes
+from linkstar.schema.query import Query
+from linkstar.schema.types import CORE_TYPES, CategoryProfile
+
+CONFIG = StrawberryConfig()
+
+
+class LinkStarSchema(strawberry.Schema):
+    """A strawberry Schema whose types also carry the fields plugins contributed to them."""
+
+    def __init__(self, *args: Any, extra_fields: dict[str, list[StrawberryField]], **kwargs: Any) -> None:
+        self._extra_fields = extra_fields
+        super().__init__(*args, **kwargs)
+
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        return [*type_definition.fields, *self._extra_fields.get(type_definition.name, [])]
+
+
+def _definition_name(cls: type) -> str | None:
+    definition = getattr(cls, "__strawberry_definition__", None)
+    if definition is not None:
+        return definition.name
+    enum_definition = getattr(cls, "_enum_definition", None)
+    if enum_definition is not None:
+        return enum_definition.name
+    return None
+
+
+def _core_type_fields(extensions: Sequence[type[SchemaExtension]]) -> dict[str, set[str]]:
+    """GraphQL type name → field names, for the core alone."""
+    schema = strawberry.Schema(query=Query, types=CORE_TYPES, config=CONFIG, extensions=extensions)
+    fields: dict[str, set[str]] = {}
+    for name, gql_type in schema._schema.type_map.items():
+        fields[name] = set(getattr(gql_type, "fields", {}) or {})
+    return fields
+
+
+def compose_schema(
+    registry: Registry, extensions: Iterable[type[SchemaExtension] | Any] = ()
+) -> LinkStarSchema:
+    """Build the unified schema, or raise PluginContractError naming the offending plugin."""
+    extensions = [ErrorCodes, *extensions]
+    core_fields = _core_type_fields(extensions)
+    names: dict[str, str] = dict.fromkeys(core_fields, "linkstar.core")
+    plugin_types: list[type] = []
+    type_fields: dict[str, set[str]] = {k: set(v) for k, v in core_fields.items()}
+
+    contributed = list(registry.graphql_types)
+    for key, contribution in registry.categories.items():
+        if contribution.profile is not None:
+            profile_type = contribution.profile.graphql_type
+            definition = getattr(profile_type, "__strawberry_definition__", None)
+            if (
+                definition is None
+                or definition.is_interface
+                or not any(i.origin is CategoryProfile for i in definition.interfaces)
+            ):
+                raise PluginContractError(
+                    contribution.owner,
+                    f"the profile type of category {key!r} must be a strawberry type "
+                    "implementing the core CategoryProfile interface",
+                    suggestion="subclass linkstar.schema.plugin_api.CategoryProfile and decorate it with @strawberry.type",
+                )
+            contributed.append((contribution.owner, profile_type))
+
+    for plugin, cls in contributed:
+        name = _definition_name(cls)
+        if name is None:
+            raise PluginContractError(plugin, f"{cls.__qualname__} is not a strawberry type or enum")
+        owner = names.get(name)
+        if owner == plugin and cls in plugin_types:
+            continue
+        if owner is not None:
+            raise PluginContractError(
+                plugin,
+                f"GraphQL type name {name!r} is already defined by {owner!r}",
+                suggestion="prefix your type names with your category, e.g. LogisticsLane",
+            )
+        names[name] = plugin
+        plugin_types.append(cls)
+        definition = getattr(cls, "__strawberry_definition__", None)
+        type_fields[name] = {CONFIG.name_converter.get_graphql_name(f) for f in definition.fields} if definition else set()
+
+    extra_fields: dict[str, list[StrawberryField]] = {}
+    for plugin, contribution in registry.graphql_fields:
+        if contribution.target not in type_fields:
+            raise PluginContractError(
+                plugin,
+                f"extends GraphQL type {contribution.target!r}, which does not exist",
+                suggestion=f"extendable types include Query, Provider, ServiceCategory; got {contribution.target!r}",
+            )
+        if not isinstance(contribution.field, StrawberryField):
+            raise PluginContractError(plugin, f"field {contribution.name!r} is not a strawberry field")
+        field = copy.copy(contribution.field)
+        field.python_name = contribution.name
+        graphql_name = CONFIG.name_converter.get_graphql_name(field)
+        if graphql_name in type_fields[contribution.target]:
+            raise PluginContractError(
+                plugin,
+                f"field {contribution.target}.{graphql_name} would shadow an existing field",
+                suggestion="extensions are strictly additive; choose a new field name",
+            )
+        type_fields[contribution.target].add(graphql_name)
+        extra_fields.setdefault(contribution.target, []).append(field)
+
+    try:
+        schema = LinkStarSchema(
+            query=Query,
+            types=[*CORE_TYPES, *plugin_types],
+            config=CONFIG,
+            extensions=extensions,
+            extra_fields=extra_fields,
+        )
+        schema.as_str()  # resolves every lazy type now, so a broken one fails start-up
+    except PluginContractError:
+        raise
+    except Exception as exc:
+        plugins = ", ".join(p.name for p in registry.plugins) or "none"
+        raise PluginContractError(
+            plugins, f"the composed schema is invalid: {type(exc).__name__}: {exc}"
+        ) from exc
+    return schema
+
+
+def sdl(schema: strawberry.Schema) -> str:
+    """The schema in SDL, as committed in schema/schema.graphql."""
+    return schema.as_str().rstrip() + "\n"

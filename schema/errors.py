@@ -1,0 +1,62 @@
+"""Error shaping: every GraphQL error carries a stable `extensions.code`; internals never leak."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from linkstar.core.errors import LinkStarError
+
+log = logging.getLogger("linkstar.graphql")
+
+INTERNAL_MESSAGE = "Internal server error. It has been logged; please retry or report it."
+
+
+def shape_error(error: GraphQLError) -> GraphQLError:
+    """Give the error a code; replace anything unexpected by an opaque internal error."""
+    original = error.original_error
+    if isinstance(original, LinkStarError):
+        extensions = {"code": original.code, **(error.extensions or {})}
+        if original.suggestion:
+            extensions["suggestion"] = original.suggestion
+        if original.details:
+            extensions["details"] = original.details
+        return GraphQLError(
+            original.message, error.nodes, error.source, error.positions, error.path, None, extensions
+        )
+    if original is None:
+        code = (error.extensions or {}).get("code") or (
+            "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST"
+        )
+        return GraphQLError(
+            error.message,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            None,
+            {**(error.extensions or {}), "code": code},
+        )
+    log.error("unhandled error at %s", error.path, exc_info=original)
+    return GraphQLError(
+        INTERNAL_MESSAGE,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        None,
+        {"code": "INTERNAL_SERVER_ERROR"},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Rewrites the result's errors with `shape_error` after each operation."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and getattr(result, "errors", None):
+            result.errors = [shape_error(e) for e in result.errors]

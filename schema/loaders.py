@@ -1,0 +1,104 @@
+"""Per-request DataLoaders for the core's tables. Each batch opens its own session."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from strawberry.dataloader import DataLoader
+
+from linkstar.core import models
+from linkstar.schema.context import Context
+from linkstar.schema.pagination import PageArgs, count_by_parent, nested_pages
+
+
+def by_id(context: Context, model: type[Any]) -> DataLoader[int, Any]:
+    """Rows of `model` by primary key (None where absent)."""
+
+    async def batch(ids: Sequence[int]) -> list[Any]:
+        async with context.session() as session:
+            rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+        found = {row.id: row for row in rows}
+        return [found.get(i) for i in ids]
+
+    return context.loader(("by_id", model.__tablename__), batch)
+
+
+def marketplaces(context: Context) -> DataLoader[int, list[Any]]:
+    """A provider's marketplaces, sorted."""
+
+    async def batch(ids: Sequence[int]) -> list[list[Any]]:
+        stmt = select(models.ProviderMarketplace).where(
+            models.ProviderMarketplace.provider_id.in_(ids)
+        )
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        async with context.session() as session:
+            for row in (await session.scalars(stmt)).all():
+                grouped[row.provider_id].append(row.marketplace)
+        return [sorted(grouped[i]) for i in ids]
+
+    return context.loader("marketplaces", batch)
+
+
+def profiles(context: Context) -> DataLoader[int, list[models.CategoryProfileRow]]:
+    """A provider's category profile rows."""
+
+    async def batch(ids: Sequence[int]) -> list[list[models.CategoryProfileRow]]:
+        stmt = select(models.CategoryProfileRow).where(
+            models.CategoryProfileRow.provider_id.in_(ids)
+        )
+        grouped: dict[int, list[models.CategoryProfileRow]] = defaultdict(list)
+        async with context.session() as session:
+            for row in (await session.scalars(stmt)).all():
+                grouped[row.provider_id].append(row)
+        return [grouped[i] for i in ids]
+
+    return context.loader("profiles", batch)
+
+
+def child_pages(
+    context: Context,
+    model: type[Any],
+    parent_attr: str,
+    filters: tuple[tuple[str, Any], ...] = (),
+) -> DataLoader[tuple[int, PageArgs], list[Any]]:
+    """Pages of `model` rows per parent id, one query per distinct page arguments.
+
+    Keys are (parent_id, PageArgs); `filters` are equality conditions on `model` columns.
+    """
+    parent_col = getattr(model, parent_attr)
+    where = [getattr(model, name) == value for name, value in filters]
+
+    async def batch(keys: Sequence[tuple[int, PageArgs]]) -> list[list[Any]]:
+        by_args: dict[PageArgs, list[int]] = defaultdict(list)
+        for parent_id, args in keys:
+            by_args[args].append(parent_id)
+        results: dict[tuple[int, PageArgs], list[Any]] = {}
+        async with context.session() as session:
+            for args, parent_ids in by_args.items():
+                pages = await nested_pages(session, model, parent_col, parent_ids, args, where)
+                for parent_id, rows in pages.items():
+                    results[(parent_id, args)] = rows
+        return [results[key] for key in keys]
+
+    return context.loader(("pages", model.__tablename__, parent_attr, filters), batch)
+
+
+def child_counts(
+    context: Context,
+    model: type[Any],
+    parent_attr: str,
+    filters: tuple[tuple[str, Any], ...] = (),
+) -> DataLoader[int, int]:
+    """Number of `model` rows per parent id, in one grouped query."""
+    parent_col = getattr(model, parent_attr)
+    where = [getattr(model, name) == value for name, value in filters]
+
+    async def batch(parent_ids: Sequence[int]) -> list[int]:
+        async with context.session() as session:
+            counts = await count_by_parent(session, parent_col, parent_ids, where)
+        return [counts[i] for i in parent_ids]
+
+    return context.loader(("counts", model.__tablename__, parent_attr, filters), batch)

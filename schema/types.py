@@ -1,0 +1,629 @@
+"""The core's GraphQL types. Category types come from plugins and implement `CategoryProfile`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from linkstar.core import models
+from linkstar.core.categories import ProfileRecord
+from linkstar.core.documents import DocumentRequirement as DocumentRequirementSpec
+from linkstar.core.errors import NotFound
+from linkstar.core.fees import FeeKind
+from linkstar.core.fees import FeeQuote as FeeQuoteValue
+from linkstar.core.fees import FeeRule as FeeRuleSpec
+from linkstar.core.metrics import AggregationKind, Direction, PeriodKind, Unit
+from linkstar.core.metrics import MetricDefinition as MetricSpec
+from linkstar.core.money import Money as MoneyValue
+from linkstar.core.plugins import CategoryContribution
+from linkstar.core.vocabulary import (
+    ApplicationStatus,
+    DocumentStatus,
+    Marketplace,
+    ObservationSource,
+    Region,
+    Tier,
+)
+from linkstar.schema import loaders
+from linkstar.schema.context import Context
+from linkstar.schema.pagination import Connection, PageArgs, build_connection
+
+RegionEnum = strawberry.enum(Region, description="Region of the provider's legal entity.")
+TierEnum = strawberry.enum(Tier, description="Cooperation tier, lowest first.")
+MarketplaceEnum = strawberry.enum(Marketplace, description="A marketplace sellers sell on.")
+ApplicationStatusEnum = strawberry.enum(ApplicationStatus, description="Where an application stands.")
+DocumentStatusEnum = strawberry.enum(DocumentStatus, description="A reviewer's verdict on a document.")
+ObservationSourceEnum = strawberry.enum(ObservationSource, description="Who produced an observation.")
+UnitEnum = strawberry.enum(Unit, description="What a number means and which values it may take.")
+DirectionEnum = strawberry.enum(Direction, description="Which way is better for a metric.")
+AggregationKindEnum = strawberry.enum(AggregationKind, description="How observations are aggregated.")
+PeriodKindEnum = strawberry.enum(PeriodKind, description="Length of an evaluation period.")
+FeeKindEnum = strawberry.enum(FeeKind, description="Billing basis of a fee rule.")
+
+Ctx = Info[Context, None]
+
+
+def ctx(info: Ctx) -> Context:
+    return info.context
+
+
+@strawberry.type(description="An exact amount of money: a decimal string and an ISO 4217 currency.")
+class Money:
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, value: MoneyValue | None) -> Money | None:
+        return None if value is None else cls(amount=value.amount, currency=value.currency)
+
+
+@strawberry.type(description="A named parameter of an aggregation, e.g. percentile = 90.")
+class AggregationParam:
+    name: str
+    value: Decimal
+
+
+@strawberry.type(description="How a metric's observations become its value.")
+class Aggregation:
+    kind: AggregationKind
+    params: list[AggregationParam]
+    description: str
+
+
+@strawberry.type(description="The period a metric is evaluated over and the time zone of its boundaries.")
+class EvaluationWindow:
+    period: PeriodKind
+    timezone: str
+
+
+@strawberry.type(name="MetricDefinition", description="A KPI of a category, as its plugin declares it.")
+class MetricDefinitionType:
+    key: str
+    name: str
+    description: str
+    unit: Unit
+    observed_unit: Unit
+    direction: Direction
+    threshold: Decimal
+    aggregation: Aggregation
+    weight: Decimal
+    min_sample_size: int
+    window: EvaluationWindow
+    warning_band: Decimal
+    version: str = strawberry.field(description="Fingerprint of this exact definition (SHA-256).")
+
+    @classmethod
+    def of(cls, spec: MetricSpec) -> MetricDefinitionType:
+        return cls(
+            key=spec.key,
+            name=spec.name,
+            description=spec.description,
+            unit=spec.unit,
+            observed_unit=spec.observed_unit,
+            direction=spec.direction,
+            threshold=spec.threshold,
+            aggregation=Aggregation(
+                kind=spec.aggregation.kind,
+                params=[AggregationParam(name=k, value=v) for k, v in sorted(spec.aggregation.params.items())],
+                description=spec.aggregation.describe(),
+            ),
+            weight=spec.weight,
+            min_sample_size=spec.min_sample_size,
+            window=EvaluationWindow(period=spec.window.period, timezone=spec.window.timezone),
+            warning_band=spec.warning_band,
+            version=spec.fingerprint(),
+        )
+
+
+@strawberry.type(name="DocumentRequirement", description="A document an applicant must or may provide.")
+class DocumentRequirementType:
+    key: str
+    name: str
+    description: str
+    mandatory: bool
+    regions: list[Region] = strawberry.field(description="Regions asked for this document.")
+    media_types: list[str]
+    max_bytes: int
+    expires: bool
+
+    @classmethod
+    def of(cls, spec: DocumentRequirementSpec) -> DocumentRequirementType:
+        return cls(
+            key=spec.key,
+            name=spec.name,
+            description=spec.description,
+            mandatory=spec.mandatory,
+            regions=[r for r in Region if spec.applies_to(r)],
+            media_types=sorted(spec.media_types),
+            max_bytes=spec.max_bytes,
+            expires=spec.expires,
+        )
+
+
+@strawberry.type(description="A choice within a fee option group.")
+class FeeOption:
+    group: str
+    value: str
+    default: bool
+
+
+@strawberry.type(name="FeeRule", description="A fee or commission a category charges, and when.")
+class FeeRuleType:
+    key: str
+    name: str
+    kind: FeeKind
+    amount: Money | None = strawberry.field(description="Amount, or unit price for PER_UNIT_FEE.")
+    rate_percent: Decimal | None = strawberry.field(description="Commission share of order value.")
+    regions: list[Region]
+    tiers: list[Tier]
+    option: FeeOption | None
+    unit: str | None
+    note: str
+    scope: str = strawberry.field(description="The rule's conditions in words.")
+
+    @classmethod
+    def of(cls, category: str, spec: FeeRuleSpec) -> FeeRuleType:
+        return cls(
+            key=f"{category}.{spec.key}",
+            name=spec.name,
+            kind=spec.kind,
+            amount=Money.of(spec.amount),
+            rate_percent=spec.rate_percent,
+            regions=[r for r in Region if spec.regions is None or r in spec.regions],
+            tiers=[t for t in Tier if spec.tiers is None or t in spec.tiers],
+            option=FeeOption(group=spec.option.group, value=spec.option.value, default=spec.option.default)
+            if spec.option
+            else None,
+            unit=spec.unit,
+            note=spec.note,
+            scope=spec.scope(),
+        )
+
+
+@strawberry.type(description="One line of a fee quote, naming the rule that produced it.")
+class FeeQuoteLine:
+    rule_key: str
+    name: str
+    kind: FeeKind
+    scope: str
+    unit_price: Money | None
+    quantity: int | None
+    unit: str | None
+    amount: Money | None
+    rate_percent: Decimal | None
+    note: str
+
+
+@strawberry.type(description="The option chosen (or defaulted) for an option group.")
+class FeeOptionChoice:
+    group: str
+    value: str
+
+
+@strawberry.type(name="FeeQuote", description="An itemised quote for a category, region and tier.")
+class FeeQuoteType:
+    category: str
+    region: Region
+    tier: Tier
+    options: list[FeeOptionChoice]
+    lines: list[FeeQuoteLine]
+    upfront_totals: list[Money] = strawberry.field(description="Payable at signing, per currency.")
+    commission_percent: Decimal = strawberry.field(description="Total commission on order value.")
+
+    @classmethod
+    def of(cls, value: FeeQuoteValue) -> FeeQuoteType:
+        return cls(
+            category=value.category,
+            region=value.region,
+            tier=value.tier,
+            options=[FeeOptionChoice(group=g, value=v) for g, v in sorted(value.options.items())],
+            lines=[
+                FeeQuoteLine(
+                    rule_key=line.rule_key,
+                    name=line.name,
+                    kind=line.kind,
+                    scope=line.scope,
+                    unit_price=Money.of(line.unit_price),
+                    quantity=line.quantity,
+                    unit=line.unit,
+                    amount=Money.of(line.amount),
+                    rate_percent=line.rate_percent,
+                    note=line.note,
+                )
+                for line in value.lines
+            ],
+            upfront_totals=[m for m in (Money.of(t) for t in value.upfront_totals()) if m],
+            commission_percent=value.commission_percent(),
+        )
+
+
+@strawberry.type(name="ServiceCategory", description="A cooperation type providers apply for.")
+class ServiceCategoryType(relay.Node):
+    node_key: relay.NodeID[str]
+    key: str
+    name: str
+    description: str
+    position: int
+    interview_required: bool
+    plugin: str = strawberry.field(description="Entry-point name of the plugin that owns it.")
+    contribution: strawberry.Private[CategoryContribution]
+
+    @classmethod
+    def of(cls, contribution: CategoryContribution) -> ServiceCategoryType:
+        category = contribution.category
+        return cls(
+            node_key=category.key,
+            key=category.key,
+            name=category.name,
+            description=category.description,
+            position=category.position,
+            interview_required=category.interview_required,
+            plugin=contribution.owner,
+            contribution=contribution,
+        )
+
+    @strawberry.field(description="The KPI metrics providers of this category are scored on.")
+    def metrics(self) -> list[MetricDefinitionType]:
+        return [MetricDefinitionType.of(m) for m in self.contribution.metrics]
+
+    @strawberry.field(description="Documents an applicant provides; only a region's when given.")
+    def required_documents(self, region: Region | None = None) -> list[DocumentRequirementType]:
+        return [
+            DocumentRequirementType.of(d)
+            for d in self.contribution.documents
+            if region is None or d.applies_to(region)
+        ]
+
+    @strawberry.field(description="Fee and commission rules of this category.")
+    def fee_rules(self) -> list[FeeRuleType]:
+        return [FeeRuleType.of(self.key, r) for r in self.contribution.fee_rules]
+
+    @classmethod
+    def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[ServiceCategoryType | None]:
+        categories = ctx(info).registry.categories
+        return [cls.of(categories[i]) if i in categories else None for i in node_ids]
+
+
+def category_node(info: Ctx, key: str) -> ServiceCategoryType:
+    """The GraphQL category for `key`; a category whose plugin was disabled is NotFound."""
+    return ServiceCategoryType.of(ctx(info).registry.category(key))
+
+
+@strawberry.interface(description="Category-specific data a provider fills in; each category plugin implements it.")
+class CategoryProfile(relay.Node):
+    id: relay.NodeID[int]
+    updated_at: datetime
+    category_key: strawberry.Private[str]
+    provider_id: strawberry.Private[int]
+
+    @strawberry.field(description="The category this profile belongs to.")
+    def category(self, info: Ctx) -> ServiceCategoryType:
+        return category_node(info, self.category_key)
+
+    @strawberry.field(description="The provider this profile describes.")
+    async def provider(self, info: Ctx) -> ProviderType:
+        row = await loaders.by_id(ctx(info), models.Provider).load(self.provider_id)
+        return ProviderType.of(row)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[CategoryProfile | None]:
+        context = ctx(info)
+        rows = await loaders.by_id(context, models.CategoryProfileRow).load_many([int(i) for i in node_ids])
+        return [profile_node(context, row, expected=cls) if row else None for row in rows]
+
+
+def profile_fields(record: ProfileRecord) -> dict[str, Any]:
+    """The `CategoryProfile` interface fields, for a plugin's `build` to spread into its type."""
+    return {
+        "id": record.id,
+        "updated_at": record.updated_at,
+        "category_key": record.category,
+        "provider_id": record.provider_id,
+    }
+
+
+def profile_node(
+    context: Context, row: models.CategoryProfileRow, expected: type | None = None
+) -> CategoryProfile | None:
+    """Build the plugin's GraphQL object for a stored profile (None if its plugin is off)."""
+    contribution = context.registry.categories.get(row.category_key)
+    if contribution is None or contribution.profile is None:
+        return None
+    spec = contribution.profile
+    if expected is not None and expected is not CategoryProfile and spec.graphql_type is not expected:
+        return None
+    record = ProfileRecord(
+        id=row.id,
+        provider_id=row.provider_id,
+        category=row.category_key,
+        data=row.data,
+        updated_at=row.updated_at,
+    )
+    return spec.build(record)
+
+
+def _parse_int_ids(node_ids: Iterable[str]) -> list[int | None]:
+    parsed: list[int | None] = []
+    for node_id in node_ids:
+        try:
+            parsed.append(int(node_id))
+        except ValueError:
+            parsed.append(None)
+    return parsed
+
+
+async def _rows_for_nodes(info: Ctx, model: type[Any], node_ids: Iterable[str]) -> list[Any]:
+    ids = _parse_int_ids(node_ids)
+    valid = [i for i in ids if i is not None]
+    rows = await loaders.by_id(ctx(info), model).load_many(valid)
+    found = {row.id: row for row in rows if row is not None}
+    return [found.get(i) if i is not None else None for i in ids]
+
+
+def _page(rows: Sequence[Any], args: PageArgs, to_node: Any, count: Any) -> Connection[Any]:
+    return build_connection(rows, args, lambda r: r.id, to_node, count)
+
+
+@strawberry.type(name="Application", description="A provider's application for, and membership of, one category.")
+class ApplicationType(relay.Node):
+    id: relay.NodeID[int]
+    status: ApplicationStatus
+    tier: Tier
+    created_at: datetime
+    updated_at: datetime
+    category_key: strawberry.Private[str]
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: models.Application) -> ApplicationType:
+        return cls(
+            id=row.id,
+            status=row.status,
+            tier=row.tier,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            category_key=row.category_key,
+            provider_id=row.provider_id,
+        )
+
+    @strawberry.field(description="The category applied for (null if its plugin is disabled).")
+    def category(self, info: Ctx) -> ServiceCategoryType | None:
+        contribution = ctx(info).registry.categories.get(self.category_key)
+        return ServiceCategoryType.of(contribution) if contribution else None
+
+    @strawberry.field
+    async def provider(self, info: Ctx) -> ProviderType:
+        return ProviderType.of(await loaders.by_id(ctx(info), models.Provider).load(self.provider_id))
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        return [cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Application, node_ids)]
+
+
+@strawberry.type(name="Document", description="An uploaded document, addressed by the SHA-256 of its bytes.")
+class DocumentType(relay.Node):
+    id: relay.NodeID[int]
+    requirement_key: str
+    filename: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    expires_on: date | None
+    status: DocumentStatus
+    uploaded_at: datetime
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: models.Document) -> DocumentType:
+        return cls(
+            id=row.id,
+            requirement_key=row.requirement_key,
+            filename=row.filename,
+            media_type=row.media_type,
+            size_bytes=row.size_bytes,
+            sha256=row.sha256,
+            expires_on=row.expires_on,
+            status=row.status,
+            uploaded_at=row.uploaded_at,
+            provider_id=row.provider_id,
+        )
+
+    @strawberry.field
+    async def provider(self, info: Ctx) -> ProviderType:
+        return ProviderType.of(await loaders.by_id(ctx(info), models.Provider).load(self.provider_id))
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        return [cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Document, node_ids)]
+
+
+@strawberry.type(name="KpiObservation", description="One observed fact about a provider for one metric.")
+class KpiObservationType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    metric_key: str
+    subject_ref: str = strawberry.field(description="Client, store or shipment the fact is about.")
+    observed_at: datetime
+    value: Decimal
+    source: ObservationSource
+    attributable: bool = strawberry.field(description="False: visible, but excluded from scoring.")
+    non_attributable_reason: str | None
+    evidence_ref: str | None
+    reported_by: str | None
+    reported_at: datetime
+    provider_id: strawberry.Private[int]
+    supersedes_id: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, row: models.KpiObservation) -> KpiObservationType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            metric_key=row.metric_key,
+            subject_ref=row.subject_ref,
+            observed_at=row.observed_at,
+            value=row.value,
+            source=row.source,
+            attributable=row.attributable,
+            non_attributable_reason=row.non_attributable_reason,
+            evidence_ref=row.evidence_ref,
+            reported_by=row.reported_by,
+            reported_at=row.reported_at,
+            provider_id=row.provider_id,
+            supersedes_id=row.supersedes_id,
+        )
+
+    @strawberry.field(description="The metric's current definition (null if its plugin is disabled).")
+    def metric(self, info: Ctx) -> MetricDefinitionType | None:
+        contribution = ctx(info).registry.categories.get(self.category_key)
+        if contribution is None:
+            return None
+        try:
+            return MetricDefinitionType.of(contribution.metric(self.metric_key))
+        except NotFound:
+            return None
+
+    @strawberry.field(description="The observation this one corrects, if any.")
+    async def supersedes(self, info: Ctx) -> KpiObservationType | None:
+        if self.supersedes_id is None:
+            return None
+        row = await loaders.by_id(ctx(info), models.KpiObservation).load(self.supersedes_id)
+        return KpiObservationType.of(row) if row else None
+
+    @strawberry.field
+    async def provider(self, info: Ctx) -> ProviderType:
+        return ProviderType.of(await loaders.by_id(ctx(info), models.Provider).load(self.provider_id))
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        return [cls.of(r) if r else None for r in await _rows_for_nodes(info, models.KpiObservation, node_ids)]
+
+
+@strawberry.type(name="Provider", description="A service-provider organisation (服务商).")
+class ProviderType(relay.Node):
+    id: relay.NodeID[int]
+    legal_name: str
+    region: Region
+    registration_number: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: models.Provider) -> ProviderType:
+        return cls(
+            id=row.id,
+            legal_name=row.legal_name,
+            region=row.region,
+            registration_number=row.registration_number,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field(description="Marketplaces the provider serves sellers on.")
+    async def marketplaces(self, info: Ctx) -> list[Marketplace]:
+        return await loaders.marketplaces(ctx(info)).load(self.id)
+
+    @strawberry.field(description="Category-specific profiles (one per category; bounded by the category count).")
+    async def category_profiles(self, info: Ctx) -> list[CategoryProfile]:
+        context = ctx(info)
+        rows = await loaders.profiles(context).load(self.id)
+        nodes = [profile_node(context, row) for row in rows]
+        order = list(context.registry.categories)
+        present = [n for n in nodes if n is not None]
+        return sorted(present, key=lambda n: order.index(n.category_key))
+
+    @strawberry.field(description="The provider's profile for one category, if it has one.")
+    async def category_profile(self, info: Ctx, category: str) -> CategoryProfile | None:
+        context = ctx(info)
+        context.registry.category(category)
+        for row in await loaders.profiles(context).load(self.id):
+            if row.category_key == category:
+                return profile_node(context, row)
+        return None
+
+    @strawberry.field(description="Applications for (and memberships of) categories.")
+    async def applications(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ApplicationType]:
+        return await _child_connection(
+            info, self.id, models.Application, ApplicationType.of, PageArgs.parse(first, after, last, before)
+        )
+
+    @strawberry.field(description="Uploaded documents.")
+    async def documents(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[DocumentType]:
+        return await _child_connection(
+            info, self.id, models.Document, DocumentType.of, PageArgs.parse(first, after, last, before)
+        )
+
+    @strawberry.field(description="KPI observations, optionally of one metric, oldest first.")
+    async def observations(
+        self,
+        info: Ctx,
+        metric: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[KpiObservationType]:
+        filters = (("metric_key", metric),) if metric else ()
+        return await _child_connection(
+            info,
+            self.id,
+            models.KpiObservation,
+            KpiObservationType.of,
+            PageArgs.parse(first, after, last, before),
+            filters,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        return [cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Provider, node_ids)]
+
+
+async def _child_connection(
+    info: Ctx,
+    parent_id: int,
+    model: type[Any],
+    to_node: Any,
+    args: PageArgs,
+    filters: tuple[tuple[str, Any], ...] = (),
+) -> Connection[Any]:
+    context = ctx(info)
+    rows = await loaders.child_pages(context, model, "provider_id", filters).load((parent_id, args))
+
+    async def count() -> int:
+        return await loaders.child_counts(context, model, "provider_id", filters).load(parent_id)
+
+    return _page(rows, args, to_node, count)
+
+
+CORE_TYPES: tuple[type, ...] = (
+    ProviderType,
+    ApplicationType,
+    DocumentType,
+    KpiObservationType,
+    ServiceCategoryType,
+    CategoryProfile,
+)
