@@ -82,7 +82,14 @@ class ScaledDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(int(value)).scaleb(-self.scale)
+        return _trim(Decimal(int(value)).scaleb(-self.scale))
+
+
+def _trim(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent notation: 1.500000 → 1.5, 10.0 → 10."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
 
 
 def utcnow() -> datetime:

@@ -7,7 +7,9 @@ Conventions (tested in tests/test_plugin_contract.py):
 - Category-scoped hooks receive a `ServiceCategory` and must answer only for categories the
   plugin itself declared (return None otherwise); contributing to another plugin's category
   refuses start-up.
-- Async by convention: a hook may return a value or an awaitable; the caller awaits when needed.
+- Declaration hooks (categories, metrics, documents, fees, profile, GraphQL, migrations) run
+  once at start-up and answer synchronously. Runtime hooks (demo data, and the event hooks to
+  come) are async by convention: they may return a value or an awaitable; the caller awaits.
 - No hook is `firstresult`: exactly-one answers are checked by the core, which names every
   plugin involved when two answer.
 """
@@ -87,7 +89,8 @@ def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec 
 def linkstar_graphql_types() -> list[type] | None:
     """Contribute extra GraphQL types (strawberry types, enums, interfaces' implementations).
 
-    Called once at start-up. Profile types need not be listed here (the profile spec brings
+    Called once at start-up. Return a list of strawberry-decorated classes. Profile types
+    need not be listed here (the profile spec brings
     its own). Names must not clash with core types or other plugins' types.
     """
 
@@ -96,7 +99,8 @@ def linkstar_graphql_types() -> list[type] | None:
 def linkstar_graphql_fields() -> list[FieldContribution] | None:
     """Add fields to existing GraphQL types, strictly additively.
 
-    Called once at start-up. Each `FieldContribution` names a target type (core or plugin,
+    Called once at start-up. Return a list of `FieldContribution` (make them with
+    `linkstar.schema.plugin_api.contribute_field`); each names a target type (core or plugin,
     e.g. "Provider" or "Query") and a strawberry field. A field that would shadow an existing
     field, or a target that does not exist, refuses start-up.
     """
@@ -122,5 +126,5 @@ def linkstar_demo_data(
     """Add category-specific demo rows for `linkstar demo` (may be async).
 
     Called once per category after the core has created demo providers holding `category`.
-    Return None for a category you do not own. Write through `session`; do not commit.
+    Return None (or an awaitable of None); do nothing for a category you do not own. Write through `session`; do not commit.
     """

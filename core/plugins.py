@@ -153,7 +153,7 @@ def build_registry(plugins: Sequence[PluginInfo]) -> Registry:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginContractError(
-            exc.plugin_name or "?",
+            manager.get_name(exc.plugin) or "?",
             f"implements a hook that does not exist: {exc}",
             suggestion="check the spelling against linkstar.core.hookspecs",
         ) from exc

@@ -1,0 +1,300 @@
+"""The unified graph over real HTTP: categories, fee quotes, providers, nodes, pagination."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+from sqlalchemy.orm import Session
+
+from linkstar.core import models
+from linkstar.core.vocabulary import (
+    ApplicationStatus,
+    DocumentStatus,
+    Marketplace,
+    ObservationSource,
+    Region,
+    Tier,
+)
+from linkstar.plugins.agency.profile import SCHEMA as AGENCY_PROFILE
+from tests.harness import global_id
+
+AGENCY_DATA = {
+    "team_size": 12,
+    "operators_count": 8,
+    "stores_managed": 40,
+    "service_models": ["ADVERTISING"],
+    "product_categories": ["Beauty"],
+    "languages": ["Chinese"],
+}
+
+
+def add_provider(
+    db: Session,
+    name: str,
+    region: Region = Region.MAINLAND_CHINA,
+    marketplaces: tuple[Marketplace, ...] = (Marketplace.AMAZON,),
+    categories: tuple[str, ...] = ("agency",),
+    observations: int = 0,
+) -> models.Provider:
+    """A provider with marketplaces, applications, an agency profile, a document and observations."""
+    provider = models.Provider(legal_name=name, region=region, registration_number=f"REG-{name}")
+    provider.marketplaces = [models.ProviderMarketplace(marketplace=m) for m in marketplaces]
+    db.add(provider)
+    db.flush()
+    for category in categories:
+        db.add(models.Application(provider_id=provider.id, category_key=category, status=ApplicationStatus.ACTIVE, tier=Tier.REGULAR))
+    if "agency" in categories:
+        db.add(models.CategoryProfileRow(provider_id=provider.id, category_key="agency", data=AGENCY_PROFILE.validate(AGENCY_DATA)))
+    db.add(
+        models.Document(
+            provider_id=provider.id,
+            requirement_key="business_licence",
+            filename="licence.pdf",
+            media_type="application/pdf",
+            size_bytes=1024,
+            sha256="ab" * 32,
+            status=DocumentStatus.PENDING,
+        )
+    )
+    for i in range(observations):
+        db.add(
+            models.KpiObservation(
+                provider_id=provider.id,
+                category_key="agency",
+                metric_key="on_time_task_completion",
+                subject_ref=f"task-{i}",
+                observed_at=datetime(2026, 10, 1 + i, tzinfo=UTC),
+                value=Decimal(i % 2),
+                source=ObservationSource.PLATFORM,
+                idempotency_key=f"k-{i}",
+            )
+        )
+    db.commit()
+    return provider
+
+
+# --- categories and fees -------------------------------------------------------------------
+
+
+def test_service_categories_in_declared_order_with_their_contributions(gql, db) -> None:
+    data = gql(
+        """{ serviceCategories { totalCount edges { node { key plugin
+              metrics { key threshold unit direction weight aggregation { kind params { name value } } }
+              requiredDocuments(region: OVERSEAS) { key mandatory }
+              feeRules { key kind } } } } }"""
+    )
+    nodes = [e["node"] for e in data["serviceCategories"]["edges"]]
+    assert [n["key"] for n in nodes][:1] == ["agency"]
+    assert data["serviceCategories"]["totalCount"] == len(nodes)
+    agency = nodes[0]
+    assert agency["plugin"] == "agency"
+    satisfaction = next(m for m in agency["metrics"] if m["key"] == "customer_satisfaction")
+    assert satisfaction == {
+        "key": "customer_satisfaction",
+        "threshold": "85",
+        "unit": "PERCENT",
+        "direction": "HIGHER_IS_BETTER",
+        "weight": "25",
+        "aggregation": {"kind": "SHARE_AT_OR_ABOVE", "params": [{"name": "cutoff", "value": "4"}]},
+    }
+    documents = {d["key"] for d in agency["requiredDocuments"]}
+    assert "company_registration" in documents and "business_licence" not in documents
+
+
+def test_service_categories_paginate_with_cursors(gql, db) -> None:
+    first = gql("{ serviceCategories(first: 1) { edges { cursor node { key } } pageInfo { hasNextPage endCursor } } }")
+    page = first["serviceCategories"]
+    assert page["pageInfo"]["hasNextPage"] is (len(gql("{ serviceCategories { edges { cursor } } }")["serviceCategories"]["edges"]) > 1)
+    after = page["pageInfo"]["endCursor"]
+    second = gql("query($after: String) { serviceCategories(first: 1, after: $after) { edges { node { key } } pageInfo { hasPreviousPage } } }", {"after": after})
+    if second["serviceCategories"]["edges"]:
+        assert second["serviceCategories"]["edges"][0]["node"]["key"] != page["edges"][0]["node"]["key"]
+        assert second["serviceCategories"]["pageInfo"]["hasPreviousPage"] is True
+
+
+def test_fee_quote_over_http_names_each_rule(gql, db) -> None:
+    data = gql(
+        """{ feeQuote(category: "agency", region: HK_MACAU_TAIWAN, tier: PREFERRED) {
+              lines { ruleKey kind scope amount { amount currency } ratePercent }
+              upfrontTotals { amount currency } commissionPercent } }"""
+    )["feeQuote"]
+    assert data["lines"] == [
+        {"ruleKey": "agency.deposit", "kind": "DEPOSIT", "scope": "HK_MACAU_TAIWAN; PREFERRED", "amount": {"amount": "12500.00", "currency": "HKD"}, "ratePercent": None},
+        {"ruleKey": "agency.order_commission", "kind": "COMMISSION", "scope": "all regions; PREFERRED", "amount": None, "ratePercent": "6"},
+    ]
+    assert data["upfrontTotals"] == [{"amount": "12500.00", "currency": "HKD"}]
+    assert data["commissionPercent"] == "6"
+
+
+def test_fee_quote_errors_carry_stable_codes(gql, db) -> None:
+    error = gql.errors('{ feeQuote(category: "astrology", region: OVERSEAS, tier: REGULAR) { commissionPercent } }')[0]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert "astrology" in error["message"] and "known categories" in error["extensions"]["suggestion"]
+    error = gql.errors('{ feeQuote(category: "agency", region: OVERSEAS, tier: REGULAR, options: [{group: "x", value: "Y"}]) { commissionPercent } }')[0]
+    assert error["extensions"]["code"] == "INVALID_INPUT"
+    error = gql.errors('{ feeQuote(category: "agency", region: MARS, tier: REGULAR) { commissionPercent } }')[0]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+# --- providers -----------------------------------------------------------------------------
+
+
+def test_providers_filter_by_category_region_marketplace_and_name(gql, db) -> None:
+    add_provider(db, "Shenzhen Alpha Ops", Region.MAINLAND_CHINA, (Marketplace.AMAZON,), ("agency",))
+    add_provider(db, "Kowloon Beta Freight", Region.HK_MACAU_TAIWAN, (Marketplace.SHOPEE, Marketplace.LAZADA), ("logistics",))
+    add_provider(db, "Singapore Gamma Academy", Region.OVERSEAS, (Marketplace.SHOPEE,), ("training", "agency"))
+
+    def names(filter_: str) -> list[str]:
+        data = gql(f"{{ providers(filter: {filter_}) {{ totalCount edges {{ node {{ legalName }} }} }} }}")
+        edges = data["providers"]["edges"]
+        assert data["providers"]["totalCount"] == len(edges)
+        return [e["node"]["legalName"] for e in edges]
+
+    assert names('{category: "agency"}') == ["Shenzhen Alpha Ops", "Singapore Gamma Academy"]
+    assert names("{region: HK_MACAU_TAIWAN}") == ["Kowloon Beta Freight"]
+    assert names("{marketplace: SHOPEE}") == ["Kowloon Beta Freight", "Singapore Gamma Academy"]
+    assert names('{marketplace: SHOPEE, category: "agency"}') == ["Singapore Gamma Academy"]
+    assert names('{nameContains: "gamma"}') == ["Singapore Gamma Academy"]
+    assert names('{nameContains: "%"}') == []
+    error = gql.errors('{ providers(filter: {category: "astrology"}) { totalCount } }')[0]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_providers_page_forwards_and_backwards(gql, db) -> None:
+    for i in range(5):
+        add_provider(db, f"Provider {i}")
+    query = """query($first: Int, $after: String, $last: Int, $before: String) {
+      providers(first: $first, after: $after, last: $last, before: $before) {
+        edges { node { legalName } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+    page1 = gql(query, {"first": 2})["providers"]
+    assert [e["node"]["legalName"] for e in page1["edges"]] == ["Provider 0", "Provider 1"]
+    assert page1["pageInfo"]["hasNextPage"] is True and page1["pageInfo"]["hasPreviousPage"] is False
+    page2 = gql(query, {"first": 2, "after": page1["pageInfo"]["endCursor"]})["providers"]
+    assert [e["node"]["legalName"] for e in page2["edges"]] == ["Provider 2", "Provider 3"]
+    back = gql(query, {"last": 2, "before": page2["pageInfo"]["startCursor"]})["providers"]
+    assert [e["node"]["legalName"] for e in back["edges"]] == ["Provider 0", "Provider 1"]
+    assert back["pageInfo"]["hasPreviousPage"] is False and back["pageInfo"]["hasNextPage"] is True
+    tail = gql(query, {"last": 2})["providers"]
+    assert [e["node"]["legalName"] for e in tail["edges"]] == ["Provider 3", "Provider 4"]
+    assert tail["pageInfo"]["hasPreviousPage"] is True
+
+
+def test_page_size_is_bounded_and_cursors_are_checked(gql, db) -> None:
+    error = gql.errors("{ providers(first: 101) { totalCount } }")[0]
+    assert error["extensions"]["code"] == "INVALID_PAGINATION"
+    assert "between 0 and 100" in error["extensions"]["suggestion"]
+    error = gql.errors('{ providers(first: 1, after: "not-a-cursor") { totalCount } }')[0]
+    assert error["extensions"]["code"] == "INVALID_PAGINATION"
+    error = gql.errors("{ providers(first: 1, last: 1) { totalCount } }")[0]
+    assert error["extensions"]["code"] == "INVALID_PAGINATION"
+
+
+def test_provider_by_id_with_profiles_and_nested_connections(gql, db) -> None:
+    provider = add_provider(db, "Hangzhou Delta Ops", marketplaces=(Marketplace.TIKTOK_SHOP, Marketplace.AMAZON), observations=3)
+    data = gql(
+        """query($id: ID!) { provider(id: $id) {
+            id legalName region registrationNumber marketplaces
+            categoryProfiles { __typename category { key } }
+            agency: categoryProfile(category: "agency") { ... on AgencyProfile { teamSize } }
+            applications { totalCount edges { node { status tier category { key } } } }
+            documents { edges { node { requirementKey sha256 status } } }
+            observations(metric: "on_time_task_completion", first: 2) {
+              totalCount edges { node { subjectRef value source attributable metric { key threshold } } }
+              pageInfo { hasNextPage } } } }""",
+        {"id": global_id("Provider", provider.id)},
+    )["provider"]
+    assert data["id"] == global_id("Provider", provider.id)
+    assert data["marketplaces"] == ["AMAZON", "TIKTOK_SHOP"]
+    assert data["categoryProfiles"] == [{"__typename": "AgencyProfile", "category": {"key": "agency"}}]
+    assert data["agency"] == {"teamSize": 12}
+    assert data["applications"]["edges"][0]["node"] == {"status": "ACTIVE", "tier": "REGULAR", "category": {"key": "agency"}}
+    assert data["documents"]["edges"][0]["node"]["sha256"] == "ab" * 32
+    observations = data["observations"]
+    assert observations["totalCount"] == 3 and observations["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["value"] for e in observations["edges"]] == ["0", "1"]
+    assert observations["edges"][0]["node"]["metric"] == {"key": "on_time_task_completion", "threshold": "90"}
+
+
+def test_node_and_nodes_resolve_any_object_and_null_for_missing(gql, db) -> None:
+    provider = add_provider(db, "Ningbo Epsilon")
+    application_id = db.query(models.Application.id).scalar()
+    profile_id = db.query(models.CategoryProfileRow.id).scalar()
+    data = gql(
+        """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+             ... on Provider { legalName } ... on Application { status }
+             ... on AgencyProfile { teamSize } ... on ServiceCategory { key } } }""",
+        {
+            "ids": [
+                global_id("Provider", provider.id),
+                global_id("Application", application_id),
+                global_id("AgencyProfile", profile_id),
+                global_id("ServiceCategory", "agency"),
+                global_id("Provider", 999_999),
+                global_id("NoSuchType", 1),
+            ]
+        },
+    )["nodes"]
+    assert [n and n["__typename"] for n in data] == ["Provider", "Application", "AgencyProfile", "ServiceCategory", None, None]
+    single = gql("query($id: ID!) { node(id: $id) { ... on Provider { legalName } } }", {"id": global_id("Provider", provider.id)})
+    assert single["node"] == {"legalName": "Ningbo Epsilon"}
+    error = gql.errors('{ node(id: "%%%") { id } }')[0]
+    assert error["extensions"]["code"] == "INVALID_ID"
+    error = gql.errors("query($id: ID!) { provider(id: $id) { id } }", {"id": global_id("Application", application_id)})[0]
+    assert error["extensions"]["code"] == "INVALID_ID"
+    assert gql("query($id: ID!) { provider(id: $id) { id } }", {"id": global_id("Provider", 123456)})["provider"] is None
+
+
+def test_nodes_is_bounded(gql, db) -> None:
+    error = gql.errors("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [global_id("Provider", i) for i in range(101)]})[0]
+    assert error["extensions"]["code"] == "INVALID_INPUT"
+
+
+# --- statements do not grow with the items returned -----------------------------------------
+
+NESTED_QUERY = """{ providers(first: 50) { totalCount edges { node {
+    legalName marketplaces
+    categoryProfiles { __typename category { key } ... on AgencyProfile { teamSize } }
+    applications(first: 5) { totalCount edges { node { status category { key } provider { legalName } } } }
+    documents(first: 5) { totalCount edges { node { sha256 } } }
+    observations(first: 10) { totalCount edges { node { value metric { key } } } }
+} } } }"""
+
+
+def test_statement_count_is_independent_of_the_number_of_providers(gql, db, server) -> None:
+    counts = []
+    for batch in (3, 12):
+        for i in range(batch):
+            add_provider(db, f"Batch {batch} provider {i}", categories=("agency", "training"), observations=4)
+        with server.statements() as counter:
+            data = gql(NESTED_QUERY)
+        assert len(data["providers"]["edges"]) == (3 if batch == 3 else 15)
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 12, counts  # one statement per list or batch, not per provider
+
+
+# --- errors and the server ---------------------------------------------------------------
+
+
+def test_syntax_and_unknown_field_errors_have_codes(gql, db) -> None:
+    assert gql.errors("{ providers { ")[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    error = gql.errors("{ providers { totalCount secretField } }")[0]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_health_and_readiness(server) -> None:
+    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{server.url}/readyz")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+
+
+def test_graphiql_is_served_in_development(server) -> None:
+    page = httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+def test_mutations_are_not_allowed_over_get(server) -> None:
+    response = httpx.get(f"{server.url}/graphql", params={"query": "mutation { x }"})
+    assert response.status_code in (400, 405)

@@ -1,0 +1,329 @@
+"""The plugin contract: documented, tested, and enforced at start-up with the plugin's name."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import strawberry
+
+from linkstar.core import hookspecs
+from linkstar.core.categories import CategoryProfileSpec, FieldContribution, ServiceCategory
+from linkstar.core.documents import DocumentRequirement
+from linkstar.core.errors import PluginContractError
+from linkstar.core.fees import FeeKind, FeeOption, FeeRule
+from linkstar.core.hookspecs import hookimpl
+from linkstar.core.metrics import Aggregation, AggregationKind, Direction, MetricDefinition, Unit
+from linkstar.core.money import Money
+from linkstar.core.plugins import PluginInfo, build_registry, discover, load_registry
+from linkstar.schema.compose import compose_schema
+from linkstar.schema.plugin_api import CategoryProfile, ProviderType, contribute_field
+
+HOOKS = sorted(n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("linkstar_"))
+
+
+def metric(key: str = "speed", **overrides: object) -> MetricDefinition:
+    values: dict[str, object] = dict(
+        key=key,
+        name="Speed",
+        description="How fast.",
+        unit=Unit.HOURS,
+        observed_unit=Unit.HOURS,
+        direction=Direction.LOWER_IS_BETTER,
+        threshold=Decimal("24"),
+        aggregation=Aggregation(AggregationKind.MEAN),
+        weight=Decimal("100"),
+        min_sample_size=5,
+    )
+    values.update(overrides)
+    return MetricDefinition(**values)  # type: ignore[arg-type]
+
+
+def make_plugin(key: str = "widgets", **hooks: object) -> object:
+    """A plugin object declaring category `key`; `hooks` override or add hook answers."""
+    category = ServiceCategory(key=key, name=key.title(), description="Test category.")
+    answers: dict[str, object] = {
+        "linkstar_service_categories": lambda: [category],
+        "linkstar_metric_definitions": lambda category: [metric()] if category.key == key else None,
+    }
+    answers.update(hooks)
+    namespace = {name: staticmethod(hookimpl(answer)) for name, answer in answers.items()}
+    return type(f"Plugin_{key}", (), namespace)
+
+
+def registry_of(*plugins: tuple[str, object]):
+    return build_registry([PluginInfo(name, module) for name, module in plugins])
+
+
+def refused(*plugins: tuple[str, object], compose: bool = False) -> PluginContractError:
+    with pytest.raises(PluginContractError) as caught:
+        registry = registry_of(*plugins)
+        if compose:
+            compose_schema(registry)
+    return caught.value
+
+
+# --- the contract is documented and tested -------------------------------------------------
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_documented(hook: str) -> None:
+    doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
+    assert "Called" in doc, f"{hook} must say when it is called"
+    assert "Return" in doc or "return" in doc, f"{hook} must say what it returns"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_exercised_by_a_test(hook: str) -> None:
+    root = Path(__file__).resolve().parent.parent
+    tests = "".join(p.read_text() for p in [*root.glob("tests/test_*.py"), *root.glob("plugins/*/tests/test_*.py")])
+    assert re.search(rf"\b{hook}\b", tests), f"no test uses {hook}"
+
+
+def test_no_hook_is_firstresult() -> None:
+    for hook in HOOKS:
+        assert not getattr(hookspecs, hook).linkstar_spec["firstresult"], hook
+
+
+# --- start-up validation --------------------------------------------------------------------
+
+
+def test_a_valid_plugin_loads_with_its_category() -> None:
+    registry = registry_of(("widgets", make_plugin()))
+    assert list(registry.categories) == ["widgets"]
+    assert registry.categories["widgets"].owner == "widgets"
+
+
+def test_misspelled_hook_names_the_plugin() -> None:
+    plugin = make_plugin(linkstar_metric_definition=lambda category: None)
+    error = refused(("typo", plugin))
+    assert error.plugin == "typo"
+    assert "linkstar_metric_definition" in str(error)
+
+
+def test_duplicate_category_key_names_both_plugins() -> None:
+    error = refused(("alpha", make_plugin("widgets")), ("beta", make_plugin("widgets")))
+    assert error.plugin == "beta"
+    assert "already declared by plugin 'alpha'" in str(error)
+
+
+def test_duplicate_metric_key_is_refused() -> None:
+    plugin = make_plugin(
+        linkstar_metric_definitions=lambda category: [
+            metric(weight=Decimal(50)),
+            metric(weight=Decimal(50)),
+        ]
+    )
+    assert "duplicate metric key 'speed'" in str(refused(("p", plugin)))
+
+
+def test_threshold_outside_unit_range_is_refused() -> None:
+    plugin = make_plugin(
+        linkstar_metric_definitions=lambda category: [
+            metric(unit=Unit.PERCENT, observed_unit=Unit.PERCENT, threshold=Decimal("120"))
+        ]
+    )
+    error = refused(("p", plugin))
+    assert "threshold 120 is outside the range of unit PERCENT (0..100)" in str(error)
+
+
+def test_weights_must_sum_to_100() -> None:
+    plugin = make_plugin(linkstar_metric_definitions=lambda category: [metric(weight=Decimal("90"))])
+    assert "weights add up to 90, not 100" in str(refused(("p", plugin)))
+
+
+def test_aggregation_must_fit_the_units() -> None:
+    plugin = make_plugin(
+        linkstar_metric_definitions=lambda category: [metric(aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS))]
+    )
+    assert "RATIO_OF_COUNTS yields PERCENT, not HOURS" in str(refused(("p", plugin)))
+
+
+def test_contributing_to_another_plugins_category_is_refused() -> None:
+    intruder = make_plugin(
+        "gadgets",
+        linkstar_required_documents=lambda category: [
+            DocumentRequirement(key="licence", name="Licence", description="x")
+        ],
+    )
+    error = refused(("alpha", make_plugin("widgets")), ("beta", intruder))
+    assert error.plugin == "beta"
+    assert "belongs to plugin 'alpha'" in str(error)
+
+
+def test_duplicate_document_key_is_refused() -> None:
+    doc = DocumentRequirement(key="licence", name="Licence", description="x")
+    plugin = make_plugin(linkstar_required_documents=lambda category: [doc, doc])
+    assert "duplicate document key 'licence'" in str(refused(("p", plugin)))
+
+
+def test_malformed_fee_rule_is_refused() -> None:
+    rule = FeeRule(key="commission", name="Commission", kind=FeeKind.COMMISSION, rate_percent=Decimal("140"))
+    plugin = make_plugin(linkstar_fee_rules=lambda category: [rule])
+    error = refused(("p", plugin))
+    assert "malformed fee rule" in str(error) and "rate_percent 140" in str(error)
+
+
+def test_overlapping_fee_rules_are_refused() -> None:
+    rules = [
+        FeeRule(key="deposit", name="Deposit", kind=FeeKind.DEPOSIT, amount=Money.of("100.00", "CNY")),
+        FeeRule(key="deposit", name="Deposit", kind=FeeKind.DEPOSIT, amount=Money.of("50.00", "CNY")),
+    ]
+    plugin = make_plugin(linkstar_fee_rules=lambda category: rules)
+    assert "overlap" in str(refused(("p", plugin)))
+
+
+def test_option_group_without_default_is_refused() -> None:
+    rules = [
+        FeeRule(
+            key="integration",
+            name="Integration",
+            kind=FeeKind.ONE_OFF_FEE,
+            amount=Money.of("100.00", "CNY"),
+            option=FeeOption("complexity", "BASIC"),
+        )
+    ]
+    plugin = make_plugin(linkstar_fee_rules=lambda category: rules)
+    assert "needs exactly one default" in str(refused(("p", plugin)))
+
+
+def test_declaration_hooks_must_not_be_async() -> None:
+    async def categories() -> list[ServiceCategory]:
+        return []
+
+    plugin = make_plugin(linkstar_service_categories=categories)
+    assert "must answer synchronously" in str(refused(("p", plugin)))
+
+
+def test_hook_that_raises_is_reported_with_the_plugin_name() -> None:
+    def broken(category: ServiceCategory) -> list[FeeRule]:
+        raise KeyError("region table")
+
+    error = refused(("p", make_plugin(linkstar_fee_rules=broken)))
+    assert error.plugin == "p" and "KeyError" in str(error)
+
+
+@strawberry.type(name="Provider")
+class FakeProvider:
+    name: str
+
+
+def test_graphql_type_name_clash_with_core_is_refused() -> None:
+    plugin = make_plugin(linkstar_graphql_types=lambda: [FakeProvider])
+    error = refused(("clash", plugin), compose=True)
+    assert error.plugin == "clash"
+    assert "'Provider' is already defined by 'linkstar.core'" in str(error)
+
+
+@strawberry.type(name="WidgetThing")
+class WidgetThing:
+    size: int
+
+
+def test_graphql_type_name_clash_between_plugins_is_refused() -> None:
+    @strawberry.type(name="WidgetThing")
+    class Other:
+        colour: str
+
+    first = make_plugin("widgets", linkstar_graphql_types=lambda: [WidgetThing])
+    second = make_plugin("gadgets", linkstar_graphql_types=lambda: [Other])
+    error = refused(("a", first), ("b", second), compose=True)
+    assert error.plugin == "b" and "already defined by 'a'" in str(error)
+
+
+def _badge(root: strawberry.Parent[ProviderType]) -> str:
+    return "x"
+
+
+def test_field_shadowing_a_core_field_is_refused() -> None:
+    plugin = make_plugin(
+        linkstar_graphql_fields=lambda: [contribute_field("Provider", "legal_name", _badge, description="x")]
+    )
+    error = refused(("shadow", plugin), compose=True)
+    assert error.plugin == "shadow"
+    assert "Provider.legalName would shadow an existing field" in str(error)
+
+
+def test_field_on_a_missing_type_is_refused() -> None:
+    plugin = make_plugin(
+        linkstar_graphql_fields=lambda: [contribute_field("Seller", "badge", _badge, description="x")]
+    )
+    assert "extends GraphQL type 'Seller', which does not exist" in str(refused(("p", plugin), compose=True))
+
+
+def test_field_contribution_must_be_a_strawberry_field() -> None:
+    plugin = make_plugin(linkstar_graphql_fields=lambda: [FieldContribution("Provider", "badge", field=_badge)])
+    assert "is not a strawberry field" in str(refused(("p", plugin), compose=True))
+
+
+def test_additive_field_appears_on_the_target() -> None:
+    plugin = make_plugin(
+        linkstar_graphql_fields=lambda: [contribute_field("Provider", "widget_badge", _badge, description="A badge.")]
+    )
+    schema = compose_schema(registry_of(("p", plugin)))
+    assert "widgetBadge: String!" in schema.as_str()
+
+
+def test_profile_type_must_implement_category_profile() -> None:
+    spec = CategoryProfileSpec(graphql_type=WidgetThing, validate=dict, build=lambda r: None, demo=lambda rng, region: {})
+    plugin = make_plugin(linkstar_category_profile=lambda category: spec if category.key == "widgets" else None)
+    error = refused(("p", plugin), compose=True)
+    assert "must be a strawberry type implementing the core CategoryProfile interface" in str(error)
+
+
+def test_profile_type_implementing_the_interface_is_accepted() -> None:
+    @strawberry.type(name="WidgetProfile")
+    class WidgetProfile(CategoryProfile):
+        size: int
+
+    spec = CategoryProfileSpec(graphql_type=WidgetProfile, validate=dict, build=lambda r: None, demo=lambda rng, region: {})
+    plugin = make_plugin(linkstar_category_profile=lambda category: spec if category.key == "widgets" else None)
+    sdl = compose_schema(registry_of(("p", plugin))).as_str()
+    assert "type WidgetProfile implements CategoryProfile & Node" in sdl
+
+
+def test_migration_locations_are_collected_per_plugin() -> None:
+    plugin = make_plugin(linkstar_migration_locations=lambda: ["/srv/widgets/migrations"])
+    assert registry_of(("p", plugin)).migration_locations == (("p", "/srv/widgets/migrations"),)
+
+
+def test_runtime_hooks_may_be_async() -> None:
+    import asyncio
+    import random
+
+    calls: list[tuple[str, list[int]]] = []
+
+    async def demo(category: ServiceCategory, session: object, provider_ids: list[int], rng: object) -> None:
+        calls.append((category.key, provider_ids))
+
+    registry = registry_of(("p", make_plugin(linkstar_demo_data=demo)))
+    category = registry.categories["widgets"].category
+    asyncio.run(registry.call_each("linkstar_demo_data", category=category, session=None, provider_ids=[1, 2], rng=random.Random(1)))
+    assert calls == [("widgets", [1, 2])]
+
+
+def test_categories_are_ordered_by_declared_position_not_load_order() -> None:
+    late = make_plugin("zeta", linkstar_service_categories=lambda: [ServiceCategory("zeta", "Zeta", "z", position=1)])
+    early = make_plugin("alpha", linkstar_service_categories=lambda: [ServiceCategory("alpha", "Alpha", "a", position=9)])
+    for order in ([("a", early), ("z", late)], [("z", late), ("a", early)]):
+        assert list(registry_of(*order).categories) == ["zeta", "alpha"]
+
+
+def test_built_in_plugins_come_through_entry_points_in_alphabetical_order() -> None:
+    names = [p.name for p in discover()]
+    assert names == sorted(names)
+    assert {"agency", "erp", "logistics", "training"} <= set(names)
+    assert all(p.distribution == "linkstar" for p in discover() if p.name in {"agency", "erp"})
+
+
+def test_plugins_can_be_disabled_by_configuration() -> None:
+    registry = load_registry(disabled=["erp", "training"])
+    assert list(registry.categories) == ["agency", "logistics"]
+
+
+def test_disabling_an_unknown_plugin_is_an_error() -> None:
+    with pytest.raises(PluginContractError, match="no such plugin is installed"):
+        load_registry(disabled=["ergonomics"])
