@@ -37,7 +37,8 @@ def setup(extras: str = "") -> None:
         sys.exit(f"LinkStar needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not PY.exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = f"{extras}|{(ROOT / 'constraints.txt').stat().st_mtime}|{(ROOT / 'pyproject.toml').stat().st_mtime}"
+    inputs = [ROOT / "constraints.txt", ROOT / "pyproject.toml"]
+    wanted = "|".join([extras, *(str(p.stat().st_mtime) for p in inputs)])
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools>=69", "wheel")

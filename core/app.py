@@ -66,10 +66,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-                version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).first()
+                version = (
+                    await connection.execute(text("SELECT version_num FROM alembic_version"))
+                ).first()
         except Exception as exc:  # readiness must answer, whatever the failure
             log.warning("readiness check failed: %s", exc)
-            return JSONResponse({"status": "unavailable", "database": "unreachable or not migrated"}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable or not migrated"},
+                status_code=503,
+            )
         return JSONResponse({"status": "ready", "database": "ok", "migrated": version is not None})
 
     @asynccontextmanager

@@ -85,7 +85,9 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     else:
-        uvicorn.run("linkstar.core.app:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            "linkstar.core.app:create_app", factory=True, host=host, port=port, workers=workers
+        )
 
 
 @main.group()
@@ -97,12 +99,16 @@ def db() -> None:
 @click.option("--revision", default="heads", show_default=True)
 @_fail_cleanly
 def db_upgrade(revision: str) -> None:
-    """Apply the core's and every enabled plugin's migrations."""
+    """Apply the core's and every installed plugin's migrations.
+
+    Disabled plugins are migrated too: their tables stay consistent, so disabling a plugin
+    never strands a revision Alembic can no longer find.
+    """
     from linkstar.core.migrate import upgrade
     from linkstar.core.plugins import load_registry
 
     settings = Settings.from_env()
-    registry = load_registry(settings.disabled_plugins)
+    registry = load_registry()
     check_database(settings.database_url)
     upgrade(settings.database_url, registry, revision)
     click.echo(f"database at {_safe_url(settings.database_url)} is at {revision}")
@@ -155,7 +161,12 @@ def _composed_sdl() -> str:
 
 
 @schema.command("export")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=SCHEMA_FILE, show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=SCHEMA_FILE,
+    show_default=True,
+)
 @_fail_cleanly
 def schema_export(output: Path) -> None:
     """Write the composed schema's SDL (commit schema/schema.graphql)."""
@@ -173,6 +184,9 @@ def plugins() -> None:
     registry = load_registry(settings.disabled_plugins)
     for plugin in registry.plugins:
         owned = [k for k, c in registry.categories.items() if c.owner == plugin.name]
-        click.echo(f"{plugin.name}\t{plugin.distribution or '-'} {plugin.version or ''}\t{', '.join(owned)}")
+        click.echo(
+            f"{plugin.name}\t{plugin.distribution or '-'} {plugin.version or ''}"
+            f"\t{', '.join(owned)}"
+        )
     if settings.disabled_plugins:
         click.echo(f"disabled: {', '.join(settings.disabled_plugins)}")

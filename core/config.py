@@ -46,10 +46,18 @@ class Settings:
                 f"LINKSTAR_ENV={environment!r} is not one of {', '.join(ENVIRONMENTS)}"
             )
         disabled = tuple(
-            sorted({p.strip() for p in env.get("LINKSTAR_DISABLED_PLUGINS", "").split(",") if p.strip()})
+            sorted(
+                {
+                    p.strip()
+                    for p in env.get("LINKSTAR_DISABLED_PLUGINS", "").split(",")
+                    if p.strip()
+                }
+            )
         )
         return cls(
-            database_url=async_database_url(env.get("LINKSTAR_DATABASE_URL") or DEFAULT_DATABASE_URL),
+            database_url=async_database_url(
+                env.get("LINKSTAR_DATABASE_URL") or DEFAULT_DATABASE_URL
+            ),
             environment=environment,
             disabled_plugins=disabled,
             storage_dir=env.get("LINKSTAR_STORAGE_DIR", "./var/storage"),

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.cn import uscc
 
 from linkstar.core import models
-from linkstar.core.metrics import AggregationKind, MetricDefinition, Unit
+from linkstar.core.metrics import AggregationKind, Direction, MetricDefinition, Unit
 from linkstar.core.plugins import Registry
 from linkstar.core.vocabulary import ApplicationStatus, Marketplace, ObservationSource, Region, Tier
 
@@ -24,20 +24,38 @@ MONTHS = 6
 _CITIES = ["Shenzhen", "Hangzhou", "Guangzhou", "Xiamen", "Ningbo", "Yiwu", "Shanghai", "Fuzhou"]
 _HKMT = ["Hong Kong", "Kowloon", "Macau", "Taipei"]
 _OVERSEAS = ["Singapore", "Kuala Lumpur", "Jakarta", "Los Angeles", "London", "Ho Chi Minh City"]
-_WORDS = ["Haixing", "Yuntu", "Xinghe", "Lianchuang", "Boyuan", "Tianqiao", "Jinfeng", "Ruida", "Hongtu", "Qiming"]
-_STATUSES = [ApplicationStatus.ACTIVE] * 6 + [ApplicationStatus.PROBATION, ApplicationStatus.IN_REVIEW]
+_WORDS = [
+    "Haixing",
+    "Yuntu",
+    "Xinghe",
+    "Lianchuang",
+    "Boyuan",
+    "Tianqiao",
+    "Jinfeng",
+    "Ruida",
+    "Hongtu",
+    "Qiming",
+]
+_STATUSES = [ApplicationStatus.ACTIVE] * 6 + [
+    ApplicationStatus.PROBATION,
+    ApplicationStatus.IN_REVIEW,
+]
 _TIERS = [Tier.REGULAR] * 4 + [Tier.PREFERRED] * 2 + [Tier.STRATEGIC_PARTNER]
 
 
 def mainland_uscc(rng: random.Random) -> str:
     """A unified social credit code with a correct GB 32100-2015 check character."""
-    body = "9144" + "".join(rng.choice("0123456789") for _ in range(4)) + "".join(
-        rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9)
+    body = (
+        "9144"
+        + "".join(rng.choice("0123456789") for _ in range(4))
+        + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
     )
     return body + uscc.calc_check_digit(body)
 
 
-def _identity(rng: random.Random, region: Region, category_name: str, index: int) -> tuple[str, str]:
+def _identity(
+    rng: random.Random, region: Region, category_name: str, index: int
+) -> tuple[str, str]:
     word = _WORDS[index % len(_WORDS)]
     if region is Region.MAINLAND_CHINA:
         city = rng.choice(_CITIES)
@@ -58,13 +76,18 @@ def _month_starts(now: datetime) -> list[datetime]:
     return list(reversed(months))
 
 
-def _values(metric: MetricDefinition, rng: random.Random, skill: float, stores: int) -> list[tuple[str, Decimal]]:
+def _values(
+    metric: MetricDefinition, rng: random.Random, skill: float, stores: int
+) -> list[tuple[str, Decimal]]:
     """Observations for one month of one metric; `skill` 0..1 moves them around the threshold."""
     kind = metric.aggregation.kind
     count = max(metric.min_sample_size + rng.randrange(0, 8), 3)
     threshold = float(metric.threshold)
     if kind is AggregationKind.RATIO_OF_COUNTS:
-        p = min(0.995, threshold / 100 + (skill - 0.5) * 0.2)
+        if metric.direction is Direction.LOWER_IS_BETTER:  # counted events are incidents
+            p = max(0.0005, threshold / 100 * (1.6 - 1.2 * skill))
+        else:
+            p = min(0.995, threshold / 100 + (skill - 0.5) * 0.2)
         return [(f"client-{i % stores}", Decimal(int(rng.random() < p))) for i in range(count)]
     if kind is AggregationKind.SHARE_AT_OR_ABOVE or metric.observed_unit is Unit.RATING:
         weights = [1, 1, 2, 4 + 6 * skill, 5 + 8 * skill]
@@ -75,11 +98,15 @@ def _values(metric: MetricDefinition, rng: random.Random, skill: float, stores: 
     if kind is AggregationKind.GROWTH:
         return [(f"store-{i}", Decimal(0)) for i in range(stores)]  # filled by _growth
     if kind is AggregationKind.LATEST:
-        low, high = (threshold - 3, 100) if metric.unit is Unit.PERCENT else (threshold * 0.8, threshold * 1.2)
+        low, high = (
+            (threshold - 3, 100)
+            if metric.unit is Unit.PERCENT
+            else (threshold * 0.8, threshold * 1.2)
+        )
         value = min(high, max(low, threshold + (skill - 0.4) * (high - low)))
         return [("platform", Decimal(str(round(value, 2))))]
     # durations / amounts around the threshold; better providers on the good side
-    better_low = metric.direction.value == "LOWER_IS_BETTER"
+    better_low = metric.direction is Direction.LOWER_IS_BETTER
     centre = threshold * (1.3 - 0.6 * skill) if better_low else threshold * (0.8 + 0.4 * skill)
     return [
         (f"client-{i % stores}", Decimal(str(round(max(0.1, rng.gauss(centre, centre * 0.25)), 2))))
@@ -87,7 +114,9 @@ def _values(metric: MetricDefinition, rng: random.Random, skill: float, stores: 
     ]
 
 
-async def load_demo(session: AsyncSession, registry: Registry, *, seed: int = 2026, per_category: int = 6) -> dict[str, int]:
+async def load_demo(
+    session: AsyncSession, registry: Registry, *, seed: int = 2026, per_category: int = 6
+) -> dict[str, int]:
     """Insert the demo data set through `session` (caller commits). Returns row counts."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -99,7 +128,9 @@ async def load_demo(session: AsyncSession, registry: Registry, *, seed: int = 20
         holders[key] = []
         for index in range(per_category):
             region = regions[index % len(regions)]
-            name, number = _identity(rng, region, contribution.category.name.split(" (")[0], index + len(providers))
+            name, number = _identity(
+                rng, region, contribution.category.name.split(" (")[0], index + len(providers)
+            )
             provider = models.Provider(legal_name=name, region=region, registration_number=number)
             provider.marketplaces = [
                 models.ProviderMarketplace(marketplace=m)
@@ -132,12 +163,16 @@ async def load_demo(session: AsyncSession, registry: Registry, *, seed: int = 20
             )
             applications += 1
             if contribution.profile is not None:
-                data = contribution.profile.validate(contribution.profile.demo(rng, provider.region))
-                session.add(models.CategoryProfileRow(provider_id=provider.id, category_key=key, data=data))
+                data = contribution.profile.validate(
+                    contribution.profile.demo(rng, provider.region)
+                )
+                session.add(
+                    models.CategoryProfileRow(provider_id=provider.id, category_key=key, data=data)
+                )
             session.add(
                 models.DomainEvent(
                     event_type="application.created",
-                    subject_type="Application",
+                    subject_type="Provider",
                     subject_id=provider.id,
                     provider_id=provider.id,
                     actor="demo",
@@ -148,15 +183,22 @@ async def load_demo(session: AsyncSession, registry: Registry, *, seed: int = 20
                 continue
             stores = rng.randrange(3, 7)
             for metric in contribution.metrics:
-                base = {f"store-{s}": Decimal(rng.randrange(20_000, 400_000)) for s in range(stores)}
+                base = {
+                    f"store-{s}": Decimal(rng.randrange(20_000, 400_000)) for s in range(stores)
+                }
                 for month_index, month in enumerate(months):
                     values = _values(metric, rng, skill, stores)
                     if metric.aggregation.kind is AggregationKind.GROWTH:
                         growth = 1 + (skill * 0.3 - 0.02) + rng.uniform(-0.05, 0.05)
-                        base = {s: (v * Decimal(str(round(growth, 4)))).quantize(Decimal("0.01")) for s, v in base.items()}
+                        base = {
+                            s: (v * Decimal(str(round(growth, 4)))).quantize(Decimal("0.01"))
+                            for s, v in base.items()
+                        }
                         values = list(base.items())
                     for i, (subject, value) in enumerate(values):
-                        observed = month + timedelta(days=rng.randrange(0, 27), hours=rng.randrange(0, 24))
+                        observed = month + timedelta(
+                            days=rng.randrange(0, 27), hours=rng.randrange(0, 24)
+                        )
                         observations.append(
                             {
                                 "provider_id": provider.id,
@@ -165,7 +207,9 @@ async def load_demo(session: AsyncSession, registry: Registry, *, seed: int = 20
                                 "subject_ref": subject,
                                 "observed_at": observed,
                                 "value": value,
-                                "source": ObservationSource.PLATFORM if i % 3 else ObservationSource.SELF_REPORTED,
+                                "source": ObservationSource.PLATFORM
+                                if i % 3
+                                else ObservationSource.SELF_REPORTED,
                                 "attributable": not (i == 0 and month_index == 2 and skill < 0.3),
                                 "non_attributable_reason": "seller changed the brief late"
                                 if (i == 0 and month_index == 2 and skill < 0.3)
@@ -184,9 +228,15 @@ async def load_demo(session: AsyncSession, registry: Registry, *, seed: int = 20
         )
     if observations:
         await session.execute(insert(models.KpiObservation), observations)
-    return {"providers": len(providers), "applications": applications, "observations": len(observations)}
+    return {
+        "providers": len(providers),
+        "applications": applications,
+        "observations": len(observations),
+    }
 
 
 async def has_providers(session: AsyncSession) -> bool:
     """Whether any provider exists (for `linkstar demo --if-empty`)."""
-    return (await session.execute(select(func.count()).select_from(models.Provider))).scalar_one() > 0
+    return (
+        await session.execute(select(func.count()).select_from(models.Provider))
+    ).scalar_one() > 0

@@ -1,4 +1,4 @@
-"""Document requirements a category declares, plus builders for the materials most categories ask for.
+"""Document requirements a category declares, and builders for the materials most ask for.
 
 The builders describe generic onboarding materials (DOMAIN.md "Materials usually required");
 which of them a category needs, and for which regions, is the category plugin's decision.
@@ -50,9 +50,7 @@ def requirement_problems(doc: DocumentRequirement) -> list[str]:
     if not doc.media_types:
         problems.append(f"document {doc.key!r} accepts no media type")
     if not 0 < doc.max_bytes <= MAX_DOCUMENT_BYTES:
-        problems.append(
-            f"document {doc.key!r}: max_bytes must be in (0, {MAX_DOCUMENT_BYTES}]"
-        )
+        problems.append(f"document {doc.key!r}: max_bytes must be in (0, {MAX_DOCUMENT_BYTES}]")
     if doc.regions is not None and not doc.regions:
         problems.append(f"document {doc.key!r}: regions is empty (use None for every region)")
     return problems

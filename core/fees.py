@@ -33,7 +33,9 @@ class FeeKind(enum.StrEnum):
     COMMISSION = "COMMISSION"  # percent of order value, deducted at settlement
 
 
-UPFRONT_KINDS = frozenset({FeeKind.DEPOSIT, FeeKind.ANNUAL_FEE, FeeKind.ONE_OFF_FEE, FeeKind.PER_UNIT_FEE})
+UPFRONT_KINDS = frozenset(
+    {FeeKind.DEPOSIT, FeeKind.ANNUAL_FEE, FeeKind.ONE_OFF_FEE, FeeKind.PER_UNIT_FEE}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,8 @@ def _single_rule_problems(rule: FeeRule) -> list[str]:
             problems.append(f"fee rule {rule.key!r}: a COMMISSION has a rate_percent and no amount")
         elif not (isinstance(rule.rate_percent, Decimal) and 0 < rule.rate_percent <= 100):
             problems.append(
-                f"fee rule {rule.key!r}: rate_percent {rule.rate_percent} must be a Decimal in (0, 100]"
+                f"fee rule {rule.key!r}: rate_percent {rule.rate_percent} "
+                "must be a Decimal in (0, 100]"
             )
     else:
         if rule.amount is None or rule.rate_percent is not None:
@@ -106,7 +109,9 @@ def _single_rule_problems(rule: FeeRule) -> list[str]:
         elif not isinstance(rule.amount, Money) or rule.amount.amount < 0:
             problems.append(f"fee rule {rule.key!r}: amount must be non-negative Money")
     if (rule.kind is FeeKind.PER_UNIT_FEE) != bool(rule.unit):
-        problems.append(f"fee rule {rule.key!r}: a unit is required for PER_UNIT_FEE and only there")
+        problems.append(
+            f"fee rule {rule.key!r}: a unit is required for PER_UNIT_FEE and only there"
+        )
     for label, scope in (("regions", rule.regions), ("tiers", rule.tiers)):
         if scope is not None and not scope:
             problems.append(f"fee rule {rule.key!r}: {label} is empty (use None for all)")
@@ -127,11 +132,15 @@ def _ambiguities(rules: Sequence[FeeRule]) -> list[str]:
     """Two rules with one key must never both apply to one (region, tier, option)."""
     problems = []
     for region, tier in _combinations():
-        seen: dict[tuple[str, str | None], FeeRule] = {}
+        seen: dict[tuple[str, str | None, str | None], FeeRule] = {}
         for rule in rules:
             if not rule.applies(region, tier):
                 continue
-            slot = (rule.key, rule.option.value if rule.option else None)
+            slot = (
+                rule.key,
+                rule.option.group if rule.option else None,
+                rule.option.value if rule.option else None,
+            )
             if slot in seen:
                 problems.append(
                     f"fee rules {rule.key!r} overlap for region {region.value}, tier {tier.value}: "
@@ -147,7 +156,9 @@ def _option_group_problems(rules: Sequence[FeeRule]) -> list[str]:
     groups = sorted({r.option.group for r in rules if r.option})
     for group in groups:
         for region, tier in _combinations():
-            applicable = [r for r in rules if r.option and r.option.group == group and r.applies(region, tier)]
+            applicable = [
+                r for r in rules if r.option and r.option.group == group and r.applies(region, tier)
+            ]
             if not applicable:
                 continue
             defaults = {r.option.value for r in applicable if r.option and r.option.default}
@@ -191,7 +202,9 @@ class FeeQuote:
         for line in self.lines:
             if line.kind in UPFRONT_KINDS and line.amount is not None:
                 current = totals.get(line.amount.currency)
-                totals[line.amount.currency] = line.amount if current is None else current + line.amount
+                totals[line.amount.currency] = (
+                    line.amount if current is None else current + line.amount
+                )
         return [totals[c] for c in sorted(totals)]
 
     def commission_percent(self) -> Decimal:
@@ -218,7 +231,8 @@ def quote(
     for group, value in options.items():
         if group not in available:
             raise InvalidInput(
-                f"category {category!r} has no fee option group {group!r} for {region.value}/{tier.value}",
+                f"category {category!r} has no fee option group {group!r} "
+                f"for {region.value}/{tier.value}",
                 suggestion=f"option groups here: {sorted(available) or 'none'}",
             )
         values = sorted({r.option.value for r in available[group] if r.option})
@@ -232,7 +246,8 @@ def quote(
         or next(r.option.value for r in group_rules if r.option and r.option.default)
         for group, group_rules in available.items()
     }
-    units = {r.unit for r in applicable if r.unit}
+    selected = [r for r in applicable if not r.option or chosen[r.option.group] == r.option.value]
+    units = {r.unit for r in selected if r.unit}
     for unit, quantity in quantities.items():
         if unit not in units:
             raise InvalidInput(
@@ -242,11 +257,14 @@ def quote(
         if not 0 <= quantity <= MAX_QUANTITY:
             raise InvalidInput(f"quantity of {unit!r} must be between 0 and {MAX_QUANTITY}")
     lines = []
-    for rule in applicable:
-        if rule.option and chosen[rule.option.group] != rule.option.value:
-            continue
-        quantity = quantities.get(rule.unit, 1) if rule.unit else None
-        amount = rule.amount.times(quantity) if rule.amount and quantity is not None else rule.amount
+    for rule in selected:
+        # A per-unit fee without a quantity shows its unit price only: nothing is due until
+        # units (e.g. exam candidates) are counted.
+        quantity = quantities.get(rule.unit) if rule.unit else None
+        if rule.unit:
+            amount = rule.amount.times(quantity) if rule.amount and quantity is not None else None
+        else:
+            amount = rule.amount
         lines.append(
             FeeQuoteLine(
                 rule_key=f"{category}.{rule.key}",

@@ -126,5 +126,6 @@ def linkstar_demo_data(
     """Add category-specific demo rows for `linkstar demo` (may be async).
 
     Called once per category after the core has created demo providers holding `category`.
-    Return None (or an awaitable of None); do nothing for a category you do not own. Write through `session`; do not commit.
+    Return None (or an awaitable of None); do nothing for a category you do not own.
+    Write through `session`; do not commit.
     """

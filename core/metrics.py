@@ -28,7 +28,7 @@ class Unit(enum.StrEnum):
     RATING = "RATING"  # 1..5 stars
     COUNT = "COUNT"  # 0..+inf
     AMOUNT = "AMOUNT"  # 0..+inf, a monetary or volume quantity in the subject's own currency
-    OUTCOME = "OUTCOME"  # 0 or 1: the task/delivery/ticket met its promise (1) or not (0)
+    OUTCOME = "OUTCOME"  # 0 or 1: whether the counted event happened (task on time, parcel lost, …)
 
 
 UNIT_RANGES: dict[Unit, tuple[Decimal | None, Decimal | None]] = {
@@ -80,7 +80,9 @@ class Aggregation:
         """One human sentence, shown next to a metric so its number explains itself."""
         match self.kind:
             case AggregationKind.RATIO_OF_COUNTS:
-                return "share of observations that met the promise, in percent"
+                return (
+                    "share of observations where the counted event happened (value 1), in percent"
+                )
             case AggregationKind.SHARE_AT_OR_ABOVE:
                 return f"share of observations at or above {self.params['cutoff']}, in percent"
             case AggregationKind.MEAN:
@@ -190,7 +192,8 @@ def metric_problems(metric: MetricDefinition) -> list[str]:
         low, high = UNIT_RANGES[metric.unit]
         problems.append(
             f"metric {metric.key!r}: threshold {metric.threshold} is outside the range of unit "
-            f"{metric.unit.value} ({low if low is not None else '-inf'}..{high if high is not None else '+inf'})"
+            f"{metric.unit.value} ({'-inf' if low is None else low}.."
+            f"{'+inf' if high is None else high})"
         )
     if metric.weight <= 0 or metric.weight > 100:
         problems.append(f"metric {metric.key!r}: weight {metric.weight} must be in (0, 100]")

@@ -8,9 +8,20 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkstar.core.db import Base, IdType, ScaledDecimal, UTCDateTime, utcnow
@@ -70,16 +81,20 @@ class Application(Base):
     __table_args__ = (Index("ix_applications_category_status", "category_key", "status"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
     category_key: Mapped[str] = mapped_column(String(63))
-    status: Mapped[ApplicationStatus] = mapped_column(_enum(ApplicationStatus, "application_status"))
+    status: Mapped[ApplicationStatus] = mapped_column(
+        _enum(ApplicationStatus, "application_status")
+    )
     tier: Mapped[Tier] = mapped_column(_enum(Tier, "tier"), default=Tier.REGULAR)
     # Optimistic locking: concurrent reviewers cannot both win one transition.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
 class CategoryProfileRow(Base):
@@ -89,7 +104,9 @@ class CategoryProfileRow(Base):
     __table_args__ = (UniqueConstraint("provider_id", "category_key"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
     category_key: Mapped[str] = mapped_column(String(63))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -102,7 +119,9 @@ class Document(Base):
     __tablename__ = "documents"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("applications.id", ondelete="SET NULL"), index=True
     )
@@ -119,7 +138,7 @@ class Document(Base):
 
 
 class MetricDefinitionVersion(Base):
-    """Every distinct version of a metric definition ever served, so old results explain themselves."""
+    """Every distinct metric definition ever served, so old results still explain themselves."""
 
     __tablename__ = "metric_definition_versions"
     __table_args__ = (UniqueConstraint("category_key", "metric_key", "fingerprint"),)
@@ -152,7 +171,9 @@ class KpiObservation(Base):
     subject_ref: Mapped[str] = mapped_column(String(120))  # client / store / shipment reference
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     value: Mapped[Decimal] = mapped_column(ScaledDecimal(OBSERVATION_SCALE))
-    source: Mapped[ObservationSource] = mapped_column(_enum(ObservationSource, "observation_source"))
+    source: Mapped[ObservationSource] = mapped_column(
+        _enum(ObservationSource, "observation_source")
+    )
     attributable: Mapped[bool] = mapped_column(Boolean, default=True)
     non_attributable_reason: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(120))

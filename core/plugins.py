@@ -138,7 +138,7 @@ def discover(disabled: Iterable[str] = ()) -> list[PluginInfo]:
 
 
 def build_registry(plugins: Sequence[PluginInfo]) -> Registry:
-    """Register `plugins` with pluggy and validate every contribution; raise on the first problem."""
+    """Register `plugins` with pluggy, validate every contribution, raise at the first problem."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     names = [p.name for p in plugins]
@@ -211,7 +211,9 @@ def _collect_list(
         if answer is None:
             continue
         if not isinstance(answer, list | tuple):
-            raise PluginContractError(plugin, f"{hook} must return a list, not {type(answer).__name__}")
+            raise PluginContractError(
+                plugin, f"{hook} must return a list, not {type(answer).__name__}"
+            )
         for item in answer:
             if kind is type and not isinstance(item, type):
                 raise PluginContractError(plugin, f"{hook} returned {item!r}, which is not a class")
@@ -247,17 +249,24 @@ def _collect_categories(
     for key, (owner, category) in sorted(
         owners.items(), key=lambda item: (item[1][1].position, item[0])
     ):
-        metrics = _category_list(manager, order, "linkstar_metric_definitions", category, owner, MetricDefinition)
-        documents = _category_list(manager, order, "linkstar_required_documents", category, owner, DocumentRequirement)
+        metrics = _category_list(
+            manager, order, "linkstar_metric_definitions", category, owner, MetricDefinition
+        )
+        documents = _category_list(
+            manager, order, "linkstar_required_documents", category, owner, DocumentRequirement
+        )
         fee_rules = _category_list(manager, order, "linkstar_fee_rules", category, owner, FeeRule)
         profiles = [
             answer
-            for plugin, answer in _category_answers(manager, order, "linkstar_category_profile", category, owner)
+            for plugin, answer in _category_answers(
+                manager, order, "linkstar_category_profile", category, owner
+            )
         ]
         for answer in profiles:
             if not isinstance(answer, CategoryProfileSpec):
                 raise PluginContractError(
-                    owner, f"linkstar_category_profile must return a CategoryProfileSpec for {key!r}"
+                    owner,
+                    f"linkstar_category_profile must return a CategoryProfileSpec for {key!r}",
                 )
         _validate_metrics(owner, key, metrics)
         _validate_documents(owner, key, documents)
@@ -321,12 +330,16 @@ def _category_list(
 def _validate_metrics(owner: str, category: str, metrics: Sequence[MetricDefinition]) -> None:
     if not metrics:
         raise PluginContractError(
-            owner, f"category {category!r} declares no KPI metric", suggestion="every category is scored; declare at least one"
+            owner,
+            f"category {category!r} declares no KPI metric",
+            suggestion="every category is scored; declare at least one",
         )
     seen: set[str] = set()
     for metric in metrics:
         if metric.key in seen:
-            raise PluginContractError(owner, f"category {category!r}: duplicate metric key {metric.key!r}")
+            raise PluginContractError(
+                owner, f"category {category!r}: duplicate metric key {metric.key!r}"
+            )
         seen.add(metric.key)
         problems = metric_problems(metric)
         if problems:
@@ -340,11 +353,15 @@ def _validate_metrics(owner: str, category: str, metrics: Sequence[MetricDefinit
         )
 
 
-def _validate_documents(owner: str, category: str, documents: Sequence[DocumentRequirement]) -> None:
+def _validate_documents(
+    owner: str, category: str, documents: Sequence[DocumentRequirement]
+) -> None:
     seen: set[str] = set()
     for doc in documents:
         if doc.key in seen:
-            raise PluginContractError(owner, f"category {category!r}: duplicate document key {doc.key!r}")
+            raise PluginContractError(
+                owner, f"category {category!r}: duplicate document key {doc.key!r}"
+            )
         seen.add(doc.key)
         problems = requirement_problems(doc)
         if problems:

@@ -1,7 +1,7 @@
 """Declarative validation for category profiles: a plugin lists its fields, the core checks data.
 
-    PROFILE = ProfileSchema("agency", IntField("team_size", minimum=1), TextListField("languages"))
-    data = PROFILE.validate(raw)   # normalised JSON-safe dict, or ProfileInvalid with every error
+PROFILE = ProfileSchema("widgets", IntField("team_size", minimum=1), TextListField("languages"))
+data = PROFILE.validate(raw)   # normalised JSON-safe dict, or ProfileInvalid with every error
 """
 
 from __future__ import annotations

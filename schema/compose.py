@@ -29,7 +29,9 @@ CONFIG = StrawberryConfig()
 class LinkStarSchema(strawberry.Schema):
     """A strawberry Schema whose types also carry the fields plugins contributed to them."""
 
-    def __init__(self, *args: Any, extra_fields: dict[str, list[StrawberryField]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, extra_fields: dict[str, list[StrawberryField]], **kwargs: Any
+    ) -> None:
         self._extra_fields = extra_fields
         super().__init__(*args, **kwargs)
 
@@ -80,14 +82,19 @@ def compose_schema(
                     contribution.owner,
                     f"the profile type of category {key!r} must be a strawberry type "
                     "implementing the core CategoryProfile interface",
-                    suggestion="subclass linkstar.schema.plugin_api.CategoryProfile and decorate it with @strawberry.type",
+                    suggestion=(
+                        "subclass linkstar.schema.plugin_api.CategoryProfile "
+                        "and decorate it with @strawberry.type"
+                    ),
                 )
             contributed.append((contribution.owner, profile_type))
 
     for plugin, cls in contributed:
         name = _definition_name(cls)
         if name is None:
-            raise PluginContractError(plugin, f"{cls.__qualname__} is not a strawberry type or enum")
+            raise PluginContractError(
+                plugin, f"{cls.__qualname__} is not a strawberry type or enum"
+            )
         owner = names.get(name)
         if owner == plugin and cls in plugin_types:
             continue
@@ -100,7 +107,11 @@ def compose_schema(
         names[name] = plugin
         plugin_types.append(cls)
         definition = getattr(cls, "__strawberry_definition__", None)
-        type_fields[name] = {CONFIG.name_converter.get_graphql_name(f) for f in definition.fields} if definition else set()
+        type_fields[name] = (
+            {CONFIG.name_converter.get_graphql_name(f) for f in definition.fields}
+            if definition
+            else set()
+        )
 
     extra_fields: dict[str, list[StrawberryField]] = {}
     for plugin, contribution in registry.graphql_fields:
@@ -108,10 +119,12 @@ def compose_schema(
             raise PluginContractError(
                 plugin,
                 f"extends GraphQL type {contribution.target!r}, which does not exist",
-                suggestion=f"extendable types include Query, Provider, ServiceCategory; got {contribution.target!r}",
+                suggestion="extendable types include Query, Provider and ServiceCategory",
             )
         if not isinstance(contribution.field, StrawberryField):
-            raise PluginContractError(plugin, f"field {contribution.name!r} is not a strawberry field")
+            raise PluginContractError(
+                plugin, f"field {contribution.name!r} is not a strawberry field"
+            )
         field = copy.copy(contribution.field)
         field.python_name = contribution.name
         graphql_name = CONFIG.name_converter.get_graphql_name(field)

@@ -25,7 +25,13 @@ def shape_error(error: GraphQLError) -> GraphQLError:
         if original.details:
             extensions["details"] = original.details
         return GraphQLError(
-            original.message, error.nodes, error.source, error.positions, error.path, None, extensions
+            original.message,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            None,
+            extensions,
         )
     if original is None:
         code = (error.extensions or {}).get("code") or (

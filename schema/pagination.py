@@ -208,7 +208,9 @@ async def count_by_parent(
     return counts
 
 
-def list_connection(items: Sequence[Any], args: PageArgs, to_node: Callable[[Any], Any]) -> Connection[Any]:
+def list_connection(
+    items: Sequence[Any], args: PageArgs, to_node: Callable[[Any], Any]
+) -> Connection[Any]:
     """A page of an in-memory list (e.g. service categories); cursors are list positions."""
     indexed = list(enumerate(items))
     if args.after is not None:
@@ -221,4 +223,6 @@ def list_connection(items: Sequence[Any], args: PageArgs, to_node: Callable[[Any
     async def count() -> int:
         return total
 
-    return build_connection(ordered[: args.limit + 1], args, lambda p: p[0], lambda p: to_node(p[1]), count)
+    return build_connection(
+        ordered[: args.limit + 1], args, lambda p: p[0], lambda p: to_node(p[1]), count
+    )

@@ -1,6 +1,6 @@
 """What a plugin's GraphQL code imports: the profile interface, context access, field helper.
 
-    from linkstar.schema.plugin_api import CategoryProfile, profile_fields, contribute_field
+from linkstar.schema.plugin_api import CategoryProfile, profile_fields, contribute_field
 """
 
 from __future__ import annotations

@@ -70,10 +70,14 @@ async def resolve_global_ids(info: Ctx, ids: list[relay.GlobalID]) -> list[Any]:
 
 @strawberry.input(description="Narrow the provider list; all given conditions must hold.")
 class ProviderFilter:
-    category: str | None = strawberry.field(default=None, description="Has applied for this category.")
+    category: str | None = strawberry.field(
+        default=None, description="Has applied for this category."
+    )
     region: Region | None = None
     marketplace: Marketplace | None = None
-    name_contains: str | None = strawberry.field(default=None, description="Case-insensitive substring of the legal name.")
+    name_contains: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the legal name."
+    )
 
 
 @strawberry.input(description="Choose an option of a fee option group (else its default applies).")
@@ -112,7 +116,9 @@ def _provider_conditions(info: Ctx, flt: ProviderFilter | None) -> list[Any]:
     if flt.name_contains:
         if len(flt.name_contains) > 200:
             raise InvalidInput("nameContains is longer than 200 characters")
-        escaped = flt.name_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = (
+            flt.name_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
         conditions.append(func.lower(models.Provider.legal_name).like(f"%{escaped}%", escape="\\"))
     return conditions
 
@@ -139,14 +145,18 @@ class Query:
         before: str | None = None,
     ) -> Connection[ServiceCategoryType]:
         items = list(ctx(info).registry.categories.values())
-        return list_connection(items, PageArgs.parse(first, after, last, before), ServiceCategoryType.of)
+        return list_connection(
+            items, PageArgs.parse(first, after, last, before), ServiceCategoryType.of
+        )
 
     @strawberry.field(description="One service category by key; null when there is none.")
     def service_category(self, info: Ctx, key: str) -> ServiceCategoryType | None:
         contribution = ctx(info).registry.categories.get(key)
         return ServiceCategoryType.of(contribution) if contribution else None
 
-    @strawberry.field(description="Itemised fees for a category, region and tier; each line names its rule.")
+    @strawberry.field(
+        description="Itemised fees for a category, region and tier; each line names its rule."
+    )
     def fee_quote(
         self,
         info: Ctx,
@@ -170,7 +180,9 @@ class Query:
         value = fees.quote(category, contribution.fee_rules, region, tier, chosen, counted)
         return FeeQuoteType.of(value)
 
-    @strawberry.field(description="Providers, oldest first, filtered by category, region, marketplace or name.")
+    @strawberry.field(
+        description="Providers, oldest first, filtered by category, region, marketplace or name."
+    )
     async def providers(
         self,
         info: Ctx,

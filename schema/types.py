@@ -37,12 +37,20 @@ from linkstar.schema.pagination import Connection, PageArgs, build_connection
 RegionEnum = strawberry.enum(Region, description="Region of the provider's legal entity.")
 TierEnum = strawberry.enum(Tier, description="Cooperation tier, lowest first.")
 MarketplaceEnum = strawberry.enum(Marketplace, description="A marketplace sellers sell on.")
-ApplicationStatusEnum = strawberry.enum(ApplicationStatus, description="Where an application stands.")
-DocumentStatusEnum = strawberry.enum(DocumentStatus, description="A reviewer's verdict on a document.")
-ObservationSourceEnum = strawberry.enum(ObservationSource, description="Who produced an observation.")
+ApplicationStatusEnum = strawberry.enum(
+    ApplicationStatus, description="Where an application stands."
+)
+DocumentStatusEnum = strawberry.enum(
+    DocumentStatus, description="A reviewer's verdict on a document."
+)
+ObservationSourceEnum = strawberry.enum(
+    ObservationSource, description="Who produced an observation."
+)
 UnitEnum = strawberry.enum(Unit, description="What a number means and which values it may take.")
 DirectionEnum = strawberry.enum(Direction, description="Which way is better for a metric.")
-AggregationKindEnum = strawberry.enum(AggregationKind, description="How observations are aggregated.")
+AggregationKindEnum = strawberry.enum(
+    AggregationKind, description="How observations are aggregated."
+)
 PeriodKindEnum = strawberry.enum(PeriodKind, description="Length of an evaluation period.")
 FeeKindEnum = strawberry.enum(FeeKind, description="Billing basis of a fee rule.")
 
@@ -76,13 +84,17 @@ class Aggregation:
     description: str
 
 
-@strawberry.type(description="The period a metric is evaluated over and the time zone of its boundaries.")
+@strawberry.type(
+    description="The period a metric is evaluated over and the time zone of its boundaries."
+)
 class EvaluationWindow:
     period: PeriodKind
     timezone: str
 
 
-@strawberry.type(name="MetricDefinition", description="A KPI of a category, as its plugin declares it.")
+@strawberry.type(
+    name="MetricDefinition", description="A KPI of a category, as its plugin declares it."
+)
 class MetricDefinitionType:
     key: str
     name: str
@@ -110,7 +122,10 @@ class MetricDefinitionType:
             threshold=spec.threshold,
             aggregation=Aggregation(
                 kind=spec.aggregation.kind,
-                params=[AggregationParam(name=k, value=v) for k, v in sorted(spec.aggregation.params.items())],
+                params=[
+                    AggregationParam(name=k, value=v)
+                    for k, v in sorted(spec.aggregation.params.items())
+                ],
                 description=spec.aggregation.describe(),
             ),
             weight=spec.weight,
@@ -121,7 +136,9 @@ class MetricDefinitionType:
         )
 
 
-@strawberry.type(name="DocumentRequirement", description="A document an applicant must or may provide.")
+@strawberry.type(
+    name="DocumentRequirement", description="A document an applicant must or may provide."
+)
 class DocumentRequirementType:
     key: str
     name: str
@@ -177,7 +194,9 @@ class FeeRuleType:
             rate_percent=spec.rate_percent,
             regions=[r for r in Region if spec.regions is None or r in spec.regions],
             tiers=[t for t in Tier if spec.tiers is None or t in spec.tiers],
-            option=FeeOption(group=spec.option.group, value=spec.option.value, default=spec.option.default)
+            option=FeeOption(
+                group=spec.option.group, value=spec.option.value, default=spec.option.default
+            )
             if spec.option
             else None,
             unit=spec.unit,
@@ -297,7 +316,9 @@ def category_node(info: Ctx, key: str) -> ServiceCategoryType:
     return ServiceCategoryType.of(ctx(info).registry.category(key))
 
 
-@strawberry.interface(description="Category-specific data a provider fills in; each category plugin implements it.")
+@strawberry.interface(
+    description="Category-specific data a provider fills in; each category plugin implements it."
+)
 class CategoryProfile(relay.Node):
     id: relay.NodeID[int]
     updated_at: datetime
@@ -318,7 +339,9 @@ class CategoryProfile(relay.Node):
         cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
     ) -> list[CategoryProfile | None]:
         context = ctx(info)
-        rows = await loaders.by_id(context, models.CategoryProfileRow).load_many([int(i) for i in node_ids])
+        rows = await loaders.by_id(context, models.CategoryProfileRow).load_many(
+            [int(i) for i in node_ids]
+        )
         return [profile_node(context, row, expected=cls) if row else None for row in rows]
 
 
@@ -340,7 +363,11 @@ def profile_node(
     if contribution is None or contribution.profile is None:
         return None
     spec = contribution.profile
-    if expected is not None and expected is not CategoryProfile and spec.graphql_type is not expected:
+    if (
+        expected is not None
+        and expected is not CategoryProfile
+        and spec.graphql_type is not expected
+    ):
         return None
     record = ProfileRecord(
         id=row.id,
@@ -374,7 +401,9 @@ def _page(rows: Sequence[Any], args: PageArgs, to_node: Any, count: Any) -> Conn
     return build_connection(rows, args, lambda r: r.id, to_node, count)
 
 
-@strawberry.type(name="Application", description="A provider's application for, and membership of, one category.")
+@strawberry.type(
+    name="Application", description="A provider's application for, and membership of, one category."
+)
 class ApplicationType(relay.Node):
     id: relay.NodeID[int]
     status: ApplicationStatus
@@ -403,14 +432,23 @@ class ApplicationType(relay.Node):
 
     @strawberry.field
     async def provider(self, info: Ctx) -> ProviderType:
-        return ProviderType.of(await loaders.by_id(ctx(info), models.Provider).load(self.provider_id))
+        return ProviderType.of(
+            await loaders.by_id(ctx(info), models.Provider).load(self.provider_id)
+        )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        return [cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Application, node_ids)]
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return [
+            cls.of(r) if r else None
+            for r in await _rows_for_nodes(info, models.Application, node_ids)
+        ]
 
 
-@strawberry.type(name="Document", description="An uploaded document, addressed by the SHA-256 of its bytes.")
+@strawberry.type(
+    name="Document", description="An uploaded document, addressed by the SHA-256 of its bytes."
+)
 class DocumentType(relay.Node):
     id: relay.NodeID[int]
     requirement_key: str
@@ -440,14 +478,22 @@ class DocumentType(relay.Node):
 
     @strawberry.field
     async def provider(self, info: Ctx) -> ProviderType:
-        return ProviderType.of(await loaders.by_id(ctx(info), models.Provider).load(self.provider_id))
+        return ProviderType.of(
+            await loaders.by_id(ctx(info), models.Provider).load(self.provider_id)
+        )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        return [cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Document, node_ids)]
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return [
+            cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Document, node_ids)
+        ]
 
 
-@strawberry.type(name="KpiObservation", description="One observed fact about a provider for one metric.")
+@strawberry.type(
+    name="KpiObservation", description="One observed fact about a provider for one metric."
+)
 class KpiObservationType(relay.Node):
     id: relay.NodeID[int]
     category_key: str
@@ -483,7 +529,9 @@ class KpiObservationType(relay.Node):
             supersedes_id=row.supersedes_id,
         )
 
-    @strawberry.field(description="The metric's current definition (null if its plugin is disabled).")
+    @strawberry.field(
+        description="The metric's current definition (null if its plugin is disabled)."
+    )
     def metric(self, info: Ctx) -> MetricDefinitionType | None:
         contribution = ctx(info).registry.categories.get(self.category_key)
         if contribution is None:
@@ -502,11 +550,18 @@ class KpiObservationType(relay.Node):
 
     @strawberry.field
     async def provider(self, info: Ctx) -> ProviderType:
-        return ProviderType.of(await loaders.by_id(ctx(info), models.Provider).load(self.provider_id))
+        return ProviderType.of(
+            await loaders.by_id(ctx(info), models.Provider).load(self.provider_id)
+        )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        return [cls.of(r) if r else None for r in await _rows_for_nodes(info, models.KpiObservation, node_ids)]
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return [
+            cls.of(r) if r else None
+            for r in await _rows_for_nodes(info, models.KpiObservation, node_ids)
+        ]
 
 
 @strawberry.type(name="Provider", description="A service-provider organisation (服务商).")
@@ -533,7 +588,9 @@ class ProviderType(relay.Node):
     async def marketplaces(self, info: Ctx) -> list[Marketplace]:
         return await loaders.marketplaces(ctx(info)).load(self.id)
 
-    @strawberry.field(description="Category-specific profiles (one per category; bounded by the category count).")
+    @strawberry.field(
+        description="Category-specific profiles (one per category; bounded by the category count)."
+    )
     async def category_profiles(self, info: Ctx) -> list[CategoryProfile]:
         context = ctx(info)
         rows = await loaders.profiles(context).load(self.id)
@@ -561,7 +618,11 @@ class ProviderType(relay.Node):
         before: str | None = None,
     ) -> Connection[ApplicationType]:
         return await _child_connection(
-            info, self.id, models.Application, ApplicationType.of, PageArgs.parse(first, after, last, before)
+            info,
+            self.id,
+            models.Application,
+            ApplicationType.of,
+            PageArgs.parse(first, after, last, before),
         )
 
     @strawberry.field(description="Uploaded documents.")
@@ -574,7 +635,11 @@ class ProviderType(relay.Node):
         before: str | None = None,
     ) -> Connection[DocumentType]:
         return await _child_connection(
-            info, self.id, models.Document, DocumentType.of, PageArgs.parse(first, after, last, before)
+            info,
+            self.id,
+            models.Document,
+            DocumentType.of,
+            PageArgs.parse(first, after, last, before),
         )
 
     @strawberry.field(description="KPI observations, optionally of one metric, oldest first.")
@@ -598,8 +663,12 @@ class ProviderType(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        return [cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Provider, node_ids)]
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return [
+            cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Provider, node_ids)
+        ]
 
 
 async def _child_connection(

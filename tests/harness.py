@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -43,12 +44,12 @@ def sync_url(url: URL) -> URL:
     return url.set(drivername="postgresql+psycopg")
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+@contextmanager
+def new_database(directory: Path) -> Iterator[URL]:
+    """A brand-new empty database: a SQLite file in `directory`, or a PostgreSQL database."""
     raw = os.environ.get(PG_ENV)
     if not raw:
-        path = tmp_path_factory.mktemp("db") / "linkstar-test.db"
-        yield async_database_url(f"sqlite:///{path}")
+        yield async_database_url(f"sqlite:///{directory / 'linkstar-test.db'}")
         return
     server = make_url(raw).set(drivername="postgresql+psycopg")
     name = f"linkstar_test_{secrets.token_hex(4)}"
@@ -64,14 +65,27 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
 
 
 @pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    with new_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[URL]:
+    """An empty, unmigrated database of its own for one test (CLI tests)."""
+    with new_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def registry() -> Registry:
     """Every installed plugin, as production loads them."""
     return load_registry(Settings.from_env().disabled_plugins)
 
 
 @pytest.fixture(scope="session")
-def migrated(database_url: URL, registry: Registry) -> URL:
-    upgrade(database_url, registry)
+def migrated(database_url: URL) -> URL:
+    upgrade(database_url, load_registry())  # as `linkstar db upgrade`: every installed plugin
     return database_url
 
 
@@ -142,7 +156,9 @@ def start_server(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
 
 
 @pytest.fixture(scope="session")
-def server(migrated: URL, registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    migrated: URL, registry: Registry, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     from linkstar.core.app import create_app
 
     settings = Settings(
@@ -164,8 +180,12 @@ class GraphQLClient:
     def __init__(self, base_url: str) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30)
 
-    def raw(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
-        return self.http.post("/graphql", json={"query": query, "variables": variables or {}}, **kwargs)
+    def raw(
+        self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        return self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, **kwargs
+        )
 
     def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The `data` of a successful response; fails the test on any error."""
@@ -190,7 +210,12 @@ def gql(server: Server) -> Iterator[GraphQLClient]:
 
 
 def _truncate(engine: Engine) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "metric_definition_versions"]
+    existing = set(inspect(engine).get_table_names())
+    tables = [
+        t.name
+        for t in reversed(Base.metadata.sorted_tables)
+        if t.name in existing and t.name != "metric_definition_versions"
+    ]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

@@ -73,7 +73,9 @@ def satisfaction(**overrides: object) -> MetricDefinition:
         ("100", 9, ResultStatus.INSUFFICIENT_DATA, None),  # below the minimum sample
     ],
 )
-def test_higher_is_better(value: str, sample: int, status: ResultStatus, margin: str | None) -> None:
+def test_higher_is_better(
+    value: str, sample: int, status: ResultStatus, margin: str | None
+) -> None:
     result = evaluate(satisfaction(), Decimal(value), sample)
     assert result.status is status
     assert result.margin == (Decimal(margin) if margin else None)
@@ -102,7 +104,9 @@ def test_no_value_is_insufficient_data_never_a_fail() -> None:
 
 
 def test_metric_problems_name_every_issue() -> None:
-    bad = satisfaction(key="Bad Key", threshold=Decimal("101"), min_sample_size=0, weight=Decimal("0"))
+    bad = satisfaction(
+        key="Bad Key", threshold=Decimal("101"), min_sample_size=0, weight=Decimal("0")
+    )
     problems = metric_problems(bad)
     assert any("lowercase snake_case" in p for p in problems)
     assert any("threshold 101 is outside the range of unit PERCENT" in p for p in problems)
@@ -111,8 +115,20 @@ def test_metric_problems_name_every_issue() -> None:
 
 
 def test_percentile_and_cutoff_parameters_are_checked() -> None:
-    assert any("cutoff 6" in p for p in metric_problems(satisfaction(aggregation=Aggregation(AggregationKind.SHARE_AT_OR_ABOVE, {"cutoff": Decimal("6")}))))
-    assert any("takes parameters ['cutoff'], got none" in p for p in metric_problems(satisfaction(aggregation=Aggregation(AggregationKind.SHARE_AT_OR_ABOVE))))
+    assert any(
+        "cutoff 6" in p
+        for p in metric_problems(
+            satisfaction(
+                aggregation=Aggregation(AggregationKind.SHARE_AT_OR_ABOVE, {"cutoff": Decimal("6")})
+            )
+        )
+    )
+    assert any(
+        "takes parameters ['cutoff'], got none" in p
+        for p in metric_problems(
+            satisfaction(aggregation=Aggregation(AggregationKind.SHARE_AT_OR_ABOVE))
+        )
+    )
 
 
 def test_fingerprint_changes_with_the_threshold_only_when_it_changes() -> None:
@@ -123,13 +139,51 @@ def test_fingerprint_changes_with_the_threshold_only_when_it_changes() -> None:
 # --- fees ----------------------------------------------------------------------------------
 
 RULES = [
-    FeeRule("deposit", "Deposit", FeeKind.DEPOSIT, amount=Money.of("10000.00", "CNY"), regions=frozenset({Region.MAINLAND_CHINA})),
-    FeeRule("deposit", "Deposit", FeeKind.DEPOSIT, amount=Money.of("1500.00", "USD"), regions=frozenset({Region.OVERSEAS, Region.HK_MACAU_TAIWAN})),
-    FeeRule("commission", "Commission", FeeKind.COMMISSION, rate_percent=Decimal("6.5"), tiers=frozenset({Tier.REGULAR})),
-    FeeRule("commission", "Commission", FeeKind.COMMISSION, rate_percent=Decimal("5"), tiers=frozenset({Tier.PREFERRED, Tier.STRATEGIC_PARTNER})),
-    FeeRule("integration", "API integration", FeeKind.ONE_OFF_FEE, amount=Money.of("3000.00", "CNY"), option=FeeOption("complexity", "BASIC", default=True)),
-    FeeRule("integration", "API integration", FeeKind.ONE_OFF_FEE, amount=Money.of("9000.00", "CNY"), option=FeeOption("complexity", "ADVANCED")),
-    FeeRule("exam", "Exam fee", FeeKind.PER_UNIT_FEE, amount=Money.of("250.00", "CNY"), unit="candidate"),
+    FeeRule(
+        "deposit",
+        "Deposit",
+        FeeKind.DEPOSIT,
+        amount=Money.of("10000.00", "CNY"),
+        regions=frozenset({Region.MAINLAND_CHINA}),
+    ),
+    FeeRule(
+        "deposit",
+        "Deposit",
+        FeeKind.DEPOSIT,
+        amount=Money.of("1500.00", "USD"),
+        regions=frozenset({Region.OVERSEAS, Region.HK_MACAU_TAIWAN}),
+    ),
+    FeeRule(
+        "commission",
+        "Commission",
+        FeeKind.COMMISSION,
+        rate_percent=Decimal("6.5"),
+        tiers=frozenset({Tier.REGULAR}),
+    ),
+    FeeRule(
+        "commission",
+        "Commission",
+        FeeKind.COMMISSION,
+        rate_percent=Decimal("5"),
+        tiers=frozenset({Tier.PREFERRED, Tier.STRATEGIC_PARTNER}),
+    ),
+    FeeRule(
+        "integration",
+        "API integration",
+        FeeKind.ONE_OFF_FEE,
+        amount=Money.of("3000.00", "CNY"),
+        option=FeeOption("complexity", "BASIC", default=True),
+    ),
+    FeeRule(
+        "integration",
+        "API integration",
+        FeeKind.ONE_OFF_FEE,
+        amount=Money.of("9000.00", "CNY"),
+        option=FeeOption("complexity", "ADVANCED"),
+    ),
+    FeeRule(
+        "exam", "Exam fee", FeeKind.PER_UNIT_FEE, amount=Money.of("250.00", "CNY"), unit="candidate"
+    ),
 ]
 
 
@@ -152,7 +206,9 @@ def test_quote_itemises_lines_with_the_rule_that_produced_each() -> None:
 
 def test_quote_with_chosen_option_and_two_currencies() -> None:
     q = quote("cat", RULES, Region.OVERSEAS, Tier.PREFERRED, options={"complexity": "ADVANCED"})
-    assert q.upfront_totals() == [Money.of("9250.00", "CNY"), Money.of("1500.00", "USD")]
+    assert q.upfront_totals() == [Money.of("9000.00", "CNY"), Money.of("1500.00", "USD")]
+    exam = next(line for line in q.lines if line.rule_key == "cat.exam")
+    assert (exam.unit_price, exam.quantity, exam.amount) == (Money.of("250.00", "CNY"), None, None)
     assert q.commission_percent() == Decimal("5")
 
 

@@ -44,9 +44,22 @@ def add_provider(
     db.add(provider)
     db.flush()
     for category in categories:
-        db.add(models.Application(provider_id=provider.id, category_key=category, status=ApplicationStatus.ACTIVE, tier=Tier.REGULAR))
+        db.add(
+            models.Application(
+                provider_id=provider.id,
+                category_key=category,
+                status=ApplicationStatus.ACTIVE,
+                tier=Tier.REGULAR,
+            )
+        )
     if "agency" in categories:
-        db.add(models.CategoryProfileRow(provider_id=provider.id, category_key="agency", data=AGENCY_PROFILE.validate(AGENCY_DATA)))
+        db.add(
+            models.CategoryProfileRow(
+                provider_id=provider.id,
+                category_key="agency",
+                data=AGENCY_PROFILE.validate(AGENCY_DATA),
+            )
+        )
     db.add(
         models.Document(
             provider_id=provider.id,
@@ -104,13 +117,23 @@ def test_service_categories_in_declared_order_with_their_contributions(gql, db) 
 
 
 def test_service_categories_paginate_with_cursors(gql, db) -> None:
-    first = gql("{ serviceCategories(first: 1) { edges { cursor node { key } } pageInfo { hasNextPage endCursor } } }")
+    first = gql(
+        "{ serviceCategories(first: 1) { edges { cursor node { key } } pageInfo { hasNextPage endCursor } } }"
+    )
     page = first["serviceCategories"]
-    assert page["pageInfo"]["hasNextPage"] is (len(gql("{ serviceCategories { edges { cursor } } }")["serviceCategories"]["edges"]) > 1)
+    assert page["pageInfo"]["hasNextPage"] is (
+        len(gql("{ serviceCategories { edges { cursor } } }")["serviceCategories"]["edges"]) > 1
+    )
     after = page["pageInfo"]["endCursor"]
-    second = gql("query($after: String) { serviceCategories(first: 1, after: $after) { edges { node { key } } pageInfo { hasPreviousPage } } }", {"after": after})
+    second = gql(
+        "query($after: String) { serviceCategories(first: 1, after: $after) { edges { node { key } } pageInfo { hasPreviousPage } } }",
+        {"after": after},
+    )
     if second["serviceCategories"]["edges"]:
-        assert second["serviceCategories"]["edges"][0]["node"]["key"] != page["edges"][0]["node"]["key"]
+        assert (
+            second["serviceCategories"]["edges"][0]["node"]["key"]
+            != page["edges"][0]["node"]["key"]
+        )
         assert second["serviceCategories"]["pageInfo"]["hasPreviousPage"] is True
 
 
@@ -121,20 +144,40 @@ def test_fee_quote_over_http_names_each_rule(gql, db) -> None:
               upfrontTotals { amount currency } commissionPercent } }"""
     )["feeQuote"]
     assert data["lines"] == [
-        {"ruleKey": "agency.deposit", "kind": "DEPOSIT", "scope": "HK_MACAU_TAIWAN; PREFERRED", "amount": {"amount": "12500.00", "currency": "HKD"}, "ratePercent": None},
-        {"ruleKey": "agency.order_commission", "kind": "COMMISSION", "scope": "all regions; PREFERRED", "amount": None, "ratePercent": "6"},
+        {
+            "ruleKey": "agency.deposit",
+            "kind": "DEPOSIT",
+            "scope": "HK_MACAU_TAIWAN; PREFERRED",
+            "amount": {"amount": "12500.00", "currency": "HKD"},
+            "ratePercent": None,
+        },
+        {
+            "ruleKey": "agency.order_commission",
+            "kind": "COMMISSION",
+            "scope": "all regions; PREFERRED",
+            "amount": None,
+            "ratePercent": "6",
+        },
     ]
     assert data["upfrontTotals"] == [{"amount": "12500.00", "currency": "HKD"}]
     assert data["commissionPercent"] == "6"
 
 
 def test_fee_quote_errors_carry_stable_codes(gql, db) -> None:
-    error = gql.errors('{ feeQuote(category: "astrology", region: OVERSEAS, tier: REGULAR) { commissionPercent } }')[0]
+    error = gql.errors(
+        '{ feeQuote(category: "astrology", region: OVERSEAS, tier: REGULAR) { commissionPercent } }'
+    )[0]
     assert error["extensions"]["code"] == "NOT_FOUND"
-    assert "astrology" in error["message"] and "known categories" in error["extensions"]["suggestion"]
-    error = gql.errors('{ feeQuote(category: "agency", region: OVERSEAS, tier: REGULAR, options: [{group: "x", value: "Y"}]) { commissionPercent } }')[0]
+    assert (
+        "astrology" in error["message"] and "known categories" in error["extensions"]["suggestion"]
+    )
+    error = gql.errors(
+        '{ feeQuote(category: "agency", region: OVERSEAS, tier: REGULAR, options: [{group: "x", value: "Y"}]) { commissionPercent } }'
+    )[0]
     assert error["extensions"]["code"] == "INVALID_INPUT"
-    error = gql.errors('{ feeQuote(category: "agency", region: MARS, tier: REGULAR) { commissionPercent } }')[0]
+    error = gql.errors(
+        '{ feeQuote(category: "agency", region: MARS, tier: REGULAR) { commissionPercent } }'
+    )[0]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
@@ -142,12 +185,28 @@ def test_fee_quote_errors_carry_stable_codes(gql, db) -> None:
 
 
 def test_providers_filter_by_category_region_marketplace_and_name(gql, db) -> None:
-    add_provider(db, "Shenzhen Alpha Ops", Region.MAINLAND_CHINA, (Marketplace.AMAZON,), ("agency",))
-    add_provider(db, "Kowloon Beta Freight", Region.HK_MACAU_TAIWAN, (Marketplace.SHOPEE, Marketplace.LAZADA), ("logistics",))
-    add_provider(db, "Singapore Gamma Academy", Region.OVERSEAS, (Marketplace.SHOPEE,), ("training", "agency"))
+    add_provider(
+        db, "Shenzhen Alpha Ops", Region.MAINLAND_CHINA, (Marketplace.AMAZON,), ("agency",)
+    )
+    add_provider(
+        db,
+        "Kowloon Beta Freight",
+        Region.HK_MACAU_TAIWAN,
+        (Marketplace.SHOPEE, Marketplace.LAZADA),
+        ("logistics",),
+    )
+    add_provider(
+        db,
+        "Singapore Gamma Academy",
+        Region.OVERSEAS,
+        (Marketplace.SHOPEE,),
+        ("training", "agency"),
+    )
 
     def names(filter_: str) -> list[str]:
-        data = gql(f"{{ providers(filter: {filter_}) {{ totalCount edges {{ node {{ legalName }} }} }} }}")
+        data = gql(
+            f"{{ providers(filter: {filter_}) {{ totalCount edges {{ node {{ legalName }} }} }} }}"
+        )
         edges = data["providers"]["edges"]
         assert data["providers"]["totalCount"] == len(edges)
         return [e["node"]["legalName"] for e in edges]
@@ -170,7 +229,9 @@ def test_providers_page_forwards_and_backwards(gql, db) -> None:
         edges { node { legalName } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
     page1 = gql(query, {"first": 2})["providers"]
     assert [e["node"]["legalName"] for e in page1["edges"]] == ["Provider 0", "Provider 1"]
-    assert page1["pageInfo"]["hasNextPage"] is True and page1["pageInfo"]["hasPreviousPage"] is False
+    assert (
+        page1["pageInfo"]["hasNextPage"] is True and page1["pageInfo"]["hasPreviousPage"] is False
+    )
     page2 = gql(query, {"first": 2, "after": page1["pageInfo"]["endCursor"]})["providers"]
     assert [e["node"]["legalName"] for e in page2["edges"]] == ["Provider 2", "Provider 3"]
     back = gql(query, {"last": 2, "before": page2["pageInfo"]["startCursor"]})["providers"]
@@ -192,7 +253,12 @@ def test_page_size_is_bounded_and_cursors_are_checked(gql, db) -> None:
 
 
 def test_provider_by_id_with_profiles_and_nested_connections(gql, db) -> None:
-    provider = add_provider(db, "Hangzhou Delta Ops", marketplaces=(Marketplace.TIKTOK_SHOP, Marketplace.AMAZON), observations=3)
+    provider = add_provider(
+        db,
+        "Hangzhou Delta Ops",
+        marketplaces=(Marketplace.TIKTOK_SHOP, Marketplace.AMAZON),
+        observations=3,
+    )
     data = gql(
         """query($id: ID!) { provider(id: $id) {
             id legalName region registrationNumber marketplaces
@@ -207,14 +273,23 @@ def test_provider_by_id_with_profiles_and_nested_connections(gql, db) -> None:
     )["provider"]
     assert data["id"] == global_id("Provider", provider.id)
     assert data["marketplaces"] == ["AMAZON", "TIKTOK_SHOP"]
-    assert data["categoryProfiles"] == [{"__typename": "AgencyProfile", "category": {"key": "agency"}}]
+    assert data["categoryProfiles"] == [
+        {"__typename": "AgencyProfile", "category": {"key": "agency"}}
+    ]
     assert data["agency"] == {"teamSize": 12}
-    assert data["applications"]["edges"][0]["node"] == {"status": "ACTIVE", "tier": "REGULAR", "category": {"key": "agency"}}
+    assert data["applications"]["edges"][0]["node"] == {
+        "status": "ACTIVE",
+        "tier": "REGULAR",
+        "category": {"key": "agency"},
+    }
     assert data["documents"]["edges"][0]["node"]["sha256"] == "ab" * 32
     observations = data["observations"]
     assert observations["totalCount"] == 3 and observations["pageInfo"]["hasNextPage"] is True
     assert [e["node"]["value"] for e in observations["edges"]] == ["0", "1"]
-    assert observations["edges"][0]["node"]["metric"] == {"key": "on_time_task_completion", "threshold": "90"}
+    assert observations["edges"][0]["node"]["metric"] == {
+        "key": "on_time_task_completion",
+        "threshold": "90",
+    }
 
 
 def test_node_and_nodes_resolve_any_object_and_null_for_missing(gql, db) -> None:
@@ -236,18 +311,39 @@ def test_node_and_nodes_resolve_any_object_and_null_for_missing(gql, db) -> None
             ]
         },
     )["nodes"]
-    assert [n and n["__typename"] for n in data] == ["Provider", "Application", "AgencyProfile", "ServiceCategory", None, None]
-    single = gql("query($id: ID!) { node(id: $id) { ... on Provider { legalName } } }", {"id": global_id("Provider", provider.id)})
+    assert [n and n["__typename"] for n in data] == [
+        "Provider",
+        "Application",
+        "AgencyProfile",
+        "ServiceCategory",
+        None,
+        None,
+    ]
+    single = gql(
+        "query($id: ID!) { node(id: $id) { ... on Provider { legalName } } }",
+        {"id": global_id("Provider", provider.id)},
+    )
     assert single["node"] == {"legalName": "Ningbo Epsilon"}
     error = gql.errors('{ node(id: "%%%") { id } }')[0]
     assert error["extensions"]["code"] == "INVALID_ID"
-    error = gql.errors("query($id: ID!) { provider(id: $id) { id } }", {"id": global_id("Application", application_id)})[0]
+    error = gql.errors(
+        "query($id: ID!) { provider(id: $id) { id } }",
+        {"id": global_id("Application", application_id)},
+    )[0]
     assert error["extensions"]["code"] == "INVALID_ID"
-    assert gql("query($id: ID!) { provider(id: $id) { id } }", {"id": global_id("Provider", 123456)})["provider"] is None
+    assert (
+        gql("query($id: ID!) { provider(id: $id) { id } }", {"id": global_id("Provider", 123456)})[
+            "provider"
+        ]
+        is None
+    )
 
 
 def test_nodes_is_bounded(gql, db) -> None:
-    error = gql.errors("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [global_id("Provider", i) for i in range(101)]})[0]
+    error = gql.errors(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+        {"ids": [global_id("Provider", i) for i in range(101)]},
+    )[0]
     assert error["extensions"]["code"] == "INVALID_INPUT"
 
 
@@ -266,7 +362,9 @@ def test_statement_count_is_independent_of_the_number_of_providers(gql, db, serv
     counts = []
     for batch in (3, 12):
         for i in range(batch):
-            add_provider(db, f"Batch {batch} provider {i}", categories=("agency", "training"), observations=4)
+            add_provider(
+                db, f"Batch {batch} provider {i}", categories=("agency", "training"), observations=4
+            )
         with server.statements() as counter:
             data = gql(NESTED_QUERY)
         assert len(data["providers"]["edges"]) == (3 if batch == 3 else 15)

@@ -22,7 +22,9 @@ from linkstar.core.plugins import PluginInfo, build_registry, discover, load_reg
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.plugin_api import CategoryProfile, ProviderType, contribute_field
 
-HOOKS = sorted(n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("linkstar_"))
+HOOKS = sorted(
+    n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("linkstar_")
+)
 
 
 def metric(key: str = "speed", **overrides: object) -> MetricDefinition:
@@ -79,7 +81,10 @@ def test_every_hook_is_documented(hook: str) -> None:
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_is_exercised_by_a_test(hook: str) -> None:
     root = Path(__file__).resolve().parent.parent
-    tests = "".join(p.read_text() for p in [*root.glob("tests/test_*.py"), *root.glob("plugins/*/tests/test_*.py")])
+    tests = "".join(
+        p.read_text()
+        for p in [*root.glob("tests/test_*.py"), *root.glob("plugins/*/tests/test_*.py")]
+    )
     assert re.search(rf"\b{hook}\b", tests), f"no test uses {hook}"
 
 
@@ -131,13 +136,17 @@ def test_threshold_outside_unit_range_is_refused() -> None:
 
 
 def test_weights_must_sum_to_100() -> None:
-    plugin = make_plugin(linkstar_metric_definitions=lambda category: [metric(weight=Decimal("90"))])
+    plugin = make_plugin(
+        linkstar_metric_definitions=lambda category: [metric(weight=Decimal("90"))]
+    )
     assert "weights add up to 90, not 100" in str(refused(("p", plugin)))
 
 
 def test_aggregation_must_fit_the_units() -> None:
     plugin = make_plugin(
-        linkstar_metric_definitions=lambda category: [metric(aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS))]
+        linkstar_metric_definitions=lambda category: [
+            metric(aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS))
+        ]
     )
     assert "RATIO_OF_COUNTS yields PERCENT, not HOURS" in str(refused(("p", plugin)))
 
@@ -161,7 +170,9 @@ def test_duplicate_document_key_is_refused() -> None:
 
 
 def test_malformed_fee_rule_is_refused() -> None:
-    rule = FeeRule(key="commission", name="Commission", kind=FeeKind.COMMISSION, rate_percent=Decimal("140"))
+    rule = FeeRule(
+        key="commission", name="Commission", kind=FeeKind.COMMISSION, rate_percent=Decimal("140")
+    )
     plugin = make_plugin(linkstar_fee_rules=lambda category: [rule])
     error = refused(("p", plugin))
     assert "malformed fee rule" in str(error) and "rate_percent 140" in str(error)
@@ -169,8 +180,12 @@ def test_malformed_fee_rule_is_refused() -> None:
 
 def test_overlapping_fee_rules_are_refused() -> None:
     rules = [
-        FeeRule(key="deposit", name="Deposit", kind=FeeKind.DEPOSIT, amount=Money.of("100.00", "CNY")),
-        FeeRule(key="deposit", name="Deposit", kind=FeeKind.DEPOSIT, amount=Money.of("50.00", "CNY")),
+        FeeRule(
+            key="deposit", name="Deposit", kind=FeeKind.DEPOSIT, amount=Money.of("100.00", "CNY")
+        ),
+        FeeRule(
+            key="deposit", name="Deposit", kind=FeeKind.DEPOSIT, amount=Money.of("50.00", "CNY")
+        ),
     ]
     plugin = make_plugin(linkstar_fee_rules=lambda category: rules)
     assert "overlap" in str(refused(("p", plugin)))
@@ -240,7 +255,9 @@ def _badge(root: strawberry.Parent[ProviderType]) -> str:
 
 def test_field_shadowing_a_core_field_is_refused() -> None:
     plugin = make_plugin(
-        linkstar_graphql_fields=lambda: [contribute_field("Provider", "legal_name", _badge, description="x")]
+        linkstar_graphql_fields=lambda: [
+            contribute_field("Provider", "legal_name", _badge, description="x")
+        ]
     )
     error = refused(("shadow", plugin), compose=True)
     assert error.plugin == "shadow"
@@ -249,27 +266,39 @@ def test_field_shadowing_a_core_field_is_refused() -> None:
 
 def test_field_on_a_missing_type_is_refused() -> None:
     plugin = make_plugin(
-        linkstar_graphql_fields=lambda: [contribute_field("Seller", "badge", _badge, description="x")]
+        linkstar_graphql_fields=lambda: [
+            contribute_field("Seller", "badge", _badge, description="x")
+        ]
     )
-    assert "extends GraphQL type 'Seller', which does not exist" in str(refused(("p", plugin), compose=True))
+    assert "extends GraphQL type 'Seller', which does not exist" in str(
+        refused(("p", plugin), compose=True)
+    )
 
 
 def test_field_contribution_must_be_a_strawberry_field() -> None:
-    plugin = make_plugin(linkstar_graphql_fields=lambda: [FieldContribution("Provider", "badge", field=_badge)])
+    plugin = make_plugin(
+        linkstar_graphql_fields=lambda: [FieldContribution("Provider", "badge", field=_badge)]
+    )
     assert "is not a strawberry field" in str(refused(("p", plugin), compose=True))
 
 
 def test_additive_field_appears_on_the_target() -> None:
     plugin = make_plugin(
-        linkstar_graphql_fields=lambda: [contribute_field("Provider", "widget_badge", _badge, description="A badge.")]
+        linkstar_graphql_fields=lambda: [
+            contribute_field("Provider", "widget_badge", _badge, description="A badge.")
+        ]
     )
     schema = compose_schema(registry_of(("p", plugin)))
     assert "widgetBadge: String!" in schema.as_str()
 
 
 def test_profile_type_must_implement_category_profile() -> None:
-    spec = CategoryProfileSpec(graphql_type=WidgetThing, validate=dict, build=lambda r: None, demo=lambda rng, region: {})
-    plugin = make_plugin(linkstar_category_profile=lambda category: spec if category.key == "widgets" else None)
+    spec = CategoryProfileSpec(
+        graphql_type=WidgetThing, validate=dict, build=lambda r: None, demo=lambda rng, region: {}
+    )
+    plugin = make_plugin(
+        linkstar_category_profile=lambda category: spec if category.key == "widgets" else None
+    )
     error = refused(("p", plugin), compose=True)
     assert "must be a strawberry type implementing the core CategoryProfile interface" in str(error)
 
@@ -279,8 +308,12 @@ def test_profile_type_implementing_the_interface_is_accepted() -> None:
     class WidgetProfile(CategoryProfile):
         size: int
 
-    spec = CategoryProfileSpec(graphql_type=WidgetProfile, validate=dict, build=lambda r: None, demo=lambda rng, region: {})
-    plugin = make_plugin(linkstar_category_profile=lambda category: spec if category.key == "widgets" else None)
+    spec = CategoryProfileSpec(
+        graphql_type=WidgetProfile, validate=dict, build=lambda r: None, demo=lambda rng, region: {}
+    )
+    plugin = make_plugin(
+        linkstar_category_profile=lambda category: spec if category.key == "widgets" else None
+    )
     sdl = compose_schema(registry_of(("p", plugin))).as_str()
     assert "type WidgetProfile implements CategoryProfile & Node" in sdl
 
@@ -296,18 +329,34 @@ def test_runtime_hooks_may_be_async() -> None:
 
     calls: list[tuple[str, list[int]]] = []
 
-    async def demo(category: ServiceCategory, session: object, provider_ids: list[int], rng: object) -> None:
+    async def demo(
+        category: ServiceCategory, session: object, provider_ids: list[int], rng: object
+    ) -> None:
         calls.append((category.key, provider_ids))
 
     registry = registry_of(("p", make_plugin(linkstar_demo_data=demo)))
     category = registry.categories["widgets"].category
-    asyncio.run(registry.call_each("linkstar_demo_data", category=category, session=None, provider_ids=[1, 2], rng=random.Random(1)))
+    asyncio.run(
+        registry.call_each(
+            "linkstar_demo_data",
+            category=category,
+            session=None,
+            provider_ids=[1, 2],
+            rng=random.Random(1),
+        )
+    )
     assert calls == [("widgets", [1, 2])]
 
 
 def test_categories_are_ordered_by_declared_position_not_load_order() -> None:
-    late = make_plugin("zeta", linkstar_service_categories=lambda: [ServiceCategory("zeta", "Zeta", "z", position=1)])
-    early = make_plugin("alpha", linkstar_service_categories=lambda: [ServiceCategory("alpha", "Alpha", "a", position=9)])
+    late = make_plugin(
+        "zeta",
+        linkstar_service_categories=lambda: [ServiceCategory("zeta", "Zeta", "z", position=1)],
+    )
+    early = make_plugin(
+        "alpha",
+        linkstar_service_categories=lambda: [ServiceCategory("alpha", "Alpha", "a", position=9)],
+    )
     for order in ([("a", early), ("z", late)], [("z", late), ("a", early)]):
         assert list(registry_of(*order).categories) == ["zeta", "alpha"]
 

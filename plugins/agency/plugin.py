@@ -115,7 +115,10 @@ DOCUMENTS = [
     documents.contact_person_id(),
     documents.team_composition(),
     documents.service_cases(
-        description="At least three store-operation cases: client, marketplace, categories, GMV before/after."
+        description=(
+            "At least three store-operation cases: client, marketplace, categories, "
+            "GMV before/after."
+        )
     ),
     documents.service_price_list(),
     documents.platform_certifications(
@@ -125,9 +128,18 @@ DOCUMENTS = [
 
 # Deposit by region (in the region's settlement currency) and tier; better tiers put up less.
 _DEPOSITS = {
-    Region.MAINLAND_CHINA: ("CNY", {Tier.REGULAR: "20000.00", Tier.PREFERRED: "10000.00", Tier.STRATEGIC_PARTNER: "5000.00"}),
-    Region.HK_MACAU_TAIWAN: ("HKD", {Tier.REGULAR: "25000.00", Tier.PREFERRED: "12500.00", Tier.STRATEGIC_PARTNER: "6000.00"}),
-    Region.OVERSEAS: ("USD", {Tier.REGULAR: "3000.00", Tier.PREFERRED: "1500.00", Tier.STRATEGIC_PARTNER: "800.00"}),
+    Region.MAINLAND_CHINA: (
+        "CNY",
+        {Tier.REGULAR: "20000.00", Tier.PREFERRED: "10000.00", Tier.STRATEGIC_PARTNER: "5000.00"},
+    ),
+    Region.HK_MACAU_TAIWAN: (
+        "HKD",
+        {Tier.REGULAR: "25000.00", Tier.PREFERRED: "12500.00", Tier.STRATEGIC_PARTNER: "6000.00"},
+    ),
+    Region.OVERSEAS: (
+        "USD",
+        {Tier.REGULAR: "3000.00", Tier.PREFERRED: "1500.00", Tier.STRATEGIC_PARTNER: "800.00"},
+    ),
 }
 _COMMISSION = {Tier.REGULAR: "8", Tier.PREFERRED: "6", Tier.STRATEGIC_PARTNER: "5"}
 

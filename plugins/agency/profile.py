@@ -85,7 +85,15 @@ def demo(rng: random.Random, region: Region) -> dict[str, Any]:
         "stores_managed": rng.randrange(5, 260),
         "service_models": rng.sample([m.value for m in AgencyServiceModel], rng.randrange(1, 4)),
         "product_categories": rng.sample(
-            ["Home & Kitchen", "Consumer Electronics", "Beauty", "Apparel", "Toys", "Pet Supplies", "Outdoor"],
+            [
+                "Home & Kitchen",
+                "Consumer Electronics",
+                "Beauty",
+                "Apparel",
+                "Toys",
+                "Pet Supplies",
+                "Outdoor",
+            ],
             rng.randrange(1, 4),
         ),
         "languages": ["Chinese", "English"] + (["Bahasa Indonesia"] if rng.random() < 0.3 else []),
@@ -97,4 +105,6 @@ def demo(rng: random.Random, region: Region) -> dict[str, Any]:
     }
 
 
-SPEC = CategoryProfileSpec(graphql_type=AgencyProfile, validate=SCHEMA.validate, build=build, demo=demo)
+SPEC = CategoryProfileSpec(
+    graphql_type=AgencyProfile, validate=SCHEMA.validate, build=build, demo=demo
+)

@@ -1,1 +1,1 @@
-"""erp plugin."""
+"""ERP systems and integrations (ERP对接) category plugin."""

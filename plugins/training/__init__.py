@@ -1,1 +1,1 @@
-"""training plugin."""
+"""Training institutions (培训) category plugin: courses that teach sellers and their staff."""

@@ -69,7 +69,11 @@ def test_profile_validation_lists_every_problem() -> None:
 
 
 def test_profile_reachable_from_provider_over_http(gql, db) -> None:
-    provider = models.Provider(legal_name="Xiamen Ruida Ops Co., Ltd.", region=Region.MAINLAND_CHINA, registration_number="91350200MA2Y0000X1")
+    provider = models.Provider(
+        legal_name="Xiamen Ruida Ops Co., Ltd.",
+        region=Region.MAINLAND_CHINA,
+        registration_number="91440300MA5G0T8K2W",
+    )
     db.add(provider)
     db.flush()
     db.add(

@@ -20,7 +20,12 @@ from linkstar.core.metrics import Aggregation, AggregationKind, Direction, Metri
 from linkstar.core.money import Money
 from linkstar.core.profiles import IntField, ProfileSchema, TextListField
 from linkstar.core.vocabulary import Region
-from linkstar.schema.plugin_api import CategoryProfile, ProviderType, contribute_field, profile_fields
+from linkstar.schema.plugin_api import (
+    CategoryProfile,
+    ProviderType,
+    contribute_field,
+    profile_fields,
+)
 
 CATEGORY = ServiceCategory(
     key="sourcing",
@@ -50,7 +55,10 @@ def _build(record: ProfileRecord) -> SourcingProfile:
 
 
 def _demo(rng: random.Random, region: Region) -> dict[str, Any]:
-    return {"factories_audited": rng.randrange(5, 80), "sourcing_regions": ["Guangdong", "Zhejiang"]}
+    return {
+        "factories_audited": rng.randrange(5, 80),
+        "sourcing_regions": ["Guangdong", "Zhejiang"],
+    }
 
 
 @hookimpl
@@ -95,14 +103,23 @@ def linkstar_required_documents(category: ServiceCategory) -> list[DocumentRequi
 def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
     if category.key != "sourcing":
         return None
-    return [FeeRule(key="listing_fee", name="Listing fee", kind=FeeKind.ANNUAL_FEE, amount=Money.of("1200.00", "CNY"))]
+    return [
+        FeeRule(
+            key="listing_fee",
+            name="Listing fee",
+            kind=FeeKind.ANNUAL_FEE,
+            amount=Money.of("1200.00", "CNY"),
+        )
+    ]
 
 
 @hookimpl
 def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec | None:
     if category.key != "sourcing":
         return None
-    return CategoryProfileSpec(graphql_type=SourcingProfile, validate=SCHEMA.validate, build=_build, demo=_demo)
+    return CategoryProfileSpec(
+        graphql_type=SourcingProfile, validate=SCHEMA.validate, build=_build, demo=_demo
+    )
 
 
 def _sourcing_badge(root: strawberry.Parent[ProviderType]) -> str:

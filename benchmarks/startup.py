@@ -1,0 +1,49 @@
+"""Start-up cost: plugin discovery + validation + schema composition, with every built-in plugin.
+
+    .venv/bin/python benchmarks/startup.py [runs]
+
+Each run happens in a fresh interpreter (so imports count, as they do at a real start-up).
+Prints the median and the spread of the runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+
+PROBE = """
+import time
+t0 = time.perf_counter()
+from linkstar.core.plugins import load_registry
+from linkstar.schema.compose import compose_schema
+t1 = time.perf_counter()
+registry = load_registry()
+t2 = time.perf_counter()
+schema = compose_schema(registry)
+t3 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2, len(registry.plugins), len(schema.as_str().splitlines()))
+"""
+
+
+def main(runs: int) -> None:
+    rows = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE], check=True, capture_output=True, text=True
+        ).stdout
+        imports, load, compose, plugins, sdl_lines = out.split()
+        rows.append((float(imports), float(load), float(compose)))
+    for label, index in (("imports", 0), ("discover+validate plugins", 1), ("compose schema", 2)):
+        values = [r[index] * 1000 for r in rows]
+        print(
+            f"{label:28s} median {statistics.median(values):7.1f} ms  (min {min(values):.1f}, max {max(values):.1f})"
+        )
+    total = [sum(r) * 1000 for r in rows]
+    print(
+        f"{'total':28s} median {statistics.median(total):7.1f} ms  over {runs} runs; {plugins} plugins, SDL {sdl_lines} lines"
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)

@@ -1,0 +1,318 @@
+"""Logistics solutions (物流解决方案): KPIs, documents, fees, profile, and its own lanes table.
+
+KPIs follow what sellers pay a logistics provider for: parcels arrive on time, arrive intact,
+claims are settled quickly, tracking starts promptly, and sellers are satisfied. The plugin's
+own table (`logistics_lanes`) is created by its own Alembic branch (see `migrations/`).
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkstar.core import documents
+from linkstar.core.categories import CategoryProfileSpec, ServiceCategory
+from linkstar.core.documents import DocumentRequirement
+from linkstar.core.fees import FeeKind, FeeRule
+from linkstar.core.hookspecs import hookimpl
+from linkstar.core.metrics import (
+    Aggregation,
+    AggregationKind,
+    Direction,
+    MetricDefinition,
+    Unit,
+)
+from linkstar.core.money import Money
+from linkstar.core.vocabulary import Region, Tier
+from linkstar.plugins.logistics.models import LogisticsLane, LogisticsMode
+from linkstar.plugins.logistics.profile import SPEC, LogisticsLaneType
+
+KEY = "logistics"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+CATEGORY = ServiceCategory(
+    key=KEY,
+    name="Logistics solutions (物流解决方案)",
+    description=(
+        "Freight forwarders, express and overseas-warehouse operators that move sellers' goods "
+        "from China to marketplace buyers, judged on punctuality, loss and damage, claim "
+        "handling, tracking and seller satisfaction."
+    ),
+    position=30,
+    interview_required=False,
+)
+
+METRICS = [
+    MetricDefinition(
+        key="on_time_delivery_rate",
+        name="On-time delivery rate",
+        description=(
+            "One observation per shipment delivered in the month: 1 if delivered by the promised "
+            "date of its lane, 0 if late. The value is the share of 1s, in percent."
+        ),
+        unit=Unit.PERCENT,
+        observed_unit=Unit.OUTCOME,
+        direction=Direction.HIGHER_IS_BETTER,
+        threshold=Decimal("95"),
+        aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS),
+        weight=Decimal("30"),
+        min_sample_size=50,
+        warning_band=Decimal("1"),
+    ),
+    MetricDefinition(
+        key="loss_damage_rate",
+        name="Loss and damage rate",
+        description=(
+            "One observation per shipment closed in the month: 1 if it was lost or arrived "
+            "damaged (a confirmed claim), 0 if it arrived intact. Here a 1 is an incident, not a "
+            "kept promise; the value is the share of 1s in percent and lower is better. Below "
+            "200 shipments a single incident alone would exceed 0.5%, so no verdict is given."
+        ),
+        unit=Unit.PERCENT,
+        observed_unit=Unit.OUTCOME,
+        direction=Direction.LOWER_IS_BETTER,
+        threshold=Decimal("0.5"),
+        aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS),
+        weight=Decimal("20"),
+        min_sample_size=200,
+        warning_band=Decimal("0.1"),
+    ),
+    MetricDefinition(
+        key="claim_resolution_time",
+        name="Claim resolution time",
+        description=(
+            "Hours from a seller filing a loss or damage claim to its resolution (compensation "
+            "paid or a documented rejection). The p90 counts, so a few claims left hanging "
+            "cannot hide behind a good average."
+        ),
+        unit=Unit.HOURS,
+        observed_unit=Unit.HOURS,
+        direction=Direction.LOWER_IS_BETTER,
+        threshold=Decimal("72"),
+        aggregation=Aggregation(AggregationKind.PERCENTILE, {"percentile": Decimal("90")}),
+        weight=Decimal("15"),
+        min_sample_size=10,
+        warning_band=Decimal("8"),
+    ),
+    MetricDefinition(
+        key="first_scan_within_24h",
+        name="First tracking scan within 24 hours",
+        description=(
+            "One observation per shipment handed over in the month: 1 if the first carrier "
+            "tracking scan was recorded within 24 hours of hand-over, 0 if later or never. The "
+            "value is the share of 1s, in percent (buyers and marketplaces see the tracking)."
+        ),
+        unit=Unit.PERCENT,
+        observed_unit=Unit.OUTCOME,
+        direction=Direction.HIGHER_IS_BETTER,
+        threshold=Decimal("98"),
+        aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS),
+        weight=Decimal("15"),
+        min_sample_size=50,
+        warning_band=Decimal("0.5"),
+    ),
+    MetricDefinition(
+        key="seller_satisfaction",
+        name="Seller satisfaction",
+        description="Share of seller ratings of 4 or 5 stars (of 5) in the month.",
+        unit=Unit.PERCENT,
+        observed_unit=Unit.RATING,
+        direction=Direction.HIGHER_IS_BETTER,
+        threshold=Decimal("85"),
+        aggregation=Aggregation(AggregationKind.SHARE_AT_OR_ABOVE, {"cutoff": Decimal("4")}),
+        weight=Decimal("20"),
+        min_sample_size=10,
+        warning_band=Decimal("3"),
+    ),
+]
+
+DOCUMENTS = [
+    documents.business_licence(),
+    documents.company_registration(),
+    documents.legal_representative_id(),
+    documents.contact_person_id(),
+    documents.team_composition(
+        description=(
+            "Headcount by role (operations, customs brokers, customer service, drivers) with "
+            "key members' backgrounds."
+        )
+    ),
+    documents.service_cases(
+        description=(
+            "At least three seller cases: lanes served, monthly volume, on-time and loss rates "
+            "achieved."
+        )
+    ),
+    documents.service_price_list(
+        description="Rate card per lane and mode by weight break, with surcharges and billing unit."
+    ),
+    documents.platform_certifications(
+        description=(
+            "Marketplace logistics programme certificates, e.g. Amazon SPN freight, Shopee SLS, "
+            "TikTok Shop carrier."
+        )
+    ),
+    DocumentRequirement(
+        key="freight_forwarding_licence",
+        name="Freight forwarding / NVOCC filing (无船承运业务备案)",
+        description=(
+            "NVOCC filing with the Ministry of Transport for mainland entities, or the freight "
+            "forwarder / ocean transportation intermediary licence of the registering jurisdiction."
+        ),
+        expires=True,
+    ),
+    DocumentRequirement(
+        key="cargo_insurance_policy",
+        name="Cargo insurance policy",
+        description="Current cargo transit insurance policy: cover per shipment and per year.",
+        expires=True,
+    ),
+    DocumentRequirement(
+        key="customs_registration",
+        name="Customs registration (海关备案)",
+        description=(
+            "Registration with China Customs as a consignor/consignee or as a customs "
+            "declaration entity."
+        ),
+        regions=frozenset({Region.MAINLAND_CHINA}),
+    ),
+]
+
+# Deposit by region (in the region's settlement currency) and tier; better tiers put up less.
+# Logistics deposits are higher than agency ones: a lost container costs sellers more.
+_DEPOSITS = {
+    Region.MAINLAND_CHINA: (
+        "CNY",
+        {Tier.REGULAR: "30000.00", Tier.PREFERRED: "15000.00", Tier.STRATEGIC_PARTNER: "8000.00"},
+    ),
+    Region.HK_MACAU_TAIWAN: (
+        "HKD",
+        {Tier.REGULAR: "35000.00", Tier.PREFERRED: "18000.00", Tier.STRATEGIC_PARTNER: "9000.00"},
+    ),
+    Region.OVERSEAS: (
+        "USD",
+        {Tier.REGULAR: "4500.00", Tier.PREFERRED: "2200.00", Tier.STRATEGIC_PARTNER: "1200.00"},
+    ),
+}
+_ANNUAL_FEES = {
+    Region.MAINLAND_CHINA: Money.of("6800.00", "CNY"),
+    Region.HK_MACAU_TAIWAN: Money.of("7800.00", "HKD"),
+    Region.OVERSEAS: Money.of("1000.00", "USD"),
+}
+# Freight margins are thin, so the commission is lower than for store operations.
+_COMMISSION = {Tier.REGULAR: "3", Tier.PREFERRED: "2.5", Tier.STRATEGIC_PARTNER: "2"}
+
+FEE_RULES = (
+    [
+        FeeRule(
+            key="deposit",
+            name="Performance deposit",
+            kind=FeeKind.DEPOSIT,
+            amount=Money.of(amount, currency),
+            regions=frozenset({region}),
+            tiers=frozenset({tier}),
+            note="Refundable at exit, less any penalty deductions (e.g. unpaid loss claims).",
+        )
+        for region, (currency, by_tier) in _DEPOSITS.items()
+        for tier, amount in by_tier.items()
+    ]
+    + [
+        FeeRule(
+            key="annual_fee",
+            name="Annual platform fee",
+            kind=FeeKind.ANNUAL_FEE,
+            amount=amount,
+            regions=frozenset({region}),
+            note="Tracking-data integration and listing in the logistics provider pool.",
+        )
+        for region, amount in _ANNUAL_FEES.items()
+    ]
+    + [
+        FeeRule(
+            key="order_commission",
+            name="Platform commission on dispatched orders",
+            kind=FeeKind.COMMISSION,
+            rate_percent=Decimal(rate),
+            tiers=frozenset({tier}),
+            note="Share of the freight charge of each shipment the platform dispatches.",
+        )
+        for tier, rate in _COMMISSION.items()
+    ]
+)
+
+# Realistic lanes: (origin, destination, mode, typical door-to-door transit days).
+DEMO_LANES: list[tuple[str, str, LogisticsMode, int]] = [
+    ("CN", "US", LogisticsMode.SEA_FREIGHT, 28),
+    ("CN", "US", LogisticsMode.AIR_EXPRESS, 5),
+    ("CN", "DE", LogisticsMode.RAIL, 18),
+    ("CN", "PL", LogisticsMode.RAIL, 16),
+    ("CN", "GB", LogisticsMode.AIR_FREIGHT, 7),
+    ("CN", "SG", LogisticsMode.AIR_EXPRESS, 4),
+    ("CN", "JP", LogisticsMode.SEA_FREIGHT, 9),
+    ("CN", "AU", LogisticsMode.SEA_FREIGHT, 21),
+    ("CN", "MX", LogisticsMode.AIR_FREIGHT, 8),
+    ("CN", "MY", LogisticsMode.TRUCK, 6),
+    ("CN", "VN", LogisticsMode.TRUCK, 3),
+]
+
+
+@hookimpl
+def linkstar_service_categories() -> list[ServiceCategory]:
+    return [CATEGORY]
+
+
+@hookimpl
+def linkstar_metric_definitions(category: ServiceCategory) -> list[MetricDefinition] | None:
+    return METRICS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_required_documents(category: ServiceCategory) -> list[DocumentRequirement] | None:
+    return DOCUMENTS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
+    return FEE_RULES if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec | None:
+    return SPEC if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_graphql_types() -> list[type]:
+    return [LogisticsLaneType]
+
+
+@hookimpl
+def linkstar_migration_locations() -> list[str]:
+    return [str(MIGRATIONS)]
+
+
+@hookimpl
+async def linkstar_demo_data(
+    category: ServiceCategory,
+    session: AsyncSession,
+    provider_ids: list[int],
+    rng: random.Random,
+) -> None:
+    """2–4 distinct lanes per provider, drawn from DEMO_LANES."""
+    if category.key != KEY:
+        return None
+    session.add_all(
+        LogisticsLane(
+            provider_id=provider_id,
+            origin_country=origin,
+            destination_country=destination,
+            mode=mode,
+            typical_transit_days=days,
+        )
+        for provider_id in provider_ids
+        for origin, destination, mode, days in rng.sample(DEMO_LANES, rng.randrange(2, 5))
+    )
+    return None

@@ -1,0 +1,144 @@
+"""The `linkstar` command, run as a user runs it: a subprocess with environment variables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+
+from linkstar.core.plugins import load_registry
+from linkstar.schema.compose import compose_schema, sdl
+from tests.harness import REPO, free_port, sync_url
+
+LINKSTAR = Path(sys.executable).parent / "linkstar"
+
+
+def run(*args: str, url: URL | str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LINKSTAR_")}
+    if url is not None:
+        environment["LINKSTAR_DATABASE_URL"] = (
+            url if isinstance(url, str) else url.render_as_string(hide_password=False)
+        )
+    environment.update(env)
+    return subprocess.run(
+        [str(LINKSTAR), *args], capture_output=True, text=True, env=environment, timeout=300
+    )
+
+
+def test_committed_schema_matches_the_composed_one() -> None:
+    """Every API change shows up in review: re-run `linkstar schema export` and commit."""
+    committed = (REPO / "schema" / "schema.graphql").read_text()
+    assert committed == sdl(compose_schema(load_registry())), (
+        "schema/schema.graphql is stale: run `linkstar schema export`"
+    )
+
+
+def test_schema_export_writes_the_sdl(tmp_path: Path) -> None:
+    result = run("schema", "export", "--output", str(tmp_path / "out.graphql"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out.graphql").read_text() == (
+        REPO / "schema" / "schema.graphql"
+    ).read_text()
+
+
+def test_db_upgrade_then_demo_gives_a_populated_graph(fresh_database_url: URL) -> None:
+    upgraded = run("db", "upgrade", url=fresh_database_url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    loaded = run("demo", url=fresh_database_url)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.startswith("demo: loaded ")
+    again = run("demo", "--if-empty", url=fresh_database_url)
+    assert "already exist" in again.stdout
+
+    engine = create_engine(sync_url(fresh_database_url))
+    try:
+        with engine.connect() as connection:
+            regions = (
+                connection.execute(text("SELECT DISTINCT region FROM providers")).scalars().all()
+            )
+            categories = (
+                connection.execute(text("SELECT DISTINCT category_key FROM applications"))
+                .scalars()
+                .all()
+            )
+            months = (
+                connection.execute(text("SELECT observed_at FROM kpi_observations")).scalars().all()
+            )
+            versions = connection.execute(
+                text("SELECT COUNT(*) FROM metric_definition_versions")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert sorted(regions) == ["HK_MACAU_TAIWAN", "MAINLAND_CHINA", "OVERSEAS"]
+    assert set(categories) == set(load_registry().categories)
+    assert len({str(m)[:7] for m in months}) >= 5  # several months of observations
+    assert versions == sum(len(c.metrics) for c in load_registry().categories.values())
+
+
+def test_unreachable_database_is_one_clear_line() -> None:
+    result = run("db", "upgrade", url="postgresql://postgres@127.0.0.1:1/nowhere")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "linkstar: error: cannot connect to the database at postgresql"
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unsupported_or_malformed_database_url_is_one_clear_line() -> None:
+    for url in ("mysql://root@localhost/x", "not a url at all", "sqlite://"):
+        result = run("db", "upgrade", url=url)
+        assert result.returncode == 2, url
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "LINKSTAR_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_plugin_configuration_refuses_to_start() -> None:
+    result = run("serve", LINKSTAR_DISABLED_PLUGINS="astrology")
+    assert result.returncode == 2
+    assert "plugin 'astrology'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_plugins_lists_built_ins_in_load_order() -> None:
+    result = run("plugins")
+    assert result.returncode == 0, result.stderr
+    names = [line.split("\t")[0] for line in result.stdout.splitlines()]
+    assert names[:4] == ["agency", "erp", "logistics", "training"]
+
+
+def test_serve_with_several_workers_answers_health_and_graphql(fresh_database_url: URL) -> None:
+    assert run("db", "upgrade", url=fresh_database_url).returncode == 0
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LINKSTAR_")}
+    environment["LINKSTAR_DATABASE_URL"] = fresh_database_url.render_as_string(hide_password=False)
+    process = subprocess.Popen(
+        [str(LINKSTAR), "serve", "--port", str(port), "--workers", "2"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.2)
+        body = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ serviceCategories { totalCount } }"},
+        ).json()
+        assert body["data"]["serviceCategories"]["totalCount"] >= 4
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
