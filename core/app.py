@@ -14,32 +14,117 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from linkstar.core import ratelimit
 from linkstar.core.catalog import record_metric_versions
 from linkstar.core.config import Settings
 from linkstar.core.db import create_engine, session_factory
+from linkstar.core.identity import authenticate
 from linkstar.core.plugins import Registry, load_registry
+from linkstar.core.policy import ANONYMOUS, Unauthenticated
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 
 log = logging.getLogger("linkstar")
 
 
+MAX_JSON_BYTES = 256 * 1024
+MAX_MULTIPART_BYTES = 25 * 1024 * 1024
+CSRF_HEADER = "x-linkstar-csrf"
+
+
 class LinkStarGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view, handing each request a fresh `Context`."""
+    """Strawberry's ASGI view, handing each request a fresh `Context` with its viewer."""
 
     def __init__(self, *args: Any, make_context: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._make_context = make_context
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return self._make_context(request, response)
+        context = self._make_context(request, response)
+        context.viewer = getattr(request.state, "viewer", ANONYMOUS)
+        return context
+
+
+def graphql_error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """A GraphQL-shaped error refused before execution (HTTP-level checks)."""
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class GraphQLEndpoint:
+    """HTTP-level protections in front of GraphQL, then authentication, then strawberry.
+
+    - POST bodies must be JSON, or multipart with the CSRF header (a browser cannot send a
+      custom header cross-site without a preflight); form-encoded and text/plain are refused.
+    - Bodies are bounded; mutations over GET are refused by strawberry itself.
+    - A bad credential is a 401, never a silent downgrade to anonymous.
+    """
+
+    def __init__(self, graphql: LinkStarGraphQL, settings: Settings, sessions: Any) -> None:
+        self.graphql = graphql
+        self.settings = settings
+        self.sessions = sessions
+
+    def _refuse(self, request: Request) -> Response | None:
+        if request.method != "POST":
+            return None
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in ("application/json", "multipart/form-data"):
+            return graphql_error(
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send application/json (or multipart/form-data for uploads)",
+            )
+        if media_type == "multipart/form-data" and not request.headers.get(CSRF_HEADER):
+            return graphql_error(
+                400, "CSRF_HEADER_REQUIRED", f"multipart requests need the {CSRF_HEADER} header"
+            )
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit():
+            return graphql_error(411, "LENGTH_REQUIRED", "send a Content-Length header")
+        limit = MAX_MULTIPART_BYTES if media_type == "multipart/form-data" else MAX_JSON_BYTES
+        if int(length) > limit:
+            return graphql_error(
+                413, "REQUEST_TOO_LARGE", f"the request body exceeds {limit} bytes"
+            )
+        return None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        refusal = self._refuse(request)
+        if refusal is None:
+            try:
+                async with self.sessions() as session:
+                    viewer = await authenticate(
+                        session, request.headers.get("authorization"), self.settings.secret_key
+                    )
+                if viewer.token_id is not None:
+                    await ratelimit.hit(
+                        self.sessions,
+                        f"token:{viewer.token_id}",
+                        ratelimit.REQUESTS_PER_API_TOKEN,
+                        "requests with this API token",
+                    )
+                request.state.viewer = viewer
+            except Unauthenticated as exc:
+                refusal = graphql_error(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"})
+            except ratelimit.RateLimited as exc:
+                refusal = graphql_error(
+                    429, exc.code, exc.message, {"Retry-After": str(exc.retry_after)}
+                )
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.graphql(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
     """Build the app. Plugins are loaded and the schema composed here, before serving."""
     settings = settings or Settings.from_env()
     registry = registry or load_registry(settings.disabled_plugins)
-    schema = compose_schema(registry)
+    schema = compose_schema(registry, production=not settings.development)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
 
@@ -86,7 +171,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql", GraphQLEndpoint(graphql, settings, sessions), methods=["GET", "POST"]
+            ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -73,8 +73,12 @@ class FieldContribution:
 
     `target` is the GraphQL type name (e.g. "Provider", "Query"); `field` a strawberry field
     made with `strawberry.field(resolver=…)`; `name` its Python name (camelCased in GraphQL).
+    Unless `public`, the policy layer guards the field: on Provider only the provider and staff
+    see it, elsewhere only staff (others get null or an empty list, so the field must be
+    nullable or a list).
     """
 
     target: str
     name: str
     field: Any
+    public: bool = False

@@ -6,11 +6,13 @@
 | LINKSTAR_ENV | development | `production` turns off GraphiQL, introspection and suggestions |
 | LINKSTAR_DISABLED_PLUGINS | (none) | comma-separated entry-point names not to load |
 | LINKSTAR_STORAGE_DIR | ./var/storage | where uploaded documents are stored |
+| LINKSTAR_SECRET_KEY | (dev: generated in ./var) | signs access tokens; required in production, same in every process |
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -31,6 +33,7 @@ class Settings:
     environment: str
     disabled_plugins: tuple[str, ...]
     storage_dir: str
+    secret_key: str = "test-secret-key-that-is-long-enough-0123456789"
 
     @property
     def development(self) -> bool:
@@ -87,3 +90,46 @@ def async_database_url(raw: str) -> URL:
         f"LINKSTAR_DATABASE_URL uses {backend!r}; LinkStar runs on SQLite or PostgreSQL",
         suggestion="use sqlite:///path/to/file.db or postgresql://user@host:5432/dbname",
     )
+
+
+MIN_SECRET_LENGTH = 32
+
+
+def _secret_key(env: Mapping[str, str], environment: str, storage_dir: str) -> str:
+    """The token-signing key: from the environment, or (development only) a generated file.
+
+    Every app process must use the same key, so production refuses to start without one.
+    """
+    key = env.get("LINKSTAR_SECRET_KEY", "")
+    if key:
+        if len(key) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"LINKSTAR_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters",
+                suggestion='generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"',
+            )
+        return key
+    if environment == "production":
+        raise ConfigurationError(
+            "LINKSTAR_SECRET_KEY is required in production (all app processes must share it)",
+            suggestion='generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"',
+        )
+    path = os.path.join(os.path.dirname(os.path.abspath(storage_dir)), "secret.key")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not os.path.exists(path):
+        # Written aside then hard-linked: when several workers start at once, one key wins
+        # atomically and nobody ever reads a half-written file.
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        os.chmod(temporary, 0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    with open(path) as handle:
+        key = handle.read().strip()
+    if len(key) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(f"the development key file {path} is too short; delete it")
+    return key

@@ -68,3 +68,27 @@ class DocumentStatus(enum.StrEnum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
     REJECTED = "REJECTED"
+
+
+class Role(enum.StrEnum):
+    """What an account is on the platform; decides what the policy layer allows."""
+
+    ADMIN = "ADMIN"  # platform administrator
+    REVIEWER = "REVIEWER"  # partner-recruitment manager (招商经理)
+    PARTNER = "PARTNER"  # member of exactly one provider
+    SELLER = "SELLER"  # a seller looking for providers
+
+
+class TokenScope(enum.StrEnum):
+    """What a personal API token may do on its account's behalf."""
+
+    READ = "READ"  # read what the account may read
+    REPORT_KPI = "REPORT_KPI"  # report KPI observations (data reporting API)
+
+
+class AuditOutcome(enum.StrEnum):
+    """How an audited action ended."""
+
+    SUCCESS = "SUCCESS"
+    DENIED = "DENIED"  # refused by the policy layer or a rate limit
+    FAILED = "FAILED"  # refused for bad input or bad credentials

@@ -8,22 +8,29 @@ schema is printed once at build time so a broken plugin type fails start-up, not
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry import relay
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
+from strawberry.permission import PermissionExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 from linkstar.core.errors import PluginContractError
 from linkstar.core.plugins import Registry
+from linkstar.schema.access import ProviderPrivate, StaffOnly, declares_owner
 from linkstar.schema.errors import ErrorCodes
+from linkstar.schema.hardening import MAX_TOKENS, AliasLimit, AuditMutations, CostLimit, DepthLimit
+from linkstar.schema.mutation import Mutation
 from linkstar.schema.query import Query
 from linkstar.schema.types import CORE_TYPES, CategoryProfile
 
 CONFIG = StrawberryConfig()
+PRODUCTION_CONFIG = StrawberryConfig(disable_field_suggestions=True)
 
 
 class LinkStarSchema(strawberry.Schema):
@@ -49,21 +56,52 @@ def _definition_name(cls: type) -> str | None:
     return None
 
 
-def _core_type_fields(extensions: Sequence[type[SchemaExtension]]) -> dict[str, set[str]]:
+def _core_type_fields() -> dict[str, set[str]]:
     """GraphQL type name → field names, for the core alone."""
-    schema = strawberry.Schema(query=Query, types=CORE_TYPES, config=CONFIG, extensions=extensions)
+    schema = strawberry.Schema(query=Query, mutation=Mutation, types=CORE_TYPES, config=CONFIG)
     fields: dict[str, set[str]] = {}
     for name, gql_type in schema._schema.type_map.items():
         fields[name] = set(getattr(gql_type, "fields", {}) or {})
     return fields
 
 
+def _extensions(production: bool) -> list[Any]:
+    rules: list[Any] = [DepthLimit, AliasLimit, CostLimit]
+    if production:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    # Classes or factories, never shared instances (each request gets its own).
+    return [
+        ErrorCodes,
+        AuditMutations,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: AddValidationRules(rules),
+    ]
+
+
+def _guard(contribution: Any, field: StrawberryField, plugin: str) -> None:
+    """Puts a non-public plugin field behind the policy layer (null/empty when denied)."""
+    if contribution.public:
+        return
+    if not isinstance(field.type, StrawberryOptional | StrawberryList):
+        raise PluginContractError(
+            plugin,
+            f"field {contribution.target}.{contribution.name} is guarded by the policy layer, "
+            "so it must be nullable or a list",
+            suggestion="make it Optional, or pass public=True if everyone may see it",
+        )
+    permission = ProviderPrivate() if contribution.target == "Provider" else StaffOnly()
+    field.extensions = [*field.extensions, PermissionExtension([permission], fail_silently=True)]
+
+
 def compose_schema(
-    registry: Registry, extensions: Iterable[type[SchemaExtension] | Any] = ()
+    registry: Registry,
+    extensions: Iterable[type[SchemaExtension] | Any] = (),
+    *,
+    production: bool = False,
 ) -> LinkStarSchema:
     """Build the unified schema, or raise PluginContractError naming the offending plugin."""
-    extensions = [ErrorCodes, *extensions]
-    core_fields = _core_type_fields(extensions)
+    extensions = [*_extensions(production), *extensions]
+    core_fields = _core_type_fields()
     names: dict[str, str] = dict.fromkeys(core_fields, "linkstar.core")
     plugin_types: list[type] = []
     type_fields: dict[str, set[str]] = {k: set(v) for k, v in core_fields.items()}
@@ -104,6 +142,15 @@ def compose_schema(
                 f"GraphQL type name {name!r} is already defined by {owner!r}",
                 suggestion="prefix your type names with your category, e.g. LogisticsLane",
             )
+        if isinstance(cls, type) and issubclass(cls, relay.Node) and not declares_owner(cls):
+            raise PluginContractError(
+                plugin,
+                f"node type {name} does not say who may see it",
+                suggestion=(
+                    "give it a provider_id (strawberry.Private[int]) field, or set "
+                    "linkstar_public = True"
+                ),
+            )
         names[name] = plugin
         plugin_types.append(cls)
         definition = getattr(cls, "__strawberry_definition__", None)
@@ -134,14 +181,16 @@ def compose_schema(
                 f"field {contribution.target}.{graphql_name} would shadow an existing field",
                 suggestion="extensions are strictly additive; choose a new field name",
             )
+        _guard(contribution, field, plugin)
         type_fields[contribution.target].add(graphql_name)
         extra_fields.setdefault(contribution.target, []).append(field)
 
     try:
         schema = LinkStarSchema(
             query=Query,
+            mutation=Mutation,
             types=[*CORE_TYPES, *plugin_types],
-            config=CONFIG,
+            config=PRODUCTION_CONFIG if production else CONFIG,
             extensions=extensions,
             extra_fields=extra_fields,
         )

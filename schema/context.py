@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from linkstar.core.config import Settings
 from linkstar.core.plugins import Registry
+from linkstar.core.policy import ANONYMOUS, Viewer
 
 BatchFn = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
 
@@ -27,6 +28,7 @@ class Context:
     sessionmaker: async_sessionmaker[AsyncSession]
     request: Request | None = None
     response: Response | None = None
+    viewer: Viewer = ANONYMOUS
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
 
     @asynccontextmanager
@@ -49,3 +51,10 @@ class Context:
             existing = DataLoader(load_fn=batch)
             self._loaders[key] = existing
         return existing
+
+    @property
+    def client_address(self) -> str | None:
+        """The caller's address as seen by this process (behind a proxy: the proxy's)."""
+        if self.request is None or self.request.client is None:
+            return None
+        return self.request.client.host

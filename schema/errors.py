@@ -15,6 +15,30 @@ log = logging.getLogger("linkstar.graphql")
 INTERNAL_MESSAGE = "Internal server error. It has been logged; please retry or report it."
 
 
+def _graphql_core_code(error: GraphQLError) -> str | None:
+    """Codes for errors graphql-core raises without one."""
+    message = error.message.lower()
+    if "tokens. parsing aborted" in message:
+        return "QUERY_TOO_LARGE"
+    if "introspection" in message and "not allowed" in message:
+        return "INTROSPECTION_DISABLED"
+    return None
+
+
+def code_of(error: GraphQLError) -> str:
+    """The stable code an error will carry in `extensions.code`."""
+    original = error.original_error
+    if isinstance(original, LinkStarError):
+        return original.code
+    if original is None:
+        return (
+            (error.extensions or {}).get("code")
+            or _graphql_core_code(error)
+            or ("GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST")
+        )
+    return "INTERNAL_SERVER_ERROR"
+
+
 def shape_error(error: GraphQLError) -> GraphQLError:
     """Give the error a code; replace anything unexpected by an opaque internal error."""
     original = error.original_error
@@ -34,9 +58,7 @@ def shape_error(error: GraphQLError) -> GraphQLError:
             extensions,
         )
     if original is None:
-        code = (error.extensions or {}).get("code") or (
-            "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST"
-        )
+        code = code_of(error)
         return GraphQLError(
             error.message,
             error.nodes,

@@ -26,13 +26,17 @@ __all__ = [
 
 
 def contribute_field(
-    target: str, name: str, resolver: Callable[..., Any], *, description: str
+    target: str, name: str, resolver: Callable[..., Any], *, description: str, public: bool = False
 ) -> FieldContribution:
     """A field for `linkstar_graphql_fields`: `name` (snake_case) added to GraphQL type `target`.
 
     The resolver receives the parent object as a parameter annotated `strawberry.Parent[...]`
-    and the request's `info`; use `ctx(info).loader(...)` to batch database access.
+    and the request's `info`; use `ctx(info).loader(...)` to batch database access. Leave
+    `public` False for anything not meant for everyone: the core then guards the field.
     """
     return FieldContribution(
-        target=target, name=name, field=strawberry.field(resolver=resolver, description=description)
+        target=target,
+        name=name,
+        field=strawberry.field(resolver=resolver, description=description),
+        public=public,
     )

@@ -7,14 +7,17 @@ from collections import defaultdict
 from typing import Any
 
 import strawberry
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from strawberry import relay
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.types.base import StrawberryObjectDefinition
 
 from linkstar.core import fees, models
 from linkstar.core.errors import InvalidInput
-from linkstar.core.vocabulary import Marketplace, Region, Tier
+from linkstar.core.policy import Action, allowed, can_read_private
+from linkstar.core.vocabulary import ApplicationStatus, Marketplace, Region, Tier
+from linkstar.schema.access import filter_visible
+from linkstar.schema.identity import IdentityQuery
 from linkstar.schema.pagination import Connection, PageArgs, list_connection, paginate
 from linkstar.schema.types import (
     Ctx,
@@ -65,7 +68,10 @@ async def resolve_global_ids(info: Ctx, ids: list[relay.GlobalID]) -> list[Any]:
             nodes = await nodes
         for node_id, node in zip(node_ids, nodes, strict=True):
             resolved[(type_name, node_id)] = node
-    return [resolved.get((gid.type_name, gid.node_id)) for gid in ids]
+    # A node the viewer may not see is answered exactly like one that does not exist.
+    return await filter_visible(
+        info.context, [resolved.get((gid.type_name, gid.node_id)) for gid in ids]
+    )
 
 
 @strawberry.input(description="Narrow the provider list; all given conditions must hold.")
@@ -93,9 +99,22 @@ class FeeQuantityInput:
 
 
 def _provider_conditions(info: Ctx, flt: ProviderFilter | None) -> list[Any]:
-    if flt is None:
-        return []
     conditions: list[Any] = []
+    viewer = ctx(info).viewer
+    if not allowed(viewer, Action.READ_ANY_PROVIDER):
+        # The public directory (providers in the pool), plus the viewer's own provider.
+        listed = exists().where(
+            models.Application.provider_id == models.Provider.id,
+            models.Application.status == ApplicationStatus.ACTIVE,
+        )
+        own = (
+            viewer.provider_id
+            if viewer.provider_id and can_read_private(viewer, viewer.provider_id)
+            else None
+        )
+        conditions.append(or_(listed, models.Provider.id == own) if own else listed)
+    if flt is None:
+        return conditions
     if flt.category is not None:
         ctx(info).registry.category(flt.category)
         conditions.append(
@@ -124,7 +143,7 @@ def _provider_conditions(info: Ctx, flt: ProviderFilter | None) -> list[Any]:
 
 
 @strawberry.type
-class Query:
+class Query(IdentityQuery):
     @strawberry.field(description="Fetch any object by its global ID; null when it does not exist.")
     async def node(self, info: Ctx, id: strawberry.ID) -> relay.Node | None:
         return (await resolve_global_ids(info, [parse_global_id(id)]))[0]

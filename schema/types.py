@@ -22,6 +22,7 @@ from linkstar.core.metrics import AggregationKind, Direction, PeriodKind, Unit
 from linkstar.core.metrics import MetricDefinition as MetricSpec
 from linkstar.core.money import Money as MoneyValue
 from linkstar.core.plugins import CategoryContribution
+from linkstar.core.policy import can_read_private
 from linkstar.core.vocabulary import (
     ApplicationStatus,
     DocumentStatus,
@@ -264,6 +265,7 @@ class FeeQuoteType:
 
 @strawberry.type(name="ServiceCategory", description="A cooperation type providers apply for.")
 class ServiceCategoryType(relay.Node):
+    linkstar_public = True
     node_key: relay.NodeID[str]
     key: str
     name: str
@@ -395,6 +397,10 @@ async def _rows_for_nodes(info: Ctx, model: type[Any], node_ids: Iterable[str]) 
     rows = await loaders.by_id(ctx(info), model).load_many(valid)
     found = {row.id: row for row in rows if row is not None}
     return [found.get(i) if i is not None else None for i in ids]
+
+
+async def _zero() -> int:
+    return 0
 
 
 def _page(rows: Sequence[Any], args: PageArgs, to_node: Any, count: Any) -> Connection[Any]:
@@ -566,12 +572,13 @@ class KpiObservationType(relay.Node):
 
 @strawberry.type(name="Provider", description="A service-provider organisation (服务商).")
 class ProviderType(relay.Node):
+    linkstar_directory = True
     id: relay.NodeID[int]
     legal_name: str
     region: Region
-    registration_number: str
     created_at: datetime
     updated_at: datetime
+    reg_number: strawberry.Private[str]
 
     @classmethod
     def of(cls, row: models.Provider) -> ProviderType:
@@ -579,10 +586,19 @@ class ProviderType(relay.Node):
             id=row.id,
             legal_name=row.legal_name,
             region=row.region,
-            registration_number=row.registration_number,
+            reg_number=row.registration_number,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+    def _private(self, info: Ctx) -> bool:
+        return can_read_private(ctx(info).viewer, self.id)
+
+    @strawberry.field(
+        description="Registration number (USCC on the mainland); the provider and staff only."
+    )
+    def registration_number(self, info: Ctx) -> str | None:
+        return self.reg_number if self._private(info) else None
 
     @strawberry.field(description="Marketplaces the provider serves sellers on.")
     async def marketplaces(self, info: Ctx) -> list[Marketplace]:
@@ -593,6 +609,8 @@ class ProviderType(relay.Node):
     )
     async def category_profiles(self, info: Ctx) -> list[CategoryProfile]:
         context = ctx(info)
+        if not self._private(info):
+            return []
         rows = await loaders.profiles(context).load(self.id)
         nodes = [profile_node(context, row) for row in rows]
         order = list(context.registry.categories)
@@ -603,6 +621,8 @@ class ProviderType(relay.Node):
     async def category_profile(self, info: Ctx, category: str) -> CategoryProfile | None:
         context = ctx(info)
         context.registry.category(category)
+        if not self._private(info):
+            return None
         for row in await loaders.profiles(context).load(self.id):
             if row.category_key == category:
                 return profile_node(context, row)
@@ -679,7 +699,10 @@ async def _child_connection(
     args: PageArgs,
     filters: tuple[tuple[str, Any], ...] = (),
 ) -> Connection[Any]:
+    """A provider's private list: filtered to nothing for viewers who may not see it."""
     context = ctx(info)
+    if not can_read_private(context.viewer, parent_id):
+        return _page([], args, to_node, _zero)
     rows = await loaders.child_pages(context, model, "provider_id", filters).load((parent_id, args))
 
     async def count() -> int:

@@ -175,10 +175,12 @@ def server(
 
 
 class GraphQLClient:
-    """Posts GraphQL over real HTTP to the test server."""
+    """Posts GraphQL over real HTTP to the test server, optionally with a bearer token."""
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30)
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=base_url, timeout=30, headers=headers)
+        self.token = token
 
     def raw(
         self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
@@ -240,3 +242,51 @@ def global_id(type_name: str, node_id: int | str) -> str:
 
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH: list[str] = []
+
+LOGIN = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken refreshToken } }"
+
+
+@pytest.fixture
+def sign_in(server: Server, gql: GraphQLClient, db: Session) -> Iterator[Any]:
+    """`sign_in(role, provider_id=None, owner=False)` → a GraphQLClient signed in as a new account."""
+    from linkstar.core.identity import hash_password
+    from linkstar.core.models import Account
+
+    if not _PASSWORD_HASH:
+        _PASSWORD_HASH.append(hash_password(PASSWORD))
+    clients: list[GraphQLClient] = []
+
+    def make(role: Any, provider_id: int | None = None, owner: bool = False, email: str | None = None) -> GraphQLClient:
+        email = email or f"{role.value.lower()}-{secrets.token_hex(3)}@example.com"
+        db.add(
+            Account(
+                email=email,
+                display_name=email.split("@")[0],
+                password_hash=_PASSWORD_HASH[0],
+                role=role,
+                provider_id=provider_id,
+                is_provider_owner=owner,
+            )
+        )
+        db.commit()
+        token = gql(LOGIN, {"email": email, "password": PASSWORD})["login"]["accessToken"]
+        client = GraphQLClient(server.url, token)
+        client.email = email  # type: ignore[attr-defined]
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.http.close()
+
+
+@pytest.fixture
+def staff(sign_in: Any) -> GraphQLClient:
+    """A reviewer: sees every provider's private data."""
+    from linkstar.core.vocabulary import Role
+
+    return sign_in(Role.REVIEWER)

@@ -252,14 +252,14 @@ def test_page_size_is_bounded_and_cursors_are_checked(gql, db) -> None:
     assert error["extensions"]["code"] == "INVALID_PAGINATION"
 
 
-def test_provider_by_id_with_profiles_and_nested_connections(gql, db) -> None:
+def test_provider_by_id_with_profiles_and_nested_connections(staff, db) -> None:
     provider = add_provider(
         db,
         "Hangzhou Delta Ops",
         marketplaces=(Marketplace.TIKTOK_SHOP, Marketplace.AMAZON),
         observations=3,
     )
-    data = gql(
+    data = staff(
         """query($id: ID!) { provider(id: $id) {
             id legalName region registrationNumber marketplaces
             categoryProfiles { __typename category { key } }
@@ -292,11 +292,11 @@ def test_provider_by_id_with_profiles_and_nested_connections(gql, db) -> None:
     }
 
 
-def test_node_and_nodes_resolve_any_object_and_null_for_missing(gql, db) -> None:
+def test_node_and_nodes_resolve_any_object_and_null_for_missing(staff, db) -> None:
     provider = add_provider(db, "Ningbo Epsilon")
     application_id = db.query(models.Application.id).scalar()
     profile_id = db.query(models.CategoryProfileRow.id).scalar()
-    data = gql(
+    data = staff(
         """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
              ... on Provider { legalName } ... on Application { status }
              ... on AgencyProfile { teamSize } ... on ServiceCategory { key } } }""",
@@ -319,20 +319,20 @@ def test_node_and_nodes_resolve_any_object_and_null_for_missing(gql, db) -> None
         None,
         None,
     ]
-    single = gql(
+    single = staff(
         "query($id: ID!) { node(id: $id) { ... on Provider { legalName } } }",
         {"id": global_id("Provider", provider.id)},
     )
     assert single["node"] == {"legalName": "Ningbo Epsilon"}
-    error = gql.errors('{ node(id: "%%%") { id } }')[0]
+    error = staff.errors('{ node(id: "%%%") { id } }')[0]
     assert error["extensions"]["code"] == "INVALID_ID"
-    error = gql.errors(
+    error = staff.errors(
         "query($id: ID!) { provider(id: $id) { id } }",
         {"id": global_id("Application", application_id)},
     )[0]
     assert error["extensions"]["code"] == "INVALID_ID"
     assert (
-        gql("query($id: ID!) { provider(id: $id) { id } }", {"id": global_id("Provider", 123456)})[
+        staff("query($id: ID!) { provider(id: $id) { id } }", {"id": global_id("Provider", 123456)})[
             "provider"
         ]
         is None
@@ -358,7 +358,7 @@ NESTED_QUERY = """{ providers(first: 50) { totalCount edges { node {
 } } } }"""
 
 
-def test_statement_count_is_independent_of_the_number_of_providers(gql, db, server) -> None:
+def test_statement_count_is_independent_of_the_number_of_providers(staff, db, server) -> None:
     counts = []
     for batch in (3, 12):
         for i in range(batch):
@@ -366,7 +366,7 @@ def test_statement_count_is_independent_of_the_number_of_providers(gql, db, serv
                 db, f"Batch {batch} provider {i}", categories=("agency", "training"), observations=4
             )
         with server.statements() as counter:
-            data = gql(NESTED_QUERY)
+            data = staff(NESTED_QUERY)
         assert len(data["providers"]["edges"]) == (3 if batch == 3 else 15)
         counts.append(counter.count)
     assert counts[0] == counts[1], counts

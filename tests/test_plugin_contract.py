@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import strawberry
+from strawberry import relay
 
 from linkstar.core import hookspecs
 from linkstar.core.categories import CategoryProfileSpec, FieldContribution, ServiceCategory
@@ -285,7 +286,7 @@ def test_field_contribution_must_be_a_strawberry_field() -> None:
 def test_additive_field_appears_on_the_target() -> None:
     plugin = make_plugin(
         linkstar_graphql_fields=lambda: [
-            contribute_field("Provider", "widget_badge", _badge, description="A badge.")
+            contribute_field("Provider", "widget_badge", _badge, description="A badge.", public=True)
         ]
     )
     schema = compose_schema(registry_of(("p", plugin)))
@@ -376,3 +377,22 @@ def test_plugins_can_be_disabled_by_configuration() -> None:
 def test_disabling_an_unknown_plugin_is_an_error() -> None:
     with pytest.raises(PluginContractError, match="no such plugin is installed"):
         load_registry(disabled=["ergonomics"])
+
+
+def test_a_guarded_plugin_field_must_be_nullable_or_a_list() -> None:
+    plugin = make_plugin(
+        linkstar_graphql_fields=lambda: [contribute_field("Provider", "widget_badge", _badge, description="x")]
+    )
+    error = refused(("p", plugin), compose=True)
+    assert "guarded by the policy layer, so it must be nullable or a list" in str(error)
+
+
+def test_a_plugin_node_type_must_say_who_may_see_it() -> None:
+    @strawberry.type(name="WidgetSecret")
+    class WidgetSecret(relay.Node):
+        id: relay.NodeID[int]
+        secret: str
+
+    plugin = make_plugin(linkstar_graphql_types=lambda: [WidgetSecret])
+    error = refused(("p", plugin), compose=True)
+    assert "node type WidgetSecret does not say who may see it" in str(error)

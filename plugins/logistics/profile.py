@@ -114,11 +114,14 @@ class LogisticsLaneType(relay.Node):
     typical_transit_days: int = strawberry.field(
         description="Usual door-to-door days on this lane."
     )
+    # The owner: the core's policy layer shows a lane only to its provider and to staff.
+    provider_id: strawberry.Private[int]
 
     @classmethod
     def of(cls, row: LogisticsLane) -> LogisticsLaneType:
         return cls(
             id=row.id,
+            provider_id=row.provider_id,
             origin_country=row.origin_country,
             destination_country=row.destination_country,
             mode=row.mode,

@@ -68,7 +68,7 @@ def test_profile_validation_lists_every_problem() -> None:
     assert errors["operators_count"] == "is required"
 
 
-def test_profile_reachable_from_provider_over_http(gql, db) -> None:
+def test_profile_reachable_from_provider_over_http(staff, db) -> None:
     provider = models.Provider(
         legal_name="Xiamen Ruida Ops Co., Ltd.",
         region=Region.MAINLAND_CHINA,
@@ -94,7 +94,7 @@ def test_profile_reachable_from_provider_over_http(gql, db) -> None:
         )
     )
     db.commit()
-    data = gql(
+    data = staff(
         """
         query { providers(first: 5) { edges { node { legalName categoryProfiles {
           __typename category { key }

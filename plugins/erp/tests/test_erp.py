@@ -289,7 +289,7 @@ def test_demo_profiles_pass_validation_in_every_region() -> None:
 # --- over HTTP ------------------------------------------------------------------------------
 
 
-def test_profile_reachable_from_provider_over_http(gql, db) -> None:
+def test_profile_reachable_from_provider_over_http(staff, db) -> None:
     # given an overseas ERP vendor with a stored profile
     provider = models.Provider(
         legal_name="Bridgewave Software Ltd.",
@@ -307,7 +307,7 @@ def test_profile_reachable_from_provider_over_http(gql, db) -> None:
     )
     db.commit()
     # when it is queried through the provider
-    data = gql(
+    data = staff(
         """
         query { providers(first: 5) { edges { node { legalName categoryProfiles {
           __typename category { key interviewRequired }

@@ -395,12 +395,12 @@ PROVIDER_LANES = """query($id: ID!, $after: String, $last: Int) { node(id: $id) 
 } } } } } }"""
 
 
-def test_lanes_are_reachable_from_providers_and_paginate(gql, db) -> None:
+def test_lanes_are_reachable_from_providers_and_paginate(staff, db) -> None:
     # given two providers with a logistics profile and three lanes each
     a, a_ids = add_provider(db, "Guangzhou Hongtu Logistics", LANES_A)
     b, _ = add_provider(db, "Hangzhou Qiming Freight", LANES_B)
     # when their first two lanes are asked for
-    data = gql(LANES_QUERY)
+    data = staff(LANES_QUERY)
     nodes = [edge["node"] for edge in data["providers"]["edges"]]
     assert [n["legalName"] for n in nodes] == [
         "Guangzhou Hongtu Logistics",
@@ -431,7 +431,7 @@ def test_lanes_are_reachable_from_providers_and_paginate(gql, db) -> None:
     assert [e["node"]["destinationCountry"] for e in second["edges"]] == ["GB", "MY"]
     assert second["totalCount"] == 3
     # when the first provider's lanes continue after the end cursor, then the last lane follows
-    rest = gql(
+    rest = staff(
         PROVIDER_LANES,
         {"id": global_id("Provider", a.id), "after": first["lanes"]["pageInfo"]["endCursor"]},
     )
@@ -439,20 +439,20 @@ def test_lanes_are_reachable_from_providers_and_paginate(gql, db) -> None:
     assert [e["node"]["destinationCountry"] for e in lanes["edges"]] == ["SG"]
     assert lanes["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
     # and backwards, the last lane alone
-    last = gql(PROVIDER_LANES, {"id": global_id("Provider", b.id), "last": 1})
+    last = staff(PROVIDER_LANES, {"id": global_id("Provider", b.id), "last": 1})
     assert [
         e["node"]["destinationCountry"] for e in last["node"]["categoryProfile"]["lanes"]["edges"]
     ] == ["JP"]
 
 
-def test_statement_count_does_not_grow_with_providers(gql, db, server) -> None:
+def test_statement_count_does_not_grow_with_providers(staff, db, server) -> None:
     counts = []
     for total in (2, 6):
         while len(db.scalars(select(models.Provider.id)).all()) < total:
             n = len(db.scalars(select(models.Provider.id)).all())
             add_provider(db, f"Provider {n}", LANES_A if n % 2 else LANES_B)
         with server.statements() as counter:
-            data = gql(LANES_QUERY)
+            data = staff(LANES_QUERY)
         assert len(data["providers"]["edges"]) == total
         assert all(
             e["node"]["categoryProfiles"][0]["lanes"]["totalCount"] == 3
@@ -469,9 +469,9 @@ NODE_QUERY = """query($id: ID!) { node(id: $id) { __typename ... on LogisticsLan
   id originCountry destinationCountry mode typicalTransitDays } } }"""
 
 
-def test_node_resolves_a_lane_by_global_id(gql, db) -> None:
+def test_node_resolves_a_lane_by_global_id(staff, db) -> None:
     _, ids = add_provider(db, "Fuzhou Jinfeng Logistics", LANES_B)
-    lane = gql(NODE_QUERY, {"id": global_id("LogisticsLane", ids[1])})["node"]
+    lane = staff(NODE_QUERY, {"id": global_id("LogisticsLane", ids[1])})["node"]
     assert lane == {
         "__typename": "LogisticsLane",
         "id": global_id("LogisticsLane", ids[1]),
@@ -480,5 +480,5 @@ def test_node_resolves_a_lane_by_global_id(gql, db) -> None:
         "mode": "TRUCK",
         "typicalTransitDays": 6,
     }
-    assert gql(NODE_QUERY, {"id": global_id("LogisticsLane", 999_999)})["node"] is None
-    assert gql(NODE_QUERY, {"id": global_id("LogisticsLane", "lane-1")})["node"] is None
+    assert staff(NODE_QUERY, {"id": global_id("LogisticsLane", 999_999)})["node"] is None
+    assert staff(NODE_QUERY, {"id": global_id("LogisticsLane", "lane-1")})["node"] is None

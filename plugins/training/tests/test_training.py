@@ -221,7 +221,7 @@ def test_spec_builds_the_training_graphql_type() -> None:
     assert SPEC.graphql_type is TrainingProfile
 
 
-def test_profile_reachable_from_provider_over_http(gql, db) -> None:
+def test_profile_reachable_from_provider_over_http(staff, db) -> None:
     # given a mainland institution with a training profile
     provider = models.Provider(
         legal_name="Shenzhen Haina Cross-border Academy Co., Ltd.",
@@ -237,7 +237,7 @@ def test_profile_reachable_from_provider_over_http(gql, db) -> None:
     )
     db.commit()
     # when a client reads the provider's category profiles
-    data = gql(
+    data = staff(
         """
         query { providers(first: 5) { edges { node { legalName categoryProfiles {
           __typename category { key interviewRequired }

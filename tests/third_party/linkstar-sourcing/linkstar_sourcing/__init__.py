@@ -122,8 +122,8 @@ def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec 
     )
 
 
-def _sourcing_badge(root: strawberry.Parent[ProviderType]) -> str:
-    return f"sourcing-checked:{root.registration_number[-4:]}"
+def _sourcing_badge(root: strawberry.Parent[ProviderType]) -> str | None:
+    return f"sourcing-checked:{root.reg_number[-4:]}"
 
 
 @hookimpl

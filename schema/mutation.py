@@ -1,0 +1,12 @@
+"""The core's root Mutation fields (plugins add theirs with `contribute_field("Mutation", …)`)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from linkstar.schema.identity import IdentityMutation
+
+
+@strawberry.type
+class Mutation(IdentityMutation):
+    """Every mutation runs in one transaction and is written to the audit log."""
