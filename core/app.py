@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         make_context=make_context,
         graphql_ide="graphiql" if settings.development else None,
         allow_queries_via_get=True,
+        multipart_uploads_enabled=True,  # guarded by GraphQLEndpoint's CSRF header check
     )
 
     async def healthz(_: Request) -> Response:

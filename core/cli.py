@@ -148,6 +148,47 @@ def demo(if_empty: bool, seed: int) -> None:
 
 
 @main.group()
+def accounts() -> None:
+    """Accounts."""
+
+
+@accounts.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", default="Administrator", show_default=True)
+@click.password_option(
+    envvar="LINKSTAR_ADMIN_PASSWORD",
+    help="Prompted for when not given (or set LINKSTAR_ADMIN_PASSWORD).",
+)
+@_fail_cleanly
+def create_admin(email: str, display_name: str, password: str) -> None:
+    """Create a platform admin (the first account of a fresh installation)."""
+    from linkstar.core import identity
+    from linkstar.core.db import create_engine, session_factory
+    from linkstar.core.vocabulary import Role
+
+    settings = Settings.from_env()
+    check_database(settings.database_url)
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                account = await identity.create_account(
+                    session,
+                    email=email,
+                    password=password,
+                    display_name=display_name,
+                    role=Role.ADMIN,
+                )
+                return account.id
+        finally:
+            await engine.dispose()
+
+    account_id = asyncio.run(run())
+    click.echo(f"admin account {email} created (id {account_id})")
+
+
+@main.group()
 def schema() -> None:
     """The composed GraphQL schema."""
 

@@ -6,7 +6,7 @@
 | LINKSTAR_ENV | development | `production` turns off GraphiQL, introspection and suggestions |
 | LINKSTAR_DISABLED_PLUGINS | (none) | comma-separated entry-point names not to load |
 | LINKSTAR_STORAGE_DIR | ./var/storage | where uploaded documents are stored |
-| LINKSTAR_SECRET_KEY | (dev: generated in ./var) | signs access tokens; required in production, same in every process |
+| LINKSTAR_SECRET_KEY | (dev: generated) | signs access tokens; required in production |
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Settings:
     environment: str
     disabled_plugins: tuple[str, ...]
     storage_dir: str
-    secret_key: str = "test-secret-key-that-is-long-enough-0123456789"
+    secret_key: str
 
     @property
     def development(self) -> bool:
@@ -57,13 +57,15 @@ class Settings:
                 }
             )
         )
+        storage_dir = env.get("LINKSTAR_STORAGE_DIR", "./var/storage")
         return cls(
             database_url=async_database_url(
                 env.get("LINKSTAR_DATABASE_URL") or DEFAULT_DATABASE_URL
             ),
             environment=environment,
             disabled_plugins=disabled,
-            storage_dir=env.get("LINKSTAR_STORAGE_DIR", "./var/storage"),
+            storage_dir=storage_dir,
+            secret_key=_secret_key(env, environment, storage_dir),
         )
 
 
@@ -93,6 +95,7 @@ def async_database_url(raw: str) -> URL:
 
 
 MIN_SECRET_LENGTH = 32
+GENERATE_KEY = 'generate one: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
 def _secret_key(env: Mapping[str, str], environment: str, storage_dir: str) -> str:
@@ -105,13 +108,13 @@ def _secret_key(env: Mapping[str, str], environment: str, storage_dir: str) -> s
         if len(key) < MIN_SECRET_LENGTH:
             raise ConfigurationError(
                 f"LINKSTAR_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters",
-                suggestion='generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"',
+                suggestion=GENERATE_KEY,
             )
         return key
     if environment == "production":
         raise ConfigurationError(
             "LINKSTAR_SECRET_KEY is required in production (all app processes must share it)",
-            suggestion='generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"',
+            suggestion=GENERATE_KEY,
         )
     path = os.path.join(os.path.dirname(os.path.abspath(storage_dir)), "secret.key")
     os.makedirs(os.path.dirname(path), exist_ok=True)

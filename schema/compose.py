@@ -8,10 +8,12 @@ schema is printed once at build time so a broken plugin type fails start-up, not
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
@@ -23,12 +25,13 @@ from strawberry.types.field import StrawberryField
 from linkstar.core.errors import PluginContractError
 from linkstar.core.plugins import Registry
 from linkstar.schema.access import ProviderPrivate, StaffOnly, declares_owner
-from linkstar.schema.errors import ErrorCodes
+from linkstar.schema.errors import ErrorCodes, code_of
 from linkstar.schema.hardening import MAX_TOKENS, AliasLimit, AuditMutations, CostLimit, DepthLimit
 from linkstar.schema.mutation import Mutation
 from linkstar.schema.query import Query
 from linkstar.schema.types import CORE_TYPES, CategoryProfile
 
+log = logging.getLogger("linkstar.graphql")
 CONFIG = StrawberryConfig()
 PRODUCTION_CONFIG = StrawberryConfig(disable_field_suggestions=True)
 
@@ -44,6 +47,12 @@ class LinkStarSchema(strawberry.Schema):
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         return [*type_definition.fields, *self._extra_fields.get(type_definition.name, [])]
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log only what is unexpected; refusals with a code are answers, not incidents."""
+        for error in errors:
+            if code_of(error) == "INTERNAL_SERVER_ERROR":
+                log.error("internal error at %s", error.path, exc_info=error.original_error)
 
 
 def _definition_name(cls: type) -> str | None:

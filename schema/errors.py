@@ -20,7 +20,7 @@ def _graphql_core_code(error: GraphQLError) -> str | None:
     message = error.message.lower()
     if "tokens. parsing aborted" in message:
         return "QUERY_TOO_LARGE"
-    if "introspection" in message and "not allowed" in message:
+    if "introspection has been disabled" in message:
         return "INTROSPECTION_DISABLED"
     return None
 
@@ -68,7 +68,6 @@ def shape_error(error: GraphQLError) -> GraphQLError:
             None,
             {**(error.extensions or {}), "code": code},
         )
-    log.error("unhandled error at %s", error.path, exc_info=original)
     return GraphQLError(
         INTERNAL_MESSAGE,
         error.nodes,

@@ -46,7 +46,7 @@ MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_COST = 25_000
 MAX_TOKENS = 5_000
-DENIED_CODES = frozenset({"FORBIDDEN", "UNAUTHENTICATED", "RATE_LIMITED"})
+DENIED_CODES = frozenset({"FORBIDDEN", "RATE_LIMITED"})  # refused by policy or a limit
 
 
 def _named(type_: Any) -> Any:

@@ -415,7 +415,7 @@ class IdentityMutation:
         return ApiTokenType.of(token)
 
     @strawberry.mutation(
-        description="Invite a member to your provider (provider owners only); the token is shown once."
+        description="Invite a member to your provider (owners only); the token is shown once."
     )
     async def invite_member(self, info: Ctx, email: str) -> CreatedInvitation:
         context = ctx(info)

@@ -31,6 +31,7 @@ from linkstar.core.migrate import upgrade
 from linkstar.core.plugins import Registry, load_registry
 
 PG_ENV = "LINKSTAR_TEST_DATABASE_URL"
+TEST_SECRET = "test-only-signing-key-" + secrets.token_hex(16)
 
 
 def on_postgres() -> bool:
@@ -166,6 +167,7 @@ def server(
         environment="development",
         disabled_plugins=(),
         storage_dir=str(tmp_path_factory.mktemp("storage")),
+        secret_key=TEST_SECRET,
     )
     app = create_app(settings, registry)
     uv, thread, url = start_server(app)
@@ -260,7 +262,9 @@ def sign_in(server: Server, gql: GraphQLClient, db: Session) -> Iterator[Any]:
         _PASSWORD_HASH.append(hash_password(PASSWORD))
     clients: list[GraphQLClient] = []
 
-    def make(role: Any, provider_id: int | None = None, owner: bool = False, email: str | None = None) -> GraphQLClient:
+    def make(
+        role: Any, provider_id: int | None = None, owner: bool = False, email: str | None = None
+    ) -> GraphQLClient:
         email = email or f"{role.value.lower()}-{secrets.token_hex(3)}@example.com"
         db.add(
             Account(

@@ -332,9 +332,9 @@ def test_node_and_nodes_resolve_any_object_and_null_for_missing(staff, db) -> No
     )[0]
     assert error["extensions"]["code"] == "INVALID_ID"
     assert (
-        staff("query($id: ID!) { provider(id: $id) { id } }", {"id": global_id("Provider", 123456)})[
-            "provider"
-        ]
+        staff(
+            "query($id: ID!) { provider(id: $id) { id } }", {"id": global_id("Provider", 123456)}
+        )["provider"]
         is None
     )
 

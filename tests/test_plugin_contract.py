@@ -286,7 +286,9 @@ def test_field_contribution_must_be_a_strawberry_field() -> None:
 def test_additive_field_appears_on_the_target() -> None:
     plugin = make_plugin(
         linkstar_graphql_fields=lambda: [
-            contribute_field("Provider", "widget_badge", _badge, description="A badge.", public=True)
+            contribute_field(
+                "Provider", "widget_badge", _badge, description="A badge.", public=True
+            )
         ]
     )
     schema = compose_schema(registry_of(("p", plugin)))
@@ -381,7 +383,9 @@ def test_disabling_an_unknown_plugin_is_an_error() -> None:
 
 def test_a_guarded_plugin_field_must_be_nullable_or_a_list() -> None:
     plugin = make_plugin(
-        linkstar_graphql_fields=lambda: [contribute_field("Provider", "widget_badge", _badge, description="x")]
+        linkstar_graphql_fields=lambda: [
+            contribute_field("Provider", "widget_badge", _badge, description="x")
+        ]
     )
     error = refused(("p", plugin), compose=True)
     assert "guarded by the policy layer, so it must be nullable or a list" in str(error)

@@ -17,11 +17,11 @@ import pytest
 
 from linkstar.core import models
 from linkstar.core.config import Settings
-from linkstar.core.plugins import Registry, load_registry
 from linkstar.core.identity import hash_password
+from linkstar.core.plugins import Registry, load_registry
 from linkstar.core.vocabulary import ApplicationStatus, Region, Role
 from linkstar.schema.compose import compose_schema
-from tests.harness import LOGIN, PASSWORD, REPO, start_server
+from tests.harness import LOGIN, PASSWORD, REPO, TEST_SECRET, start_server
 
 PACKAGE = REPO / "tests" / "third_party" / "linkstar-sourcing"
 
@@ -73,20 +73,49 @@ def test_its_types_and_fields_appear_in_the_composed_schema(registry_with_plugin
     assert "sourcingBadge: String @providerPrivate" in sdl  # guarded by the policy layer
 
 
-def test_it_answers_queries_over_http(registry_with_plugin: Registry, migrated, db, tmp_path: Path) -> None:
+def test_it_answers_queries_over_http(
+    registry_with_plugin: Registry, migrated, db, tmp_path: Path
+) -> None:
     from linkstar.core.app import create_app
 
-    provider = models.Provider(legal_name="Yiwu Sourcing Partners", region=Region.MAINLAND_CHINA, registration_number="REG-SRC-0042")
+    provider = models.Provider(
+        legal_name="Yiwu Sourcing Partners",
+        region=Region.MAINLAND_CHINA,
+        registration_number="REG-SRC-0042",
+    )
     db.add(provider)
     db.flush()
-    db.add(models.Application(provider_id=provider.id, category_key="sourcing", status=ApplicationStatus.ACTIVE))
+    db.add(
+        models.Application(
+            provider_id=provider.id, category_key="sourcing", status=ApplicationStatus.ACTIVE
+        )
+    )
     spec = registry_with_plugin.categories["sourcing"].profile
     assert spec is not None
-    db.add(models.CategoryProfileRow(provider_id=provider.id, category_key="sourcing", data=spec.validate({"factories_audited": 17, "sourcing_regions": ["Zhejiang"]})))
-    db.add(models.Account(email="reviewer@linkstar.example", display_name="Reviewer", password_hash=hash_password(PASSWORD), role=Role.REVIEWER))
+    db.add(
+        models.CategoryProfileRow(
+            provider_id=provider.id,
+            category_key="sourcing",
+            data=spec.validate({"factories_audited": 17, "sourcing_regions": ["Zhejiang"]}),
+        )
+    )
+    db.add(
+        models.Account(
+            email="reviewer@linkstar.example",
+            display_name="Reviewer",
+            password_hash=hash_password(PASSWORD),
+            role=Role.REVIEWER,
+        )
+    )
     db.commit()
 
-    settings = Settings(database_url=migrated, environment="development", disabled_plugins=(), storage_dir=str(tmp_path))
+    settings = Settings(
+        database_url=migrated,
+        environment="development",
+        disabled_plugins=(),
+        storage_dir=str(tmp_path),
+        secret_key=TEST_SECRET,
+    )
     uv, thread, url = start_server(create_app(settings, registry_with_plugin))
     query = """{
       serviceCategory(key: "sourcing") { name metrics { key threshold direction } requiredDocuments { key } }
@@ -95,9 +124,17 @@ def test_it_answers_queries_over_http(registry_with_plugin: Registry, migrated, 
         categoryProfiles { ... on SourcingProfile { factoriesAudited sourcingRegions } } } } } }"""
     try:
         anonymous = httpx.post(f"{url}/graphql", json={"query": query}).json()
-        login = httpx.post(f"{url}/graphql", json={"query": LOGIN, "variables": {"email": "reviewer@linkstar.example", "password": PASSWORD}}).json()
+        login = httpx.post(
+            f"{url}/graphql",
+            json={
+                "query": LOGIN,
+                "variables": {"email": "reviewer@linkstar.example", "password": PASSWORD},
+            },
+        ).json()
         token = login["data"]["login"]["accessToken"]
-        staff = httpx.post(f"{url}/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}).json()
+        staff = httpx.post(
+            f"{url}/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+        ).json()
     finally:
         uv.should_exit = True
         thread.join(timeout=10)
@@ -105,10 +142,14 @@ def test_it_answers_queries_over_http(registry_with_plugin: Registry, migrated, 
     data = anonymous["data"]
     assert data["serviceCategory"] == {
         "name": "Product sourcing",
-        "metrics": [{"key": "sample_defect_rate", "threshold": "3", "direction": "LOWER_IS_BETTER"}],
+        "metrics": [
+            {"key": "sample_defect_rate", "threshold": "3", "direction": "LOWER_IS_BETTER"}
+        ],
         "requiredDocuments": [{"key": "factory_audit_report"}],
     }
-    assert data["feeQuote"]["lines"] == [{"ruleKey": "sourcing.listing_fee", "amount": {"amount": "1200.00", "currency": "CNY"}}]
+    assert data["feeQuote"]["lines"] == [
+        {"ruleKey": "sourcing.listing_fee", "amount": {"amount": "1200.00", "currency": "CNY"}}
+    ]
     # the plugin wrote no access checks, yet its field and profile are private to the provider
     assert data["providers"]["edges"][0]["node"] == {"sourcingBadge": None, "categoryProfiles": []}
     assert staff["data"]["providers"]["edges"][0]["node"] == {

@@ -1,0 +1,262 @@
+"""The role × object × query/mutation matrix: partners see their own nodes and nothing else.
+
+World: provider A (in the pool, with data of every core type and of the agency and logistics
+plugins' types), provider B (in the pool) and provider C (still in review, so not in the public
+directory). Each viewer asks for every object by `node(id:)`; what it may not see must answer
+exactly like an id that does not exist (null), and lists are filtered, not failed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from linkstar.core import models
+from linkstar.core.vocabulary import (
+    ApplicationStatus,
+    DocumentStatus,
+    ObservationSource,
+    Region,
+    Role,
+    TokenScope,
+)
+from linkstar.plugins.agency.profile import SCHEMA as AGENCY
+from linkstar.plugins.logistics.models import LogisticsLane
+from linkstar.plugins.logistics.profile import SCHEMA as LOGISTICS
+from tests.harness import GraphQLClient, global_id
+
+VIEWERS = [
+    "anonymous",
+    "seller",
+    "partner_a",
+    "partner_b",
+    "reviewer",
+    "admin",
+    "token_a_read",
+    "token_a_report",
+]
+STAFF = {"reviewer", "admin"}
+OWNER_A = {"partner_a", "token_a_read"} | STAFF
+EVERYONE = set(VIEWERS)
+
+# object → who may see it by node(id:)
+EXPECTED = {
+    "category": EVERYONE,
+    "provider_a": EVERYONE,  # in the public directory
+    "provider_c": STAFF,  # not in the pool yet: its existence is not public
+    "application_a": OWNER_A,
+    "document_a": OWNER_A,
+    "observation_a": OWNER_A,
+    "agency_profile_a": OWNER_A,  # a plugin type, protected without its own checks
+    "logistics_profile_a": OWNER_A,  # another plugin's type
+    "lane_a": OWNER_A,  # a plugin's own table and node type
+    "account_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
+    "api_token_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
+}
+
+AGENCY_DATA = {
+    "team_size": 5,
+    "operators_count": 3,
+    "stores_managed": 9,
+    "service_models": ["ADVERTISING"],
+    "product_categories": ["Toys"],
+    "languages": ["Chinese"],
+}
+LOGISTICS_DATA = {
+    "service_types": ["LINE_HAUL"],
+    "warehouses_count": 0,
+    "own_fleet": False,
+    "max_parcel_weight_kg": "30",
+}
+
+
+def _provider(db, name: str, status: ApplicationStatus) -> models.Provider:
+    row = models.Provider(
+        legal_name=name, region=Region.MAINLAND_CHINA, registration_number=f"REG-{name}"
+    )
+    db.add(row)
+    db.flush()
+    db.add(models.Application(provider_id=row.id, category_key="agency", status=status))
+    return row
+
+
+@pytest.fixture
+def world(db, sign_in, server):
+    a = _provider(db, "Alpha", ApplicationStatus.ACTIVE)
+    b = _provider(db, "Beta", ApplicationStatus.ACTIVE)
+    c = _provider(db, "Gamma", ApplicationStatus.IN_REVIEW)
+    db.add(
+        models.Application(
+            provider_id=a.id, category_key="logistics", status=ApplicationStatus.ACTIVE
+        )
+    )
+    document = models.Document(
+        provider_id=a.id,
+        requirement_key="business_licence",
+        filename="l.pdf",
+        media_type="application/pdf",
+        size_bytes=10,
+        sha256="f" * 64,
+        status=DocumentStatus.PENDING,
+    )
+    observation = models.KpiObservation(
+        provider_id=a.id,
+        category_key="agency",
+        metric_key="on_time_task_completion",
+        subject_ref="task-1",
+        observed_at=datetime(2026, 10, 3, tzinfo=UTC),
+        value=Decimal(1),
+        source=ObservationSource.PLATFORM,
+        idempotency_key="k1",
+    )
+    agency_profile = models.CategoryProfileRow(
+        provider_id=a.id, category_key="agency", data=AGENCY.validate(AGENCY_DATA)
+    )
+    logistics_profile = models.CategoryProfileRow(
+        provider_id=a.id, category_key="logistics", data=LOGISTICS.validate(LOGISTICS_DATA)
+    )
+    lane = LogisticsLane(
+        provider_id=a.id,
+        origin_country="CN",
+        destination_country="US",
+        mode="SEA_FREIGHT",
+        typical_transit_days=28,
+    )
+    db.add_all([document, observation, agency_profile, logistics_profile, lane])
+    db.commit()
+    application = (
+        db.query(models.Application).filter_by(provider_id=a.id, category_key="agency").one()
+    )
+
+    clients: dict[str, GraphQLClient] = {
+        "anonymous": GraphQLClient(server.url),
+        "seller": sign_in(Role.SELLER),
+        "partner_a": sign_in(Role.PARTNER, provider_id=a.id, owner=True),
+        "partner_b": sign_in(Role.PARTNER, provider_id=b.id),  # a member, not the owner
+        "reviewer": sign_in(Role.REVIEWER),
+        "admin": sign_in(Role.ADMIN),
+    }
+    create = 'mutation($s: [TokenScope!]!) { createApiToken(name: "m", scopes: $s, expiresInDays: 5) { token apiToken { id } } }'
+    read = clients["partner_a"](create, {"s": [TokenScope.READ.value]})["createApiToken"]
+    report = clients["partner_a"](create, {"s": [TokenScope.REPORT_KPI.value]})["createApiToken"]
+    clients["token_a_read"] = GraphQLClient(server.url, read["token"])
+    clients["token_a_report"] = GraphQLClient(server.url, report["token"])
+    account_a = db.query(models.Account).filter_by(provider_id=a.id).one()
+    ids = {
+        "category": global_id("ServiceCategory", "agency"),
+        "provider_a": global_id("Provider", a.id),
+        "provider_c": global_id("Provider", c.id),
+        "application_a": global_id("Application", application.id),
+        "document_a": global_id("Document", document.id),
+        "observation_a": global_id("KpiObservation", observation.id),
+        "agency_profile_a": global_id("AgencyProfile", agency_profile.id),
+        "logistics_profile_a": global_id("LogisticsProfile", logistics_profile.id),
+        "lane_a": global_id("LogisticsLane", lane.id),
+        "account_a": global_id("Account", account_a.id),
+        "api_token_a": read["apiToken"]["id"],
+    }
+    yield {"clients": clients, "ids": ids, "a": a, "c": c}
+    for client in clients.values():
+        client.http.close()
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_node_answers_only_what_the_viewer_may_see(viewer: str, world) -> None:
+    client = world["clients"][viewer]
+    names = list(world["ids"])
+    data = client(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [world["ids"][n] for n in names]}
+    )["nodes"]
+    seen = {name for name, node in zip(names, data, strict=True) if node is not None}
+    expected = {name for name, who in EXPECTED.items() if viewer in who}
+    assert seen == expected
+    for name in names:  # node(id:) agrees with nodes(ids:)
+        single = client("query($id: ID!) { node(id: $id) { id } }", {"id": world["ids"][name]})[
+            "node"
+        ]
+        assert (single is not None) == (name in expected), name
+
+
+def test_a_hidden_node_is_indistinguishable_from_a_missing_one(world) -> None:
+    partner_b = world["clients"]["partner_b"]
+    hidden = partner_b.raw(
+        "query($id: ID!) { node(id: $id) { id } }", {"id": world["ids"]["document_a"]}
+    ).json()
+    missing = partner_b.raw(
+        "query($id: ID!) { node(id: $id) { id } }", {"id": global_id("Document", 987654)}
+    ).json()
+    assert hidden == missing == {"data": {"node": None}}
+
+
+PROVIDER_A = """query($id: ID!) { provider(id: $id) {
+  legalName registrationNumber
+  applications { totalCount } documents { totalCount } observations { totalCount }
+  categoryProfiles { __typename ... on LogisticsProfile { lanes { totalCount } } }
+  agency: categoryProfile(category: "agency") { id } } }"""
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_private_fields_and_nested_lists_are_filtered_not_failed(viewer: str, world) -> None:
+    data = world["clients"][viewer](PROVIDER_A, {"id": world["ids"]["provider_a"]})["provider"]
+    assert data["legalName"] == "Alpha"  # the public profile
+    if viewer in OWNER_A:
+        assert data["registrationNumber"] == "REG-Alpha"
+        assert (
+            data["applications"]["totalCount"],
+            data["documents"]["totalCount"],
+            data["observations"]["totalCount"],
+        ) == (2, 1, 1)
+        assert [p["__typename"] for p in data["categoryProfiles"]] == [
+            "AgencyProfile",
+            "LogisticsProfile",
+        ]
+        assert data["categoryProfiles"][1]["lanes"]["totalCount"] == 1
+        assert data["agency"] is not None
+    else:
+        assert data["registrationNumber"] is None
+        assert (
+            data["applications"]["totalCount"],
+            data["documents"]["totalCount"],
+            data["observations"]["totalCount"],
+        ) == (0, 0, 0)
+        assert data["categoryProfiles"] == [] and data["agency"] is None
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_the_provider_list_is_the_public_directory_plus_what_you_may_see(
+    viewer: str, world
+) -> None:
+    data = world["clients"][viewer]("{ providers { totalCount edges { node { legalName } } } }")[
+        "providers"
+    ]
+    names = [e["node"]["legalName"] for e in data["edges"]]
+    assert names == (["Alpha", "Beta", "Gamma"] if viewer in STAFF else ["Alpha", "Beta"])
+    assert data["totalCount"] == len(names)
+
+
+MUTATIONS = {
+    "invite": ('mutation { inviteMember(email: "x@example.com") { email } }', {"partner_a"}),
+    "create_staff": (
+        'mutation { createStaffAccount(email: "new-staff@linkstar.example", password: "long staff passphrase", displayName: "S", role: REVIEWER) { email } }',
+        {"admin"},
+    ),
+    "audit_log": ("{ auditLog { totalCount } }", {"admin"}),
+    "api_tokens": (
+        "{ apiTokens { totalCount } }",
+        {"seller", "partner_a", "partner_b", "reviewer", "admin"},
+    ),
+}
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_mutations_and_staff_queries_check_the_policy(viewer: str, world) -> None:
+    client = world["clients"][viewer]
+    for name, (document, allowed) in MUTATIONS.items():
+        body = client.raw(document).json()
+        if viewer in allowed:
+            assert not body.get("errors"), (name, body)
+        else:
+            expected = "UNAUTHENTICATED" if viewer == "anonymous" else "FORBIDDEN"
+            assert body["errors"][0]["extensions"]["code"] == expected, (name, body)
