@@ -8,6 +8,7 @@ exactly like an id that does not exist (null), and lists are filtered, not faile
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -23,8 +24,10 @@ from linkstar.core.vocabulary import (
     TokenScope,
 )
 from linkstar.plugins.agency.profile import SCHEMA as AGENCY
+from linkstar.plugins.erp import profile as erp
 from linkstar.plugins.logistics.models import LogisticsLane
 from linkstar.plugins.logistics.profile import SCHEMA as LOGISTICS
+from linkstar.plugins.training import profile as training
 from tests.harness import GraphQLClient, global_id
 
 VIEWERS = [
@@ -52,6 +55,8 @@ EXPECTED = {
     "agency_profile_a": OWNER_A,  # a plugin type, protected without its own checks
     "logistics_profile_a": OWNER_A,  # another plugin's type
     "lane_a": OWNER_A,  # a plugin's own table and node type
+    "erp_profile_a": OWNER_A,
+    "training_profile_a": OWNER_A,
     "account_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
     "api_token_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
 }
@@ -117,6 +122,17 @@ def world(db, sign_in, server):
     logistics_profile = models.CategoryProfileRow(
         provider_id=a.id, category_key="logistics", data=LOGISTICS.validate(LOGISTICS_DATA)
     )
+    rng = random.Random(7)
+    erp_profile = models.CategoryProfileRow(
+        provider_id=a.id,
+        category_key="erp",
+        data=erp.validate(erp.demo(rng, Region.MAINLAND_CHINA)),
+    )
+    training_profile = models.CategoryProfileRow(
+        provider_id=a.id,
+        category_key="training",
+        data=training.SCHEMA.validate(training.demo(rng, Region.MAINLAND_CHINA)),
+    )
     lane = LogisticsLane(
         provider_id=a.id,
         origin_country="CN",
@@ -124,7 +140,17 @@ def world(db, sign_in, server):
         mode="SEA_FREIGHT",
         typical_transit_days=28,
     )
-    db.add_all([document, observation, agency_profile, logistics_profile, lane])
+    db.add_all(
+        [
+            document,
+            observation,
+            agency_profile,
+            logistics_profile,
+            erp_profile,
+            training_profile,
+            lane,
+        ]
+    )
     db.commit()
     application = (
         db.query(models.Application).filter_by(provider_id=a.id, category_key="agency").one()
@@ -154,6 +180,8 @@ def world(db, sign_in, server):
         "agency_profile_a": global_id("AgencyProfile", agency_profile.id),
         "logistics_profile_a": global_id("LogisticsProfile", logistics_profile.id),
         "lane_a": global_id("LogisticsLane", lane.id),
+        "erp_profile_a": global_id("ErpProfile", erp_profile.id),
+        "training_profile_a": global_id("TrainingProfile", training_profile.id),
         "account_a": global_id("Account", account_a.id),
         "api_token_a": read["apiToken"]["id"],
     }
@@ -208,11 +236,9 @@ def test_private_fields_and_nested_lists_are_filtered_not_failed(viewer: str, wo
             data["documents"]["totalCount"],
             data["observations"]["totalCount"],
         ) == (2, 1, 1)
-        assert [p["__typename"] for p in data["categoryProfiles"]] == [
-            "AgencyProfile",
-            "LogisticsProfile",
-        ]
-        assert data["categoryProfiles"][1]["lanes"]["totalCount"] == 1
+        typenames = [p["__typename"] for p in data["categoryProfiles"]]
+        assert typenames == ["AgencyProfile", "ErpProfile", "LogisticsProfile", "TrainingProfile"]
+        assert data["categoryProfiles"][2]["lanes"]["totalCount"] == 1
         assert data["agency"] is not None
     else:
         assert data["registrationNumber"] is None
