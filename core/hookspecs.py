@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from linkstar.core.documents import DocumentRequirement
     from linkstar.core.fees import FeeRule
     from linkstar.core.metrics import MetricDefinition
+    from linkstar.core.onboarding_policy import OnboardingPolicy
 
 PROJECT = "linkstar"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -82,6 +83,18 @@ def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec 
     Called once per category at start-up. Return None for a category you do not own. The
     spec's GraphQL type must implement the core `CategoryProfile` interface; that is how the
     profile is reachable from `Provider.categoryProfiles` in the unified graph.
+    """
+
+
+@hookspec
+def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
+    """Declare how applicants for `category` are onboarded.
+
+    Called once per category at start-up. Return an `OnboardingPolicy` (agreement templates
+    with versions, probation length, pilot-order quota, probation extension, cool-down after a
+    rejection), or None for a category you do not own — the owner returning None takes the
+    platform default (`linkstar.core.onboarding_policy.default_policy`). Whether an interview is
+    required is `ServiceCategory.interview_required`.
     """
 
 

@@ -54,6 +54,9 @@ class Provider(Base):
     legal_name: Mapped[str] = mapped_column(String(200))
     region: Mapped[Region] = mapped_column(_enum(Region, "region"), index=True)
     registration_number: Mapped[str] = mapped_column(String(64), unique=True)
+    # Registration details (legal representative, contact, team, cases, services, …): validated
+    # by linkstar.core.registration; private to the provider and staff.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -92,6 +95,15 @@ class Application(Base):
         _enum(ApplicationStatus, "application_status")
     )
     tier: Mapped[Tier] = mapped_column(_enum(Tier, "tier"), default=Tier.REGULAR)
+    reviewer_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    probation_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    probation_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pilot_order_quota: Mapped[int | None] = mapped_column(Integer)
+    probation_extended: Mapped[bool] = mapped_column(Boolean, default=False)
     # Optimistic locking: concurrent reviewers cannot both win one transition.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -138,6 +150,11 @@ class Document(Base):
         _enum(DocumentStatus, "document_status"), default=DocumentStatus.PENDING
     )
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    storage_key: Mapped[str | None] = mapped_column(String(255))
+    uploaded_by: Mapped[int | None] = mapped_column(IdType)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(IdType)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class MetricDefinitionVersion(Base):
@@ -202,6 +219,9 @@ class DomainEvent(Base):
     )
     actor: Mapped[str] = mapped_column(String(120))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    application_id: Mapped[int | None] = mapped_column(IdType, index=True)
+    actor_account_id: Mapped[int | None] = mapped_column(IdType)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)  # staff-only entries
 
 
 class Account(Base):
@@ -304,3 +324,42 @@ class RateLimitWindow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch seconds
     hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgreementSignature(Base):
+    """Who signed which exact text (version and SHA-256) of an agreement, and when."""
+
+    __tablename__ = "agreement_signatures"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    agreement_key: Mapped[str] = mapped_column(String(63))
+    version: Mapped[str] = mapped_column(String(20))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    signer_account_id: Mapped[int] = mapped_column(IdType)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Interview(Base):
+    """An interview of an applicant: when, who, how, and its outcome once held."""
+
+    __tablename__ = "interviews"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    interviewer_account_id: Mapped[int] = mapped_column(IdType)
+    channel: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # PASSED / FAILED
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -24,6 +24,7 @@ from linkstar.core.documents import DocumentRequirement, requirement_problems
 from linkstar.core.errors import NotFound, PluginContractError
 from linkstar.core.fees import FeeRule, rule_problems
 from linkstar.core.metrics import KEY_PATTERN, MetricDefinition, metric_problems
+from linkstar.core.onboarding_policy import OnboardingPolicy, default_policy, policy_problems
 
 ENTRY_POINT_GROUP = "linkstar.plugins"
 CORE = "linkstar.core"
@@ -49,6 +50,7 @@ class CategoryContribution:
     documents: tuple[DocumentRequirement, ...]
     fee_rules: tuple[FeeRule, ...]
     profile: CategoryProfileSpec | None
+    onboarding: OnboardingPolicy
 
     def metric(self, key: str) -> MetricDefinition:
         """The metric with `key`, or NotFound."""
@@ -268,6 +270,20 @@ def _collect_categories(
                     owner,
                     f"linkstar_category_profile must return a CategoryProfileSpec for {key!r}",
                 )
+        policies = [
+            answer
+            for _, answer in _category_answers(
+                manager, order, "linkstar_onboarding_policy", category, owner
+            )
+        ]
+        if policies and not isinstance(policies[0], OnboardingPolicy):
+            raise PluginContractError(
+                owner, f"linkstar_onboarding_policy must return an OnboardingPolicy for {key!r}"
+            )
+        onboarding = policies[0] if policies else default_policy(category.name)
+        problems = policy_problems(onboarding)
+        if problems:
+            raise PluginContractError(owner, f"category {key!r}: onboarding policy: {problems[0]}")
         _validate_metrics(owner, key, metrics)
         _validate_documents(owner, key, documents)
         problems = rule_problems(fee_rules)
@@ -280,6 +296,7 @@ def _collect_categories(
             documents=tuple(documents),
             fee_rules=tuple(fee_rules),
             profile=profiles[0] if profiles else None,
+            onboarding=onboarding,
         )
     return result
 

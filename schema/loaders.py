@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from strawberry.dataloader import DataLoader
 
 from linkstar.core import models
@@ -102,3 +103,41 @@ def child_counts(
         return [counts[i] for i in parent_ids]
 
     return context.loader(("counts", model.__tablename__, parent_attr, filters), batch)
+
+
+def children(context: Context, model: type[Any], parent_attr: str) -> DataLoader[int, list[Any]]:
+    """All `model` rows per parent id (for small bounded lists), oldest first, in one query."""
+    parent_col = getattr(model, parent_attr)
+
+    async def batch(parent_ids: Sequence[int]) -> list[list[Any]]:
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        stmt = select(model).where(parent_col.in_(parent_ids)).order_by(model.id)
+        async with context.session() as session:
+            for row in (await session.scalars(stmt)).all():
+                grouped[getattr(row, parent_attr)].append(row)
+        return [grouped[i] for i in parent_ids]
+
+    return context.loader(("children", model.__tablename__, parent_attr), batch)
+
+
+def expired_document_owners(context: Context) -> DataLoader[int, set[int]]:
+    """Providers holding an expired document that no later upload of the same kind replaced.
+
+    One query per request, whatever the number of providers asked about (key is ignored).
+    """
+
+    async def batch(keys: Sequence[int]) -> list[set[int]]:
+        today = datetime.now(UTC).date()
+        latest = (
+            select(func.max(models.Document.id))
+            .group_by(models.Document.provider_id, models.Document.requirement_key)
+            .scalar_subquery()
+        )
+        stmt = select(models.Document.provider_id).where(
+            models.Document.id.in_(latest), models.Document.expires_on <= today
+        )
+        async with context.session() as session:
+            owners = set((await session.execute(stmt)).scalars().all())
+        return [owners for _ in keys]
+
+    return context.loader("expired_document_owners", batch)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from linkstar.schema.identity import IdentityMutation
+from linkstar.schema.onboarding import OnboardingMutation
 
 
 @strawberry.type
-class Mutation(IdentityMutation):
+class Mutation(IdentityMutation, OnboardingMutation):
     """Every mutation runs in one transaction and is written to the audit log."""

@@ -18,6 +18,7 @@ from linkstar.core.policy import Action, allowed, can_read_private
 from linkstar.core.vocabulary import ApplicationStatus, Marketplace, Region, Tier
 from linkstar.schema.access import filter_visible
 from linkstar.schema.identity import IdentityQuery
+from linkstar.schema.onboarding import OnboardingQuery
 from linkstar.schema.pagination import Connection, PageArgs, list_connection, paginate
 from linkstar.schema.types import (
     Ctx,
@@ -143,7 +144,7 @@ def _provider_conditions(info: Ctx, flt: ProviderFilter | None) -> list[Any]:
 
 
 @strawberry.type
-class Query(IdentityQuery):
+class Query(IdentityQuery, OnboardingQuery):
     @strawberry.field(description="Fetch any object by its global ID; null when it does not exist.")
     async def node(self, info: Ctx, id: strawberry.ID) -> relay.Node | None:
         return (await resolve_global_ids(info, [parse_global_id(id)]))[0]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from linkstar.core import models
+from linkstar.core import models, onboarding
 from linkstar.core.categories import ProfileRecord
 from linkstar.core.documents import DocumentRequirement as DocumentRequirementSpec
 from linkstar.core.errors import NotFound
@@ -22,7 +23,8 @@ from linkstar.core.metrics import AggregationKind, Direction, PeriodKind, Unit
 from linkstar.core.metrics import MetricDefinition as MetricSpec
 from linkstar.core.money import Money as MoneyValue
 from linkstar.core.plugins import CategoryContribution
-from linkstar.core.policy import can_read_private
+from linkstar.core.policy import Action as PolicyAction
+from linkstar.core.policy import allowed, can_read_private
 from linkstar.core.vocabulary import (
     ApplicationStatus,
     DocumentStatus,
@@ -263,6 +265,39 @@ class FeeQuoteType:
         )
 
 
+@strawberry.type(
+    name="AgreementTemplate",
+    description="A versioned agreement text; sign it by echoing version and sha256.",
+)
+class AgreementTemplateType:
+    key: str
+    title: str
+    version: str
+    text: str
+    sha256: str
+    mandatory: bool
+
+    @classmethod
+    def of(cls, template: Any) -> AgreementTemplateType:
+        return cls(
+            key=template.key,
+            title=template.title,
+            version=template.version,
+            text=template.text,
+            sha256=template.sha256,
+            mandatory=template.mandatory,
+        )
+
+
+@strawberry.type(description="How a category onboards applicants.")
+class OnboardingTerms:
+    interview_required: bool
+    probation_days: int
+    pilot_order_quota: int
+    probation_extension_days: int
+    reapply_cooldown_days: int
+
+
 @strawberry.type(name="ServiceCategory", description="A cooperation type providers apply for.")
 class ServiceCategoryType(relay.Node):
     linkstar_public = True
@@ -300,6 +335,23 @@ class ServiceCategoryType(relay.Node):
             for d in self.contribution.documents
             if region is None or d.applies_to(region)
         ]
+
+    @strawberry.field(
+        description="Agreements an applicant signs: exact texts, versions and hashes."
+    )
+    def agreements(self) -> list[AgreementTemplateType]:
+        return [AgreementTemplateType.of(a) for a in self.contribution.onboarding.agreements]
+
+    @strawberry.field(description="How this category onboards: probation, pilot quota, cool-down.")
+    def onboarding(self) -> OnboardingTerms:
+        policy = self.contribution.onboarding
+        return OnboardingTerms(
+            interview_required=self.interview_required,
+            probation_days=policy.probation_days,
+            pilot_order_quota=policy.pilot_order_quota,
+            probation_extension_days=policy.probation_extension_days,
+            reapply_cooldown_days=policy.reapply_cooldown_days,
+        )
 
     @strawberry.field(description="Fee and commission rules of this category.")
     def fee_rules(self) -> list[FeeRuleType]:
@@ -416,6 +468,13 @@ class ApplicationType(relay.Node):
     tier: Tier
     created_at: datetime
     updated_at: datetime
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    probation_started_at: datetime | None
+    probation_ends_at: datetime | None
+    pilot_order_quota: int | None
+    probation_extended: bool
+    version: int = strawberry.field(description="Changes with every update (optimistic locking).")
     category_key: strawberry.Private[str]
     provider_id: strawberry.Private[int]
 
@@ -427,8 +486,64 @@ class ApplicationType(relay.Node):
             tier=row.tier,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            submitted_at=row.submitted_at,
+            decided_at=row.decided_at,
+            probation_started_at=row.probation_started_at,
+            probation_ends_at=row.probation_ends_at,
+            pilot_order_quota=row.pilot_order_quota,
+            probation_extended=bool(row.probation_extended),
+            version=row.version,
             category_key=row.category_key,
             provider_id=row.provider_id,
+        )
+
+    @strawberry.field(description="What can be done next from the current state.")
+    def allowed_actions(self) -> list[str]:
+        return [a.value for a in onboarding.allowed_actions(self.status)]
+
+    @strawberry.field(
+        description="What is still missing or invalid: the self-check and the reviewer's list."
+    )
+    async def checklist(self, info: Ctx) -> ChecklistType:
+        return await checklist_for(info, self.id)
+
+    @strawberry.field(description="Documents uploaded for this application, oldest first.")
+    async def documents(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[DocumentType]:
+        args = PageArgs.parse(first, after, last, before)
+        rows = await loaders.child_pages(ctx(info), models.Document, "application_id").load(
+            (self.id, args)
+        )
+
+        async def count() -> int:
+            return await loaders.child_counts(ctx(info), models.Document, "application_id").load(
+                self.id
+            )
+
+        return _page(rows, args, DocumentType.of, count)
+
+    @strawberry.field(description="Interviews scheduled for this application.")
+    async def interviews(self, info: Ctx) -> list[InterviewType]:
+        rows = await loaders.children(ctx(info), models.Interview, "application_id").load(self.id)
+        return [InterviewType.of(r) for r in rows]
+
+    @strawberry.field(description="Everything that happened to this application, oldest first.")
+    async def timeline(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[TimelineEntry]:
+        return await _timeline(
+            info, "application_id", self.id, PageArgs.parse(first, after, last, before)
         )
 
     @strawberry.field(description="The category applied for (null if its plugin is disabled).")
@@ -452,6 +567,128 @@ class ApplicationType(relay.Node):
         ]
 
 
+@strawberry.type(name="ChecklistItem", description="One thing an application needs, and its state.")
+class ChecklistItemType:
+    kind: str = strawberry.field(description="DOCUMENT, AGREEMENT, PROFILE or REGISTRATION.")
+    key: str
+    name: str
+    mandatory: bool
+    status: str = strawberry.field(
+        description="OK, MISSING, PENDING_REVIEW, REJECTED, EXPIRED, INVALID or OUTDATED."
+    )
+    message: str
+
+
+@strawberry.type(
+    name="Checklist",
+    description="The application's checklist; `ready` when nothing blocks submission.",
+)
+class ChecklistType:
+    ready: bool
+    items: list[ChecklistItemType]
+    problems: list[ChecklistItemType]
+
+
+def _checklist_item(item: onboarding.ChecklistItem) -> ChecklistItemType:
+    return ChecklistItemType(
+        kind=item.kind,
+        key=item.key,
+        name=item.name,
+        mandatory=item.mandatory,
+        status=item.status.value,
+        message=item.message,
+    )
+
+
+async def checklist_for(info: Ctx, application_id: int) -> ChecklistType:
+    """The checklist of an application the viewer may see (callers check visibility)."""
+    context = ctx(info)
+    async with context.session() as session:
+        application = await session.get(models.Application, application_id)
+        if application is None:
+            raise NotFound("no such application")
+        contribution = context.registry.category(application.category_key)
+        result = await onboarding.checklist(
+            session, application, contribution, contribution.onboarding
+        )
+    return ChecklistType(
+        ready=result.ready,
+        items=[_checklist_item(i) for i in result.items],
+        problems=[_checklist_item(i) for i in result.problems],
+    )
+
+
+@strawberry.type(name="Interview", description="An applicant's interview.")
+class InterviewType:
+    scheduled_at: datetime
+    channel: str
+    interviewer_account_id: int
+    outcome: str | None
+    notes: str | None
+    recorded_at: datetime | None
+
+    @classmethod
+    def of(cls, row: models.Interview) -> InterviewType:
+        return cls(
+            scheduled_at=row.scheduled_at,
+            channel=row.channel,
+            interviewer_account_id=row.interviewer_account_id,
+            outcome=row.outcome,
+            notes=row.notes,
+            recorded_at=row.recorded_at,
+        )
+
+
+@strawberry.type(description="An append-only record of something that happened (who, when, what).")
+class TimelineEntry(relay.Node):
+    id: relay.NodeID[int]
+    occurred_at: datetime
+    event_type: str
+    actor: str
+    payload: JSON
+    internal: bool = strawberry.field(
+        description="Staff-only entry (e.g. an internal review note)."
+    )
+    provider_id: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, row: models.DomainEvent) -> TimelineEntry:
+        return cls(
+            id=row.id,
+            occurred_at=row.occurred_at,
+            event_type=row.event_type,
+            actor=row.actor,
+            payload=row.payload,
+            internal=row.internal,
+            provider_id=row.provider_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        rows = await _rows_for_nodes(info, models.DomainEvent, node_ids)
+        staff = allowed(ctx(info).viewer, PolicyAction.READ_ANY_PROVIDER)
+        return [cls.of(r) if r and (staff or not r.internal) else None for r in rows]
+
+
+async def _timeline(
+    info: Ctx, column: str, value: int, args: PageArgs
+) -> Connection[TimelineEntry]:
+    context = ctx(info)
+    filters: tuple[tuple[str, Any], ...] = ()
+    if not allowed(context.viewer, PolicyAction.READ_ANY_PROVIDER):
+        filters = (("internal", False),)
+    rows = await loaders.child_pages(context, models.DomainEvent, column, filters).load(
+        (value, args)
+    )
+
+    async def count() -> int:
+        return await loaders.child_counts(context, models.DomainEvent, column, filters).load(value)
+
+    return _page(rows, args, TimelineEntry.of, count)
+
+
 @strawberry.type(
     name="Document", description="An uploaded document, addressed by the SHA-256 of its bytes."
 )
@@ -465,11 +702,19 @@ class DocumentType(relay.Node):
     expires_on: date | None
     status: DocumentStatus
     uploaded_at: datetime
+    review_reason: str | None
+    reviewed_at: datetime | None
     provider_id: strawberry.Private[int]
+
+    @strawberry.field(description="Whether the document's expiry date has passed.")
+    def is_expired(self) -> bool:
+        return self.expires_on is not None and self.expires_on <= datetime.now(UTC).date()
 
     @classmethod
     def of(cls, row: models.Document) -> DocumentType:
         return cls(
+            review_reason=row.review_reason,
+            reviewed_at=row.reviewed_at,
             id=row.id,
             requirement_key=row.requirement_key,
             filename=row.filename,
@@ -628,6 +873,37 @@ class ProviderType(relay.Node):
                 return profile_node(context, row)
         return None
 
+    @strawberry.field(
+        description="Registration details (legal representative, contact, team, cases, services)."
+    )
+    async def registration_details(self, info: Ctx) -> JSON | None:
+        if not self._private(info):
+            return None
+        row = await loaders.by_id(ctx(info), models.Provider).load(self.id)
+        return row.details if row else None
+
+    @strawberry.field(
+        description="Whether any current document has expired (e.g. the business licence)."
+    )
+    async def has_expired_documents(self, info: Ctx) -> bool | None:
+        if not self._private(info):
+            return None
+        return self.id in await loaders.expired_document_owners(ctx(info)).load(0)
+
+    @strawberry.field(description="Everything that happened to this provider and its applications.")
+    async def timeline(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[TimelineEntry]:
+        args = PageArgs.parse(first, after, last, before)
+        if not self._private(info):
+            return _page([], args, TimelineEntry.of, _zero)
+        return await _timeline(info, "provider_id", self.id, args)
+
     @strawberry.field(description="Applications for (and memberships of) categories.")
     async def applications(
         self,
@@ -712,6 +988,7 @@ async def _child_connection(
 
 
 CORE_TYPES: tuple[type, ...] = (
+    TimelineEntry,
     ProviderType,
     ApplicationType,
     DocumentType,

@@ -400,3 +400,28 @@ def test_a_plugin_node_type_must_say_who_may_see_it() -> None:
     plugin = make_plugin(linkstar_graphql_types=lambda: [WidgetSecret])
     error = refused(("p", plugin), compose=True)
     assert "node type WidgetSecret does not say who may see it" in str(error)
+
+
+def test_onboarding_policy_is_validated() -> None:
+    from linkstar.core.onboarding_policy import AgreementTemplate, OnboardingPolicy
+
+    optional_only = OnboardingPolicy(
+        agreements=(AgreementTemplate("nda", "NDA", "1", "text", mandatory=False),)
+    )
+    plugin = make_plugin(
+        linkstar_onboarding_policy=lambda category: (
+            optional_only if category.key == "widgets" else None
+        )
+    )
+    assert "at least one agreement must be mandatory" in str(refused(("p", plugin)))
+
+
+def test_a_category_without_onboarding_policy_gets_the_platform_default() -> None:
+    registry = registry_of(("p", make_plugin()))
+    policy = registry.categories["widgets"].onboarding
+    assert [a.key for a in policy.agreements] == ["cooperation_agreement", "nda"]
+    assert (policy.probation_days, policy.pilot_order_quota, policy.reapply_cooldown_days) == (
+        90,
+        5,
+        90,
+    )

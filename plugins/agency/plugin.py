@@ -24,6 +24,7 @@ from linkstar.core.metrics import (
     Unit,
 )
 from linkstar.core.money import Money
+from linkstar.core.onboarding_policy import OnboardingPolicy, standard_agreements
 from linkstar.core.vocabulary import Region, Tier
 from linkstar.plugins.agency.profile import SPEC
 
@@ -191,3 +192,18 @@ def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
 @hookimpl
 def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec | None:
     return SPEC if category.key == KEY else None
+
+
+# Agencies are judged on months of store results: a full quarter with five pilot clients.
+ONBOARDING = OnboardingPolicy(
+    agreements=standard_agreements(CATEGORY.name),
+    probation_days=90,
+    pilot_order_quota=5,
+    probation_extension_days=30,
+    reapply_cooldown_days=90,
+)
+
+
+@hookimpl
+def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
+    return ONBOARDING if category.key == KEY else None

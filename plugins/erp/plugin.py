@@ -23,6 +23,7 @@ from linkstar.core.metrics import (
     Unit,
 )
 from linkstar.core.money import Money
+from linkstar.core.onboarding_policy import AgreementTemplate, OnboardingPolicy, standard_agreements
 from linkstar.core.vocabulary import Region, Tier
 from linkstar.plugins.erp.profile import SPEC
 
@@ -344,3 +345,31 @@ def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
 @hookimpl
 def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec | None:
     return SPEC if category.key == KEY else None
+
+
+# Integrations prove themselves quickly; three pilot sellers live on the integration.
+ONBOARDING = OnboardingPolicy(
+    agreements=(
+        *standard_agreements(CATEGORY.name),
+        AgreementTemplate(
+            "data_processing_agreement",
+            "Data processing agreement",
+            "2026.1",
+            "LinkStar Data Processing Agreement\n\n"
+            "1. The ERP provider processes seller order, product and customer data only to run "
+            "the integration the seller enabled.\n"
+            "2. Personal data stays in the region the seller chose and is deleted within 30 "
+            "days after the integration ends.\n"
+            "3. Security incidents are reported to the platform and the seller within 24 hours.\n",
+        ),
+    ),
+    probation_days=60,
+    pilot_order_quota=3,
+    probation_extension_days=30,
+    reapply_cooldown_days=60,
+)
+
+
+@hookimpl
+def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
+    return ONBOARDING if category.key == KEY else None

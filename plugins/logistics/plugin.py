@@ -26,6 +26,7 @@ from linkstar.core.metrics import (
     Unit,
 )
 from linkstar.core.money import Money
+from linkstar.core.onboarding_policy import OnboardingPolicy, standard_agreements
 from linkstar.core.vocabulary import Region, Tier
 from linkstar.plugins.logistics.models import LogisticsLane, LogisticsMode
 from linkstar.plugins.logistics.profile import SPEC, LogisticsLaneType
@@ -316,3 +317,18 @@ async def linkstar_demo_data(
         for origin, destination, mode, days in rng.sample(DEMO_LANES, rng.randrange(2, 5))
     )
     return None
+
+
+# Logistics is judged per shipment: 60 days and twenty pilot shipments give a sample.
+ONBOARDING = OnboardingPolicy(
+    agreements=standard_agreements(CATEGORY.name),
+    probation_days=60,
+    pilot_order_quota=20,
+    probation_extension_days=30,
+    reapply_cooldown_days=60,
+)
+
+
+@hookimpl
+def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
+    return ONBOARDING if category.key == KEY else None

@@ -24,6 +24,7 @@ from linkstar.core.metrics import (
     Unit,
 )
 from linkstar.core.money import Money
+from linkstar.core.onboarding_policy import OnboardingPolicy, standard_agreements
 from linkstar.core.vocabulary import Region, Tier
 from linkstar.plugins.training.profile import SPEC
 
@@ -295,3 +296,18 @@ def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
 @hookimpl
 def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec | None:
     return SPEC if category.key == KEY else None
+
+
+# A course runs for weeks: a quarter with two pilot cohorts; a longer cool-down.
+ONBOARDING = OnboardingPolicy(
+    agreements=standard_agreements(CATEGORY.name),
+    probation_days=90,
+    pilot_order_quota=2,
+    probation_extension_days=45,
+    reapply_cooldown_days=180,
+)
+
+
+@hookimpl
+def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
+    return ONBOARDING if category.key == KEY else None
