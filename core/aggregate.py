@@ -49,7 +49,9 @@ def _unscale(raw: Any) -> Decimal:
     return Decimal(int(raw)) / SCALE
 
 
-def _counted(category: str, metric: str, start: Any, end: Any, provider_id: int | None) -> list[Any]:
+def _counted(
+    category: str, metric: str, start: Any, end: Any, provider_id: int | None
+) -> list[Any]:
     """Conditions of an observation that counts in [start, end)."""
     correction = aliased(KpiObservation)
     conditions = [
@@ -78,8 +80,14 @@ async def aggregate(
     value = RAW
     pid = KpiObservation.provider_id
     if kind in (AggregationKind.RATIO_OF_COUNTS, AggregationKind.SHARE_AT_OR_ABOVE):
-        hit = value == SCALE if kind is AggregationKind.RATIO_OF_COUNTS else value >= _scaled(metric.aggregation.params["cutoff"])
-        stmt = select(pid, func.sum(case((hit, 1), else_=0)), func.count()).where(*where).group_by(pid)
+        hit = (
+            value == SCALE
+            if kind is AggregationKind.RATIO_OF_COUNTS
+            else value >= _scaled(metric.aggregation.params["cutoff"])
+        )
+        stmt = (
+            select(pid, func.sum(case((hit, 1), else_=0)), func.count()).where(*where).group_by(pid)
+        )
         rows = (await session.execute(stmt)).all()
         return {p: (_q(Decimal(100 * int(hits)) / n), n) for p, hits, n in rows}
     if kind is AggregationKind.MEAN:
@@ -101,33 +109,56 @@ async def aggregate(
 async def _percentile(session: AsyncSession, where: list[Any], percentile: Decimal) -> Result:
     # k = ceil(p/100 × n) in integers: p is held as hundredths (90 → 9000, 99.5 → 9950).
     p = int(percentile * 100)
-    rank = func.row_number().over(partition_by=KpiObservation.provider_id, order_by=(RAW, KpiObservation.id))
+    rank = func.row_number().over(
+        partition_by=KpiObservation.provider_id, order_by=(RAW, KpiObservation.id)
+    )
     size = func.count().over(partition_by=KpiObservation.provider_id)
-    ranked = select(
-        KpiObservation.provider_id.label("pid"),
-        RAW.label("value"),
-        rank.label("rank"),
-        size.label("n"),
-    ).where(*where).subquery()
-    stmt = select(ranked.c.pid, ranked.c.value, ranked.c.n).where(ranked.c.rank == (ranked.c.n * p + 9999) // 10000)
+    ranked = (
+        select(
+            KpiObservation.provider_id.label("pid"),
+            RAW.label("value"),
+            rank.label("rank"),
+            size.label("n"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    stmt = select(ranked.c.pid, ranked.c.value, ranked.c.n).where(
+        ranked.c.rank == (ranked.c.n * p + 9999) // 10000
+    )
     return {pid: (_unscale(v), n) for pid, v, n in (await session.execute(stmt)).all()}
 
 
 async def _latest(session: AsyncSession, where: list[Any]) -> Result:
     rank = func.row_number().over(
         partition_by=KpiObservation.provider_id,
-        order_by=(KpiObservation.observed_at.desc(), KpiObservation.reported_at.desc(), KpiObservation.id.desc()),
+        order_by=(
+            KpiObservation.observed_at.desc(),
+            KpiObservation.reported_at.desc(),
+            KpiObservation.id.desc(),
+        ),
     )
     size = func.count().over(partition_by=KpiObservation.provider_id)
-    ranked = select(
-        KpiObservation.provider_id.label("pid"), RAW.label("value"), rank.label("rank"), size.label("n")
-    ).where(*where).subquery()
+    ranked = (
+        select(
+            KpiObservation.provider_id.label("pid"),
+            RAW.label("value"),
+            rank.label("rank"),
+            size.label("n"),
+        )
+        .where(*where)
+        .subquery()
+    )
     stmt = select(ranked.c.pid, ranked.c.value, ranked.c.n).where(ranked.c.rank == 1)
     return {pid: (_unscale(v), n) for pid, v, n in (await session.execute(stmt)).all()}
 
 
 async def _growth(
-    session: AsyncSession, category: str, metric: MetricDefinition, period: Period, provider_id: int | None
+    session: AsyncSession,
+    category: str,
+    metric: MetricDefinition,
+    period: Period,
+    provider_id: int | None,
 ) -> Result:
     previous = period.previous()
     where = _counted(category, metric.key, previous.start, period.end, provider_id)
@@ -142,9 +173,17 @@ async def _growth(
         )
         .where(*where)
         .group_by(KpiObservation.provider_id, KpiObservation.subject_ref)
-        .having(and_(func.sum(case((~current, RAW), else_=0)) > 0, func.sum(case((current, 1), else_=0)) > 0))
+        .having(
+            and_(
+                func.sum(case((~current, RAW), else_=0)) > 0,
+                func.sum(case((current, 1), else_=0)) > 0,
+            )
+        )
     )
     growth: dict[int, list[Decimal]] = defaultdict(list)
     for pid, _subject, now, before, _ in (await session.execute(stmt)).all():
         growth[pid].append(Decimal(100 * (int(now) - int(before))) / int(before))
-    return {pid: (_q(sum(values, Decimal(0)) / len(values)), len(values)) for pid, values in growth.items()}
+    return {
+        pid: (_q(sum(values, Decimal(0)) / len(values)), len(values))
+        for pid, values in growth.items()
+    }

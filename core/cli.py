@@ -147,6 +147,45 @@ def demo(if_empty: bool, seed: int) -> None:
         click.echo("demo: loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+@main.command("evaluate")
+@click.option(
+    "--period", required=True, help="Month to evaluate, e.g. 2026-10 (in each metric's time zone)."
+)
+@click.option("--category", default=None, help="Only this category.")
+@click.option(
+    "--provider", "provider_id", default=None, type=int, help="Only this provider (database id)."
+)
+@_fail_cleanly
+def evaluate_command(period: str, category: str | None, provider_id: int | None) -> None:
+    """Evaluate a period: scorecards for every provider in probation or in the pool."""
+    import time
+
+    from linkstar.core.db import create_engine, session_factory
+    from linkstar.core.evaluation import evaluate_period
+    from linkstar.core.plugins import load_registry
+
+    settings = Settings.from_env()
+    registry = load_registry(settings.disabled_plugins)
+    check_database(settings.database_url)
+
+    async def run() -> dict[str, Any]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                return await evaluate_period(session, registry, period, category, provider_id)
+        finally:
+            await engine.dispose()
+
+    started = time.perf_counter()
+    summaries = asyncio.run(run())
+    for key, summary in summaries.items():
+        click.echo(
+            f"{key}\t{summary.period}\tevaluated {summary.evaluated}\twritten {summary.written}"
+            f"\tunchanged {summary.unchanged}"
+        )
+    click.echo(f"done in {time.perf_counter() - started:.2f} s")
+
+
 @main.group()
 def accounts() -> None:
     """Accounts."""

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from linkstar.core.fees import FeeRule
     from linkstar.core.metrics import MetricDefinition
     from linkstar.core.onboarding_policy import OnboardingPolicy
+    from linkstar.core.scoring import ScoringPolicy
 
 PROJECT = "linkstar"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -95,6 +96,16 @@ def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | 
     rejection), or None for a category you do not own — the owner returning None takes the
     platform default (`linkstar.core.onboarding_policy.default_policy`). Whether an interview is
     required is `ServiceCategory.interview_required`.
+    """
+
+
+@hookspec
+def linkstar_scoring_policy(category: ServiceCategory) -> ScoringPolicy | None:
+    """Declare how `category` turns metric results into standings.
+
+    Called once per category at start-up. Return a `ScoringPolicy` (standing bands covering
+    0–100 without gaps or overlaps, and the history window for the decayed history score), or
+    None for a category you do not own — the owner returning None takes the platform default.
     """
 
 

@@ -198,7 +198,7 @@ class KpiObservation(Base):
     non_attributable_reason: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(120))
     evidence_ref: Mapped[str | None] = mapped_column(String(255))
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_observations.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_observations.id"), index=True)
     reported_by: Mapped[str | None] = mapped_column(String(120))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -363,3 +363,33 @@ class Interview(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))  # PASSED / FAILED
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Scorecard(Base):
+    """One provider's evaluation of one category for one period. Immutable: a re-evaluation
+    that changes anything adds a new revision; one that changes nothing adds nothing."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "category_key", "period", "revision"),
+        Index("ix_scorecards_category_period", "category_key", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63))
+    period: Mapped[str] = mapped_column(String(10))  # "2026-10", in the category's time zone
+    revision: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    composite: Mapped[Decimal | None] = mapped_column(ScaledDecimal(2))
+    history_score: Mapped[Decimal | None] = mapped_column(ScaledDecimal(2))
+    standing: Mapped[str] = mapped_column(String(40))
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    definitions: Mapped[dict[str, Any]] = mapped_column(
+        JSON
+    )  # metric key → the exact definition used
+    inputs_digest: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -44,7 +44,9 @@ def _split(label: str, kind: PeriodKind) -> tuple[int, int]:
     match = (_MONTH if kind is PeriodKind.MONTH else _QUARTER).match(label)
     if not match:
         example = "2026-10" if kind is PeriodKind.MONTH else "2026-Q4"
-        raise InvalidInput(f"{label!r} is not a {kind.value.lower()} period", suggestion=f"e.g. {example}")
+        raise InvalidInput(
+            f"{label!r} is not a {kind.value.lower()} period", suggestion=f"e.g. {example}"
+        )
     return int(match.group(1)), int(match.group(2))
 
 

@@ -25,6 +25,7 @@ from linkstar.core.errors import NotFound, PluginContractError
 from linkstar.core.fees import FeeRule, rule_problems
 from linkstar.core.metrics import KEY_PATTERN, MetricDefinition, metric_problems
 from linkstar.core.onboarding_policy import OnboardingPolicy, default_policy, policy_problems
+from linkstar.core.scoring import ScoringPolicy, scoring_problems
 
 ENTRY_POINT_GROUP = "linkstar.plugins"
 CORE = "linkstar.core"
@@ -51,6 +52,7 @@ class CategoryContribution:
     fee_rules: tuple[FeeRule, ...]
     profile: CategoryProfileSpec | None
     onboarding: OnboardingPolicy
+    scoring: ScoringPolicy
 
     def metric(self, key: str) -> MetricDefinition:
         """The metric with `key`, or NotFound."""
@@ -284,6 +286,20 @@ def _collect_categories(
         problems = policy_problems(onboarding)
         if problems:
             raise PluginContractError(owner, f"category {key!r}: onboarding policy: {problems[0]}")
+        scorings = [
+            answer
+            for _, answer in _category_answers(
+                manager, order, "linkstar_scoring_policy", category, owner
+            )
+        ]
+        if scorings and not isinstance(scorings[0], ScoringPolicy):
+            raise PluginContractError(
+                owner, f"linkstar_scoring_policy must return a ScoringPolicy for {key!r}"
+            )
+        scoring = scorings[0] if scorings else ScoringPolicy()
+        problems = scoring_problems(scoring)
+        if problems:
+            raise PluginContractError(owner, f"category {key!r}: scoring policy: {problems[0]}")
         _validate_metrics(owner, key, metrics)
         _validate_documents(owner, key, documents)
         problems = rule_problems(fee_rules)
@@ -297,6 +313,7 @@ def _collect_categories(
             fee_rules=tuple(fee_rules),
             profile=profiles[0] if profiles else None,
             onboarding=onboarding,
+            scoring=scoring,
         )
     return result
 

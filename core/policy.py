@@ -37,6 +37,7 @@ class Action(enum.StrEnum):
     CREATE_STAFF_ACCOUNT = "CREATE_STAFF_ACCOUNT"
     READ_AUDIT_LOG = "READ_AUDIT_LOG"
     STAFF_ONLY_FIELD = "STAFF_ONLY_FIELD"  # plugin fields not declared public, off Provider
+    RUN_EVALUATION = "RUN_EVALUATION"
 
 
 OWNED = frozenset({Action.READ_OWN_PROVIDER, Action.INVITE_MEMBER, Action.REPORT_KPI})
@@ -56,7 +57,8 @@ ROLE_ACTIONS: dict[Role | None, frozenset[Action]] = {
         }
     ),
     Role.REVIEWER: _STAFF,
-    Role.ADMIN: _STAFF | {Action.CREATE_STAFF_ACCOUNT, Action.READ_AUDIT_LOG},
+    Role.ADMIN: _STAFF
+    | {Action.CREATE_STAFF_ACCOUNT, Action.READ_AUDIT_LOG, Action.RUN_EVALUATION},
 }
 
 SCOPE_ACTIONS: dict[TokenScope, frozenset[Action]] = {

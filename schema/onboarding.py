@@ -265,8 +265,38 @@ class OnboardingQuery:
             )
 
 
+@strawberry.type(description="What one evaluation run did for a category.")
+class EvaluationRun:
+    category: str
+    period: str
+    evaluated: int
+    written: int
+    unchanged: int
+
+
 @strawberry.type
 class OnboardingMutation:
+    @strawberry.mutation(description="Evaluate a month for all providers (admins). Idempotent.")
+    async def evaluate_period(
+        self, info: Ctx, period: str, category: str | None = None
+    ) -> list[EvaluationRun]:
+        from linkstar.core.evaluation import evaluate_period
+
+        context = ctx(info)
+        require(context.viewer, Action.RUN_EVALUATION)
+        async with write(info) as session:
+            summaries = await evaluate_period(session, context.registry, period, category)
+        return [
+            EvaluationRun(
+                category=k,
+                period=v.period,
+                evaluated=v.evaluated,
+                written=v.written,
+                unchanged=v.unchanged,
+            )
+            for k, v in summaries.items()
+        ]
+
     @strawberry.mutation(
         description="Register a provider and its owner account in one step; signs the owner in."
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from sqlalchemy import select
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -567,6 +568,91 @@ class ApplicationType(relay.Node):
         ]
 
 
+@strawberry.type(
+    name="MetricResult", description="One metric's verdict in a scorecard, with its evidence."
+)
+class MetricResultType:
+    metric: str
+    period: str = strawberry.field(
+        description="The metric's own window (a month, or the quarter holding it)."
+    )
+    value: Decimal | None
+    sample_size: int
+    threshold: Decimal
+    status: str = strawberry.field(description="PASS, WARNING, FAIL or INSUFFICIENT_DATA.")
+    margin: Decimal | None = strawberry.field(
+        description="Positive: better than the threshold by this much."
+    )
+    attainment: Decimal | None = strawberry.field(description="0–100 score of this metric.")
+    weight: Decimal
+    definition_version: str = strawberry.field(
+        description="Fingerprint of the exact definition used."
+    )
+
+
+@strawberry.type(
+    name="Scorecard",
+    description="A provider's evaluation of one category for one month (immutable).",
+)
+class ScorecardType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    period: str
+    revision: int
+    period_start: datetime
+    period_end: datetime
+    composite: Decimal | None = strawberry.field(
+        description="Weighted attainment 0–100 of metrics with a verdict."
+    )
+    history_score: Decimal | None = strawberry.field(
+        description="Composite blended with past periods (decay)."
+    )
+    standing: str
+    computed_at: datetime
+    metrics: list[MetricResultType]
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: models.Scorecard) -> ScorecardType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            period=row.period,
+            revision=row.revision,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            composite=row.composite,
+            history_score=row.history_score,
+            standing=row.standing,
+            computed_at=row.computed_at,
+            metrics=[
+                MetricResultType(
+                    metric=r["metric"],
+                    period=r["period"],
+                    value=None if r["value"] is None else Decimal(r["value"]),
+                    sample_size=r["sampleSize"],
+                    threshold=Decimal(r["threshold"]),
+                    status=r["status"],
+                    margin=None if r["margin"] is None else Decimal(r["margin"]),
+                    attainment=None if r["attainment"] is None else Decimal(r["attainment"]),
+                    weight=Decimal(r["weight"]),
+                    definition_version=r["definition"],
+                )
+                for r in row.results
+            ],
+            provider_id=row.provider_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return [
+            cls.of(r) if r else None
+            for r in await _rows_for_nodes(info, models.Scorecard, node_ids)
+        ]
+
+
 @strawberry.type(name="ChecklistItem", description="One thing an application needs, and its state.")
 class ChecklistItemType:
     kind: str = strawberry.field(description="DOCUMENT, AGREEMENT, PROFILE or REGISTRATION.")
@@ -890,6 +976,43 @@ class ProviderType(relay.Node):
             return None
         return self.id in await loaders.expired_document_owners(ctx(info)).load(0)
 
+    @strawberry.field(description="The latest scorecard of a category for a month (e.g. 2026-10).")
+    async def scorecard(self, info: Ctx, category: str, period: str) -> ScorecardType | None:
+        ctx(info).registry.category(category)
+        if not self._private(info):
+            return None
+        async with ctx(info).session() as session:
+            row = (
+                await session.execute(
+                    select(models.Scorecard)
+                    .where(
+                        models.Scorecard.provider_id == self.id,
+                        models.Scorecard.category_key == category,
+                        models.Scorecard.period == period,
+                    )
+                    .order_by(models.Scorecard.revision.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        return ScorecardType.of(row) if row else None
+
+    @strawberry.field(description="Every scorecard and revision, oldest first.")
+    async def scorecards(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ScorecardType]:
+        return await _child_connection(
+            info,
+            self.id,
+            models.Scorecard,
+            ScorecardType.of,
+            PageArgs.parse(first, after, last, before),
+        )
+
     @strawberry.field(description="Everything that happened to this provider and its applications.")
     async def timeline(
         self,
@@ -988,6 +1111,7 @@ async def _child_connection(
 
 
 CORE_TYPES: tuple[type, ...] = (
+    ScorecardType,
     TimelineEntry,
     ProviderType,
     ApplicationType,

@@ -15,18 +15,34 @@ import pytest
 from linkstar.core import models
 from linkstar.core.aggregate import aggregate
 from linkstar.core.db import create_engine, session_factory
-from linkstar.core.metrics import Aggregation, AggregationKind, Direction, MetricDefinition, PeriodKind, Unit
+from linkstar.core.metrics import (
+    Aggregation,
+    AggregationKind,
+    Direction,
+    MetricDefinition,
+    PeriodKind,
+    Unit,
+)
 from linkstar.core.periods import period_containing, period_of
 from linkstar.core.vocabulary import ObservationSource, Region
 
 OCT = period_of("2026-10", PeriodKind.MONTH, "Asia/Shanghai")
 
 
-def metric(kind: AggregationKind, unit: Unit = Unit.HOURS, observed: Unit | None = None, **params: Decimal) -> MetricDefinition:
+def metric(
+    kind: AggregationKind, unit: Unit = Unit.HOURS, observed: Unit | None = None, **params: Decimal
+) -> MetricDefinition:
     return MetricDefinition(
-        key="m", name="M", description="d", unit=unit, observed_unit=observed or unit,
-        direction=Direction.HIGHER_IS_BETTER, threshold=Decimal(0) if unit is not Unit.RATING else Decimal(1),
-        aggregation=Aggregation(kind, params), weight=Decimal(100), min_sample_size=1,
+        key="m",
+        name="M",
+        description="d",
+        unit=unit,
+        observed_unit=observed or unit,
+        direction=Direction.HIGHER_IS_BETTER,
+        threshold=Decimal(0) if unit is not Unit.RATING else Decimal(1),
+        aggregation=Aggregation(kind, params),
+        weight=Decimal(100),
+        min_sample_size=1,
     )
 
 
@@ -36,16 +52,32 @@ def observe(db):
     providers: dict[str, int] = {}
     counter = iter(range(1, 10**6))
 
-    def add(name: str, value: str, day: int = 10, subject: str = "s", when: datetime | None = None, attributable: bool = True, supersedes: int | None = None):
+    def add(
+        name: str,
+        value: str,
+        day: int = 10,
+        subject: str = "s",
+        when: datetime | None = None,
+        attributable: bool = True,
+        supersedes: int | None = None,
+    ):
         if name not in providers:
-            row = models.Provider(legal_name=name, region=Region.OVERSEAS, registration_number=f"R-{name}")
+            row = models.Provider(
+                legal_name=name, region=Region.OVERSEAS, registration_number=f"R-{name}"
+            )
             db.add(row)
             db.flush()
             providers[name] = row.id
         observation = models.KpiObservation(
-            provider_id=providers[name], category_key="c", metric_key="m", subject_ref=subject,
-            observed_at=when or datetime(2026, 10, day, 4, tzinfo=UTC), value=Decimal(value),
-            source=ObservationSource.PLATFORM, attributable=attributable, idempotency_key=f"k{next(counter)}",
+            provider_id=providers[name],
+            category_key="c",
+            metric_key="m",
+            subject_ref=subject,
+            observed_at=when or datetime(2026, 10, day, 4, tzinfo=UTC),
+            value=Decimal(value),
+            source=ObservationSource.PLATFORM,
+            attributable=attributable,
+            idempotency_key=f"k{next(counter)}",
             supersedes_id=supersedes,
         )
         db.add(observation)
@@ -56,7 +88,9 @@ def observe(db):
     return add
 
 
-def run(migrated, definition: MetricDefinition, period=OCT) -> dict[int, tuple[Decimal | None, int]]:
+def run(
+    migrated, definition: MetricDefinition, period=OCT
+) -> dict[int, tuple[Decimal | None, int]]:
     async def go():
         engine = create_engine(migrated)
         try:
@@ -81,7 +115,10 @@ def test_ratio_of_counts(observe, migrated) -> None:
 def test_share_at_or_above_counts_ties_at_the_cutoff(observe, migrated) -> None:
     for v in ["5", "4", "4", "3", "1", "2"]:
         observe("a", v)
-    result = run(migrated, metric(AggregationKind.SHARE_AT_OR_ABOVE, Unit.PERCENT, Unit.RATING, cutoff=Decimal(4)))
+    result = run(
+        migrated,
+        metric(AggregationKind.SHARE_AT_OR_ABOVE, Unit.PERCENT, Unit.RATING, cutoff=Decimal(4)),
+    )
     assert result[observe.ids["a"]] == (Decimal("50.0000"), 6)  # 3 of 6 are >= 4
 
 
@@ -91,7 +128,9 @@ def test_mean_rounds_half_even_to_four_decimals(observe, migrated) -> None:
     assert run(migrated, metric(AggregationKind.MEAN))[observe.ids["a"]] == (Decimal("1.3333"), 3)
 
 
-@pytest.mark.parametrize(("p", "expected"), [("90", "9"), ("50", "5"), ("10", "1"), ("100", "10"), ("95", "10")])
+@pytest.mark.parametrize(
+    ("p", "expected"), [("90", "9"), ("50", "5"), ("10", "1"), ("100", "10"), ("95", "10")]
+)
 def test_percentile_is_nearest_rank(observe, migrated, p: str, expected: str) -> None:
     for v in range(10, 0, -1):  # 10 values 1..10, reported out of order
         observe("a", str(v))
@@ -103,9 +142,13 @@ def test_percentile_with_ties_and_fractional_hours(observe, migrated) -> None:
     for v in ["2.5", "2.5", "30", "2.5"]:
         observe("a", v)
     # n = 4, p90 → k = ceil(3.6) = 4 → the 4th smallest: 30
-    assert run(migrated, metric(AggregationKind.PERCENTILE, percentile=Decimal(90)))[observe.ids["a"]] == (Decimal(30), 4)
+    assert run(migrated, metric(AggregationKind.PERCENTILE, percentile=Decimal(90)))[
+        observe.ids["a"]
+    ] == (Decimal(30), 4)
     # p75 → k = 3 → 2.5
-    assert run(migrated, metric(AggregationKind.PERCENTILE, percentile=Decimal(75)))[observe.ids["a"]] == (Decimal("2.5"), 4)
+    assert run(migrated, metric(AggregationKind.PERCENTILE, percentile=Decimal(75)))[
+        observe.ids["a"]
+    ] == (Decimal("2.5"), 4)
 
 
 def test_maximum_and_latest(observe, migrated) -> None:
@@ -142,7 +185,9 @@ def test_period_boundaries_follow_the_metrics_time_zone(observe, migrated) -> No
     # 2026-09-30T17:00Z is Oct 1st 01:00 in Shanghai: October there, September in UTC
     observe("a", "9", when=datetime(2026, 9, 30, 17, tzinfo=UTC))
     shanghai = run(migrated, metric(AggregationKind.MAXIMUM))
-    utc = run(migrated, metric(AggregationKind.MAXIMUM), period_of("2026-10", PeriodKind.MONTH, "UTC"))
+    utc = run(
+        migrated, metric(AggregationKind.MAXIMUM), period_of("2026-10", PeriodKind.MONTH, "UTC")
+    )
     assert shanghai[observe.ids["a"]] == (Decimal(9), 1)
     assert utc[observe.ids["a"]] == (Decimal(5), 1)
 
@@ -153,8 +198,22 @@ def test_an_empty_period_has_no_value(observe, migrated) -> None:
 
 
 def test_periods_and_quarters() -> None:
-    assert (OCT.start, OCT.end) == (datetime(2026, 9, 30, 16, tzinfo=UTC), datetime(2026, 10, 31, 16, tzinfo=UTC))
-    assert OCT.previous().label == "2026-09" and period_of("2026-01", PeriodKind.MONTH, "UTC").previous().label == "2025-12"
+    assert (OCT.start, OCT.end) == (
+        datetime(2026, 9, 30, 16, tzinfo=UTC),
+        datetime(2026, 10, 31, 16, tzinfo=UTC),
+    )
+    assert (
+        OCT.previous().label == "2026-09"
+        and period_of("2026-01", PeriodKind.MONTH, "UTC").previous().label == "2025-12"
+    )
     q4 = period_of("2026-Q4", PeriodKind.QUARTER, "Asia/Shanghai")
-    assert (q4.start, q4.end) == (datetime(2026, 9, 30, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC))
-    assert period_containing(datetime(2026, 12, 31, 17, tzinfo=UTC), PeriodKind.QUARTER, "Asia/Shanghai").label == "2027-Q1"
+    assert (q4.start, q4.end) == (
+        datetime(2026, 9, 30, 16, tzinfo=UTC),
+        datetime(2026, 12, 31, 16, tzinfo=UTC),
+    )
+    assert (
+        period_containing(
+            datetime(2026, 12, 31, 17, tzinfo=UTC), PeriodKind.QUARTER, "Asia/Shanghai"
+        ).label
+        == "2027-Q1"
+    )
