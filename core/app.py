@@ -27,7 +27,7 @@ from linkstar.schema.context import Context
 log = logging.getLogger("linkstar")
 
 
-MAX_JSON_BYTES = 256 * 1024
+MAX_JSON_BYTES = 4 * 1024 * 1024  # a 10,000-record KPI report fits
 MAX_MULTIPART_BYTES = 25 * 1024 * 1024
 CSRF_HEADER = "x-linkstar-csrf"
 

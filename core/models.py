@@ -199,6 +199,7 @@ class KpiObservation(Base):
     idempotency_key: Mapped[str] = mapped_column(String(120))
     evidence_ref: Mapped[str | None] = mapped_column(String(255))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_observations.id"), index=True)
+    correction_reason: Mapped[str | None] = mapped_column(Text)
     reported_by: Mapped[str | None] = mapped_column(String(120))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

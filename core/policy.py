@@ -38,12 +38,18 @@ class Action(enum.StrEnum):
     READ_AUDIT_LOG = "READ_AUDIT_LOG"
     STAFF_ONLY_FIELD = "STAFF_ONLY_FIELD"  # plugin fields not declared public, off Provider
     RUN_EVALUATION = "RUN_EVALUATION"
+    REPORT_PLATFORM_KPI = "REPORT_PLATFORM_KPI"  # staff report platform-sourced observations
 
 
 OWNED = frozenset({Action.READ_OWN_PROVIDER, Action.INVITE_MEMBER, Action.REPORT_KPI})
 
 _STAFF = frozenset(
-    {Action.READ_ANY_PROVIDER, Action.STAFF_ONLY_FIELD, Action.MANAGE_OWN_API_TOKENS}
+    {
+        Action.READ_ANY_PROVIDER,
+        Action.STAFF_ONLY_FIELD,
+        Action.MANAGE_OWN_API_TOKENS,
+        Action.REPORT_PLATFORM_KPI,
+    }
 )
 ROLE_ACTIONS: dict[Role | None, frozenset[Action]] = {
     None: frozenset(),  # anonymous: public data only
@@ -65,7 +71,7 @@ SCOPE_ACTIONS: dict[TokenScope, frozenset[Action]] = {
     TokenScope.READ: frozenset(
         {Action.READ_OWN_PROVIDER, Action.READ_ANY_PROVIDER, Action.STAFF_ONLY_FIELD}
     ),
-    TokenScope.REPORT_KPI: frozenset({Action.REPORT_KPI}),
+    TokenScope.REPORT_KPI: frozenset({Action.REPORT_KPI, Action.REPORT_PLATFORM_KPI}),
 }
 
 

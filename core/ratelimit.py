@@ -38,6 +38,8 @@ class Limit:
 LOGIN_PER_ACCOUNT = Limit(hits=10, window=900)
 LOGIN_PER_ADDRESS = Limit(hits=50, window=900)
 REQUESTS_PER_API_TOKEN = Limit(hits=600, window=60)
+REPORT_BATCHES_PER_TOKEN = Limit(hits=60, window=60)
+REPORT_BATCHES_PER_ACCOUNT = Limit(hits=120, window=60)
 
 
 async def hit(

@@ -265,6 +265,35 @@ class OnboardingQuery:
             )
 
 
+@strawberry.input(description="One KPI observation being reported.")
+class ObservationInput:
+    category: str
+    metric: str
+    subject_ref: str = strawberry.field(description="Client, store or shipment the fact is about.")
+    observed_at: datetime
+    value: Decimal = strawberry.field(
+        description="In the metric's observed unit (OUTCOME: 0 or 1)."
+    )
+    idempotency_key: str = strawberry.field(
+        description="Unique per provider; re-sending is harmless."
+    )
+    evidence_ref: str | None = None
+    not_attributable_reason: str | None = strawberry.field(
+        default=None,
+        description="Set when the provider is not to blame; the record is kept but not scored.",
+    )
+    supersedes: strawberry.ID | None = strawberry.field(
+        default=None, description="The observation this corrects."
+    )
+    correction_reason: str | None = None
+
+
+@strawberry.type(description="What a report stored: new observations and harmless re-sends.")
+class ReportResultType:
+    accepted: int
+    duplicates: int
+
+
 @strawberry.type(description="What one evaluation run did for a category.")
 class EvaluationRun:
     category: str
@@ -276,6 +305,58 @@ class EvaluationRun:
 
 @strawberry.type
 class OnboardingMutation:
+    @strawberry.mutation(
+        description="Report up to 10,000 KPI observations, validated whole; re-sending is harmless."
+    )
+    async def report_observations(
+        self, info: Ctx, records: list[ObservationInput], provider: strawberry.ID | None = None
+    ) -> ReportResultType:
+        from linkstar.core import ratelimit, reporting
+        from linkstar.core.vocabulary import ObservationSource
+
+        context = ctx(info)
+        viewer = context.viewer
+        if provider is None:
+            require(viewer, Action.REPORT_KPI, viewer.provider_id)
+            provider_id, source = viewer.provider_id, ObservationSource.SELF_REPORTED
+        else:
+            require(viewer, Action.REPORT_PLATFORM_KPI)
+            provider_id, source = _id(provider, "Provider"), ObservationSource.PLATFORM
+        assert provider_id is not None
+        if viewer.token_id is not None:
+            await ratelimit.hit(
+                context.sessionmaker,
+                f"report:token:{viewer.token_id}",
+                ratelimit.REPORT_BATCHES_PER_TOKEN,
+                "reports with this API token",
+            )
+        await ratelimit.hit(
+            context.sessionmaker,
+            f"report:account:{viewer.account_id}",
+            ratelimit.REPORT_BATCHES_PER_ACCOUNT,
+            "reports from this account",
+        )
+        parsed = [
+            reporting.ObservationRecord(
+                category=r.category,
+                metric=r.metric,
+                subject_ref=r.subject_ref,
+                observed_at=r.observed_at,
+                value=str(r.value),
+                idempotency_key=r.idempotency_key,
+                evidence_ref=r.evidence_ref,
+                not_attributable_reason=r.not_attributable_reason,
+                supersedes_id=_id(r.supersedes, "KpiObservation") if r.supersedes else None,
+                correction_reason=r.correction_reason,
+            )
+            for r in records
+        ]
+        async with write(info) as session:
+            result = await reporting.report(
+                session, context.registry, viewer, provider_id, parsed, source
+            )
+        return ReportResultType(accepted=result.accepted, duplicates=result.duplicates)
+
     @strawberry.mutation(description="Evaluate a month for all providers (admins). Idempotent.")
     async def evaluate_period(
         self, info: Ctx, period: str, category: str | None = None

@@ -844,6 +844,7 @@ class KpiObservationType(relay.Node):
     evidence_ref: str | None
     reported_by: str | None
     reported_at: datetime
+    correction_reason: str | None
     provider_id: strawberry.Private[int]
     supersedes_id: strawberry.Private[int | None]
 
@@ -862,6 +863,7 @@ class KpiObservationType(relay.Node):
             evidence_ref=row.evidence_ref,
             reported_by=row.reported_by,
             reported_at=row.reported_at,
+            correction_reason=row.correction_reason,
             provider_id=row.provider_id,
             supersedes_id=row.supersedes_id,
         )

@@ -431,7 +431,14 @@ def test_scoring_policy_bands_are_validated() -> None:
     from linkstar.core.scoring import ScoringPolicy, StandingBand
 
     overlapping = ScoringPolicy(
-        bands=(StandingBand("LOW", Decimal(0), Decimal(70)), StandingBand("HIGH", Decimal(60), Decimal(100)))
+        bands=(
+            StandingBand("LOW", Decimal(0), Decimal(70)),
+            StandingBand("HIGH", Decimal(60), Decimal(100)),
+        )
     )
-    plugin = make_plugin(linkstar_scoring_policy=lambda category: overlapping if category.key == "widgets" else None)
-    assert "scoring policy: standing bands LOW and HIGH leave a gap or overlap" in str(refused(("p", plugin)))
+    plugin = make_plugin(
+        linkstar_scoring_policy=lambda category: overlapping if category.key == "widgets" else None
+    )
+    assert "scoring policy: standing bands LOW and HIGH leave a gap or overlap" in str(
+        refused(("p", plugin))
+    )

@@ -37,6 +37,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('provider_id', 'category_key', 'period', 'revision', name=op.f('uq_scorecards_provider_id_category_key_period_revision'))
     )
     op.create_index('ix_kpi_observations_supersedes_id', 'kpi_observations', ['supersedes_id'], unique=False)
+    with op.batch_alter_table('kpi_observations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('correction_reason', sa.Text(), nullable=True))
     with op.batch_alter_table('scorecards', schema=None) as batch_op:
         batch_op.create_index('ix_scorecards_category_period', ['category_key', 'period'], unique=False)
         batch_op.create_index(batch_op.f('ix_scorecards_provider_id'), ['provider_id'], unique=False)
@@ -50,4 +52,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_scorecards_category_period')
 
     op.drop_table('scorecards')
+    with op.batch_alter_table('kpi_observations', schema=None) as batch_op:
+        batch_op.drop_column('correction_reason')
     op.drop_index('ix_kpi_observations_supersedes_id', table_name='kpi_observations')
