@@ -22,9 +22,8 @@ from collections import defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, exists, func, select, type_coerce
+from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from linkstar.core.metrics import AggregationKind, MetricDefinition
 from linkstar.core.models import OBSERVATION_SCALE, KpiObservation
@@ -53,14 +52,16 @@ def _counted(
     category: str, metric: str, start: Any, end: Any, provider_id: int | None
 ) -> list[Any]:
     """Conditions of an observation that counts in [start, end)."""
-    correction = aliased(KpiObservation)
+    # Uncorrelated: the set of corrected ids is computed once (and is small), whatever the
+    # planner's statistics say about a mostly-NULL column.
+    corrected = select(KpiObservation.supersedes_id).where(KpiObservation.supersedes_id.is_not(None))
     conditions = [
         KpiObservation.category_key == category,
         KpiObservation.metric_key == metric,
         KpiObservation.observed_at >= start,
         KpiObservation.observed_at < end,
         KpiObservation.attributable.is_(True),
-        ~exists().where(correction.supersedes_id == KpiObservation.id),
+        KpiObservation.id.not_in(corrected.scalar_subquery()),
     ]
     if provider_id is not None:
         conditions.append(KpiObservation.provider_id == provider_id)

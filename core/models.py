@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -182,6 +183,13 @@ class KpiObservation(Base):
         UniqueConstraint("provider_id", "idempotency_key"),
         Index("ix_kpi_observations_metric_time", "category_key", "metric_key", "observed_at"),
         Index("ix_kpi_observations_provider_metric", "provider_id", "metric_key", "observed_at"),
+        # Partial: only corrections are indexed (almost every row has no supersedes_id).
+        Index(
+            "ix_kpi_observations_supersedes_id",
+            "supersedes_id",
+            postgresql_where=text("supersedes_id IS NOT NULL"),
+            sqlite_where=text("supersedes_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -198,7 +206,7 @@ class KpiObservation(Base):
     non_attributable_reason: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(120))
     evidence_ref: Mapped[str | None] = mapped_column(String(255))
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_observations.id"), index=True)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_observations.id"))
     correction_reason: Mapped[str | None] = mapped_column(Text)
     reported_by: Mapped[str | None] = mapped_column(String(120))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -36,7 +36,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scorecards')),
     sa.UniqueConstraint('provider_id', 'category_key', 'period', 'revision', name=op.f('uq_scorecards_provider_id_category_key_period_revision'))
     )
-    op.create_index('ix_kpi_observations_supersedes_id', 'kpi_observations', ['supersedes_id'], unique=False)
+    op.create_index(
+        'ix_kpi_observations_supersedes_id', 'kpi_observations', ['supersedes_id'], unique=False,
+        postgresql_where=sa.text('supersedes_id IS NOT NULL'), sqlite_where=sa.text('supersedes_id IS NOT NULL'),
+    )
     with op.batch_alter_table('kpi_observations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('correction_reason', sa.Text(), nullable=True))
     with op.batch_alter_table('scorecards', schema=None) as batch_op:
