@@ -54,7 +54,9 @@ def _counted(
     """Conditions of an observation that counts in [start, end)."""
     # Uncorrelated: the set of corrected ids is computed once (and is small), whatever the
     # planner's statistics say about a mostly-NULL column.
-    corrected = select(KpiObservation.supersedes_id).where(KpiObservation.supersedes_id.is_not(None))
+    corrected = select(KpiObservation.supersedes_id).where(
+        KpiObservation.supersedes_id.is_not(None)
+    )
     conditions = [
         KpiObservation.category_key == category,
         KpiObservation.metric_key == metric,

@@ -110,7 +110,16 @@ def db_upgrade(revision: str) -> None:
     settings = Settings.from_env()
     registry = load_registry()
     check_database(settings.database_url)
-    upgrade(settings.database_url, registry, revision)
+    try:
+        upgrade(settings.database_url, registry, revision)
+    except LinkStarError:
+        raise
+    except Exception as exc:  # a failed migration is reported in one line; the database rolled back
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigurationError(
+            f"migration failed: {type(exc).__name__}: {reason}",
+            suggestion="the failing revision was rolled back; fix the cause and run it again",
+        ) from None
     click.echo(f"database at {_safe_url(settings.database_url)} is at {revision}")
 
 

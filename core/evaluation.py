@@ -21,6 +21,7 @@ from linkstar.core.models import Application, Scorecard
 from linkstar.core.periods import Period, month_to_period, period_of
 from linkstar.core.plugins import CategoryContribution, Registry
 from linkstar.core.scoring import attainment, composite, digest, history_score, standing
+from linkstar.core.standing import apply_ladder
 from linkstar.core.vocabulary import ApplicationStatus
 
 EVALUATED = (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE)
@@ -175,6 +176,8 @@ async def evaluate_category(
             )
         )
         written += 1
+    await session.flush()
+    await apply_ladder(session, category, label, providers)
     return EvaluationSummary(label, len(providers), written, unchanged)
 
 

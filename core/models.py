@@ -35,6 +35,9 @@ from linkstar.core.vocabulary import (
     ObservationSource,
     Region,
     Role,
+    SanctionKind,
+    SanctionStatus,
+    Severity,
     Tier,
 )
 
@@ -402,3 +405,75 @@ class Scorecard(Base):
     )  # metric key → the exact definition used
     inputs_digest: Mapped[str] = mapped_column(String(64))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Violation(Base):
+    """A compliance violation a reviewer recorded; its points expire, a VETO never does."""
+
+    __tablename__ = "violations"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity, "severity"))
+    points: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    evidence_ref: Mapped[str | None] = mapped_column(String(255))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[int | None] = mapped_column(IdType)
+    overturned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Sanction(Base):
+    """A consequence applied to a provider in a category, with what caused it."""
+
+    __tablename__ = "sanctions"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[SanctionKind] = mapped_column(_enum(SanctionKind, "sanction_kind"))
+    status: Mapped[SanctionStatus] = mapped_column(_enum(SanctionStatus, "sanction_status"))
+    dedupe_key: Mapped[str] = mapped_column(
+        String(120), unique=True
+    )  # re-evaluation adds nothing twice
+    period: Mapped[str | None] = mapped_column(String(10))
+    cause: Mapped[dict[str, Any]] = mapped_column(
+        JSON
+    )  # {"scorecards": [...], "violations": [...]}
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(254))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class TierChange(Base):
+    """Tier history: every promotion and demotion, why, and whether it was reversed."""
+
+    __tablename__ = "tier_changes"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63))
+    from_tier: Mapped[Tier] = mapped_column(_enum(Tier, "from_tier"))
+    to_tier: Mapped[Tier] = mapped_column(_enum(Tier, "to_tier"))
+    reason: Mapped[str] = mapped_column(Text)
+    cause: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decided_by: Mapped[str] = mapped_column(String(254))
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reversed_by: Mapped[str | None] = mapped_column(String(254))
+    reversal_reason: Mapped[str | None] = mapped_column(Text)

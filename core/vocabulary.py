@@ -53,6 +53,7 @@ class ApplicationStatus(enum.StrEnum):
     ACTIVE = "ACTIVE"
     REJECTED = "REJECTED"
     WITHDRAWN = "WITHDRAWN"
+    TERMINATED = "TERMINATED"  # cooperation ended for KPIs or a violation
 
 
 class ObservationSource(enum.StrEnum):
@@ -92,3 +93,29 @@ class AuditOutcome(enum.StrEnum):
     SUCCESS = "SUCCESS"
     DENIED = "DENIED"  # refused by the policy layer or a rate limit
     FAILED = "FAILED"  # refused for bad input or bad credentials
+
+
+class SanctionKind(enum.StrEnum):
+    """Consequences, mildest first (DOMAIN.md "Consequences")."""
+
+    WARNING = "WARNING"
+    RESTRICTED_INTAKE = "RESTRICTED_INTAKE"  # fewer or no dispatched orders
+    DOWNGRADE = "DOWNGRADE"  # one tier down
+    TERMINATION_PROPOSED = "TERMINATION_PROPOSED"  # a reviewer confirms or rejects
+    TERMINATED = "TERMINATED"
+
+
+class SanctionStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    LIFTED = "LIFTED"  # recovery lifted it
+    CONFIRMED = "CONFIRMED"  # a proposal a reviewer confirmed
+    REVERSED = "REVERSED"  # a reviewer (or an upheld appeal) undid it
+
+
+class Severity(enum.StrEnum):
+    """Violation severity; VETO (fake orders, review manipulation) terminates at once."""
+
+    MINOR = "MINOR"
+    MAJOR = "MAJOR"
+    SEVERE = "SEVERE"
+    VETO = "VETO"

@@ -6,8 +6,9 @@ import strawberry
 
 from linkstar.schema.identity import IdentityMutation
 from linkstar.schema.onboarding import OnboardingMutation
+from linkstar.schema.standing import StandingMutation
 
 
 @strawberry.type
-class Mutation(IdentityMutation, OnboardingMutation):
+class Mutation(IdentityMutation, OnboardingMutation, StandingMutation):
     """Every mutation runs in one transaction and is written to the audit log."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from strawberry.types import Info
 from linkstar.core import models, onboarding
 from linkstar.core.categories import ProfileRecord
 from linkstar.core.documents import DocumentRequirement as DocumentRequirementSpec
-from linkstar.core.errors import NotFound
+from linkstar.core.errors import InvalidInput, NotFound
 from linkstar.core.fees import FeeKind
 from linkstar.core.fees import FeeQuote as FeeQuoteValue
 from linkstar.core.fees import FeeRule as FeeRuleSpec
@@ -32,6 +32,7 @@ from linkstar.core.vocabulary import (
     Marketplace,
     ObservationSource,
     Region,
+    SanctionStatus,
     Tier,
 )
 from linkstar.schema import loaders
@@ -57,6 +58,9 @@ AggregationKindEnum = strawberry.enum(
 )
 PeriodKindEnum = strawberry.enum(PeriodKind, description="Length of an evaluation period.")
 FeeKindEnum = strawberry.enum(FeeKind, description="Billing basis of a fee rule.")
+
+if TYPE_CHECKING:
+    from linkstar.schema.standing import Recommendation, SanctionType, TierChangeType, ViolationType
 
 Ctx = Info[Context, None]
 
@@ -497,6 +501,29 @@ class ApplicationType(relay.Node):
             category_key=row.category_key,
             provider_id=row.provider_id,
         )
+
+    @strawberry.field(
+        description="During probation: PASS, FAIL or EXTEND from the probation scorecards."
+    )
+    async def probation_recommendation(
+        self, info: Ctx
+    ) -> Annotated[Recommendation, strawberry.lazy("linkstar.schema.standing")] | None:
+        from linkstar.core import standing as rules
+        from linkstar.schema.standing import Recommendation
+
+        if self.status is not ApplicationStatus.PROBATION or self.probation_started_at is None:
+            return None
+        async with ctx(info).session() as session:
+            cards = (
+                await rules.recent_cards(
+                    session, self.category_key, [self.provider_id], "9999-12", 6
+                )
+            ).get(self.provider_id, [])
+        started = self.probation_started_at.strftime("%Y-%m")
+        result = rules.probation_recommendation(
+            [c for c in cards if c.period >= started], self.probation_extended
+        )
+        return Recommendation(decision=result.decision, reasons=list(result.reasons))
 
     @strawberry.field(description="What can be done next from the current state.")
     def allowed_actions(self) -> list[str]:
@@ -1014,6 +1041,88 @@ class ProviderType(relay.Node):
             ScorecardType.of,
             PageArgs.parse(first, after, last, before),
         )
+
+    @strawberry.field(
+        description="Sanctions (warnings, restrictions, downgrades, terminations), oldest first."
+    )
+    async def sanctions(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[SanctionType, strawberry.lazy("linkstar.schema.standing")]]:
+        from linkstar.schema.standing import SanctionType
+
+        args = PageArgs.parse(first, after, last, before)
+        return await _child_connection(info, self.id, models.Sanction, SanctionType.of, args)
+
+    @strawberry.field(description="Recorded compliance violations, oldest first.")
+    async def violations(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[ViolationType, strawberry.lazy("linkstar.schema.standing")]]:
+        from linkstar.schema.standing import ViolationType
+
+        args = PageArgs.parse(first, after, last, before)
+        return await _child_connection(info, self.id, models.Violation, ViolationType.of, args)
+
+    @strawberry.field(
+        description="Tier history: promotions, demotions and reversals, oldest first."
+    )
+    async def tier_history(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[TierChangeType, strawberry.lazy("linkstar.schema.standing")]]:
+        from linkstar.schema.standing import TierChangeType
+
+        args = PageArgs.parse(first, after, last, before)
+        return await _child_connection(info, self.id, models.TierChange, TierChangeType.of, args)
+
+    @strawberry.field(
+        description="Renew, renew with conditions, or not: from the last scorecards, with reasons."
+    )
+    async def renewal_recommendation(
+        self, info: Ctx, category: str, periods: int = 12
+    ) -> Annotated[Recommendation, strawberry.lazy("linkstar.schema.standing")] | None:
+        from linkstar.core import standing as rules
+        from linkstar.schema.standing import Recommendation
+
+        ctx(info).registry.category(category)
+        if not self._private(info):
+            return None
+        if not 1 <= periods <= 36:
+            raise InvalidInput("periods must be between 1 and 36")
+        async with ctx(info).session() as session:
+            cards = (
+                await rules.recent_cards(session, category, [self.id], "9999-12", periods)
+            ).get(self.id, [])
+            open_sanctions = list(
+                (
+                    await session.execute(
+                        select(models.Sanction).where(
+                            models.Sanction.provider_id == self.id,
+                            models.Sanction.category_key == category,
+                            models.Sanction.status.in_(
+                                (SanctionStatus.ACTIVE, SanctionStatus.CONFIRMED)
+                            ),
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        result = rules.renewal_recommendation(cards, open_sanctions)
+        return Recommendation(decision=result.decision, reasons=list(result.reasons))
 
     @strawberry.field(description="Everything that happened to this provider and its applications.")
     async def timeline(

@@ -1,0 +1,205 @@
+"""The sanction ladder across several periods, tiers, the violation ledger, probation and renewal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from linkstar.core import models
+from linkstar.core.vocabulary import ApplicationStatus, ObservationSource, Region, Role, Tier
+from tests.harness import global_id
+
+STANDING = """query($id: ID!) { provider(id: $id) {
+  sanctions(first: 50) { edges { node { id kind status period cause } } }
+  tierHistory { edges { node { id fromTier toTier reason decidedBy reversedAt } } }
+  applications { edges { node { id status tier } } }
+  renewal: renewalRecommendation(category: "logistics") { decision reasons } } }"""
+
+
+@pytest.fixture
+def shipper(db):
+    provider = models.Provider(
+        legal_name="Ningbo Freight", region=Region.MAINLAND_CHINA, registration_number="R-NF"
+    )
+    db.add(provider)
+    db.flush()
+    db.add(
+        models.Application(
+            provider_id=provider.id,
+            category_key="logistics",
+            status=ApplicationStatus.ACTIVE,
+            tier=Tier.PREFERRED,
+        )
+    )
+    db.commit()
+    return provider
+
+
+def month_of_data(db, provider_id: int, year: int, month: int, lost: int) -> None:
+    """200 deliveries, all on time; `lost` of 200 parcels lost (0.5% is the limit: 2+ fails)."""
+    for i in range(200):
+        when = datetime(year, month, 1 + i % 27, 8, tzinfo=UTC)
+        for key, value in (
+            ("on_time_delivery_rate", 1),
+            ("loss_damage_rate", 1 if i < lost else 0),
+        ):
+            db.add(
+                models.KpiObservation(
+                    provider_id=provider_id,
+                    category_key="logistics",
+                    metric_key=key,
+                    subject_ref=f"s{i}",
+                    observed_at=when,
+                    value=Decimal(value),
+                    source=ObservationSource.PLATFORM,
+                    idempotency_key=f"{key}-{year}-{month}-{i}",
+                )
+            )
+    db.commit()
+
+
+def evaluate(admin, period: str) -> None:
+    admin(f'mutation {{ evaluatePeriod(period: "{period}", category: "logistics") {{ written }} }}')
+
+
+def sanctions(data) -> list[tuple[str, str, str | None]]:
+    return [
+        (e["node"]["kind"], e["node"]["status"], e["node"]["period"])
+        for e in data["sanctions"]["edges"]
+    ]
+
+
+def test_the_ladder_over_three_failing_periods_then_recovery(shipper, sign_in, db) -> None:
+    admin = sign_in(Role.ADMIN)
+    gid = {"id": global_id("Provider", shipper.id)}
+    for month in (8, 9, 10, 11):
+        month_of_data(db, shipper.id, 2026, month, lost=2 if month < 11 else 0)
+
+    evaluate(admin, "2026-08")
+    assert sanctions(admin(STANDING, gid)["provider"]) == [("WARNING", "ACTIVE", "2026-08")]
+
+    evaluate(admin, "2026-09")
+    data = admin(STANDING, gid)["provider"]
+    assert sanctions(data)[1:] == [
+        ("WARNING", "ACTIVE", "2026-09"),
+        ("RESTRICTED_INTAKE", "ACTIVE", "2026-09"),
+    ]
+    assert data["applications"]["edges"][0]["node"]["tier"] == "REGULAR"  # downgraded one tier
+    change = data["tierHistory"]["edges"][0]["node"]
+    assert (change["fromTier"], change["toTier"], change["decidedBy"]) == (
+        "PREFERRED",
+        "REGULAR",
+        "policy",
+    )
+    assert "2 consecutive failing periods (2026-08, 2026-09)" in change["reason"]
+
+    evaluate(admin, "2026-10")
+    evaluate(admin, "2026-10")  # idempotent: nothing twice
+    data = admin(STANDING, gid)["provider"]
+    assert sanctions(data)[3:] == [
+        ("WARNING", "ACTIVE", "2026-10"),
+        ("TERMINATION_PROPOSED", "ACTIVE", "2026-10"),
+    ]
+    proposal = data["sanctions"]["edges"][4]["node"]
+    assert len(proposal["cause"]["scorecards"]) == 3  # linked to the three failing scorecards
+    assert data["applications"]["edges"][0]["node"]["tier"] == "REGULAR"  # never below regular
+    assert data["renewal"]["decision"] == "DO_NOT_RENEW"
+
+    evaluate(admin, "2026-11")  # recovery lifts the restriction
+    data = admin(STANDING, gid)["provider"]
+    assert ("RESTRICTED_INTAKE", "LIFTED", "2026-09") in sanctions(data)
+
+    reviewer = sign_in(Role.REVIEWER)
+    decided = reviewer(
+        'mutation($s: ID!) { decideTermination(sanction: $s, confirm: true, reason: "Three months of lost parcels.") { status } }',
+        {"s": proposal["id"]},
+    )
+    assert decided["decideTermination"]["status"] == "CONFIRMED"
+    assert (
+        admin(STANDING, gid)["provider"]["applications"]["edges"][0]["node"]["status"]
+        == "TERMINATED"
+    )
+
+
+def test_a_reviewer_can_see_why_and_reverse_a_demotion(shipper, sign_in, db) -> None:
+    admin = sign_in(Role.ADMIN)
+    for month in (8, 9):
+        month_of_data(db, shipper.id, 2026, month, lost=2)
+        evaluate(admin, f"2026-{month:02d}")
+    gid = {"id": global_id("Provider", shipper.id)}
+    change = admin(STANDING, gid)["provider"]["tierHistory"]["edges"][0]["node"]
+    reviewer = sign_in(Role.REVIEWER)
+    reversed_ = reviewer(
+        'mutation($t: ID!) { reverseTierChange(tierChange: $t, reason: "Losses were a carrier strike.") { reversedAt } }',
+        {"t": change["id"]},
+    )
+    assert reversed_["reverseTierChange"]["reversedAt"] is not None
+    assert (
+        admin(STANDING, gid)["provider"]["applications"]["edges"][0]["node"]["tier"] == "PREFERRED"
+    )
+
+
+def test_three_excellent_periods_promote_one_tier(shipper, sign_in, db) -> None:
+    application = db.query(models.Application).one()
+    application.tier = Tier.REGULAR
+    db.commit()
+    admin = sign_in(Role.ADMIN)
+    for month in (8, 9, 10):
+        month_of_data(db, shipper.id, 2026, month, lost=0)
+        evaluate(admin, f"2026-{month:02d}")
+    data = admin(STANDING, {"id": global_id("Provider", shipper.id)})["provider"]
+    assert [(e["node"]["fromTier"], e["node"]["toTier"]) for e in data["tierHistory"]["edges"]] == [
+        ("REGULAR", "PREFERRED")
+    ]
+    assert data["renewal"]["decision"] == "RENEW"
+
+
+RECORD = """mutation($p: ID!, $s: Severity!, $at: DateTime!) {
+  recordViolation(provider: $p, category: "logistics", severity: $s, description: "Parcel relabelled to dodge a claim", occurredAt: $at) { points expiresAt } }"""
+
+
+def test_violation_points_reach_milestones_and_a_veto_terminates(shipper, sign_in, db) -> None:
+    reviewer = sign_in(Role.REVIEWER)
+    at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    gid = global_id("Provider", shipper.id)
+    first = reviewer(RECORD, {"p": gid, "s": "MAJOR", "at": at})["recordViolation"]
+    assert first["points"] == 3 and first["expiresAt"] is not None
+    reviewer(RECORD, {"p": gid, "s": "MAJOR", "at": at})
+    data = reviewer(STANDING, {"id": gid})["provider"]
+    assert [(k, s) for k, s, _ in sanctions(data)] == [
+        ("WARNING", "ACTIVE"),
+        ("RESTRICTED_INTAKE", "ACTIVE"),
+    ]
+    old = (datetime.now(UTC) - timedelta(days=120)).isoformat()
+    reviewer(RECORD, {"p": gid, "s": "SEVERE", "at": old})  # expired points do not count
+    assert len(reviewer(STANDING, {"id": gid})["provider"]["sanctions"]["edges"]) == 2
+    reviewer(RECORD, {"p": gid, "s": "VETO", "at": at})
+    data = reviewer(STANDING, {"id": gid})["provider"]
+    assert ("TERMINATED", "CONFIRMED", None) in sanctions(data)
+    assert data["applications"]["edges"][0]["node"]["status"] == "TERMINATED"
+    partner = sign_in(Role.PARTNER, provider_id=shipper.id)
+    assert (
+        partner.errors(RECORD, {"p": gid, "s": "MINOR", "at": at})[0]["extensions"]["code"]
+        == "FORBIDDEN"
+    )
+
+
+def test_probation_recommendation_from_the_probation_scorecards(shipper, sign_in, db) -> None:
+    application = db.query(models.Application).one()
+    application.status = ApplicationStatus.PROBATION
+    application.probation_started_at = datetime(2026, 8, 1, tzinfo=UTC)
+    db.commit()
+    admin = sign_in(Role.ADMIN)
+    query = "query($a: ID!) { node(id: $a) { ... on Application { probationRecommendation { decision reasons } } } }"
+    gid = {"a": global_id("Application", application.id)}
+    assert (
+        admin(query, gid)["node"]["probationRecommendation"]["decision"] == "EXTEND"
+    )  # no data yet
+    month_of_data(db, shipper.id, 2026, 8, lost=0)
+    evaluate(admin, "2026-08")
+    recommendation = admin(query, gid)["node"]["probationRecommendation"]
+    assert (
+        recommendation["decision"] == "PASS" and "no failing metric" in recommendation["reasons"][0]
+    )
