@@ -477,3 +477,67 @@ class TierChange(Base):
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reversed_by: Mapped[str | None] = mapped_column(String(254))
     reversal_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertThreshold(Base):
+    """A provider's own early-warning line for a metric, stricter than the platform's."""
+
+    __tablename__ = "alert_thresholds"
+    __table_args__ = (UniqueConstraint("provider_id", "category_key", "metric_key"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    category_key: Mapped[str] = mapped_column(String(63))
+    metric_key: Mapped[str] = mapped_column(String(63))
+    threshold: Mapped[Decimal] = mapped_column(ScaledDecimal(OBSERVATION_SCALE))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Alert(Base):
+    """A running metric value crossed a line while the period was open."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63))
+    metric_key: Mapped[str] = mapped_column(String(63))
+    period: Mapped[str] = mapped_column(String(10))
+    line: Mapped[str] = mapped_column(
+        String(30)
+    )  # INTERNAL / PLATFORM_WARNING / PLATFORM_THRESHOLD
+    value: Mapped[Decimal] = mapped_column(ScaledDecimal(OBSERVATION_SCALE))
+    threshold: Mapped[Decimal] = mapped_column(ScaledDecimal(OBSERVATION_SCALE))
+    sample_size: Mapped[int] = mapped_column(Integer)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Appeal(Base):
+    """A provider's appeal against a metric result, a violation or a sanction."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63))
+    subject_type: Mapped[str] = mapped_column(String(20))  # METRIC_RESULT / VIOLATION / SANCTION
+    subject_id: Mapped[int] = mapped_column(IdType)
+    metric_key: Mapped[str | None] = mapped_column(String(63))
+    reason_code: Mapped[str] = mapped_column(String(40))
+    statement: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[str]] = mapped_column(JSON)
+    observation_ids: Mapped[list[int]] = mapped_column(JSON)
+    round: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # OPEN / UPHELD / REJECTED
+    filed_by: Mapped[str] = mapped_column(String(254))
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    effects: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -27,6 +27,7 @@ from linkstar.core.periods import period_containing
 from linkstar.core.plugins import Registry
 from linkstar.core.policy import Viewer
 from linkstar.core.vocabulary import ApplicationStatus, ObservationSource
+from linkstar.core.warnings import check_running_values
 
 MAX_BATCH = 10_000
 REPORTING_GRACE_DAYS = 7
@@ -66,6 +67,7 @@ class BatchInvalid(LinkStarError):
 class ReportResult:
     accepted: int
     duplicates: int
+    alerts: int = 0
 
 
 def _check(
@@ -251,6 +253,17 @@ async def report(
         )
     if problems:
         raise BatchInvalid(sorted(problems, key=lambda p: p["index"]))
+    alerts = 0
     if new_rows:
         await session.execute(insert(KpiObservation), new_rows)
-    return ReportResult(accepted=len(new_rows), duplicates=duplicates)
+        touched = {
+            (r["category_key"], r["metric_key"], r["observed_at"].strftime("%Y-%m")): r[
+                "observed_at"
+            ]
+            for r in new_rows
+        }
+        raised = await check_running_values(
+            session, registry, provider_id, [(c, m, at) for (c, m, _), at in touched.items()]
+        )
+        alerts = len(raised)
+    return ReportResult(accepted=len(new_rows), duplicates=duplicates, alerts=alerts)

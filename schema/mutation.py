@@ -6,9 +6,9 @@ import strawberry
 
 from linkstar.schema.identity import IdentityMutation
 from linkstar.schema.onboarding import OnboardingMutation
-from linkstar.schema.standing import StandingMutation
+from linkstar.schema.standing import StandingMutation, WarningAndAppealMutation
 
 
 @strawberry.type
-class Mutation(IdentityMutation, OnboardingMutation, StandingMutation):
+class Mutation(IdentityMutation, OnboardingMutation, StandingMutation, WarningAndAppealMutation):
     """Every mutation runs in one transaction and is written to the audit log."""

@@ -292,6 +292,7 @@ class ObservationInput:
 class ReportResultType:
     accepted: int
     duplicates: int
+    alerts: int = strawberry.field(description="Early-warning alerts this report raised.")
 
 
 @strawberry.type(description="What one evaluation run did for a category.")
@@ -355,7 +356,9 @@ class OnboardingMutation:
             result = await reporting.report(
                 session, context.registry, viewer, provider_id, parsed, source
             )
-        return ReportResultType(accepted=result.accepted, duplicates=result.duplicates)
+        return ReportResultType(
+            accepted=result.accepted, duplicates=result.duplicates, alerts=result.alerts
+        )
 
     @strawberry.mutation(description="Evaluate a month for all providers (admins). Idempotent.")
     async def evaluate_period(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -11,11 +12,11 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from linkstar.core import models, standing
+from linkstar.core import appeals, models, standing, warnings
 from linkstar.core.db import utcnow
 from linkstar.core.errors import InvalidInput, NotFound
 from linkstar.core.vocabulary import ApplicationStatus, SanctionKind, SanctionStatus, Severity, Tier
-from linkstar.schema.onboarding import _id, _require_reviewer, write
+from linkstar.schema.onboarding import _id, _require_provider_member, _require_reviewer, write
 from linkstar.schema.types import ApplicationType, Ctx, _rows_for_nodes, ctx
 
 SeverityEnum = strawberry.enum(Severity, description="Violation severity; VETO terminates at once.")
@@ -302,3 +303,193 @@ class StandingMutation:
                 session, row, tier, reason.strip(), {"decision": "reviewer"}, ctx(info).viewer.label
             )
         return ApplicationType.of(row)
+
+
+@strawberry.type(
+    name="Alert", description="A running metric value crossed a line in the open period."
+)
+class AlertType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    metric_key: str
+    period: str
+    line: str = strawberry.field(description="INTERNAL, PLATFORM_WARNING or PLATFORM_THRESHOLD.")
+    value: Decimal
+    threshold: Decimal
+    sample_size: int
+    created_at: datetime
+    read_at: datetime | None
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: models.Alert) -> AlertType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            metric_key=row.metric_key,
+            period=row.period,
+            line=row.line,
+            value=row.value,
+            threshold=row.threshold,
+            sample_size=row.sample_size,
+            created_at=row.created_at,
+            read_at=row.read_at,
+            provider_id=row.provider_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return [
+            cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Alert, node_ids)
+        ]
+
+
+@strawberry.type(
+    name="Appeal", description="An appeal, its evidence, the decision and what it undid."
+)
+class AppealType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    subject_type: str
+    metric_key: str | None
+    reason_code: str
+    statement: str
+    evidence: list[str]
+    round: int
+    status: str
+    decision_reason: str | None
+    effects: JSON
+    created_at: datetime
+    decided_at: datetime | None
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: models.Appeal) -> AppealType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            subject_type=row.subject_type,
+            metric_key=row.metric_key,
+            reason_code=row.reason_code,
+            statement=row.statement,
+            evidence=list(row.evidence),
+            round=row.round,
+            status=row.status,
+            decision_reason=row.decision_reason,
+            effects=row.effects,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            provider_id=row.provider_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return [
+            cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Appeal, node_ids)
+        ]
+
+
+AppealReasonEnum = strawberry.enum(
+    appeals.AppealReason, description="Why a provider appeals (each needs its evidence)."
+)
+AppealSubjectEnum = strawberry.enum(appeals.SubjectType, description="What an appeal contests.")
+
+
+@strawberry.type
+class WarningAndAppealMutation:
+    @strawberry.mutation(
+        description="Set your own early-warning line for a metric (stricter than the platform's)."
+    )
+    async def set_alert_threshold(
+        self, info: Ctx, category: str, metric: str, threshold: Decimal
+    ) -> bool:
+        provider_id = _require_provider_member(info)
+        definition = ctx(info).registry.category(category).metric(metric)
+        warnings.check_internal_threshold(definition, threshold)
+        async with write(info) as session:
+            row = (
+                await session.execute(
+                    select(models.AlertThreshold).where(
+                        models.AlertThreshold.provider_id == provider_id,
+                        models.AlertThreshold.category_key == category,
+                        models.AlertThreshold.metric_key == metric,
+                    )
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                session.add(
+                    models.AlertThreshold(
+                        provider_id=provider_id,
+                        category_key=category,
+                        metric_key=metric,
+                        threshold=threshold,
+                    )
+                )
+            else:
+                row.threshold = threshold
+                row.updated_at = utcnow()
+        return True
+
+    @strawberry.mutation(description="Mark one of your alerts read.")
+    async def mark_alert_read(self, info: Ctx, alert: strawberry.ID) -> AlertType:
+        provider_id = _require_provider_member(info)
+        async with write(info) as session:
+            row = await session.get(models.Alert, _id(alert, "Alert"))
+            if row is None or row.provider_id != provider_id:
+                raise NotFound("no such alert")
+            row.read_at = row.read_at or utcnow()
+        return AlertType.of(row)
+
+    @strawberry.mutation(
+        description="Appeal a metric result, a violation or a sanction within 30 days."
+    )
+    async def file_appeal(
+        self,
+        info: Ctx,
+        subject_type: appeals.SubjectType,
+        subject: strawberry.ID,
+        reason: appeals.AppealReason,
+        statement: str,
+        evidence: list[str],
+        metric: str | None = None,
+        observations: list[strawberry.ID] | None = None,
+    ) -> AppealType:
+        _require_provider_member(info)
+        type_name = {
+            "METRIC_RESULT": "Scorecard",
+            "VIOLATION": "Violation",
+            "SANCTION": "Sanction",
+        }[subject_type.value]
+        async with write(info) as session:
+            appeal = await appeals.file_appeal(
+                session,
+                ctx(info).viewer,
+                subject_type,
+                _id(subject, type_name),
+                reason,
+                statement,
+                evidence,
+                metric,
+                [_id(o, "KpiObservation") for o in observations or []],
+            )
+        return AppealType.of(appeal)
+
+    @strawberry.mutation(
+        description="Uphold (undoing every downstream effect) or reject an appeal, with the reason."
+    )
+    async def decide_appeal(
+        self, info: Ctx, appeal: strawberry.ID, uphold: bool, reason: str
+    ) -> AppealType:
+        _require_reviewer(info)
+        async with write(info) as session:
+            row = await session.get(models.Appeal, _id(appeal, "Appeal"))
+            if row is None:
+                raise NotFound("no such appeal")
+            await appeals.decide_appeal(
+                session, ctx(info).registry, ctx(info).viewer, row, uphold, reason
+            )
+        return AppealType.of(row)

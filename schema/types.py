@@ -60,7 +60,14 @@ PeriodKindEnum = strawberry.enum(PeriodKind, description="Length of an evaluatio
 FeeKindEnum = strawberry.enum(FeeKind, description="Billing basis of a fee rule.")
 
 if TYPE_CHECKING:
-    from linkstar.schema.standing import Recommendation, SanctionType, TierChangeType, ViolationType
+    from linkstar.schema.standing import (
+        AlertType,
+        AppealType,
+        Recommendation,
+        SanctionType,
+        TierChangeType,
+        ViolationType,
+    )
 
 Ctx = Info[Context, None]
 
@@ -1057,6 +1064,38 @@ class ProviderType(relay.Node):
 
         args = PageArgs.parse(first, after, last, before)
         return await _child_connection(info, self.id, models.Sanction, SanctionType.of, args)
+
+    @strawberry.field(
+        description="Early-warning alerts, oldest first; only unread ones when asked."
+    )
+    async def alerts(
+        self,
+        info: Ctx,
+        unread_only: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[AlertType, strawberry.lazy("linkstar.schema.standing")]]:
+        from linkstar.schema.standing import AlertType
+
+        args = PageArgs.parse(first, after, last, before)
+        filters = (("read_at", None),) if unread_only else ()
+        return await _child_connection(info, self.id, models.Alert, AlertType.of, args, filters)
+
+    @strawberry.field(description="Appeals filed, oldest first.")
+    async def appeals(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[AppealType, strawberry.lazy("linkstar.schema.standing")]]:
+        from linkstar.schema.standing import AppealType
+
+        args = PageArgs.parse(first, after, last, before)
+        return await _child_connection(info, self.id, models.Appeal, AppealType.of, args)
 
     @strawberry.field(description="Recorded compliance violations, oldest first.")
     async def violations(
