@@ -544,3 +544,35 @@ def renewal_recommendation(
         conditions = "improvement plan for the failing metrics, reviewed quarterly"
         return Recommendation("RENEW_WITH_CONDITIONS", (*reasons, conditions))
     return Recommendation("DO_NOT_RENEW", (*reasons, "persistently below the standard"))
+
+
+STRATEGIC_SCORE = Decimal(95)
+STRATEGIC_PERIODS = 6
+
+
+def strategic_eligibility(tier: Tier, cards: list[CardSummary]) -> Recommendation:
+    """ELIGIBLE: preferred, composite ≥ 95 and no failing metric in 6 consecutive periods."""
+    if tier is Tier.STRATEGIC_PARTNER:
+        return Recommendation("ALREADY_STRATEGIC", ("the provider is a strategic partner",))
+    if tier is not Tier.PREFERRED:
+        return Recommendation(
+            "NOT_ELIGIBLE", ("only preferred providers move up to strategic partner",)
+        )
+    window = cards[:STRATEGIC_PERIODS]
+    if len(window) < STRATEGIC_PERIODS or not _consecutive([c.period for c in window]):
+        return Recommendation(
+            "NOT_ELIGIBLE", (f"needs {STRATEGIC_PERIODS} consecutive scored periods",)
+        )
+    weak = [
+        c.period
+        for c in window
+        if c.failing or c.composite is None or c.composite < STRATEGIC_SCORE
+    ]
+    if weak:
+        return Recommendation(
+            "NOT_ELIGIBLE", (f"below {STRATEGIC_SCORE} or failing in {', '.join(weak)}",)
+        )
+    return Recommendation(
+        "ELIGIBLE",
+        (f"composite ≥ {STRATEGIC_SCORE}, no failing metric in {STRATEGIC_PERIODS} periods",),
+    )

@@ -971,7 +971,19 @@ class OnboardingMutation:
             policy = context.registry.category(app.category_key).onboarding
             if step is Step.EXTEND_PROBATION and app.status is ApplicationStatus.PROBATION:
                 onboarding.extend_probation(app, policy)
-            basis = {"basis": "reviewer's written decision (no KPI probation scorecard exists yet)"}
+            from linkstar.core import standing as rules
+
+            cards = (
+                await rules.recent_cards(session, app.category_key, [app.provider_id], "9999-12", 6)
+            ).get(app.provider_id, [])
+            started = app.probation_started_at.strftime("%Y-%m") if app.probation_started_at else ""
+            in_probation = [c for c in cards if c.period >= started]
+            advice = rules.probation_recommendation(in_probation, app.probation_extended)
+            basis = {
+                "recommendation": advice.decision,
+                "recommendationReasons": list(advice.reasons),
+                "scorecards": [c.id for c in in_probation],
+            }
             await onboarding.transition(session, app, context.viewer, step, reason, payload=basis)
             if step is not Step.EXTEND_PROBATION:
                 app.decided_at = utcnow()

@@ -509,6 +509,24 @@ class ApplicationType(relay.Node):
             provider_id=row.provider_id,
         )
 
+    @strawberry.field(description="Whether a preferred provider qualifies as strategic partner.")
+    async def strategic_eligibility(
+        self, info: Ctx
+    ) -> Annotated[Recommendation, strawberry.lazy("linkstar.schema.standing")] | None:
+        from linkstar.core import standing as rules
+        from linkstar.schema.standing import Recommendation
+
+        if self.status is not ApplicationStatus.ACTIVE:
+            return None
+        async with ctx(info).session() as session:
+            cards = (
+                await rules.recent_cards(
+                    session, self.category_key, [self.provider_id], "9999-12", 6
+                )
+            ).get(self.provider_id, [])
+        result = rules.strategic_eligibility(self.tier, cards)
+        return Recommendation(decision=result.decision, reasons=list(result.reasons))
+
     @strawberry.field(
         description="During probation: PASS, FAIL or EXTEND from the probation scorecards."
     )
@@ -600,6 +618,15 @@ class ApplicationType(relay.Node):
             cls.of(r) if r else None
             for r in await _rows_for_nodes(info, models.Application, node_ids)
         ]
+
+
+@strawberry.type(description="A metric's value in one period, as scored.")
+class TrendPoint:
+    period: str
+    value: Decimal | None
+    threshold: Decimal
+    status: str
+    sample_size: int
 
 
 @strawberry.type(
@@ -1064,6 +1091,38 @@ class ProviderType(relay.Node):
 
         args = PageArgs.parse(first, after, last, before)
         return await _child_connection(info, self.id, models.Sanction, SanctionType.of, args)
+
+    @strawberry.field(description="One metric over the last periods, oldest first (for charts).")
+    async def metric_trend(
+        self, info: Ctx, category: str, metric: str, periods: int = 12
+    ) -> list[TrendPoint]:
+        from linkstar.core import standing as rules
+
+        ctx(info).registry.category(category).metric(metric)
+        if not 1 <= periods <= 36:
+            raise InvalidInput("periods must be between 1 and 36")
+        if not self._private(info):
+            return []
+        async with ctx(info).session() as session:
+            cards = await rules.recent_cards(session, category, [self.id], "9999-12", periods)
+            ids = [c.id for c in cards.get(self.id, [])]
+            stmt = select(models.Scorecard).where(models.Scorecard.id.in_(ids))
+            rows = (await session.execute(stmt)).scalars().all()
+        points = []
+        for card in sorted(rows, key=lambda r: r.period):
+            result = next((r for r in card.results if r["metric"] == metric), None)
+            if result is None:
+                continue
+            points.append(
+                TrendPoint(
+                    period=card.period,
+                    value=None if result["value"] is None else Decimal(result["value"]),
+                    threshold=Decimal(result["threshold"]),
+                    status=result["status"],
+                    sample_size=result["sampleSize"],
+                )
+            )
+        return points
 
     @strawberry.field(
         description="Early-warning alerts, oldest first; only unread ones when asked."

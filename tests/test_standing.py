@@ -203,3 +203,60 @@ def test_probation_recommendation_from_the_probation_scorecards(shipper, sign_in
     assert (
         recommendation["decision"] == "PASS" and "no failing metric" in recommendation["reasons"][0]
     )
+
+
+def test_metric_trend_and_strategic_eligibility(shipper, sign_in, db) -> None:
+    admin = sign_in(Role.ADMIN)
+    for month in (5, 6, 7, 8, 9, 10):
+        month_of_data(db, shipper.id, 2026, month, lost=0)
+        evaluate(admin, f"2026-{month:02d}")
+    partner = sign_in(Role.PARTNER, provider_id=shipper.id)
+    trend = partner(
+        'query($id: ID!) { provider(id: $id) { metricTrend(category: "logistics", metric: "on_time_delivery_rate", periods: 3) { period value threshold status sampleSize } } }',
+        {"id": global_id("Provider", shipper.id)},
+    )["provider"]["metricTrend"]
+    assert [p["period"] for p in trend] == ["2026-08", "2026-09", "2026-10"]
+    assert trend[0] == {
+        "period": "2026-08",
+        "value": "100.0000",
+        "threshold": "95",
+        "status": "PASS",
+        "sampleSize": 200,
+    }
+    application = db.query(models.Application).one()
+    eligibility = admin(
+        "query($a: ID!) { node(id: $a) { ... on Application { tier strategicEligibility { decision reasons } } } }",
+        {"a": global_id("Application", application.id)},
+    )["node"]
+    assert (
+        eligibility["tier"] == "PREFERRED"
+        and eligibility["strategicEligibility"]["decision"] == "ELIGIBLE"
+    )
+    reviewer = sign_in(Role.REVIEWER)
+    promoted = reviewer(
+        'mutation($a: ID!) { setTier(application: $a, tier: STRATEGIC_PARTNER, reason: "Six flawless months; eligible.") { tier } }',
+        {"a": global_id("Application", application.id)},
+    )
+    assert promoted["setTier"]["tier"] == "STRATEGIC_PARTNER"
+    skip = reviewer.errors(
+        'mutation($a: ID!) { setTier(application: $a, tier: REGULAR, reason: "x") { tier } }',
+        {"a": global_id("Application", application.id)},
+    )[0]
+    assert skip["extensions"]["code"] == "TIER_SKIP"
+
+
+def test_the_probation_decision_records_the_kpi_recommendation(shipper, sign_in, db) -> None:
+    application = db.query(models.Application).one()
+    application.status = ApplicationStatus.PROBATION
+    application.probation_started_at = datetime(2026, 8, 1, tzinfo=UTC)
+    db.commit()
+    admin = sign_in(Role.ADMIN)
+    month_of_data(db, shipper.id, 2026, 8, lost=0)
+    evaluate(admin, "2026-08")
+    reviewer = sign_in(Role.REVIEWER)
+    reviewer(
+        'mutation($a: ID!) { decideProbation(application: $a, decision: PASS, reason: "As the scorecard recommends.") { status } }',
+        {"a": global_id("Application", application.id)},
+    )
+    event = db.query(models.DomainEvent).filter_by(event_type="application.pass_probation").one()
+    assert event.payload["recommendation"] == "PASS" and len(event.payload["scorecards"]) == 1
