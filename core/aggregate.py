@@ -19,13 +19,14 @@ All percentages are rounded half-even to 4 decimals.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.metrics import AggregationKind, MetricDefinition
+from linkstar.core.metrics import AggregationKind, CustomAggregation, MetricDefinition
 from linkstar.core.models import OBSERVATION_SCALE, KpiObservation
 from linkstar.core.periods import Period
 
@@ -76,10 +77,18 @@ async def aggregate(
     metric: MetricDefinition,
     period: Period,
     provider_id: int | None = None,
+    custom: Mapping[str, CustomAggregation] | None = None,
 ) -> Result:
-    """Value and sample size per provider for `metric` over `period` (providers with data only)."""
+    """Value and sample size per provider for `metric` over `period` (providers with data only).
+
+    A plugin's aggregation (`custom`) gets the same counting conditions and computes its own SQL.
+    """
     kind = metric.aggregation.kind
     where = _counted(category, metric.key, period.start, period.end, provider_id)
+    if not isinstance(kind, AggregationKind):
+        if custom is None or kind not in custom:
+            raise ValueError(f"no aggregation {kind!r} is registered")
+        return await custom[kind].compute(session, where, metric, period)
     value = RAW
     pid = KpiObservation.provider_id
     if kind in (AggregationKind.RATIO_OF_COUNTS, AggregationKind.SHARE_AT_OR_ABOVE):

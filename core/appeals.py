@@ -317,7 +317,7 @@ async def decide_appeal(
                 session, appeal.provider_id, appeal.category_key, {card.id}, viewer.label, why
             )
             summary = await evaluate_category(
-                session, contribution, card.period, appeal.provider_id
+                session, contribution, card.period, appeal.provider_id, registry.aggregations
             )
             effects["reevaluated"] = {"period": card.period, "written": summary.written}
         elif appeal.subject_type == SubjectType.VIOLATION.value:

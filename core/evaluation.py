@@ -9,6 +9,7 @@ inputs and results are unchanged is not written again; a changed one becomes a n
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.aggregate import aggregate
-from linkstar.core.metrics import MetricResult, PeriodKind, evaluate
+from linkstar.core.metrics import CustomAggregation, MetricResult, PeriodKind, evaluate
 from linkstar.core.models import Application, Scorecard
 from linkstar.core.periods import Period, month_to_period, period_of
 from linkstar.core.plugins import CategoryContribution, Registry
@@ -95,6 +96,7 @@ async def evaluate_category(
     contribution: CategoryContribution,
     label: str,
     provider_id: int | None = None,
+    aggregations: Mapping[str, CustomAggregation] | None = None,
 ) -> EvaluationSummary:
     """Evaluate one category for the month `label` ("2026-10"); the caller commits."""
     category = contribution.category.key
@@ -115,7 +117,9 @@ async def evaluate_category(
     values: dict[str, dict[int, tuple[Decimal | None, int]]] = {}
     for metric in contribution.metrics:
         period = _metric_period(label, metric.window.period, metric.window.timezone)
-        values[metric.key] = await aggregate(session, category, metric, period, provider_id)
+        values[metric.key] = await aggregate(
+            session, category, metric, period, provider_id, aggregations
+        )
     previous = await _previous_composites(
         session, category, providers, label, contribution.scoring.history_periods - 1
     )
@@ -192,5 +196,8 @@ async def evaluate_period(
     period_of(label, PeriodKind.MONTH, "UTC")  # validates the label early
     targets = [registry.category(category)] if category else list(registry.categories.values())
     return {
-        c.category.key: await evaluate_category(session, c, label, provider_id) for c in targets
+        c.category.key: await evaluate_category(
+            session, c, label, provider_id, registry.aggregations
+        )
+        for c in targets
     }

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from linkstar.core.categories import CategoryProfileSpec, FieldContribution, ServiceCategory
     from linkstar.core.documents import DocumentRequirement
     from linkstar.core.fees import FeeRule
-    from linkstar.core.metrics import MetricDefinition
+    from linkstar.core.metrics import CustomAggregation, MetricDefinition
     from linkstar.core.onboarding_policy import OnboardingPolicy
     from linkstar.core.scoring import ScoringPolicy
 
@@ -84,6 +84,16 @@ def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec 
     Called once per category at start-up. Return None for a category you do not own. The
     spec's GraphQL type must implement the core `CategoryProfile` interface; that is how the
     profile is reachable from `Provider.categoryProfiles` in the unified graph.
+    """
+
+
+@hookspec
+def linkstar_aggregations() -> list[CustomAggregation] | None:
+    """Add aggregation kinds that metrics (of any plugin) may name in `Aggregation(kind=…)`.
+
+    Called once at start-up. Return a list of `CustomAggregation`: an UPPER_SNAKE_CASE kind that
+    is not built in and unique across plugins, a description, the units it accepts and yields,
+    its parameters, and an async `compute` that must be set-based SQL over all providers.
     """
 
 

@@ -11,7 +11,7 @@ import enum
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,13 +71,23 @@ class AggregationKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Aggregation:
-    """An aggregation kind with its parameters, e.g. PERCENTILE with {"percentile": 90}."""
+    """An aggregation kind with its parameters, e.g. PERCENTILE with {"percentile": 90}.
 
-    kind: AggregationKind
+    `kind` is a built-in `AggregationKind` or the name of a plugin's `CustomAggregation`.
+    """
+
+    kind: AggregationKind | str
     params: Mapping[str, Decimal] = field(default_factory=dict)
 
-    def describe(self) -> str:
+    @property
+    def name(self) -> str:
+        return self.kind.value if isinstance(self.kind, AggregationKind) else self.kind
+
+    def describe(self, custom: Mapping[str, CustomAggregation] | None = None) -> str:
         """One human sentence, shown next to a metric so its number explains itself."""
+        if not isinstance(self.kind, AggregationKind):
+            found = (custom or {}).get(self.kind)
+            return found.description if found else f"plugin aggregation {self.kind}"
         match self.kind:
             case AggregationKind.RATIO_OF_COUNTS:
                 return (
@@ -147,7 +157,7 @@ class MetricDefinition:
             "direction": self.direction.value,
             "threshold": str(self.threshold),
             "aggregation": {
-                "kind": self.aggregation.kind.value,
+                "kind": self.aggregation.name,
                 "params": {k: str(v) for k, v in sorted(self.aggregation.params.items())},
             },
             "weight": str(self.weight),
@@ -174,7 +184,43 @@ _AGGREGATION_RULES: dict[AggregationKind, tuple[set[Unit] | None, set[Unit] | No
 }
 
 
-def metric_problems(metric: MetricDefinition) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class CustomAggregation:
+    """An aggregation a plugin adds (hook `linkstar_aggregations`).
+
+    `compute(session, conditions, metric, period)` receives the core's SQLAlchemy conditions that
+    select the observations that count (attributable, not superseded, in the period) and must
+    return {provider_id: (value, sample_size)} — computed set-based, for all providers at once.
+    """
+
+    kind: str
+    description: str
+    compute: Callable[..., Awaitable[dict[int, tuple[Decimal | None, int]]]]
+    result_units: frozenset[Unit] | None = None  # None: the observed unit is kept
+    observed_units: frozenset[Unit] | None = None  # None: any
+    params: frozenset[str] = frozenset()
+
+
+CUSTOM_KIND = re.compile(r"^[A-Z][A-Z0-9_]{2,40}$")
+
+
+def custom_aggregation_problems(custom: CustomAggregation) -> list[str]:
+    """Everything wrong with a plugin's aggregation."""
+    problems = []
+    if not CUSTOM_KIND.match(custom.kind):
+        problems.append(f"aggregation kind {custom.kind!r} must be UPPER_SNAKE_CASE (3-41 chars)")
+    if custom.kind in AggregationKind.__members__:
+        problems.append(f"aggregation kind {custom.kind!r} is built in; choose another name")
+    if not custom.description.strip():
+        problems.append(f"aggregation {custom.kind!r} needs a description")
+    if not callable(custom.compute):
+        problems.append(f"aggregation {custom.kind!r}: compute must be an async function")
+    return problems
+
+
+def metric_problems(
+    metric: MetricDefinition, custom: Mapping[str, CustomAggregation] | None = None
+) -> list[str]:
     """Everything wrong with a definition, as sentences; empty when it is valid."""
     problems: list[str] = []
     if not KEY_PATTERN.match(metric.key):
@@ -205,8 +251,17 @@ def metric_problems(metric: MetricDefinition) -> list[str]:
         metric.window.zone  # noqa: B018 - resolving the zone is the check
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"metric {metric.key!r}: unknown time zone {metric.window.timezone!r}")
-    result_units, observed_units, required = _AGGREGATION_RULES[metric.aggregation.kind]
-    kind = metric.aggregation.kind.value
+    kind = metric.aggregation.name
+    if isinstance(metric.aggregation.kind, AggregationKind):
+        result_units, observed_units, required = _AGGREGATION_RULES[metric.aggregation.kind]
+    elif kind in (custom or {}):
+        plugin_kind = (custom or {})[kind]
+        result_units = set(plugin_kind.result_units) if plugin_kind.result_units else None
+        observed_units = set(plugin_kind.observed_units) if plugin_kind.observed_units else None
+        required = set(plugin_kind.params)
+    else:
+        problems.append(f"metric {metric.key!r}: unknown aggregation {kind!r}")
+        return problems
     if result_units is not None and metric.unit not in result_units:
         problems.append(
             f"metric {metric.key!r}: aggregation {kind} yields "

@@ -23,7 +23,13 @@ from linkstar.core.categories import CategoryProfileSpec, FieldContribution, Ser
 from linkstar.core.documents import DocumentRequirement, requirement_problems
 from linkstar.core.errors import NotFound, PluginContractError
 from linkstar.core.fees import FeeRule, rule_problems
-from linkstar.core.metrics import KEY_PATTERN, MetricDefinition, metric_problems
+from linkstar.core.metrics import (
+    KEY_PATTERN,
+    CustomAggregation,
+    MetricDefinition,
+    custom_aggregation_problems,
+    metric_problems,
+)
 from linkstar.core.onboarding_policy import OnboardingPolicy, default_policy, policy_problems
 from linkstar.core.scoring import ScoringPolicy, scoring_problems
 
@@ -75,6 +81,7 @@ class Registry:
     graphql_fields: tuple[tuple[str, FieldContribution], ...]
     migration_locations: tuple[tuple[str, str], ...]
     manager: pluggy.PluginManager = field(repr=False)
+    aggregations: Mapping[str, CustomAggregation] = field(default_factory=dict)
 
     def category(self, key: str) -> CategoryContribution:
         """The category with `key`, or NotFound listing the known keys."""
@@ -162,8 +169,17 @@ def build_registry(plugins: Sequence[PluginInfo]) -> Registry:
             suggestion="check the spelling against linkstar.core.hookspecs",
         ) from exc
 
-    categories = _collect_categories(manager, names)
+    aggregations: dict[str, CustomAggregation] = {}
+    for plugin, custom in _collect_list(manager, names, "linkstar_aggregations", CustomAggregation):
+        problems = custom_aggregation_problems(custom)
+        if custom.kind in aggregations:
+            problems.append(f"aggregation kind {custom.kind!r} is declared twice")
+        if problems:
+            raise PluginContractError(plugin, problems[0])
+        aggregations[custom.kind] = custom
+    categories = _collect_categories(manager, names, aggregations)
     return Registry(
+        aggregations=aggregations,
         plugins=tuple(plugins),
         categories=categories,
         graphql_types=tuple(_collect_list(manager, names, "linkstar_graphql_types", type)),
@@ -230,7 +246,9 @@ def _collect_list(
 
 
 def _collect_categories(
-    manager: pluggy.PluginManager, order: Sequence[str]
+    manager: pluggy.PluginManager,
+    order: Sequence[str],
+    aggregations: Mapping[str, CustomAggregation],
 ) -> dict[str, CategoryContribution]:
     owners: dict[str, tuple[str, ServiceCategory]] = {}
     for plugin, category in _collect_list(
@@ -300,7 +318,7 @@ def _collect_categories(
         problems = scoring_problems(scoring)
         if problems:
             raise PluginContractError(owner, f"category {key!r}: scoring policy: {problems[0]}")
-        _validate_metrics(owner, key, metrics)
+        _validate_metrics(owner, key, metrics, aggregations)
         _validate_documents(owner, key, documents)
         problems = rule_problems(fee_rules)
         if problems:
@@ -361,7 +379,12 @@ def _category_list(
     return items
 
 
-def _validate_metrics(owner: str, category: str, metrics: Sequence[MetricDefinition]) -> None:
+def _validate_metrics(
+    owner: str,
+    category: str,
+    metrics: Sequence[MetricDefinition],
+    aggregations: Mapping[str, CustomAggregation],
+) -> None:
     if not metrics:
         raise PluginContractError(
             owner,
@@ -375,7 +398,7 @@ def _validate_metrics(owner: str, category: str, metrics: Sequence[MetricDefinit
                 owner, f"category {category!r}: duplicate metric key {metric.key!r}"
             )
         seen.add(metric.key)
-        problems = metric_problems(metric)
+        problems = metric_problems(metric, aggregations)
         if problems:
             raise PluginContractError(owner, f"category {category!r}: {problems[0]}")
     total = sum((m.weight for m in metrics), Decimal(0))

@@ -84,9 +84,10 @@ async def check_running_values(
         if not period.contains(now) or (category, metric_key, period.label) in seen:
             continue  # only the open period is watched
         seen.add((category, metric_key, period.label))
-        value, sample = (await aggregate(session, category, metric, period, provider_id)).get(
-            provider_id, (None, 0)
+        values = await aggregate(
+            session, category, metric, period, provider_id, registry.aggregations
         )
+        value, sample = values.get(provider_id, (None, 0))
         if value is None or sample < metric.min_sample_size:
             continue
         for line, threshold in _lines(metric, internal.get((category, metric_key))):

@@ -94,7 +94,7 @@ class AggregationParam:
 
 @strawberry.type(description="How a metric's observations become its value.")
 class Aggregation:
-    kind: AggregationKind
+    kind: str = strawberry.field(description="A built-in AggregationKind, or a plugin's own kind.")
     params: list[AggregationParam]
     description: str
 
@@ -126,7 +126,7 @@ class MetricDefinitionType:
     version: str = strawberry.field(description="Fingerprint of this exact definition (SHA-256).")
 
     @classmethod
-    def of(cls, spec: MetricSpec) -> MetricDefinitionType:
+    def of(cls, spec: MetricSpec, custom: Any = None) -> MetricDefinitionType:
         return cls(
             key=spec.key,
             name=spec.name,
@@ -136,12 +136,12 @@ class MetricDefinitionType:
             direction=spec.direction,
             threshold=spec.threshold,
             aggregation=Aggregation(
-                kind=spec.aggregation.kind,
+                kind=spec.aggregation.name,
                 params=[
                     AggregationParam(name=k, value=v)
                     for k, v in sorted(spec.aggregation.params.items())
                 ],
-                description=spec.aggregation.describe(),
+                description=spec.aggregation.describe(custom),
             ),
             weight=spec.weight,
             min_sample_size=spec.min_sample_size,
@@ -337,8 +337,9 @@ class ServiceCategoryType(relay.Node):
         )
 
     @strawberry.field(description="The KPI metrics providers of this category are scored on.")
-    def metrics(self) -> list[MetricDefinitionType]:
-        return [MetricDefinitionType.of(m) for m in self.contribution.metrics]
+    def metrics(self, info: Ctx) -> list[MetricDefinitionType]:
+        custom = ctx(info).registry.aggregations
+        return [MetricDefinitionType.of(m, custom) for m in self.contribution.metrics]
 
     @strawberry.field(description="Documents an applicant provides; only a region's when given.")
     def required_documents(self, region: Region | None = None) -> list[DocumentRequirementType]:
@@ -937,7 +938,9 @@ class KpiObservationType(relay.Node):
         if contribution is None:
             return None
         try:
-            return MetricDefinitionType.of(contribution.metric(self.metric_key))
+            return MetricDefinitionType.of(
+                contribution.metric(self.metric_key), ctx(info).registry.aggregations
+            )
         except NotFound:
             return None
 

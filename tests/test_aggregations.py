@@ -217,3 +217,106 @@ def test_periods_and_quarters() -> None:
         ).label
         == "2027-Q1"
     )
+
+
+# --- a plugin's own aggregation ------------------------------------------------------------
+
+
+async def _median(session, conditions, metric, period):
+    """Lower median per provider, set-based: ROW_NUMBER and COUNT windows, as the core does."""
+    from sqlalchemy import BigInteger, func, select, type_coerce
+
+    raw = type_coerce(models.KpiObservation.value, BigInteger)
+    rank = func.row_number().over(
+        partition_by=models.KpiObservation.provider_id, order_by=(raw, models.KpiObservation.id)
+    )
+    size = func.count().over(partition_by=models.KpiObservation.provider_id)
+    ranked = (
+        select(
+            models.KpiObservation.provider_id.label("pid"),
+            raw.label("v"),
+            rank.label("r"),
+            size.label("n"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    stmt = select(ranked.c.pid, ranked.c.v, ranked.c.n).where(ranked.c.r == (ranked.c.n + 1) // 2)
+    return {pid: (Decimal(v) / 10**6, n) for pid, v, n in (await session.execute(stmt)).all()}
+
+
+def median_plugin():
+    from linkstar.core.categories import ServiceCategory
+    from linkstar.core.hookspecs import hookimpl
+    from linkstar.core.metrics import CustomAggregation
+
+    median = CustomAggregation(
+        kind="LOWER_MEDIAN", description="lower median of the observations", compute=_median
+    )
+    definition = MetricDefinition(
+        key="lead_time",
+        name="Lead time",
+        description="Days to first sample.",
+        unit=Unit.HOURS,
+        observed_unit=Unit.HOURS,
+        direction=Direction.LOWER_IS_BETTER,
+        threshold=Decimal(48),
+        aggregation=Aggregation("LOWER_MEDIAN"),
+        weight=Decimal(100),
+        min_sample_size=1,
+    )
+
+    class Plugin:
+        @staticmethod
+        @hookimpl
+        def linkstar_aggregations():
+            return [median]
+
+        @staticmethod
+        @hookimpl
+        def linkstar_service_categories():
+            return [ServiceCategory("cc", "C", "A category with a plugin aggregation.")]
+
+        @staticmethod
+        @hookimpl
+        def linkstar_metric_definitions(category):
+            return [definition] if category.key == "cc" else None
+
+    return Plugin, definition
+
+
+def test_a_plugin_aggregation_is_validated_and_computed_like_the_built_ins(
+    observe, migrated
+) -> None:
+    from linkstar.core.plugins import PluginInfo, build_registry
+
+    plugin, definition = median_plugin()
+    registry = build_registry([PluginInfo("median", plugin)])
+    assert registry.aggregations["LOWER_MEDIAN"].description == "lower median of the observations"
+    for v in ["30", "10", "50", "20"]:
+        observe("a", v)
+
+    async def go():
+        engine = create_engine(migrated)
+        try:
+            async with session_factory(engine)() as session:
+                return await aggregate(session, "c", definition, OCT, custom=registry.aggregations)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(go())[observe.ids["a"]] == (Decimal(20), 4)  # sorted 10 20 30 50 → 2nd
+
+
+def test_an_unknown_or_clashing_aggregation_refuses_start_up() -> None:
+    from linkstar.core.errors import PluginContractError
+    from linkstar.core.metrics import CustomAggregation
+    from linkstar.core.plugins import PluginInfo, build_registry
+
+    plugin, _ = median_plugin()
+    plugin.linkstar_aggregations = staticmethod(
+        __import__("linkstar.core.hookspecs", fromlist=["hookimpl"]).hookimpl(
+            lambda: [CustomAggregation(kind="MEAN", description="clash", compute=_median)]
+        )
+    )
+    with pytest.raises(PluginContractError, match="'MEAN' is built in"):
+        build_registry([PluginInfo("median", plugin)])
