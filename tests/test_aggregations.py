@@ -254,7 +254,7 @@ def median_plugin():
         kind="LOWER_MEDIAN", description="lower median of the observations", compute=_median
     )
     definition = MetricDefinition(
-        key="lead_time",
+        key="m",
         name="Lead time",
         description="Days to first sample.",
         unit=Unit.HOURS,
