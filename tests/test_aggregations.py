@@ -7,6 +7,7 @@ Periods use the metric's time zone (Asia/Shanghai by default): October 2026 in S
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -254,7 +255,7 @@ def median_plugin():
         kind="LOWER_MEDIAN", description="lower median of the observations", compute=_median
     )
     definition = MetricDefinition(
-        key="m",
+        key="lead_time",
         name="Lead time",
         description="Days to first sample.",
         unit=Unit.HOURS,
@@ -300,7 +301,10 @@ def test_a_plugin_aggregation_is_validated_and_computed_like_the_built_ins(
         engine = create_engine(migrated)
         try:
             async with session_factory(engine)() as session:
-                return await aggregate(session, "c", definition, OCT, custom=registry.aggregations)
+                same_data = dataclasses.replace(
+                    definition, key="m"
+                )  # the fixture observes metric "m"
+                return await aggregate(session, "c", same_data, OCT, custom=registry.aggregations)
         finally:
             await engine.dispose()
 
