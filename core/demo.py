@@ -90,7 +90,7 @@ def _values(
             p = min(0.995, threshold / 100 + (skill - 0.5) * 0.2)
         return [(f"client-{i % stores}", Decimal(int(rng.random() < p))) for i in range(count)]
     if kind is AggregationKind.SHARE_AT_OR_ABOVE or metric.observed_unit is Unit.RATING:
-        weights = [1, 1, 2, 4 + 6 * skill, 5 + 8 * skill]
+        weights = [0.3, 0.5, 1, 4 + 6 * skill, 6 + 10 * skill]
         return [
             (f"client-{i % stores}", Decimal(rng.choices([1, 2, 3, 4, 5], weights)[0]))
             for i in range(count)
@@ -107,9 +107,10 @@ def _values(
         return [("platform", Decimal(str(round(value, 2))))]
     # durations / amounts around the threshold; better providers on the good side
     better_low = metric.direction is Direction.LOWER_IS_BETTER
-    centre = threshold * (1.3 - 0.6 * skill) if better_low else threshold * (0.8 + 0.4 * skill)
+    # better providers sit further on the good side of the threshold
+    centre = threshold * (0.95 - 0.5 * skill) if better_low else threshold * (0.8 + 0.4 * skill)
     return [
-        (f"client-{i % stores}", Decimal(str(round(max(0.1, rng.gauss(centre, centre * 0.25)), 2))))
+        (f"client-{i % stores}", Decimal(str(round(max(0.1, rng.gauss(centre, centre * 0.2)), 2))))
         for i in range(count)
     ]
 
@@ -138,7 +139,7 @@ async def load_demo(
             ]
             session.add(provider)
             providers.append(provider)
-            holders[key].append((provider, rng.random()))
+            holders[key].append((provider, 0.35 + 0.65 * rng.random()))
     # a few providers hold a second category, as real agencies that also train sellers do
     keys = list(registry.categories)
     if len(keys) > 1:
@@ -228,10 +229,19 @@ async def load_demo(
         )
     if observations:
         await session.execute(insert(models.KpiObservation), observations)
+    await session.flush()
+    from linkstar.core.evaluation import evaluate_period
+
+    scorecards = 0
+    for month in months:  # oldest first, so history, ladders and tiers build up as in production
+        label = f"{month + timedelta(days=10):%Y-%m}"
+        summaries = await evaluate_period(session, registry, label)
+        scorecards += sum(s.written for s in summaries.values())
     return {
         "providers": len(providers),
         "applications": applications,
         "observations": len(observations),
+        "scorecards": scorecards,
     }
 
 

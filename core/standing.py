@@ -168,7 +168,8 @@ def ladder(cards: list[CardSummary], label: str) -> Ladder:
                 ids[:2],
             )
         )
-        result.tier_step = -1
+        if len(streak) == 2:  # once per streak
+            result.tier_step = -1
         result.tier_reason = (
             f"2 consecutive failing periods ({streak[1].period}, {streak[0].period})"
         )
@@ -225,6 +226,12 @@ async def apply_ladder(
     """Apply the performance ladder for `label` to `providers`; returns sanctions added."""
     cards = await recent_cards(session, category, providers, label, max(3, PROMOTION_PERIODS))
     plans = {pid: ladder(cards.get(pid, []), label) for pid in providers}
+    for pid, plan in plans.items():  # keys are unique per provider and category
+        prefix = f"{pid}:{category}:"
+        plan.sanctions = [
+            (kind, prefix + key, reason, cause) for kind, key, reason, cause in plan.sanctions
+        ]
+        plan.tier_key = prefix + plan.tier_key if plan.tier_key else ""
     keys = [k for plan in plans.values() for _, k, _, _ in plan.sanctions]
     tier_keys = [p.tier_key for p in plans.values() if p.tier_key]
     known = await _existing_keys(session, Sanction, keys)
@@ -259,11 +266,30 @@ async def apply_ladder(
         .all()
     ):
         restricted[sanction.provider_id].append(sanction)
+    proposals = set(
+        (
+            await session.execute(
+                select(Sanction.provider_id).where(
+                    Sanction.provider_id.in_(providers),
+                    Sanction.category_key == category,
+                    Sanction.kind == SanctionKind.TERMINATION_PROPOSED,
+                    Sanction.status.in_((SanctionStatus.ACTIVE, SanctionStatus.CONFIRMED)),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
     added = 0
     now = utcnow()
     for pid, plan in plans.items():
         for kind, key, reason, cause in plan.sanctions:
             if key in known:
+                continue
+            # one open restriction and one open termination proposal at a time
+            if kind is SanctionKind.RESTRICTED_INTAKE and restricted.get(pid):
+                continue
+            if kind is SanctionKind.TERMINATION_PROPOSED and pid in proposals:
                 continue
             session.add(
                 Sanction(
