@@ -81,6 +81,11 @@ class GraphQLEndpoint:
             return graphql_error(
                 400, "CSRF_HEADER_REQUIRED", f"multipart requests need the {CSRF_HEADER} header"
             )
+        if request.headers.get("transfer-encoding"):
+            # the body limit is enforced on Content-Length; a chunked body could bypass it
+            return graphql_error(
+                411, "LENGTH_REQUIRED", "send the body with a Content-Length, not chunked"
+            )
         length = request.headers.get("content-length")
         if length is None or not length.isdigit():
             return graphql_error(411, "LENGTH_REQUIRED", "send a Content-Length header")

@@ -25,11 +25,11 @@ def entry(
     return AuditEntry(
         actor_account_id=viewer.account_id,
         actor_token_id=viewer.token_id,
-        actor_label=label or viewer.label,
-        action=action,
-        target=target,
+        actor_label=(label or viewer.label)[:254],
+        action=action[:80],
+        target=target[:254] if target else None,
         outcome=outcome,
-        client_address=client_address,
+        client_address=client_address[:64] if client_address else None,
         details=details or {},
     )
 

@@ -216,6 +216,12 @@ async def change_password(
     account.password_hash = hash_password(new)
     account.password_changed_at = utcnow()
     await revoke_sessions(session, account.id, "password changed")
+    # a leaked password must not live on as a long-lived API token
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     return await _open_session(session, account, secret)
 
 

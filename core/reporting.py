@@ -30,6 +30,7 @@ from linkstar.core.vocabulary import ApplicationStatus, ObservationSource
 from linkstar.core.warnings import check_running_values
 
 MAX_BATCH = 10_000
+MAX_VALUE = Decimal(10) ** 12  # stored as value × 10⁶ in a 64-bit integer
 REPORTING_GRACE_DAYS = 7
 REPORTABLE = (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE)
 _CHUNK = 900
@@ -96,7 +97,9 @@ def _check(
         value = Decimal(record.value)
         if not value.is_finite():
             raise InvalidOperation
-        if value != value.quantize(Decimal(1).scaleb(-OBSERVATION_SCALE)):
+        if abs(value) > MAX_VALUE:
+            bad("value", f"must be within ±{MAX_VALUE}")
+        elif value != value.quantize(Decimal(1).scaleb(-OBSERVATION_SCALE)):
             bad("value", f"at most {OBSERVATION_SCALE} decimals")
     except (InvalidOperation, ValueError):
         bad("value", f"{record.value!r} is not a decimal number")
@@ -124,6 +127,8 @@ def _check(
         bad("idempotencyKey", "must have 1 to 120 characters")
     if not 1 <= len(record.subject_ref) <= 120:
         bad("subjectRef", "must have 1 to 120 characters")
+    if record.evidence_ref is not None and len(record.evidence_ref) > 255:
+        bad("evidenceRef", "must have at most 255 characters")
     if record.not_attributable_reason is not None and not record.not_attributable_reason.strip():
         bad("notAttributableReason", "say why the observation is not the provider's doing")
     if record.supersedes_id is not None and not (record.correction_reason or "").strip():

@@ -26,7 +26,7 @@ from linkstar.core.errors import PluginContractError
 from linkstar.core.plugins import Registry
 from linkstar.schema.access import ProviderPrivate, StaffOnly, declares_owner
 from linkstar.schema.errors import ErrorCodes, code_of
-from linkstar.schema.hardening import MAX_TOKENS, AliasLimit, AuditMutations, CostLimit, DepthLimit
+from linkstar.schema.hardening import MAX_TOKENS, AliasLimit, AuditMutations, ShapeLimits
 from linkstar.schema.mutation import Mutation
 from linkstar.schema.query import Query
 from linkstar.schema.types import CORE_TYPES, CategoryProfile
@@ -75,12 +75,12 @@ def _core_type_fields() -> dict[str, set[str]]:
 
 
 def _extensions(production: bool) -> list[Any]:
-    rules: list[Any] = [DepthLimit, AliasLimit, CostLimit]
+    rules: list[Any] = [ShapeLimits, AliasLimit]
     if production:
         rules.append(NoSchemaIntrospectionCustomRule)
     # Classes or factories, never shared instances (each request gets its own).
     return [
-        ErrorCodes,
+        lambda: ErrorCodes(production=production),
         AuditMutations,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(rules),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
@@ -30,6 +31,8 @@ def code_of(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, LinkStarError):
         return original.code
+    if error.path is None and isinstance(original, ValueError | TypeError | GraphQLError):
+        return "BAD_USER_INPUT"  # a variable that does not coerce to its type
     if original is None:
         return (
             (error.extensions or {}).get("code")
@@ -57,7 +60,7 @@ def shape_error(error: GraphQLError) -> GraphQLError:
             None,
             extensions,
         )
-    if original is None:
+    if original is None or code_of(error) == "BAD_USER_INPUT":
         code = code_of(error)
         return GraphQLError(
             error.message,
@@ -79,11 +82,35 @@ def shape_error(error: GraphQLError) -> GraphQLError:
     )
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 class ErrorCodes(SchemaExtension):
-    """Rewrites the result's errors with `shape_error` after each operation."""
+    """Rewrites the result's errors with `shape_error` after each operation.
+
+    In production it also strips graphql-core's "Did you mean …?" hints (arguments, enum
+    values, types), which would otherwise reveal the schema with introspection off.
+    """
+
+    def __init__(self, *, production: bool = False) -> None:
+        self.production = production
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and getattr(result, "errors", None):
-            result.errors = [shape_error(e) for e in result.errors]
+            shaped = [shape_error(e) for e in result.errors]
+            if self.production:
+                shaped = [
+                    GraphQLError(
+                        _SUGGESTION.sub("", e.message),
+                        e.nodes,
+                        e.source,
+                        e.positions,
+                        e.path,
+                        None,
+                        e.extensions,
+                    )
+                    for e in shaped
+                ]
+            result.errors = shaped

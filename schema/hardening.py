@@ -14,16 +14,16 @@ a stable `extensions.code`:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLList,
-    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     InlineFragmentNode,
@@ -33,13 +33,14 @@ from graphql import (
     SelectionSetNode,
     ValidationRule,
     VariableNode,
+    get_operation_ast,
 )
 from graphql.language import OperationType
 from strawberry.extensions import SchemaExtension
 
 from linkstar.core import audit
 from linkstar.core.vocabulary import AuditOutcome
-from linkstar.schema.errors import code_of
+from linkstar.schema.errors import code_of, log
 from linkstar.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_DEPTH = 12
@@ -55,29 +56,86 @@ def _named(type_: Any) -> Any:
     return type_
 
 
-def _selections(
-    context: Any, selection_set: SelectionSetNode | None, seen: frozenset[str]
-) -> Iterator[tuple[FieldNode, frozenset[str]]]:
-    """Fields of a selection set, fragments expanded (each fragment once per path)."""
-    if selection_set is None:
-        return
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            yield selection, seen
-        elif isinstance(selection, InlineFragmentNode):
-            yield from _selections(context, selection.selection_set, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = context.get_fragment(name)
-            if fragment is not None and name not in seen:
-                yield from _selections(context, fragment.selection_set, seen | {name})
+SATURATED = 10**9  # costs are capped here; the limit is far below
 
 
-class DepthLimit(ValidationRule):
-    """Refuses documents nested deeper than MAX_DEPTH fields."""
+class _Walker:
+    """Depth and cost of a selection set, fragments expanded with their type conditions.
+
+    Memoised per (selection set, parent type), so a document that fans fragments out
+    exponentially is measured in linear time; introspection fields (`__schema`, `__type`, …)
+    are not counted, so tools can introspect in development.
+    """
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+        self.memo: dict[tuple[int, str | None], tuple[int, int]] = {}
+
+    def _type(self, name: str, fallback: Any) -> Any:
+        return self.context.schema.get_type(name) or fallback
+
+    def walk(
+        self, selection_set: SelectionSetNode, parent: Any, seen: frozenset[str]
+    ) -> tuple[int, int]:
+        key = (id(selection_set), getattr(parent, "name", None))
+        if key in self.memo:
+            return self.memo[key]
+        depth = cost = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if name.startswith("__"):
+                    continue
+                if selection.selection_set is None:
+                    depth, cost = max(depth, 1), cost + 1
+                    continue
+                definition = None
+                if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+                    definition = parent.fields.get(name)
+                child = _named(definition.type) if definition else None
+                inner_depth, inner_cost = self.walk(selection.selection_set, child, seen)
+                multiplier = 1
+                if child is not None and (child.name.endswith("Connection") or name == "nodes"):
+                    multiplier = _page_size(selection)
+                depth = max(depth, 1 + inner_depth)
+                cost += 1 + multiplier * inner_cost
+            elif isinstance(selection, InlineFragmentNode):
+                target = parent
+                if selection.type_condition is not None:
+                    target = self._type(selection.type_condition.name.value, parent)
+                inner_depth, inner_cost = self.walk(selection.selection_set, target, seen)
+                depth, cost = max(depth, inner_depth), cost + inner_cost
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment_name = selection.name.value
+                fragment = self.context.get_fragment(fragment_name)
+                if fragment is None or fragment_name in seen:
+                    continue
+                target = self._type(fragment.type_condition.name.value, parent)
+                inner_depth, inner_cost = self.walk(
+                    fragment.selection_set, target, seen | {fragment_name}
+                )
+                depth, cost = max(depth, inner_depth), cost + inner_cost
+            cost = min(cost, SATURATED)
+        self.memo[key] = (depth, cost)
+        return depth, cost
+
+
+class ShapeLimits(ValidationRule):
+    """Refuses documents nested deeper than MAX_DEPTH or costing more than MAX_COST.
+
+    Cost: every field costs 1; a connection (or `nodes`) multiplies the cost of what is
+    selected under it by its page size, so nested lists multiply. Fragments on interfaces
+    and unions are measured against their type condition.
+    """
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-        depth = self._depth(node.selection_set, frozenset())
+        schema = self.context.schema
+        root = {
+            OperationType.QUERY: schema.query_type,
+            OperationType.MUTATION: schema.mutation_type,
+            OperationType.SUBSCRIPTION: schema.subscription_type,
+        }[node.operation]
+        depth, cost = _Walker(self.context).walk(node.selection_set, root, frozenset())
         if depth > MAX_DEPTH:
             self.report_error(
                 GraphQLError(
@@ -86,15 +144,19 @@ class DepthLimit(ValidationRule):
                     extensions={"code": "QUERY_TOO_DEEP"},
                 )
             )
-
-    def _depth(self, selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
-        deepest = 0
-        for field, path in _selections(self.context, selection_set, seen):
-            if field.selection_set is not None:
-                deepest = max(deepest, 1 + self._depth(field.selection_set, path))
-            else:
-                deepest = max(deepest, 1)
-        return deepest
+        if cost > MAX_COST:
+            shown = f"more than {SATURATED}" if cost >= SATURATED else str(cost)
+            self.report_error(
+                GraphQLError(
+                    f"the query could resolve {shown} objects; the limit is {MAX_COST}",
+                    node,
+                    extensions={
+                        "code": "QUERY_TOO_COSTLY",
+                        "cost": cost,
+                        "suggestion": "ask for smaller pages (first/last) or fewer nested lists",
+                    },
+                )
+            )
 
 
 class AliasLimit(ValidationRule):
@@ -132,66 +194,67 @@ def _page_size(field: FieldNode) -> int:
     return DEFAULT_PAGE_SIZE
 
 
-class CostLimit(ValidationRule):
-    """Refuses documents whose estimated number of resolved objects exceeds MAX_COST.
-
-    Every field costs 1; a connection (or `nodes`) multiplies the cost of what is selected
-    under it by its page size, so nested lists multiply.
-    """
-
-    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-        schema = self.context.schema
-        root = {
-            OperationType.QUERY: schema.query_type,
-            OperationType.MUTATION: schema.mutation_type,
-            OperationType.SUBSCRIPTION: schema.subscription_type,
-        }[node.operation]
-        cost = self._cost(node.selection_set, root, frozenset())
-        if cost > MAX_COST:
-            self.report_error(
-                GraphQLError(
-                    f"the query could resolve about {cost} objects; the limit is {MAX_COST}",
-                    node,
-                    extensions={
-                        "code": "QUERY_TOO_COSTLY",
-                        "cost": cost,
-                        "suggestion": "ask for smaller pages (first/last) or fewer nested lists",
-                    },
+def _root_fields(
+    document: Any, selection_set: SelectionSetNode, seen: frozenset[str] = frozenset()
+) -> list[FieldNode]:
+    """The root fields an operation executes, through fragments."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    fields: list[FieldNode] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            fields.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            fields.extend(_root_fields(document, selection.selection_set, seen))
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                fields.extend(
+                    _root_fields(document, fragment.selection_set, seen | {selection.name.value})
                 )
-            )
+    return fields
 
-    def _cost(
-        self,
-        selection_set: SelectionSetNode | None,
-        parent: GraphQLNamedType | None,
-        seen: frozenset[str],
-    ) -> int:
-        total = 0
-        for field, path in _selections(self.context, selection_set, seen):
-            total += 1
-            if field.selection_set is None:
-                continue
-            definition = None
-            if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-                definition = parent.fields.get(field.name.value)
-            child = _named(definition.type) if definition else None
-            multiplier = 1
-            if child is not None and (
-                child.name.endswith("Connection") or field.name.value == "nodes"
-            ):
-                multiplier = _page_size(field)
-            total += multiplier * self._cost(field.selection_set, child, path)
-        return total
+
+def _argument_target(field: FieldNode, variables: dict[str, Any]) -> str | None:
+    """The object a mutation acts on, from its first id-like argument, for the audit trail."""
+    for argument in field.arguments or ():
+        if argument.name.value in {
+            "id",
+            "application",
+            "document",
+            "provider",
+            "sanction",
+            "appeal",
+            "email",
+            "category",
+            "subject",
+        }:
+            value = argument.value
+            if isinstance(value, VariableNode):
+                resolved = variables.get(value.name.value)
+                return None if resolved is None else f"{argument.name.value}={str(resolved)[:200]}"
+            literal = getattr(value, "value", None)
+            if literal is not None:
+                return f"{argument.name.value}={str(literal)[:200]}"
+    return None
 
 
 class AuditMutations(SchemaExtension):
-    """Writes one audit entry per root mutation field, with its outcome, whatever happened.
+    """Writes one audit entry per executed root mutation field, with its outcome and target.
 
-    Also records every FORBIDDEN error (queries included) as a permission-denied event.
+    Also records every FORBIDDEN error (queries included) as a permission-denied event. A
+    failure to write the audit is logged, never shown to the caller.
     """
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
+        try:
+            await self._record()
+        except Exception:  # the caller's answer must not depend on the audit store
+            log.exception("could not write the audit log")
+
+    async def _record(self) -> None:
         execution = self.execution_context
         context = execution.context
         if context is None or not hasattr(context, "sessionmaker"):
@@ -200,22 +263,14 @@ class AuditMutations(SchemaExtension):
         errors = list(getattr(result, "errors", None) or [])
         entries = []
         document = execution.graphql_document
-        operation = next(
-            (
-                d
-                for d in (document.definitions if document else [])
-                if isinstance(d, OperationDefinitionNode)
-            ),
-            None,
-        )
+        operation = get_operation_ast(document, execution.operation_name) if document else None
         if (
             operation is not None
             and operation.operation is OperationType.MUTATION
             and result is not None
         ):
-            for field in operation.selection_set.selections:
-                if not isinstance(field, FieldNode):
-                    continue
+            variables = execution.variables or {}
+            for field in _root_fields(document, operation.selection_set):
                 key = field.alias.value if field.alias else field.name.value
                 codes = [code_of(e) for e in errors if e.path and e.path[0] == key]
                 if not codes and errors and not getattr(result, "data", None):
@@ -231,6 +286,7 @@ class AuditMutations(SchemaExtension):
                         context.viewer,
                         f"mutation.{field.name.value}",
                         outcome,
+                        target=_argument_target(field, variables),
                         client_address=context.client_address,
                         details={"codes": [c for c in codes if c]},
                     )
@@ -244,7 +300,7 @@ class AuditMutations(SchemaExtension):
                         AuditOutcome.DENIED,
                         target=".".join(str(p) for p in error.path or []),
                         client_address=context.client_address,
-                        details={"message": error.message},
+                        details={"message": error.message[:500]},
                     )
                 )
         if entries:

@@ -16,8 +16,8 @@ from linkstar.core.errors import InvalidInput
 from linkstar.core.policy import Action, require
 from linkstar.core.vocabulary import AuditOutcome, Role, TokenScope
 from linkstar.schema import loaders
-from linkstar.schema.pagination import Connection, PageArgs, paginate
-from linkstar.schema.types import Ctx, ProviderType, ctx
+from linkstar.schema.pagination import Connection, PageArgs, node_int, paginate
+from linkstar.schema.types import Ctx, ProviderType, _rows_for_nodes, ctx
 
 RoleEnum = strawberry.enum(Role, description="What an account is on the platform.")
 TokenScopeEnum = strawberry.enum(TokenScope, description="What an API token may do.")
@@ -59,13 +59,8 @@ class AccountType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        rows = await loaders.by_id(ctx(info), models.Account).load_many(
-            [int(i) for i in node_ids if i.isdigit()]
-        )
-        found = {r.id: r for r in rows if r}
-        return [
-            cls.of(found[int(i)]) if i.isdigit() and int(i) in found else None for i in node_ids
-        ]
+        rows = await _rows_for_nodes(info, models.Account, node_ids)
+        return [cls.of(r) if r else None for r in rows]
 
 
 @strawberry.type(
@@ -98,13 +93,8 @@ class ApiTokenType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        rows = await loaders.by_id(ctx(info), models.ApiToken).load_many(
-            [int(i) for i in node_ids if i.isdigit()]
-        )
-        found = {r.id: r for r in rows if r}
-        return [
-            cls.of(found[int(i)]) if i.isdigit() and int(i) in found else None for i in node_ids
-        ]
+        rows = await _rows_for_nodes(info, models.ApiToken, node_ids)
+        return [cls.of(r) if r else None for r in rows]
 
 
 @strawberry.type(
@@ -142,13 +132,8 @@ class AuditEntryType(relay.Node):
     async def resolve_nodes(
         cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
-        rows = await loaders.by_id(ctx(info), models.AuditEntry).load_many(
-            [int(i) for i in node_ids if i.isdigit()]
-        )
-        found = {r.id: r for r in rows if r}
-        return [
-            cls.of(found[int(i)]) if i.isdigit() and int(i) in found else None for i in node_ids
-        ]
+        rows = await _rows_for_nodes(info, models.AuditEntry, node_ids)
+        return [cls.of(r) if r else None for r in rows]
 
 
 @strawberry.type(
@@ -274,6 +259,9 @@ class IdentityQuery:
                 conditions.append(models.AuditEntry.actor_account_id == filter.actor_account_id)
             if filter.outcome is not None:
                 conditions.append(models.AuditEntry.outcome == filter.outcome)
+            for moment in (filter.since, filter.until):
+                if moment is not None and moment.tzinfo is None:
+                    raise InvalidInput("give since/until with a time zone offset")
             if filter.since is not None:
                 conditions.append(models.AuditEntry.occurred_at >= filter.since)
             if filter.until is not None:
@@ -404,11 +392,14 @@ class IdentityMutation:
     async def revoke_api_token(self, info: Ctx, id: strawberry.ID) -> ApiTokenType:
         context = ctx(info)
         require(context.viewer, Action.MANAGE_OWN_API_TOKENS)
-        gid = relay.GlobalID.from_id(id) if id else None
-        if gid is None or gid.type_name != "ApiToken" or not gid.node_id.isdigit():
+        from linkstar.schema.query import parse_global_id
+
+        gid = parse_global_id(id)
+        token_id = node_int(gid.node_id)
+        if gid.type_name != "ApiToken" or token_id is None:
             raise InvalidInput(f"{id!r} is not an ApiToken id", code="INVALID_ID")
         async with context.session() as session, session.begin():
-            token = await identity.revoke_api_token(session, context.viewer, int(gid.node_id))
+            token = await identity.revoke_api_token(session, context.viewer, token_id)
         await _security_event(
             info, "security.api_token_revoked", AuditOutcome.SUCCESS, token=token.prefix
         )

@@ -12,15 +12,16 @@ from strawberry.dataloader import DataLoader
 
 from linkstar.core import models
 from linkstar.schema.context import Context
-from linkstar.schema.pagination import PageArgs, count_by_parent, nested_pages
+from linkstar.schema.pagination import MAX_ID, PageArgs, count_by_parent, nested_pages
 
 
 def by_id(context: Context, model: type[Any]) -> DataLoader[int, Any]:
     """Rows of `model` by primary key (None where absent)."""
 
     async def batch(ids: Sequence[int]) -> list[Any]:
+        valid = [i for i in ids if isinstance(i, int) and 1 <= i <= MAX_ID]
         async with context.session() as session:
-            rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+            rows = (await session.scalars(select(model).where(model.id.in_(valid)))).all()
         found = {row.id: row for row in rows}
         return [found.get(i) for i in ids]
 

@@ -26,7 +26,7 @@ from linkstar.core.policy import Action, Forbidden, Unauthenticated, require
 from linkstar.core.storage import LocalDirectoryStore, sniff_media_type
 from linkstar.core.vocabulary import ApplicationStatus, DocumentStatus, Marketplace, Region, Role
 from linkstar.schema.identity import AuthPayload
-from linkstar.schema.pagination import Connection, PageArgs, paginate
+from linkstar.schema.pagination import Connection, PageArgs, node_int, paginate
 from linkstar.schema.types import (
     ApplicationType,
     CategoryProfile,
@@ -65,9 +65,10 @@ def _id(value: strawberry.ID, type_name: str) -> int:
     from linkstar.schema.query import parse_global_id  # query composes this module's fields
 
     gid = parse_global_id(value)
-    if gid.type_name != type_name or not gid.node_id.isdigit():
+    number = node_int(gid.node_id)
+    if gid.type_name != type_name or number is None:
         raise InvalidInput(f"{value!r} is not a {type_name} id", code="INVALID_ID")
-    return int(gid.node_id)
+    return number
 
 
 async def _application(

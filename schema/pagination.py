@@ -23,6 +23,16 @@ from linkstar.core.errors import InvalidInput
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 _CURSOR_PREFIX = "c1:"
+MAX_ID = 2**63 - 1
+
+
+def node_int(value: str) -> int | None:
+    """A database id from text: ASCII digits only, 1 ≤ id ≤ 2⁶³−1; anything else is None."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
+
 
 T = TypeVar("T")
 
@@ -44,7 +54,10 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError
-        return int(raw[len(_CURSOR_PREFIX) :])
+        position = int(raw[len(_CURSOR_PREFIX) :])
+        if not 0 <= position <= MAX_ID:
+            raise ValueError
+        return position
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidPagination(
             f"{cursor!r} is not a valid cursor",

@@ -118,12 +118,20 @@ def _provider_conditions(info: Ctx, flt: ProviderFilter | None) -> list[Any]:
         return conditions
     if flt.category is not None:
         ctx(info).registry.category(flt.category)
-        conditions.append(
-            exists().where(
-                models.Application.provider_id == models.Provider.id,
-                models.Application.category_key == flt.category,
+        membership = [
+            models.Application.provider_id == models.Provider.id,
+            models.Application.category_key == flt.category,
+        ]
+        if not allowed(viewer, Action.READ_ANY_PROVIDER):
+            # others see a provider under a category only once it is in that category's pool
+            own = (
+                viewer.provider_id
+                if viewer.provider_id and can_read_private(viewer, viewer.provider_id)
+                else None
             )
-        )
+            in_pool = models.Application.status == ApplicationStatus.ACTIVE
+            membership.append(or_(in_pool, models.Provider.id == own) if own else in_pool)
+        conditions.append(exists().where(*membership))
     if flt.region is not None:
         conditions.append(models.Provider.region == flt.region)
     if flt.marketplace is not None:

@@ -37,7 +37,7 @@ from linkstar.core.vocabulary import (
 )
 from linkstar.schema import loaders
 from linkstar.schema.context import Context
-from linkstar.schema.pagination import Connection, PageArgs, build_connection
+from linkstar.schema.pagination import Connection, PageArgs, build_connection, node_int
 
 RegionEnum = strawberry.enum(Region, description="Region of the provider's legal entity.")
 TierEnum = strawberry.enum(Tier, description="Cooperation tier, lowest first.")
@@ -406,9 +406,7 @@ class CategoryProfile(relay.Node):
         cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
     ) -> list[CategoryProfile | None]:
         context = ctx(info)
-        rows = await loaders.by_id(context, models.CategoryProfileRow).load_many(
-            [int(i) for i in node_ids]
-        )
+        rows = await _rows_for_nodes(info, models.CategoryProfileRow, node_ids)
         return [profile_node(context, row, expected=cls) if row else None for row in rows]
 
 
@@ -447,13 +445,7 @@ def profile_node(
 
 
 def _parse_int_ids(node_ids: Iterable[str]) -> list[int | None]:
-    parsed: list[int | None] = []
-    for node_id in node_ids:
-        try:
-            parsed.append(int(node_id))
-        except ValueError:
-            parsed.append(None)
-    return parsed
+    return [node_int(node_id) for node_id in node_ids]
 
 
 async def _rows_for_nodes(info: Ctx, model: type[Any], node_ids: Iterable[str]) -> list[Any]:

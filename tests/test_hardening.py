@@ -209,3 +209,16 @@ def test_internal_errors_are_masked(fresh_database_url, tmp_path: Path) -> None:
         "no such table",
     ):
         assert leak not in body, leak
+
+
+def test_production_hides_argument_enum_and_type_suggestions(production: str, server) -> None:
+    for query in (
+        "{ providers(frist: 1) { totalCount } }",
+        '{ feeQuote(category: "agency", region: MAINLAND_CHIN, tier: REGULAR) { commissionPercent } }',
+        '{ node(id: "x") { ... on Providr { id } } }',
+    ):
+        dev = post(server, query).json()["errors"][0]["message"]
+        prod = httpx.post(f"{production}/graphql", json={"query": query}).json()["errors"][0][
+            "message"
+        ]
+        assert "Did you mean" in dev and "Did you mean" not in prod, (dev, prod)
