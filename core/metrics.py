@@ -223,6 +223,20 @@ def metric_problems(
 ) -> list[str]:
     """Everything wrong with a definition, as sentences; empty when it is valid."""
     problems: list[str] = []
+    key = metric.key
+    for name, kind in (("unit", Unit), ("observed_unit", Unit), ("direction", Direction)):
+        value = getattr(metric, name)
+        if not isinstance(value, kind):
+            problems.append(f"metric {key!r}: {name} must be a {kind.__name__}, not {value!r}")
+    window = metric.window
+    if not isinstance(window, EvaluationWindow) or not isinstance(window.period, PeriodKind):
+        problems.append(f"metric {key!r}: window must be an EvaluationWindow with a PeriodKind")
+    if any(not isinstance(v, Decimal) for v in metric.aggregation.params.values()):
+        problems.append(f"metric {metric.key!r}: aggregation parameters must be Decimals")
+    if problems:
+        return problems
+    if metric.observed_unit is Unit.OUTCOME and metric.unit is not Unit.PERCENT:
+        problems.append(f"metric {metric.key!r}: outcomes (0/1) are aggregated into a PERCENT")
     if not KEY_PATTERN.match(metric.key):
         problems.append(
             f"metric key {metric.key!r} must be lowercase snake_case (2-63 chars, a-z0-9_)"

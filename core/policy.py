@@ -38,10 +38,14 @@ class Action(enum.StrEnum):
     READ_AUDIT_LOG = "READ_AUDIT_LOG"
     STAFF_ONLY_FIELD = "STAFF_ONLY_FIELD"  # plugin fields not declared public, off Provider
     RUN_EVALUATION = "RUN_EVALUATION"
+    ACT_FOR_OWN_PROVIDER = "ACT_FOR_OWN_PROVIDER"  # apply, upload, sign, appeal, set alert lines
+    REVIEW = "REVIEW"  # review applications, record violations, decide appeals and sanctions
     REPORT_PLATFORM_KPI = "REPORT_PLATFORM_KPI"  # staff report platform-sourced observations
 
 
-OWNED = frozenset({Action.READ_OWN_PROVIDER, Action.INVITE_MEMBER, Action.REPORT_KPI})
+OWNED = frozenset(
+    {Action.READ_OWN_PROVIDER, Action.INVITE_MEMBER, Action.REPORT_KPI, Action.ACT_FOR_OWN_PROVIDER}
+)
 
 _STAFF = frozenset(
     {
@@ -49,6 +53,7 @@ _STAFF = frozenset(
         Action.STAFF_ONLY_FIELD,
         Action.MANAGE_OWN_API_TOKENS,
         Action.REPORT_PLATFORM_KPI,
+        Action.REVIEW,
     }
 )
 ROLE_ACTIONS: dict[Role | None, frozenset[Action]] = {
@@ -60,6 +65,7 @@ ROLE_ACTIONS: dict[Role | None, frozenset[Action]] = {
             Action.MANAGE_OWN_API_TOKENS,
             Action.INVITE_MEMBER,
             Action.REPORT_KPI,
+            Action.ACT_FOR_OWN_PROVIDER,
         }
     ),
     Role.REVIEWER: _STAFF,

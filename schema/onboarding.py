@@ -22,7 +22,7 @@ from linkstar.core import identity, models, onboarding, registration
 from linkstar.core.db import utcnow
 from linkstar.core.errors import InvalidInput, LinkStarError, NotFound
 from linkstar.core.onboarding import Action as Step
-from linkstar.core.policy import Action, Forbidden, Unauthenticated, require
+from linkstar.core.policy import Action, require
 from linkstar.core.storage import LocalDirectoryStore, sniff_media_type
 from linkstar.core.vocabulary import ApplicationStatus, DocumentStatus, Marketplace, Region, Role
 from linkstar.schema.identity import AuthPayload
@@ -78,18 +78,16 @@ async def _application(
 
 
 def _require_provider_member(info: Ctx) -> int:
+    """The viewer's provider, if the policy lets it act for it (no API-token scope does)."""
     viewer = ctx(info).viewer
-    if not viewer.authenticated:
-        raise Unauthenticated("sign in first")
-    if viewer.role is not Role.PARTNER or viewer.provider_id is None or viewer.scopes is not None:
-        raise Forbidden("only a provider's member, signed in with a session, may do this")
+    require(viewer, Action.ACT_FOR_OWN_PROVIDER, viewer.provider_id)
+    assert viewer.provider_id is not None
     return viewer.provider_id
 
 
 def _require_reviewer(info: Ctx) -> None:
-    require(ctx(info).viewer, Action.READ_ANY_PROVIDER)
-    if ctx(info).viewer.scopes is not None:
-        raise Forbidden("review actions need a signed-in session, not an API token")
+    """Review work is for staff signed in with a session (no API-token scope includes it)."""
+    require(ctx(info).viewer, Action.REVIEW)
 
 
 # --- inputs --------------------------------------------------------------------------------
