@@ -14,13 +14,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from linkstar.core import ratelimit
+from linkstar.core import audit, ratelimit
 from linkstar.core.catalog import record_metric_versions
 from linkstar.core.config import Settings
 from linkstar.core.db import create_engine, session_factory
 from linkstar.core.identity import authenticate
 from linkstar.core.plugins import Registry, load_registry
 from linkstar.core.policy import ANONYMOUS, Unauthenticated
+from linkstar.core.vocabulary import AuditOutcome
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 
@@ -115,6 +116,19 @@ class GraphQLEndpoint:
                 request.state.viewer = viewer
             except Unauthenticated as exc:
                 refusal = graphql_error(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"})
+                try:
+                    await audit.record(
+                        self.sessions,
+                        audit.entry(
+                            ANONYMOUS,
+                            "security.authentication_refused",
+                            AuditOutcome.DENIED,
+                            client_address=request.client.host if request.client else None,
+                            details={"reason": exc.message},
+                        ),
+                    )
+                except Exception:  # the refusal stands even if the audit store is down
+                    log.exception("could not audit a refused credential")
             except ratelimit.RateLimited as exc:
                 refusal = graphql_error(
                     429, exc.code, exc.message, {"Retry-After": str(exc.retry_after)}

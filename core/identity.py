@@ -217,12 +217,17 @@ async def change_password(
     account.password_changed_at = utcnow()
     await revoke_sessions(session, account.id, "password changed")
     # a leaked password must not live on as a long-lived API token
+    await revoke_api_tokens(session, account.id)
+    return await _open_session(session, account, secret)
+
+
+async def revoke_api_tokens(session: AsyncSession, account_id: int) -> None:
+    """Revoke every live API token of an account."""
     await session.execute(
         update(ApiToken)
-        .where(ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None))
+        .where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    return await _open_session(session, account, secret)
 
 
 async def create_api_token(

@@ -39,6 +39,7 @@ class Action(enum.StrEnum):
     STAFF_ONLY_FIELD = "STAFF_ONLY_FIELD"  # plugin fields not declared public, off Provider
     RUN_EVALUATION = "RUN_EVALUATION"
     ACT_FOR_OWN_PROVIDER = "ACT_FOR_OWN_PROVIDER"  # apply, upload, sign, appeal, set alert lines
+    MANAGE_ACCOUNTS = "MANAGE_ACCOUNTS"  # disable accounts and end their sessions and tokens
     REVIEW = "REVIEW"  # review applications, record violations, decide appeals and sanctions
     REPORT_PLATFORM_KPI = "REPORT_PLATFORM_KPI"  # staff report platform-sourced observations
 
@@ -70,7 +71,12 @@ ROLE_ACTIONS: dict[Role | None, frozenset[Action]] = {
     ),
     Role.REVIEWER: _STAFF,
     Role.ADMIN: _STAFF
-    | {Action.CREATE_STAFF_ACCOUNT, Action.READ_AUDIT_LOG, Action.RUN_EVALUATION},
+    | {
+        Action.CREATE_STAFF_ACCOUNT,
+        Action.READ_AUDIT_LOG,
+        Action.RUN_EVALUATION,
+        Action.MANAGE_ACCOUNTS,
+    },
 }
 
 SCOPE_ACTIONS: dict[TokenScope, frozenset[Action]] = {

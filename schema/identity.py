@@ -12,7 +12,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from linkstar.core import audit, identity, models, ratelimit
-from linkstar.core.errors import InvalidInput
+from linkstar.core.errors import InvalidInput, NotFound
 from linkstar.core.policy import Action, require
 from linkstar.core.vocabulary import AuditOutcome, Role, TokenScope
 from linkstar.schema import loaders
@@ -430,6 +430,41 @@ class IdentityMutation:
                     session, token, password, display_name, context.settings.secret_key
                 )
             )
+
+    @strawberry.mutation(
+        description="Disable (or re-enable) an account; disabling ends its sessions and API tokens."
+    )
+    async def set_account_disabled(
+        self, info: Ctx, account: strawberry.ID, disabled: bool, reason: str
+    ) -> AccountType:
+        from linkstar.schema.query import parse_global_id
+
+        context = ctx(info)
+        require(context.viewer, Action.MANAGE_ACCOUNTS)
+        gid = parse_global_id(account)
+        account_id = node_int(gid.node_id)
+        if gid.type_name != "Account" or account_id is None:
+            raise InvalidInput(f"{account!r} is not an Account id", code="INVALID_ID")
+        if not reason.strip():
+            raise InvalidInput("give the reason")
+        if account_id == context.viewer.account_id:
+            raise InvalidInput("you cannot disable your own account")
+        async with context.session() as session, session.begin():
+            row = await session.get(models.Account, account_id)
+            if row is None:
+                raise NotFound("no such account")
+            row.disabled = disabled
+            if disabled:
+                await identity.revoke_sessions(session, row.id, "account disabled")
+                await identity.revoke_api_tokens(session, row.id)
+        await _security_event(
+            info,
+            "security.account_disabled" if disabled else "security.account_enabled",
+            AuditOutcome.SUCCESS,
+            account=row.email,
+            reason=reason.strip(),
+        )
+        return AccountType.of(row)
 
     @strawberry.mutation(description="Create a reviewer or admin account (admins only).")
     async def create_staff_account(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from strawberry.dataloader import DataLoader
 
 from linkstar.core import models
+from linkstar.core.vocabulary import ApplicationStatus
 from linkstar.schema.context import Context
 from linkstar.schema.pagination import MAX_ID, PageArgs, count_by_parent, nested_pages
 
@@ -142,3 +143,32 @@ def expired_document_owners(context: Context) -> DataLoader[int, set[int]]:
         return [owners for _ in keys]
 
     return context.loader("expired_document_owners", batch)
+
+
+def public_standings(context: Context) -> DataLoader[int, list[tuple[Any, Any]]]:
+    """Per provider: (latest scorecard, tier) of every category it is ACTIVE in; one query."""
+
+    async def batch(ids: Sequence[int]) -> list[list[tuple[Any, Any]]]:
+        card = models.Scorecard
+        rank = func.row_number().over(
+            partition_by=(card.provider_id, card.category_key),
+            order_by=(card.period.desc(), card.revision.desc()),
+        )
+        ranked = select(card.id, rank.label("rank")).where(card.provider_id.in_(ids)).subquery()
+        stmt = (
+            select(card, models.Application.tier)
+            .join(ranked, (ranked.c.id == card.id) & (ranked.c.rank == 1))
+            .join(
+                models.Application,
+                (models.Application.provider_id == card.provider_id)
+                & (models.Application.category_key == card.category_key)
+                & (models.Application.status == ApplicationStatus.ACTIVE),
+            )
+        )
+        grouped: dict[int, list[tuple[Any, Any]]] = defaultdict(list)
+        async with context.session() as session:
+            for row, tier in (await session.execute(stmt)).all():
+                grouped[row.provider_id].append((row, tier))
+        return [grouped[i] for i in ids]
+
+    return context.loader("public_standings", batch)

@@ -613,6 +613,15 @@ class ApplicationType(relay.Node):
         ]
 
 
+@strawberry.type(description="What sellers see of a provider's KPIs in one category.")
+class PublicStanding:
+    category: str
+    period: str
+    composite: Decimal | None
+    standing: str
+    tier: Tier
+
+
 @strawberry.type(description="A metric's value in one period, as scored.")
 class TrendPoint:
     period: str
@@ -988,6 +997,26 @@ class ProviderType(relay.Node):
     )
     def registration_number(self, info: Ctx) -> str | None:
         return self.reg_number if self._private(info) else None
+
+    @strawberry.field(
+        description="Public KPI summary: latest standing in each category it is in the pool for."
+    )
+    async def public_standings(self, info: Ctx) -> list[PublicStanding]:
+        rows = await loaders.public_standings(ctx(info)).load(self.id)
+        order = list(ctx(info).registry.categories)
+        return [
+            PublicStanding(
+                category=row.category_key,
+                period=row.period,
+                composite=row.composite,
+                standing=row.standing,
+                tier=tier,
+            )
+            for row, tier in sorted(
+                rows,
+                key=lambda r: order.index(r[0].category_key) if r[0].category_key in order else 99,
+            )
+        ]
 
     @strawberry.field(description="Marketplaces the provider serves sellers on.")
     async def marketplaces(self, info: Ctx) -> list[Marketplace]:

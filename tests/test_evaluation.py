@@ -189,3 +189,19 @@ def test_only_admins_evaluate_and_partners_see_only_their_scorecards(shipper, si
     assert (
         other(SCORECARD, {"id": global_id("Provider", shipper.id)})["provider"]["scorecard"] is None
     )
+
+
+def test_the_public_directory_shows_each_providers_kpi_summary(shipper, sign_in, gql, db) -> None:
+    sign_in(Role.ADMIN)(EVALUATE)
+    data = gql(
+        "{ providers { edges { node { legalName registrationNumber publicStandings { category period composite standing tier } } } } }"
+    )
+    node = data["providers"]["edges"][0]["node"]
+    assert node["registrationNumber"] is None  # still private
+    [summary] = node["publicStandings"]
+    assert (summary["category"], summary["period"], summary["tier"]) == (
+        "logistics",
+        "2026-10",
+        "REGULAR",
+    )
+    assert summary["standing"] in ("EXCELLENT", "GOOD", "WATCH", "AT_RISK")

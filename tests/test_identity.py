@@ -12,7 +12,7 @@ import pytest
 from linkstar.core import models
 from linkstar.core.db import utcnow
 from linkstar.core.vocabulary import ApplicationStatus, Region, Role
-from tests.harness import LOGIN, PASSWORD, GraphQLClient
+from tests.harness import LOGIN, PASSWORD, GraphQLClient, global_id
 
 VIEWER = "{ viewer { email role isProviderOwner provider { legalName } } }"
 REFRESH = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }"
@@ -342,3 +342,26 @@ def test_audit_entries_are_admin_only_even_by_node_id(sign_in, db) -> None:
     query = "query($id: ID!) { node(id: $id) { id } }"
     assert admin(query, {"id": entry_id})["node"] == {"id": entry_id}
     assert reviewer(query, {"id": entry_id})["node"] is None
+
+
+def test_an_admin_disables_an_account_and_everything_it_holds_stops(sign_in, server, db) -> None:
+    admin = sign_in(Role.ADMIN)
+    seller = sign_in(Role.SELLER)
+    token = seller(CREATE_TOKEN, {"scopes": ["READ"], "days": 5})["createApiToken"]["token"]
+    account_id = db.query(models.Account).filter_by(email=seller.email).one().id
+    disabled = admin(
+        'mutation($a: ID!) { setAccountDisabled(account: $a, disabled: true, reason: "Fraud report #88") { email } }',
+        {"a": global_id("Account", account_id)},
+    )
+    assert disabled["setAccountDisabled"]["email"] == seller.email
+    assert seller.raw(VIEWER).status_code == 401
+    assert GraphQLClient(server.url, token).raw(VIEWER).status_code == 401
+    actions = [a for a, _, _ in audit_actions(db)]
+    assert "security.account_disabled" in actions and "security.authentication_refused" in actions
+    assert (
+        sign_in(Role.REVIEWER).errors(
+            'mutation($a: ID!) { setAccountDisabled(account: $a, disabled: false, reason: "x") { email } }',
+            {"a": global_id("Account", account_id)},
+        )[0]["extensions"]["code"]
+        == "FORBIDDEN"
+    )
