@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -97,9 +98,48 @@ class GraphQLEndpoint:
             )
         return None
 
+    async def _refuse_shape(self, request: Request) -> tuple[Response | None, bytes | None]:
+        """Batches and GET mutations answer with a code (strawberry would answer plain text)."""
+        if request.method == "GET":
+            query = request.query_params.get("query")
+            if query:
+                try:
+                    document = parse(query, max_tokens=5_000)
+                except GraphQLError:
+                    return None, None  # strawberry reports the syntax error with its code
+                if any(
+                    isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
+                    for d in document.definitions
+                ):
+                    return graphql_error(
+                        405, "METHOD_NOT_ALLOWED", "send mutations with POST"
+                    ), None
+            return None, None
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            return None, None
+        body = await request.body()
+        if body.lstrip()[:1] == b"[":
+            return graphql_error(400, "BATCHING_DISABLED", "send one operation per request"), None
+        return None, body
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         refusal = self._refuse(request)
+        body: bytes | None = None
+        if refusal is None:
+            refusal, body = await self._refuse_shape(request)
+        if body is not None:
+            replayed = False
+
+            async def receive_body() -> dict[str, Any]:  # the body was read once; hand it on
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            receive = receive_body
         if refusal is None:
             try:
                 async with self.sessions() as session:
