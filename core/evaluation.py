@@ -181,7 +181,7 @@ async def evaluate_category(
         )
         written += 1
     await session.flush()
-    await apply_ladder(session, category, label, providers)
+    await apply_ladder(session, category, label, providers, contribution.scoring)
     return EvaluationSummary(label, len(providers), written, unchanged)
 
 

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from linkstar.core.metrics import Direction, MetricDefinition, MetricResult, ResultStatus
+from linkstar.core.vocabulary import SanctionKind, Severity
 
 CENT = Decimal("0.01")
 
@@ -44,6 +45,27 @@ class ScoringPolicy:
         StandingBand("AT_RISK", Decimal(0), Decimal(60)),
     )
     history_periods: int = 12
+    # the performance ladder (article defaults): 1 failing period → warning, then…
+    restrict_after: int = 2  # consecutive failing periods → restricted intake + one tier down
+    terminate_after: int = 3  # consecutive failing periods → termination proposed
+    promotion_score: Decimal = Decimal(90)
+    promotion_periods: int = 3  # consecutive periods ≥ promotion_score, no failing metric
+    # the violation ledger
+    violation_points: tuple[tuple[Severity, int], ...] = (
+        (Severity.MINOR, 1),
+        (Severity.MAJOR, 3),
+        (Severity.SEVERE, 6),
+    )
+    point_expiry_days: int = 90
+    point_milestones: tuple[tuple[int, SanctionKind], ...] = (
+        (3, SanctionKind.WARNING),
+        (6, SanctionKind.RESTRICTED_INTAKE),
+        (10, SanctionKind.TERMINATION_PROPOSED),
+    )
+
+    def points(self, severity: Severity) -> int:
+        """Points of a violation of `severity` (a VETO terminates instead of scoring points)."""
+        return dict(self.violation_points).get(severity, 0)
 
 
 def scoring_problems(policy: ScoringPolicy) -> list[str]:
@@ -61,6 +83,17 @@ def scoring_problems(policy: ScoringPolicy) -> list[str]:
         problems.append("standing band names must be unique")
     if not 1 <= policy.history_periods <= 60:
         problems.append("history_periods must be between 1 and 60")
+    if not 1 <= policy.restrict_after <= policy.terminate_after <= 12:
+        problems.append("need 1 <= restrict_after <= terminate_after <= 12")
+    if not (0 <= policy.promotion_score <= 100 and 1 <= policy.promotion_periods <= 12):
+        problems.append("promotion_score must be 0-100 and promotion_periods 1-12")
+    if {s for s, _ in policy.violation_points} != {Severity.MINOR, Severity.MAJOR, Severity.SEVERE}:
+        problems.append("violation_points must give points for MINOR, MAJOR and SEVERE")
+    if any(p < 1 for _, p in policy.violation_points) or not 1 <= policy.point_expiry_days <= 3650:
+        problems.append("violation points must be positive and expire within 1-3650 days")
+    thresholds = [t for t, _ in policy.point_milestones]
+    if thresholds != sorted(set(thresholds)) or any(t < 1 for t in thresholds):
+        problems.append("point milestones must be positive and strictly increasing")
     return problems
 
 

@@ -33,6 +33,7 @@ from linkstar.core.models import (
     TierChange,
     Violation,
 )
+from linkstar.core.scoring import ScoringPolicy
 from linkstar.core.vocabulary import (
     ApplicationStatus,
     SanctionKind,
@@ -42,15 +43,6 @@ from linkstar.core.vocabulary import (
 )
 
 TIERS = [Tier.REGULAR, Tier.PREFERRED, Tier.STRATEGIC_PARTNER]
-PROMOTION_SCORE = Decimal(90)
-PROMOTION_PERIODS = 3
-POINTS = {Severity.MINOR: 1, Severity.MAJOR: 3, Severity.SEVERE: 6, Severity.VETO: 0}
-POINT_EXPIRY = timedelta(days=90)
-MILESTONES = (
-    (3, SanctionKind.WARNING),
-    (6, SanctionKind.RESTRICTED_INTAKE),
-    (10, SanctionKind.TERMINATION_PROPOSED),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +117,10 @@ class Ladder:
     tier_key: str = ""
 
 
-def ladder(cards: list[CardSummary], label: str) -> Ladder:
+def ladder(cards: list[CardSummary], label: str, policy: ScoringPolicy | None = None) -> Ladder:
     """What the performance ladder says for the period `label` (cards newest first)."""
+    policy = policy or ScoringPolicy()
+    promotion_score, promotion_periods = policy.promotion_score, policy.promotion_periods
     result = Ladder()
     if not cards or cards[0].period != label:
         return result
@@ -138,18 +132,18 @@ def ladder(cards: list[CardSummary], label: str) -> Ladder:
     ids = [c.id for c in streak]
     if not streak:
         result.lift_restriction = True
-        window = cards[:PROMOTION_PERIODS]
+        window = cards[:promotion_periods]
         if (
-            len(window) == PROMOTION_PERIODS
+            len(window) == promotion_periods
             and _consecutive([c.period for c in window])
             and all(
-                c.composite is not None and c.composite >= PROMOTION_SCORE and not c.failing
+                c.composite is not None and c.composite >= promotion_score and not c.failing
                 for c in window
             )
         ):
             result.tier_step = 1
             result.tier_reason = (
-                f"composite ≥ {PROMOTION_SCORE} in {PROMOTION_PERIODS} consecutive periods, "
+                f"composite ≥ {promotion_score} in {promotion_periods} consecutive periods, "
                 "no failing metric"
             )
             result.tier_cause = [c.id for c in window]
@@ -159,29 +153,28 @@ def ladder(cards: list[CardSummary], label: str) -> Ladder:
     result.sanctions.append(
         (SanctionKind.WARNING, f"warning:{label}", f"a metric failed in {label}", ids[:1])
     )
-    if len(streak) >= 2:
+    if len(streak) >= policy.restrict_after:
         result.sanctions.append(
             (
                 SanctionKind.RESTRICTED_INTAKE,
                 f"restricted:{start}",
                 f"failing periods in a row since {start}",
-                ids[:2],
+                ids[: policy.restrict_after],
             )
         )
-        if len(streak) == 2:  # once per streak
+        if len(streak) == policy.restrict_after:  # once per streak
             result.tier_step = -1
-        result.tier_reason = (
-            f"2 consecutive failing periods ({streak[1].period}, {streak[0].period})"
-        )
-        result.tier_cause = ids[:2]
+        periods = ", ".join(c.period for c in reversed(streak[: policy.restrict_after]))
+        result.tier_reason = f"{policy.restrict_after} consecutive failing periods ({periods})"
+        result.tier_cause = ids[: policy.restrict_after]
         result.tier_key = f"demote:{start}"
-    if len(streak) >= 3:
+    if len(streak) >= policy.terminate_after:
         result.sanctions.append(
             (
                 SanctionKind.TERMINATION_PROPOSED,
                 f"terminate:{start}",
-                f"3 consecutive failing periods since {start}",
-                ids[:3],
+                f"{policy.terminate_after} consecutive failing periods since {start}",
+                ids[: policy.terminate_after],
             )
         )
     return result
@@ -221,11 +214,17 @@ async def _existing_keys(session: AsyncSession, model: type, keys: list[str]) ->
 
 
 async def apply_ladder(
-    session: AsyncSession, category: str, label: str, providers: list[int]
+    session: AsyncSession,
+    category: str,
+    label: str,
+    providers: list[int],
+    policy: ScoringPolicy | None = None,
 ) -> int:
-    """Apply the performance ladder for `label` to `providers`; returns sanctions added."""
-    cards = await recent_cards(session, category, providers, label, max(3, PROMOTION_PERIODS))
-    plans = {pid: ladder(cards.get(pid, []), label) for pid in providers}
+    """Apply the category's performance ladder for `label`; returns the sanctions added."""
+    policy = policy or ScoringPolicy()
+    depth = max(policy.terminate_after, policy.promotion_periods)
+    cards = await recent_cards(session, category, providers, label, depth)
+    plans = {pid: ladder(cards.get(pid, []), label, policy) for pid in providers}
     for pid, plan in plans.items():  # keys are unique per provider and category
         prefix = f"{pid}:{category}:"
         plan.sanctions = [
@@ -411,8 +410,10 @@ async def record_violation(
     occurred_at: datetime,
     recorded_by: int | None,
     actor: str,
+    policy: ScoringPolicy | None = None,
 ) -> tuple[Violation, list[Sanction]]:
     """Record a violation and apply the milestones it crosses (a VETO terminates at once)."""
+    policy = policy or ScoringPolicy()
     earlier = list(
         (
             await session.execute(
@@ -430,11 +431,13 @@ async def record_violation(
         provider_id=provider_id,
         category_key=category,
         severity=severity,
-        points=POINTS[severity],
+        points=policy.points(severity),
         description=description,
         evidence_ref=evidence_ref,
         occurred_at=occurred_at,
-        expires_at=None if severity is Severity.VETO else occurred_at + POINT_EXPIRY,
+        expires_at=None
+        if severity is Severity.VETO
+        else occurred_at + timedelta(days=policy.point_expiry_days),
         recorded_by=recorded_by,
     )
     session.add(violation)
@@ -470,7 +473,7 @@ async def record_violation(
             if application.status in (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE):
                 application.status = ApplicationStatus.TERMINATED
                 application.decided_at = now
-    for threshold, kind in MILESTONES:
+    for threshold, kind in policy.point_milestones:
         if before < threshold <= after:
             sanctions.append(
                 Sanction(

@@ -190,6 +190,7 @@ class StandingMutation:
                 occurred_at,
                 context.viewer.account_id,
                 context.viewer.label,
+                context.registry.category(category).scoring,
             )
         return ViolationType.of(violation)
 

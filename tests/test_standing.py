@@ -260,3 +260,23 @@ def test_the_probation_decision_records_the_kpi_recommendation(shipper, sign_in,
     )
     event = db.query(models.DomainEvent).filter_by(event_type="application.pass_probation").one()
     assert event.payload["recommendation"] == "PASS" and len(event.payload["scorecards"]) == 1
+
+
+def test_a_category_sets_its_own_ladder() -> None:
+    from linkstar.core.scoring import ScoringPolicy, scoring_problems
+    from linkstar.core.standing import CardSummary, ladder
+    from linkstar.core.vocabulary import SanctionKind
+
+    strict = ScoringPolicy(restrict_after=1, terminate_after=2)
+    one_failure = [
+        CardSummary(7, "2026-10", Decimal(40), True),
+        CardSummary(6, "2026-09", Decimal(95), False),
+    ]
+    kinds = [kind for kind, *_ in ladder(one_failure, "2026-10", strict).sanctions]
+    assert kinds == [SanctionKind.WARNING, SanctionKind.RESTRICTED_INTAKE]
+    assert [kind for kind, *_ in ladder(one_failure, "2026-10").sanctions] == [
+        SanctionKind.WARNING
+    ]  # the default
+    assert scoring_problems(ScoringPolicy(restrict_after=3, terminate_after=2)) == [
+        "need 1 <= restrict_after <= terminate_after <= 12"
+    ]
