@@ -21,8 +21,12 @@ from linkstar.core.db import create_engine, session_factory
 from linkstar.core.demo import load_demo
 from linkstar.core.migrate import upgrade
 from linkstar.core.plugins import load_registry
+from linkstar.core.policy import Viewer
+from linkstar.core.vocabulary import Role
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
+
+STAFF = Viewer(account_id=1, role=Role.REVIEWER, label="benchmark reviewer")
 
 QUERY = """query($n: Int) { providers(first: $n) { totalCount edges { node {
   legalName marketplaces
@@ -30,6 +34,8 @@ QUERY = """query($n: Int) { providers(first: $n) { totalCount edges { node {
   applications(first: 5) { totalCount edges { node { status tier category { key } provider { legalName } } } }
   documents(first: 5) { totalCount edges { node { sha256 } } }
   observations(first: 20) { totalCount edges { node { value metric { key threshold } } } }
+  publicStandings { category standing }
+  scorecards(first: 3) { edges { node { composite standing } } }
 } } } }"""
 
 
@@ -48,6 +54,7 @@ async def main(raw_url: str) -> None:
     for n in (1, 10, 50, 100):
         statements.clear()
         context = Context(registry=registry, settings=None, sessionmaker=sessions)  # type: ignore[arg-type]
+        context.viewer = STAFF  # staff see every private list, so every loader runs
         result = await schema.execute(QUERY, variable_values={"n": n}, context_value=context)
         assert result.errors is None, result.errors
         print(f"{len(result.data['providers']['edges']):>20d} {len(statements):>11d}")
