@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from linkstar.core.policy import Action, require
 from linkstar.core.vocabulary import AuditOutcome, Role, TokenScope
 from linkstar.schema import loaders
 from linkstar.schema.pagination import Connection, PageArgs, node_int, paginate
-from linkstar.schema.types import Ctx, ProviderType, _rows_for_nodes, ctx
+from linkstar.schema.types import Ctx, ProviderType, ctx, rows_resolver
 
 RoleEnum = strawberry.enum(Role, description="What an account is on the platform.")
 TokenScopeEnum = strawberry.enum(TokenScope, description="What an API token may do.")
@@ -55,12 +54,7 @@ class AccountType(relay.Node):
         row = await loaders.by_id(ctx(info), models.Provider).load(self.provider_id_value)
         return ProviderType.of(row) if row else None
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        rows = await _rows_for_nodes(info, models.Account, node_ids)
-        return [cls.of(r) if r else None for r in rows]
+    resolve_nodes = rows_resolver(models.Account)
 
 
 @strawberry.type(
@@ -89,12 +83,7 @@ class ApiTokenType(relay.Node):
             owner_account_id=row.account_id,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        rows = await _rows_for_nodes(info, models.ApiToken, node_ids)
-        return [cls.of(r) if r else None for r in rows]
+    resolve_nodes = rows_resolver(models.ApiToken)
 
 
 @strawberry.type(
@@ -128,12 +117,7 @@ class AuditEntryType(relay.Node):
             details=row.details,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        rows = await _rows_for_nodes(info, models.AuditEntry, node_ids)
-        return [cls.of(r) if r else None for r in rows]
+    resolve_nodes = rows_resolver(models.AuditEntry)
 
 
 @strawberry.type(

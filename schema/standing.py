@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 from sqlalchemy import select
@@ -17,7 +15,7 @@ from linkstar.core.db import utcnow
 from linkstar.core.errors import InvalidInput, NotFound
 from linkstar.core.vocabulary import ApplicationStatus, SanctionKind, SanctionStatus, Severity, Tier
 from linkstar.schema.onboarding import _id, _require_provider_member, _require_reviewer, write
-from linkstar.schema.types import ApplicationType, Ctx, _rows_for_nodes, ctx
+from linkstar.schema.types import ApplicationType, Ctx, ctx, rows_resolver
 
 SeverityEnum = strawberry.enum(Severity, description="Violation severity; VETO terminates at once.")
 SanctionKindEnum = strawberry.enum(SanctionKind, description="A consequence, mildest first.")
@@ -56,13 +54,7 @@ class SanctionType(relay.Node):
             provider_id=row.provider_id,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Sanction, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.Sanction)
 
 
 @strawberry.type(name="Violation", description="A recorded compliance violation and its points.")
@@ -93,14 +85,7 @@ class ViolationType(relay.Node):
             provider_id=row.provider_id,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None
-            for r in await _rows_for_nodes(info, models.Violation, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.Violation)
 
 
 @strawberry.type(
@@ -135,14 +120,7 @@ class TierChangeType(relay.Node):
             provider_id=row.provider_id,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None
-            for r in await _rows_for_nodes(info, models.TierChange, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.TierChange)
 
 
 @strawberry.type(description="A recommended decision and the reasons for it.")
@@ -338,13 +316,7 @@ class AlertType(relay.Node):
             provider_id=row.provider_id,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Alert, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.Alert)
 
 
 @strawberry.type(
@@ -385,13 +357,7 @@ class AppealType(relay.Node):
             provider_id=row.provider_id,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Appeal, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.Appeal)
 
 
 AppealReasonEnum = strawberry.enum(

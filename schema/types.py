@@ -456,6 +456,18 @@ async def _rows_for_nodes(info: Ctx, model: type[Any], node_ids: Iterable[str]) 
     return [found.get(i) if i is not None else None for i in ids]
 
 
+def rows_resolver(model: type[Any]) -> Any:
+    """`resolve_nodes` for a node type built `of` one row of `model`: batched, and None for an
+    id that does not parse or does not exist (visibility is applied by the caller, `node()`)."""
+
+    async def resolve_nodes(
+        cls: Any, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        return [cls.of(r) if r else None for r in await _rows_for_nodes(info, model, node_ids)]
+
+    return classmethod(resolve_nodes)
+
+
 async def _zero() -> int:
     return 0
 
@@ -603,14 +615,7 @@ class ApplicationType(relay.Node):
             await loaders.by_id(ctx(info), models.Provider).load(self.provider_id)
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None
-            for r in await _rows_for_nodes(info, models.Application, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.Application)
 
 
 @strawberry.type(description="What sellers see of a provider's KPIs in one category.")
@@ -706,14 +711,7 @@ class ScorecardType(relay.Node):
             provider_id=row.provider_id,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None
-            for r in await _rows_for_nodes(info, models.Scorecard, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.Scorecard)
 
 
 @strawberry.type(name="ChecklistItem", description="One thing an application needs, and its state.")
@@ -882,13 +880,7 @@ class DocumentType(relay.Node):
             await loaders.by_id(ctx(info), models.Provider).load(self.provider_id)
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Document, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.Document)
 
 
 @strawberry.type(
@@ -958,14 +950,7 @@ class KpiObservationType(relay.Node):
             await loaders.by_id(ctx(info), models.Provider).load(self.provider_id)
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None
-            for r in await _rows_for_nodes(info, models.KpiObservation, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.KpiObservation)
 
 
 @strawberry.type(name="Provider", description="A service-provider organisation (服务商).")
@@ -1314,13 +1299,7 @@ class ProviderType(relay.Node):
             filters,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
-    ) -> list[Any]:
-        return [
-            cls.of(r) if r else None for r in await _rows_for_nodes(info, models.Provider, node_ids)
-        ]
+    resolve_nodes = rows_resolver(models.Provider)
 
 
 async def _child_connection(
