@@ -280,3 +280,55 @@ def quote(
             )
         )
     return FeeQuote(category, region, tier, chosen, tuple(lines))
+
+
+def deposits_by_region_and_tier(
+    amounts: Mapping[Region, tuple[str, Mapping[Tier, str]]],
+    *,
+    note: str,
+    key: str = "deposit",
+    name: str = "Performance deposit",
+) -> list[FeeRule]:
+    """One DEPOSIT rule per region and tier: {region: (currency, {tier: "amount"})}."""
+    return [
+        FeeRule(
+            key=key,
+            name=name,
+            kind=FeeKind.DEPOSIT,
+            amount=Money.of(amount, currency),
+            regions=frozenset({region}),
+            tiers=frozenset({tier}),
+            note=note,
+        )
+        for region, (currency, by_tier) in amounts.items()
+        for tier, amount in by_tier.items()
+    ]
+
+
+def fees_by_region(
+    amounts: Mapping[Region, Money], *, key: str, name: str, kind: FeeKind, note: str
+) -> list[FeeRule]:
+    """One rule of `kind` per region, e.g. an annual fee in each region's currency."""
+    return [
+        FeeRule(
+            key=key, name=name, kind=kind, amount=amount, regions=frozenset({region}), note=note
+        )
+        for region, amount in amounts.items()
+    ]
+
+
+def commission_by_tier(
+    rates_percent: Mapping[Tier, str], *, key: str, name: str, note: str
+) -> list[FeeRule]:
+    """One COMMISSION rule per tier: {tier: "rate in percent"}."""
+    return [
+        FeeRule(
+            key=key,
+            name=name,
+            kind=FeeKind.COMMISSION,
+            rate_percent=Decimal(rate),
+            tiers=frozenset({tier}),
+            note=note,
+        )
+        for tier, rate in rates_percent.items()
+    ]

@@ -12,7 +12,11 @@ from decimal import Decimal
 from linkstar.core import documents
 from linkstar.core.categories import CategoryProfileSpec, ServiceCategory
 from linkstar.core.documents import DocumentRequirement
-from linkstar.core.fees import FeeKind, FeeRule
+from linkstar.core.fees import (
+    FeeRule,
+    commission_by_tier,
+    deposits_by_region_and_tier,
+)
 from linkstar.core.hookspecs import hookimpl
 from linkstar.core.metrics import (
     Aggregation,
@@ -23,7 +27,6 @@ from linkstar.core.metrics import (
     PeriodKind,
     Unit,
 )
-from linkstar.core.money import Money
 from linkstar.core.onboarding_policy import OnboardingPolicy, standard_agreements
 from linkstar.core.vocabulary import Region, Tier
 from linkstar.plugins.agency.profile import SPEC
@@ -144,29 +147,14 @@ _DEPOSITS = {
 }
 _COMMISSION = {Tier.REGULAR: "8", Tier.PREFERRED: "6", Tier.STRATEGIC_PARTNER: "5"}
 
-FEE_RULES = [
-    FeeRule(
-        key="deposit",
-        name="Performance deposit",
-        kind=FeeKind.DEPOSIT,
-        amount=Money.of(amount, currency),
-        regions=frozenset({region}),
-        tiers=frozenset({tier}),
-        note="Refundable at exit, less any penalty deductions.",
-    )
-    for region, (currency, by_tier) in _DEPOSITS.items()
-    for tier, amount in by_tier.items()
-] + [
-    FeeRule(
-        key="order_commission",
-        name="Platform commission on dispatched orders",
-        kind=FeeKind.COMMISSION,
-        rate_percent=Decimal(rate),
-        tiers=frozenset({tier}),
-        note="Share of the service fee of each order the platform dispatches.",
-    )
-    for tier, rate in _COMMISSION.items()
-]
+FEE_RULES = deposits_by_region_and_tier(
+    _DEPOSITS, note="Refundable at exit, less any penalty deductions."
+) + commission_by_tier(
+    _COMMISSION,
+    key="order_commission",
+    name="Platform commission on dispatched orders",
+    note="Share of the service fee of each order the platform dispatches.",
+)
 
 
 @hookimpl

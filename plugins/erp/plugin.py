@@ -13,7 +13,14 @@ from decimal import Decimal
 from linkstar.core import documents
 from linkstar.core.categories import CategoryProfileSpec, ServiceCategory
 from linkstar.core.documents import MAX_DOCUMENT_BYTES, DocumentRequirement
-from linkstar.core.fees import FeeKind, FeeOption, FeeRule
+from linkstar.core.fees import (
+    FeeKind,
+    FeeOption,
+    FeeRule,
+    commission_by_tier,
+    deposits_by_region_and_tier,
+    fees_by_region,
+)
 from linkstar.core.hookspecs import hookimpl
 from linkstar.core.metrics import (
     Aggregation,
@@ -264,44 +271,22 @@ _COMPLEXITY_NOTES = {
 }
 
 FEE_RULES = (
-    [
-        FeeRule(
-            key="deposit",
-            name="Performance deposit",
-            kind=FeeKind.DEPOSIT,
-            amount=Money.of(amount, currency),
-            regions=frozenset({region}),
-            tiers=frozenset({tier}),
-            note="Refundable at exit, less any penalty deductions.",
-        )
-        for region, (currency, by_tier) in _DEPOSITS.items()
-        for tier, amount in by_tier.items()
-    ]
-    + [
-        FeeRule(
-            key="annual_fee",
-            name="Platform listing fee",
-            kind=FeeKind.ANNUAL_FEE,
-            amount=amount,
-            regions=frozenset({region}),
-            note="Listing in the ERP directory sellers search, per year of cooperation.",
-        )
-        for region, amount in _ANNUAL_FEES.items()
-    ]
-    + [
-        FeeRule(
-            key="order_commission",
-            name="Platform commission on dispatched orders",
-            kind=FeeKind.COMMISSION,
-            rate_percent=Decimal(rate),
-            tiers=frozenset({tier}),
-            note=(
-                "Share of the subscription and implementation fees of each seller the "
-                "platform refers."
-            ),
-        )
-        for tier, rate in _COMMISSION.items()
-    ]
+    deposits_by_region_and_tier(_DEPOSITS, note="Refundable at exit, less any penalty deductions.")
+    + fees_by_region(
+        _ANNUAL_FEES,
+        key="annual_fee",
+        name="Platform listing fee",
+        kind=FeeKind.ANNUAL_FEE,
+        note="Listing in the ERP directory sellers search, per year of cooperation.",
+    )
+    + commission_by_tier(
+        _COMMISSION,
+        key="order_commission",
+        name="Platform commission on dispatched orders",
+        note=(
+            "Share of the subscription and implementation fees of each seller the platform refers."
+        ),
+    )
     + [
         FeeRule(
             key="api_integration",

@@ -16,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkstar.core import documents
 from linkstar.core.categories import CategoryProfileSpec, ServiceCategory
 from linkstar.core.documents import DocumentRequirement
-from linkstar.core.fees import FeeKind, FeeRule
+from linkstar.core.fees import (
+    FeeKind,
+    FeeRule,
+    commission_by_tier,
+    deposits_by_region_and_tier,
+    fees_by_region,
+)
 from linkstar.core.hookspecs import hookimpl
 from linkstar.core.metrics import (
     Aggregation,
@@ -207,41 +213,23 @@ _ANNUAL_FEES = {
 _COMMISSION = {Tier.REGULAR: "3", Tier.PREFERRED: "2.5", Tier.STRATEGIC_PARTNER: "2"}
 
 FEE_RULES = (
-    [
-        FeeRule(
-            key="deposit",
-            name="Performance deposit",
-            kind=FeeKind.DEPOSIT,
-            amount=Money.of(amount, currency),
-            regions=frozenset({region}),
-            tiers=frozenset({tier}),
-            note="Refundable at exit, less any penalty deductions (e.g. unpaid loss claims).",
-        )
-        for region, (currency, by_tier) in _DEPOSITS.items()
-        for tier, amount in by_tier.items()
-    ]
-    + [
-        FeeRule(
-            key="annual_fee",
-            name="Annual platform fee",
-            kind=FeeKind.ANNUAL_FEE,
-            amount=amount,
-            regions=frozenset({region}),
-            note="Tracking-data integration and listing in the logistics provider pool.",
-        )
-        for region, amount in _ANNUAL_FEES.items()
-    ]
-    + [
-        FeeRule(
-            key="order_commission",
-            name="Platform commission on dispatched orders",
-            kind=FeeKind.COMMISSION,
-            rate_percent=Decimal(rate),
-            tiers=frozenset({tier}),
-            note="Share of the freight charge of each shipment the platform dispatches.",
-        )
-        for tier, rate in _COMMISSION.items()
-    ]
+    deposits_by_region_and_tier(
+        _DEPOSITS,
+        note="Refundable at exit, less any penalty deductions (e.g. unpaid loss claims).",
+    )
+    + fees_by_region(
+        _ANNUAL_FEES,
+        key="annual_fee",
+        name="Annual platform fee",
+        kind=FeeKind.ANNUAL_FEE,
+        note="Tracking-data integration and listing in the logistics provider pool.",
+    )
+    + commission_by_tier(
+        _COMMISSION,
+        key="order_commission",
+        name="Platform commission on dispatched orders",
+        note="Share of the freight charge of each shipment the platform dispatches.",
+    )
 )
 
 # Realistic lanes: (origin, destination, mode, typical door-to-door transit days).

@@ -12,7 +12,13 @@ from decimal import Decimal
 from linkstar.core import documents
 from linkstar.core.categories import CategoryProfileSpec, ServiceCategory
 from linkstar.core.documents import MAX_DOCUMENT_BYTES, DocumentRequirement
-from linkstar.core.fees import FeeKind, FeeRule
+from linkstar.core.fees import (
+    FeeKind,
+    FeeRule,
+    commission_by_tier,
+    deposits_by_region_and_tier,
+    fees_by_region,
+)
 from linkstar.core.hookspecs import hookimpl
 from linkstar.core.metrics import (
     Aggregation,
@@ -221,30 +227,18 @@ _EXAM_FEES = {
 _BETTER_TIERS = frozenset({Tier.PREFERRED, Tier.STRATEGIC_PARTNER})
 
 FEE_RULES = (
-    [
-        FeeRule(
-            key="deposit",
-            name="Learner-protection deposit",
-            kind=FeeKind.DEPOSIT,
-            amount=Money.of(amount, currency),
-            regions=frozenset({region}),
-            tiers=frozenset({tier}),
-            note="Refundable at exit, less learner refunds and penalty deductions paid from it.",
-        )
-        for region, (currency, by_tier) in _DEPOSITS.items()
-        for tier, amount in by_tier.items()
-    ]
-    + [
-        FeeRule(
-            key="annual_listing_fee",
-            name="Annual course-catalogue listing fee",
-            kind=FeeKind.ANNUAL_FEE,
-            amount=amount,
-            regions=frozenset({region}),
-            note="Lists the institution's courses in the seller-facing catalogue for one year.",
-        )
-        for region, amount in _ANNUAL_FEES.items()
-    ]
+    deposits_by_region_and_tier(
+        _DEPOSITS,
+        name="Learner-protection deposit",
+        note="Refundable at exit, less learner refunds and penalty deductions paid from it.",
+    )
+    + fees_by_region(
+        _ANNUAL_FEES,
+        key="annual_listing_fee",
+        name="Annual course-catalogue listing fee",
+        kind=FeeKind.ANNUAL_FEE,
+        note="Lists the institution's courses in the seller-facing catalogue for one year.",
+    )
     + [
         FeeRule(
             key="certification_exam_fee",
@@ -259,17 +253,12 @@ FEE_RULES = (
         for region, (currency, regular, better) in _EXAM_FEES.items()
         for tiers, amount in ((frozenset({Tier.REGULAR}), regular), (_BETTER_TIERS, better))
     ]
-    + [
-        FeeRule(
-            key="course_sales_commission",
-            name="Platform commission on course sales",
-            kind=FeeKind.COMMISSION,
-            rate_percent=Decimal(rate),
-            tiers=frozenset({tier}),
-            note="Share of the price of each course sold through the platform.",
-        )
-        for tier, rate in _COMMISSION.items()
-    ]
+    + commission_by_tier(
+        _COMMISSION,
+        key="course_sales_commission",
+        name="Platform commission on course sales",
+        note="Share of the price of each course sold through the platform.",
+    )
 )
 
 
