@@ -8,6 +8,7 @@ schema is printed once at build time so a broken plugin type fails start-up, not
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -65,13 +66,15 @@ def _definition_name(cls: type) -> str | None:
     return None
 
 
-def _core_type_fields() -> dict[str, set[str]]:
-    """GraphQL type name → field names, for the core alone."""
+@functools.cache
+def _core_type_fields() -> dict[str, frozenset[str]]:
+    """GraphQL type name → field names, for the core alone (the core's types never change in a
+    process, so the core-only schema is built once, not at every composition)."""
     schema = strawberry.Schema(query=Query, mutation=Mutation, types=CORE_TYPES, config=CONFIG)
-    fields: dict[str, set[str]] = {}
-    for name, gql_type in schema._schema.type_map.items():
-        fields[name] = set(getattr(gql_type, "fields", {}) or {})
-    return fields
+    return {
+        name: frozenset(getattr(gql_type, "fields", {}) or {})
+        for name, gql_type in schema._schema.type_map.items()
+    }
 
 
 def _extensions(production: bool) -> list[Any]:
