@@ -23,12 +23,12 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from linkstar.core.config import async_database_url
-from linkstar.core.db import create_engine as create_async_engine
-from linkstar.core.db import session_factory
-from linkstar.core.evaluation import evaluate_category
-from linkstar.core.migrate import upgrade
-from linkstar.core.plugins import load_registry
+from linkstar.core.contract.registry import load_registry
+from linkstar.core.kernel.config import async_database_url
+from linkstar.core.kernel.db import create_engine as create_async_engine
+from linkstar.core.kernel.db import session_factory
+from linkstar.core.kpi.evaluation import evaluate_category
+from linkstar.core.runtime.migrate import upgrade
 
 PROVIDERS = 10_000
 OBSERVATIONS = 1_000_000

@@ -15,7 +15,7 @@ import sys
 PROBE = """
 import time
 t0 = time.perf_counter()
-from linkstar.core.plugins import load_registry
+from linkstar.core.contract.registry import load_registry
 from linkstar.schema.compose import compose_schema
 t1 = time.perf_counter()
 registry = load_registry()

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from linkstar.core.config import async_database_url
-from linkstar.core.db import create_engine, session_factory
-from linkstar.core.demo import load_demo
-from linkstar.core.migrate import upgrade
-from linkstar.core.plugins import load_registry
-from linkstar.core.policy import Viewer
-from linkstar.core.vocabulary import Role
+from linkstar.core.contract.registry import load_registry
+from linkstar.core.identity.policy import Viewer
+from linkstar.core.kernel.config import async_database_url
+from linkstar.core.kernel.db import create_engine, session_factory
+from linkstar.core.kernel.vocabulary import Role
+from linkstar.core.runtime.demo import load_demo
+from linkstar.core.runtime.migrate import upgrade
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 

@@ -1,4 +1,4 @@
-"""Applies the policy (linkstar.core.policy) to GraphQL objects, for core and plugin types alike.
+"""Applies the policy (`linkstar.core.identity.policy`) to GraphQL objects, core and plugin alike.
 
 Objects enter the graph through a few doors: `node`/`nodes`, root lists, a provider's private
 fields, and fields plugins add. Each door asks `visible` or `can_read_private`; an object the
@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from strawberry.permission import BasePermission
 
-from linkstar.core import models
-from linkstar.core.policy import Action, allowed, can_read_private
-from linkstar.core.vocabulary import ApplicationStatus
+from linkstar.core.identity.policy import Action, allowed, can_read_private
+from linkstar.core.kernel.vocabulary import ApplicationStatus
+from linkstar.core.runtime import tables as models
 from linkstar.schema.context import Context
 
 _MISSING = object()

@@ -23,8 +23,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
-from linkstar.core.errors import PluginContractError
-from linkstar.core.plugins import Registry
+from linkstar.core.contract.registry import Registry
+from linkstar.core.kernel.errors import PluginContractError
 from linkstar.schema.access import ProviderPrivate, StaffOnly, declares_owner
 from linkstar.schema.errors import ErrorCodes, code_of
 from linkstar.schema.hardening import MAX_TOKENS, AliasLimit, AuditMutations, ShapeLimits

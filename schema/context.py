@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
-from linkstar.core.config import Settings
-from linkstar.core.plugins import Registry
-from linkstar.core.policy import ANONYMOUS, Viewer
+from linkstar.core.contract.registry import Registry
+from linkstar.core.identity.policy import ANONYMOUS, Viewer
+from linkstar.core.kernel.config import Settings
 
 BatchFn = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from linkstar.core.errors import LinkStarError
+from linkstar.core.kernel.errors import LinkStarError
 
 log = logging.getLogger("linkstar.graphql")
 

@@ -38,8 +38,8 @@ from graphql import (
 from graphql.language import OperationType
 from strawberry.extensions import SchemaExtension
 
-from linkstar.core import audit
-from linkstar.core.vocabulary import AuditOutcome
+from linkstar.core.identity import audit
+from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.schema.errors import code_of, log
 from linkstar.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 

@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from linkstar.core import audit, identity, models, ratelimit
-from linkstar.core.errors import InvalidInput, NotFound
-from linkstar.core.policy import Action, require
-from linkstar.core.vocabulary import AuditOutcome, Role, TokenScope
+from linkstar.core.identity import accounts as identity
+from linkstar.core.identity import audit, ratelimit
+from linkstar.core.identity.policy import Action, require
+from linkstar.core.kernel.errors import InvalidInput, NotFound
+from linkstar.core.kernel.vocabulary import AuditOutcome, Role, TokenScope
+from linkstar.core.runtime import tables as models
 from linkstar.schema import loaders
 from linkstar.schema.pagination import Connection, PageArgs, node_int, paginate
 from linkstar.schema.types import Ctx, ProviderType, ctx, rows_resolver

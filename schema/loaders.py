@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 from strawberry.dataloader import DataLoader
 
-from linkstar.core import models
-from linkstar.core.vocabulary import ApplicationStatus
+from linkstar.core.kernel.vocabulary import ApplicationStatus
+from linkstar.core.runtime import tables as models
 from linkstar.schema.context import Context
 from linkstar.schema.pagination import MAX_ID, PageArgs, count_by_parent, nested_pages
 

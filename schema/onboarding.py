@@ -18,13 +18,22 @@ from sqlalchemy.orm.exc import StaleDataError
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
-from linkstar.core import identity, models, onboarding, registration
-from linkstar.core.db import utcnow
-from linkstar.core.errors import InvalidInput, LinkStarError, NotFound
-from linkstar.core.onboarding import Action as Step
-from linkstar.core.policy import Action, require
-from linkstar.core.storage import LocalDirectoryStore, sniff_media_type
-from linkstar.core.vocabulary import ApplicationStatus, DocumentStatus, Marketplace, Region, Role
+from linkstar.core.identity import accounts as identity
+from linkstar.core.identity.policy import Action, require
+from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
+from linkstar.core.kernel.storage import LocalDirectoryStore, sniff_media_type
+from linkstar.core.kernel.vocabulary import (
+    ApplicationStatus,
+    DocumentStatus,
+    Marketplace,
+    Region,
+    Role,
+)
+from linkstar.core.onboarding import applications as onboarding
+from linkstar.core.onboarding.applications import Action as Step
+from linkstar.core.providers import registration
+from linkstar.core.runtime import tables as models
 from linkstar.schema.identity import AuthPayload
 from linkstar.schema.pagination import Connection, PageArgs, node_int, paginate
 from linkstar.schema.types import (
@@ -311,8 +320,9 @@ class OnboardingMutation:
     async def report_observations(
         self, info: Ctx, records: list[ObservationInput], provider: strawberry.ID | None = None
     ) -> ReportResultType:
-        from linkstar.core import ratelimit, reporting
-        from linkstar.core.vocabulary import ObservationSource
+        from linkstar.core.identity import ratelimit
+        from linkstar.core.kernel.vocabulary import ObservationSource
+        from linkstar.core.kpi import reporting
 
         context = ctx(info)
         viewer = context.viewer
@@ -363,7 +373,7 @@ class OnboardingMutation:
     async def evaluate_period(
         self, info: Ctx, period: str, category: str | None = None
     ) -> list[EvaluationRun]:
-        from linkstar.core.evaluation import evaluate_period
+        from linkstar.core.kpi.evaluation import evaluate_period
 
         context = ctx(info)
         require(context.viewer, Action.RUN_EVALUATION)
@@ -970,7 +980,7 @@ class OnboardingMutation:
             policy = context.registry.category(app.category_key).onboarding
             if step is Step.EXTEND_PROBATION and app.status is ApplicationStatus.PROBATION:
                 onboarding.extend_probation(app, policy)
-            from linkstar.core import standing as rules
+            from linkstar.core.standing import consequences as rules
 
             cards = (
                 await rules.recent_cards(session, app.category_key, [app.provider_id], "9999-12", 6)

@@ -10,7 +10,7 @@ from typing import Any
 
 import strawberry
 
-from linkstar.core.categories import FieldContribution
+from linkstar.core.providers.categories import FieldContribution
 from linkstar.schema.context import Context
 from linkstar.schema.types import CategoryProfile, Ctx, ProviderType, ctx, profile_fields
 

@@ -12,10 +12,11 @@ from strawberry import relay
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.types.base import StrawberryObjectDefinition
 
-from linkstar.core import fees, models
-from linkstar.core.errors import InvalidInput
-from linkstar.core.policy import Action, allowed, can_read_private
-from linkstar.core.vocabulary import ApplicationStatus, Marketplace, Region, Tier
+from linkstar.core.fees import rules as fees
+from linkstar.core.identity.policy import Action, allowed, can_read_private
+from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Marketplace, Region, Tier
+from linkstar.core.runtime import tables as models
 from linkstar.schema.access import filter_visible
 from linkstar.schema.identity import IdentityQuery
 from linkstar.schema.onboarding import OnboardingQuery

@@ -10,10 +10,19 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from linkstar.core import appeals, models, standing, warnings
-from linkstar.core.db import utcnow
-from linkstar.core.errors import InvalidInput, NotFound
-from linkstar.core.vocabulary import ApplicationStatus, SanctionKind, SanctionStatus, Severity, Tier
+from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.errors import InvalidInput, NotFound
+from linkstar.core.kernel.vocabulary import (
+    ApplicationStatus,
+    SanctionKind,
+    SanctionStatus,
+    Severity,
+    Tier,
+)
+from linkstar.core.kpi import alerts as warnings
+from linkstar.core.runtime import tables as models
+from linkstar.core.standing import appeals
+from linkstar.core.standing import consequences as standing
 from linkstar.schema.onboarding import _id, _require_provider_member, _require_reviewer, write
 from linkstar.schema.types import ApplicationType, Ctx, ctx, rows_resolver
 

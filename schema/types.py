@@ -13,20 +13,15 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from linkstar.core import models, onboarding
-from linkstar.core.categories import ProfileRecord
-from linkstar.core.documents import DocumentRequirement as DocumentRequirementSpec
-from linkstar.core.errors import InvalidInput, NotFound
-from linkstar.core.fees import FeeKind
-from linkstar.core.fees import FeeQuote as FeeQuoteValue
-from linkstar.core.fees import FeeRule as FeeRuleSpec
-from linkstar.core.metrics import AggregationKind, Direction, PeriodKind, Unit
-from linkstar.core.metrics import MetricDefinition as MetricSpec
-from linkstar.core.money import Money as MoneyValue
-from linkstar.core.plugins import CategoryContribution
-from linkstar.core.policy import Action as PolicyAction
-from linkstar.core.policy import allowed, can_read_private
-from linkstar.core.vocabulary import (
+from linkstar.core.contract.registry import CategoryContribution
+from linkstar.core.fees.rules import FeeKind
+from linkstar.core.fees.rules import FeeQuote as FeeQuoteValue
+from linkstar.core.fees.rules import FeeRule as FeeRuleSpec
+from linkstar.core.identity.policy import Action as PolicyAction
+from linkstar.core.identity.policy import allowed, can_read_private
+from linkstar.core.kernel.errors import InvalidInput, NotFound
+from linkstar.core.kernel.money import Money as MoneyValue
+from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
     DocumentStatus,
     Marketplace,
@@ -35,6 +30,12 @@ from linkstar.core.vocabulary import (
     SanctionStatus,
     Tier,
 )
+from linkstar.core.kpi.metrics import AggregationKind, Direction, PeriodKind, Unit
+from linkstar.core.kpi.metrics import MetricDefinition as MetricSpec
+from linkstar.core.onboarding import applications as onboarding
+from linkstar.core.onboarding.documents import DocumentRequirement as DocumentRequirementSpec
+from linkstar.core.providers.categories import ProfileRecord
+from linkstar.core.runtime import tables as models
 from linkstar.schema import loaders
 from linkstar.schema.context import Context
 from linkstar.schema.pagination import Connection, PageArgs, build_connection, node_int
@@ -518,7 +519,7 @@ class ApplicationType(relay.Node):
     async def strategic_eligibility(
         self, info: Ctx
     ) -> Annotated[Recommendation, strawberry.lazy("linkstar.schema.standing")] | None:
-        from linkstar.core import standing as rules
+        from linkstar.core.standing import consequences as rules
         from linkstar.schema.standing import Recommendation
 
         if self.status is not ApplicationStatus.ACTIVE:
@@ -538,7 +539,7 @@ class ApplicationType(relay.Node):
     async def probation_recommendation(
         self, info: Ctx
     ) -> Annotated[Recommendation, strawberry.lazy("linkstar.schema.standing")] | None:
-        from linkstar.core import standing as rules
+        from linkstar.core.standing import consequences as rules
         from linkstar.schema.standing import Recommendation
 
         if self.status is not ApplicationStatus.PROBATION or self.probation_started_at is None:
@@ -1105,7 +1106,7 @@ class ProviderType(relay.Node):
     async def metric_trend(
         self, info: Ctx, category: str, metric: str, periods: int = 12
     ) -> list[TrendPoint]:
-        from linkstar.core import standing as rules
+        from linkstar.core.standing import consequences as rules
 
         ctx(info).registry.category(category).metric(metric)
         if not 1 <= periods <= 36:
@@ -1201,7 +1202,7 @@ class ProviderType(relay.Node):
     async def renewal_recommendation(
         self, info: Ctx, category: str, periods: int = 12
     ) -> Annotated[Recommendation, strawberry.lazy("linkstar.schema.standing")] | None:
-        from linkstar.core import standing as rules
+        from linkstar.core.standing import consequences as rules
         from linkstar.schema.standing import Recommendation
 
         ctx(info).registry.category(category)

@@ -25,10 +25,10 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
-from linkstar.core.config import Settings, async_database_url
-from linkstar.core.db import Base
-from linkstar.core.migrate import upgrade
-from linkstar.core.plugins import Registry, load_registry
+from linkstar.core.contract.registry import Registry, load_registry
+from linkstar.core.kernel.config import Settings, async_database_url
+from linkstar.core.kernel.db import Base
+from linkstar.core.runtime.migrate import upgrade
 
 PG_ENV = "LINKSTAR_TEST_DATABASE_URL"
 TEST_SECRET = "test-only-signing-key-" + secrets.token_hex(16)
@@ -160,7 +160,7 @@ def start_server(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
 def server(
     migrated: URL, registry: Registry, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    from linkstar.core.app import create_app
+    from linkstar.core.runtime.app import create_app
 
     settings = Settings(
         database_url=migrated,
@@ -255,8 +255,8 @@ LOGIN = "mutation($email: String!, $password: String!) { login(email: $email, pa
 @pytest.fixture
 def sign_in(server: Server, gql: GraphQLClient, db: Session) -> Iterator[Any]:
     """`sign_in(role, provider_id=None, owner=False)` → a GraphQLClient signed in as a new account."""
-    from linkstar.core.identity import hash_password
-    from linkstar.core.models import Account
+    from linkstar.core.identity.accounts import hash_password
+    from linkstar.core.identity.models import Account
 
     if not _PASSWORD_HASH:
         _PASSWORD_HASH.append(hash_password(PASSWORD))
@@ -291,6 +291,6 @@ def sign_in(server: Server, gql: GraphQLClient, db: Session) -> Iterator[Any]:
 @pytest.fixture
 def staff(sign_in: Any) -> GraphQLClient:
     """A reviewer: sees every provider's private data."""
-    from linkstar.core.vocabulary import Role
+    from linkstar.core.kernel.vocabulary import Role
 
     return sign_in(Role.REVIEWER)

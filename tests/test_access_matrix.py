@@ -14,8 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from linkstar.core import models
-from linkstar.core.vocabulary import (
+from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
     DocumentStatus,
     ObservationSource,
@@ -23,6 +22,7 @@ from linkstar.core.vocabulary import (
     Role,
     TokenScope,
 )
+from linkstar.core.runtime import tables as models
 from linkstar.plugins.agency.profile import SCHEMA as AGENCY
 from linkstar.plugins.erp import profile as erp
 from linkstar.plugins.logistics.models import LogisticsLane

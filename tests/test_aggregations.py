@@ -13,10 +13,11 @@ from decimal import Decimal
 
 import pytest
 
-from linkstar.core import models
-from linkstar.core.aggregate import aggregate
-from linkstar.core.db import create_engine, session_factory
-from linkstar.core.metrics import (
+from linkstar.core.kernel.db import create_engine, session_factory
+from linkstar.core.kernel.periods import period_containing, period_of
+from linkstar.core.kernel.vocabulary import ObservationSource, Region
+from linkstar.core.kpi.aggregations import aggregate
+from linkstar.core.kpi.metrics import (
     Aggregation,
     AggregationKind,
     Direction,
@@ -24,8 +25,7 @@ from linkstar.core.metrics import (
     PeriodKind,
     Unit,
 )
-from linkstar.core.periods import period_containing, period_of
-from linkstar.core.vocabulary import ObservationSource, Region
+from linkstar.core.runtime import tables as models
 
 OCT = period_of("2026-10", PeriodKind.MONTH, "Asia/Shanghai")
 
@@ -247,9 +247,9 @@ async def _median(session, conditions, metric, period):
 
 
 def median_plugin():
-    from linkstar.core.categories import ServiceCategory
-    from linkstar.core.hookspecs import hookimpl
-    from linkstar.core.metrics import CustomAggregation
+    from linkstar.core.contract.hookspecs import hookimpl
+    from linkstar.core.kpi.metrics import CustomAggregation
+    from linkstar.core.providers.categories import ServiceCategory
 
     median = CustomAggregation(
         kind="LOWER_MEDIAN", description="lower median of the observations", compute=_median
@@ -289,7 +289,7 @@ def median_plugin():
 def test_a_plugin_aggregation_is_validated_and_computed_like_the_built_ins(
     observe, migrated
 ) -> None:
-    from linkstar.core.plugins import PluginInfo, build_registry
+    from linkstar.core.contract.registry import PluginInfo, build_registry
 
     plugin, definition = median_plugin()
     registry = build_registry([PluginInfo("median", plugin)])
@@ -312,13 +312,13 @@ def test_a_plugin_aggregation_is_validated_and_computed_like_the_built_ins(
 
 
 def test_an_unknown_or_clashing_aggregation_refuses_start_up() -> None:
-    from linkstar.core.errors import PluginContractError
-    from linkstar.core.metrics import CustomAggregation
-    from linkstar.core.plugins import PluginInfo, build_registry
+    from linkstar.core.contract.registry import PluginInfo, build_registry
+    from linkstar.core.kernel.errors import PluginContractError
+    from linkstar.core.kpi.metrics import CustomAggregation
 
     plugin, _ = median_plugin()
     plugin.linkstar_aggregations = staticmethod(
-        __import__("linkstar.core.hookspecs", fromlist=["hookimpl"]).hookimpl(
+        __import__("linkstar.core.contract.hookspecs", fromlist=["hookimpl"]).hookimpl(
             lambda: [CustomAggregation(kind="MEAN", description="clash", compute=_median)]
         )
     )

@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
-from linkstar.core.plugins import load_registry
+from linkstar.core.contract.registry import load_registry
 from linkstar.schema.compose import compose_schema, sdl
 from tests.harness import REPO, free_port, sync_url
 

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from linkstar.core.errors import InvalidInput
-from linkstar.core.fees import FeeKind, FeeOption, FeeRule, quote, rule_problems
-from linkstar.core.metrics import (
+from linkstar.core.fees.rules import FeeKind, FeeOption, FeeRule, quote, rule_problems
+from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.money import Money
+from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.kpi.metrics import (
     Aggregation,
     AggregationKind,
     Direction,
@@ -18,8 +20,6 @@ from linkstar.core.metrics import (
     evaluate,
     metric_problems,
 )
-from linkstar.core.money import Money
-from linkstar.core.vocabulary import Region, Tier
 
 # --- money -------------------------------------------------------------------------------
 

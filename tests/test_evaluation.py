@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from linkstar.core import models
-from linkstar.core.metrics import ResultStatus
-from linkstar.core.scoring import (
+from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource, Region, Role
+from linkstar.core.kpi.metrics import ResultStatus
+from linkstar.core.kpi.scoring import (
     ScoringPolicy,
     StandingBand,
     attainment,
@@ -18,7 +18,7 @@ from linkstar.core.scoring import (
     scoring_problems,
     standing,
 )
-from linkstar.core.vocabulary import ApplicationStatus, ObservationSource, Region, Role
+from linkstar.core.runtime import tables as models
 from linkstar.plugins.logistics import plugin as logistics
 from tests.harness import global_id
 
@@ -39,7 +39,7 @@ def test_attainment_and_composite_by_hand() -> None:
     loss = metric("loss_damage_rate")
     assert attainment(loss, Decimal("0.4")) == Decimal("100.00")
     assert attainment(loss, Decimal("1")) == Decimal("50.00")  # 0.5 / 1
-    from linkstar.core.metrics import evaluate
+    from linkstar.core.kpi.metrics import evaluate
 
     results = [evaluate(m, None, 0) for m in logistics.METRICS]
     assert composite(logistics.METRICS, results) is None  # nothing to score

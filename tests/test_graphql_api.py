@@ -8,8 +8,7 @@ from decimal import Decimal
 import httpx
 from sqlalchemy.orm import Session
 
-from linkstar.core import models
-from linkstar.core.vocabulary import (
+from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
     DocumentStatus,
     Marketplace,
@@ -17,6 +16,7 @@ from linkstar.core.vocabulary import (
     Region,
     Tier,
 )
+from linkstar.core.runtime import tables as models
 from linkstar.plugins.agency.profile import SCHEMA as AGENCY_PROFILE
 from tests.harness import global_id
 

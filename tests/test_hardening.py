@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from linkstar.core.config import Settings
-from linkstar.core.migrate import upgrade
-from linkstar.core.plugins import load_registry
+from linkstar.core.contract.registry import load_registry
+from linkstar.core.kernel.config import Settings
+from linkstar.core.runtime.migrate import upgrade
 from tests.harness import TEST_SECRET, start_server, sync_url
 
 
@@ -129,7 +129,7 @@ def test_no_mutations_over_get(server) -> None:
 
 @pytest.fixture(scope="module")
 def production(migrated, registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from linkstar.core.app import create_app
+    from linkstar.core.runtime.app import create_app
 
     settings = Settings(
         database_url=migrated,
@@ -166,7 +166,7 @@ def test_production_serves_no_graphiql(production: str, server) -> None:
 
 
 def test_production_requires_a_secret_key() -> None:
-    from linkstar.core.errors import ConfigurationError
+    from linkstar.core.kernel.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="LINKSTAR_SECRET_KEY is required in production"):
         Settings.from_env({"LINKSTAR_ENV": "production"})
@@ -178,7 +178,7 @@ def test_production_requires_a_secret_key() -> None:
 
 
 def test_internal_errors_are_masked(fresh_database_url, tmp_path: Path) -> None:
-    from linkstar.core.app import create_app
+    from linkstar.core.runtime.app import create_app
 
     upgrade(fresh_database_url, load_registry())
     engine = create_engine(sync_url(fresh_database_url))

@@ -9,9 +9,9 @@ import httpx
 import jwt
 import pytest
 
-from linkstar.core import models
-from linkstar.core.db import utcnow
-from linkstar.core.vocabulary import ApplicationStatus, Region, Role
+from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role
+from linkstar.core.runtime import tables as models
 from tests.harness import LOGIN, PASSWORD, GraphQLClient, global_id
 
 VIEWER = "{ viewer { email role isProviderOwner provider { legalName } } }"
@@ -258,7 +258,7 @@ def test_api_token_lifetime_is_bounded(sign_in, db) -> None:
 
 
 def test_requests_per_api_token_are_rate_limited(sign_in, server, db) -> None:
-    from linkstar.core.ratelimit import REQUESTS_PER_API_TOKEN
+    from linkstar.core.identity.ratelimit import REQUESTS_PER_API_TOKEN
 
     client = sign_in(Role.SELLER)
     created = client(CREATE_TOKEN, {"scopes": ["READ"], "days": 1})["createApiToken"]

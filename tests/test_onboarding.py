@@ -15,8 +15,8 @@ import httpx
 import pytest
 from stdnum.cn import ric, uscc
 
-from linkstar.core import models
-from linkstar.core.vocabulary import Role
+from linkstar.core.kernel.vocabulary import Role
+from linkstar.core.runtime import tables as models
 from tests.harness import GraphQLClient, global_id
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -400,7 +400,7 @@ def test_documents_are_checked_on_their_bytes_size_and_expiry(gql, server, regis
 
     assert ok["sha256"] == hashlib.sha256(PDF).hexdigest() and ok["mediaType"] == "application/pdf"
     stored = server.app.state.settings.storage_dir
-    from linkstar.core.storage import LocalDirectoryStore
+    from linkstar.core.kernel.storage import LocalDirectoryStore
 
     assert LocalDirectoryStore(stored).get(ok["sha256"]) == PDF  # tamper-evident: re-hashed on read
     assert db.query(models.Document).count() == 1  # failed uploads left nothing behind
@@ -613,8 +613,8 @@ def test_a_new_mandatory_agreement_version_requires_signing_again(
     import asyncio
     import dataclasses
 
-    from linkstar.core import onboarding
-    from linkstar.core.db import create_engine, session_factory
+    from linkstar.core.kernel.db import create_engine, session_factory
+    from linkstar.core.onboarding import applications as onboarding
 
     owner = register(gql, server.url, "OVERSEAS", "Signed Before Ltd")
     app_id = prepare(owner, gql, registry, "logistics", "OVERSEAS")

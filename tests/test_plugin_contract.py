@@ -11,15 +11,25 @@ import pytest
 import strawberry
 from strawberry import relay
 
-from linkstar.core import hookspecs
-from linkstar.core.categories import CategoryProfileSpec, FieldContribution, ServiceCategory
-from linkstar.core.documents import DocumentRequirement
-from linkstar.core.errors import PluginContractError
-from linkstar.core.fees import FeeKind, FeeOption, FeeRule
-from linkstar.core.hookspecs import hookimpl
-from linkstar.core.metrics import Aggregation, AggregationKind, Direction, MetricDefinition, Unit
-from linkstar.core.money import Money
-from linkstar.core.plugins import PluginInfo, build_registry, discover, load_registry
+from linkstar.core.contract import hookspecs
+from linkstar.core.contract.hookspecs import hookimpl
+from linkstar.core.contract.registry import PluginInfo, build_registry, discover, load_registry
+from linkstar.core.fees.rules import FeeKind, FeeOption, FeeRule
+from linkstar.core.kernel.errors import PluginContractError
+from linkstar.core.kernel.money import Money
+from linkstar.core.kpi.metrics import (
+    Aggregation,
+    AggregationKind,
+    Direction,
+    MetricDefinition,
+    Unit,
+)
+from linkstar.core.onboarding.documents import DocumentRequirement
+from linkstar.core.providers.categories import (
+    CategoryProfileSpec,
+    FieldContribution,
+    ServiceCategory,
+)
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.plugin_api import CategoryProfile, ProviderType, contribute_field
 
@@ -403,7 +413,7 @@ def test_a_plugin_node_type_must_say_who_may_see_it() -> None:
 
 
 def test_onboarding_policy_is_validated() -> None:
-    from linkstar.core.onboarding_policy import AgreementTemplate, OnboardingPolicy
+    from linkstar.core.onboarding.policy import AgreementTemplate, OnboardingPolicy
 
     optional_only = OnboardingPolicy(
         agreements=(AgreementTemplate("nda", "NDA", "1", "text", mandatory=False),)
@@ -428,7 +438,7 @@ def test_a_category_without_onboarding_policy_gets_the_platform_default() -> Non
 
 
 def test_scoring_policy_bands_are_validated() -> None:
-    from linkstar.core.scoring import ScoringPolicy, StandingBand
+    from linkstar.core.kpi.scoring import ScoringPolicy, StandingBand
 
     overlapping = ScoringPolicy(
         bands=(

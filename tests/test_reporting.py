@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from linkstar.core import models
-from linkstar.core.vocabulary import ApplicationStatus, Region, Role
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role
+from linkstar.core.runtime import tables as models
 from tests.harness import GraphQLClient, global_id
 
 REPORT = "mutation($r: [ObservationInput!]!, $p: ID) { reportObservations(records: $r, provider: $p) { accepted duplicates } }"

@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 import httpx
 from graphql import get_introspection_query
 
-from linkstar.core import models
-from linkstar.core.vocabulary import ApplicationStatus, Region, Role
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role
+from linkstar.core.runtime import tables as models
 from tests.harness import LOGIN, PASSWORD, global_id
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from linkstar.core import models
-from linkstar.core.vocabulary import ApplicationStatus, ObservationSource, Region, Role, Tier
+from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource, Region, Role, Tier
+from linkstar.core.runtime import tables as models
 from tests.harness import global_id
 
 STANDING = """query($id: ID!) { provider(id: $id) {
@@ -263,9 +263,9 @@ def test_the_probation_decision_records_the_kpi_recommendation(shipper, sign_in,
 
 
 def test_a_category_sets_its_own_ladder() -> None:
-    from linkstar.core.scoring import ScoringPolicy, scoring_problems
-    from linkstar.core.standing import CardSummary, ladder
-    from linkstar.core.vocabulary import SanctionKind
+    from linkstar.core.kernel.vocabulary import SanctionKind
+    from linkstar.core.kpi.scoring import ScoringPolicy, scoring_problems
+    from linkstar.core.standing.consequences import CardSummary, ladder
 
     strict = ScoringPolicy(restrict_after=1, terminate_after=2)
     one_failure = [

@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from linkstar.core import models
-from linkstar.core.config import Settings
-from linkstar.core.identity import hash_password
-from linkstar.core.plugins import Registry, load_registry
-from linkstar.core.vocabulary import ApplicationStatus, Region, Role
+from linkstar.core.contract.registry import Registry, load_registry
+from linkstar.core.identity.accounts import hash_password
+from linkstar.core.kernel.config import Settings
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role
+from linkstar.core.runtime import tables as models
 from linkstar.schema.compose import compose_schema
 from tests.harness import LOGIN, PASSWORD, REPO, TEST_SECRET, start_server
 
@@ -76,7 +76,7 @@ def test_its_types_and_fields_appear_in_the_composed_schema(registry_with_plugin
 def test_it_answers_queries_over_http(
     registry_with_plugin: Registry, migrated, db, tmp_path: Path
 ) -> None:
-    from linkstar.core.app import create_app
+    from linkstar.core.runtime.app import create_app
 
     provider = models.Provider(
         legal_name="Yiwu Sourcing Partners",

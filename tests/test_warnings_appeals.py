@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from linkstar.core import models
-from linkstar.core.vocabulary import ApplicationStatus, Role
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Role
+from linkstar.core.runtime import tables as models
 from tests.harness import global_id
 from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 

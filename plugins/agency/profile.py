@@ -8,8 +8,9 @@ from typing import Any
 
 import strawberry
 
-from linkstar.core.categories import CategoryProfileSpec, ProfileRecord
-from linkstar.core.profiles import (
+from linkstar.core.kernel.vocabulary import Region
+from linkstar.core.providers.categories import CategoryProfileSpec, ProfileRecord
+from linkstar.core.providers.profiles import (
     EnumListField,
     IntField,
     MoneyField,
@@ -18,7 +19,6 @@ from linkstar.core.profiles import (
     TextListField,
     money_of,
 )
-from linkstar.core.vocabulary import Region
 from linkstar.schema.plugin_api import CategoryProfile, profile_fields
 from linkstar.schema.types import Money
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import strawberry
 
-from linkstar.core.categories import CategoryProfileSpec, ProfileInvalid, ProfileRecord
-from linkstar.core.profiles import (
+from linkstar.core.kernel.vocabulary import Marketplace, Region
+from linkstar.core.providers.categories import CategoryProfileSpec, ProfileInvalid, ProfileRecord
+from linkstar.core.providers.profiles import (
     BoolField,
     EnumListField,
     IntField,
@@ -20,7 +21,6 @@ from linkstar.core.profiles import (
     TextListField,
     money_of,
 )
-from linkstar.core.vocabulary import Marketplace, Region
 from linkstar.schema.plugin_api import CategoryProfile, profile_fields
 from linkstar.schema.types import Money
 

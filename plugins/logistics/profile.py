@@ -13,8 +13,9 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from linkstar.core.categories import CategoryProfileSpec, ProfileInvalid, ProfileRecord
-from linkstar.core.profiles import (
+from linkstar.core.kernel.vocabulary import Region
+from linkstar.core.providers.categories import CategoryProfileSpec, ProfileInvalid, ProfileRecord
+from linkstar.core.providers.profiles import (
     BoolField,
     DecimalField,
     EnumListField,
@@ -25,7 +26,6 @@ from linkstar.core.profiles import (
     TextListField,
     money_of,
 )
-from linkstar.core.vocabulary import Region
 from linkstar.plugins.logistics.models import LogisticsLane, LogisticsMode
 from linkstar.schema import loaders
 from linkstar.schema.pagination import Connection, PageArgs, build_connection

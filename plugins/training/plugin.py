@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from linkstar.core import documents
-from linkstar.core.categories import CategoryProfileSpec, ServiceCategory
-from linkstar.core.documents import MAX_DOCUMENT_BYTES, DocumentRequirement
-from linkstar.core.fees import (
+from linkstar.core.contract.hookspecs import hookimpl
+from linkstar.core.fees.rules import (
     FeeKind,
     FeeRule,
     commission_by_tier,
     deposits_by_region_and_tier,
     fees_by_region,
 )
-from linkstar.core.hookspecs import hookimpl
-from linkstar.core.metrics import (
+from linkstar.core.kernel.money import Money
+from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.kpi.metrics import (
     Aggregation,
     AggregationKind,
     Direction,
@@ -29,9 +28,10 @@ from linkstar.core.metrics import (
     PeriodKind,
     Unit,
 )
-from linkstar.core.money import Money
-from linkstar.core.onboarding_policy import OnboardingPolicy, standard_agreements
-from linkstar.core.vocabulary import Region, Tier
+from linkstar.core.onboarding import documents
+from linkstar.core.onboarding.documents import MAX_DOCUMENT_BYTES, DocumentRequirement
+from linkstar.core.onboarding.policy import OnboardingPolicy, standard_agreements
+from linkstar.core.providers.categories import CategoryProfileSpec, ServiceCategory
 from linkstar.plugins.training.profile import SPEC
 
 KEY = "training"

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from linkstar.core import models
-from linkstar.core.categories import ProfileInvalid
-from linkstar.core.fees import quote
-from linkstar.core.metrics import AggregationKind, Direction, ResultStatus, evaluate
-from linkstar.core.vocabulary import Region, Tier
+from linkstar.core.fees.rules import quote
+from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.kpi.metrics import AggregationKind, Direction, ResultStatus, evaluate
+from linkstar.core.providers.categories import ProfileInvalid
+from linkstar.core.runtime import tables as models
 from linkstar.plugins.agency import plugin
 from linkstar.plugins.agency.profile import SCHEMA
 

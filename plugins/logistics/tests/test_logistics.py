@@ -20,21 +20,21 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from linkstar.core import models
-from linkstar.core.categories import ProfileInvalid, ServiceCategory
-from linkstar.core.config import Settings
-from linkstar.core.db import Base
-from linkstar.core.documents import requirement_problems
-from linkstar.core.fees import quote, rule_problems
-from linkstar.core.metrics import (
+from linkstar.core.fees.rules import quote, rule_problems
+from linkstar.core.kernel.config import Settings
+from linkstar.core.kernel.db import Base
+from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.kpi.metrics import (
     AggregationKind,
     Direction,
     ResultStatus,
     evaluate,
     metric_problems,
 )
-from linkstar.core.migrate import MIGRATIONS, alembic_config, upgrade
-from linkstar.core.vocabulary import Region, Tier
+from linkstar.core.onboarding.documents import requirement_problems
+from linkstar.core.providers.categories import ProfileInvalid, ServiceCategory
+from linkstar.core.runtime import tables as models
+from linkstar.core.runtime.migrate import MIGRATIONS, alembic_config, upgrade
 from tests.harness import global_id, sync_url
 
 # Importing the plugin puts `logistics_lanes` on Base.metadata, which the harness truncates

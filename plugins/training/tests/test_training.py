@@ -7,12 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from linkstar.core import models
-from linkstar.core.categories import ProfileInvalid
-from linkstar.core.documents import requirement_problems
-from linkstar.core.errors import InvalidInput
-from linkstar.core.fees import FeeKind, quote, rule_problems
-from linkstar.core.metrics import (
+from linkstar.core.fees.rules import FeeKind, quote, rule_problems
+from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.kpi.metrics import (
     AggregationKind,
     Direction,
     PeriodKind,
@@ -20,7 +18,9 @@ from linkstar.core.metrics import (
     evaluate,
     metric_problems,
 )
-from linkstar.core.vocabulary import Region, Tier
+from linkstar.core.onboarding.documents import requirement_problems
+from linkstar.core.providers.categories import ProfileInvalid
+from linkstar.core.runtime import tables as models
 from linkstar.plugins.training import plugin
 from linkstar.plugins.training.profile import SCHEMA, SPEC, TrainingProfile
 

@@ -1,0 +1,169 @@
+"""The LinkStar plugin contract: every hook a plugin may implement.
+
+Conventions (tested in tests/test_plugin_contract.py):
+- A plugin module implements any subset of these hooks with `@hookimpl`.
+- Hooks are called once per plugin, in plugin order (entry-point name, alphabetical), and the
+  answer is attributed to that plugin, so a bad contribution is reported with its name.
+- Category-scoped hooks receive a `ServiceCategory` and must answer only for categories the
+  plugin itself declared (return None otherwise); contributing to another plugin's category
+  refuses start-up.
+- Declaration hooks (categories, metrics, documents, fees, profile, GraphQL, migrations) run
+  once at start-up and answer synchronously. Runtime hooks (demo data, and the event hooks to
+  come) are async by convention: they may return a value or an awaitable; the caller awaits.
+- No hook is `firstresult`: exactly-one answers are checked by the core, which names every
+  plugin involved when two answer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import random
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from linkstar.core.fees.rules import FeeRule
+    from linkstar.core.kpi.metrics import CustomAggregation, MetricDefinition
+    from linkstar.core.kpi.scoring import ScoringPolicy
+    from linkstar.core.onboarding.documents import DocumentRequirement
+    from linkstar.core.onboarding.policy import OnboardingPolicy
+    from linkstar.core.providers.categories import (
+        CategoryProfileSpec,
+        FieldContribution,
+        ServiceCategory,
+    )
+
+PROJECT = "linkstar"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def linkstar_service_categories() -> list[ServiceCategory] | None:
+    """Declare the service categories this plugin owns.
+
+    Called once at start-up. Return a list of `ServiceCategory`; keys must be unique across
+    all plugins (lowercase snake_case). The plugin that declares a category is its owner and
+    the only one allowed to answer the category-scoped hooks below for it.
+    """
+
+
+@hookspec
+def linkstar_metric_definitions(category: ServiceCategory) -> list[MetricDefinition] | None:
+    """Declare the KPI metrics of `category`.
+
+    Called once per category at start-up. Return None for a category you do not own. Metric
+    keys must be unique within the category, thresholds inside their unit's range, and the
+    weights of one category must add up to exactly 100.
+    """
+
+
+@hookspec
+def linkstar_required_documents(category: ServiceCategory) -> list[DocumentRequirement] | None:
+    """Declare the documents an applicant for `category` must or may provide.
+
+    Called once per category at start-up. Return None for a category you do not own. Each
+    `DocumentRequirement` states the regions it applies to, accepted media types, size limit
+    and whether it expires. `linkstar.core.onboarding.documents` has builders for common materials.
+    """
+
+
+@hookspec
+def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
+    """Declare the fee and commission rules of `category`.
+
+    Called once per category at start-up. Return None for a category you do not own. Rules
+    may be limited to regions and tiers and grouped into options; two rules with one key must
+    never apply to the same region, tier and option, and each option group needs one default.
+    """
+
+
+@hookspec
+def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec | None:
+    """Declare the category-specific profile a provider fills in for `category`.
+
+    Called once per category at start-up. Return None for a category you do not own. The
+    spec's GraphQL type must implement the core `CategoryProfile` interface; that is how the
+    profile is reachable from `Provider.categoryProfiles` in the unified graph.
+    """
+
+
+@hookspec
+def linkstar_aggregations() -> list[CustomAggregation] | None:
+    """Add aggregation kinds that metrics (of any plugin) may name in `Aggregation(kind=…)`.
+
+    Called once at start-up. Return a list of `CustomAggregation`: an UPPER_SNAKE_CASE kind that
+    is not built in and unique across plugins, a description, the units it accepts and yields,
+    its parameters, and an async `compute` that must be set-based SQL over all providers.
+    """
+
+
+@hookspec
+def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
+    """Declare how applicants for `category` are onboarded.
+
+    Called once per category at start-up. Return an `OnboardingPolicy` (agreement templates
+    with versions, probation length, pilot-order quota, probation extension, cool-down after a
+    rejection), or None for a category you do not own — the owner returning None takes the
+    platform default (`linkstar.core.onboarding.policy.default_policy`). Whether an interview is
+    required is `ServiceCategory.interview_required`.
+    """
+
+
+@hookspec
+def linkstar_scoring_policy(category: ServiceCategory) -> ScoringPolicy | None:
+    """Declare how `category` turns metric results into standings.
+
+    Called once per category at start-up. Return a `ScoringPolicy` (standing bands covering
+    0–100 without gaps or overlaps, and the history window for the decayed history score), or
+    None for a category you do not own — the owner returning None takes the platform default.
+    """
+
+
+@hookspec
+def linkstar_graphql_types() -> list[type] | None:
+    """Contribute extra GraphQL types (strawberry types, enums, interfaces' implementations).
+
+    Called once at start-up. Return a list of strawberry-decorated classes. Profile types
+    need not be listed here (the profile spec brings
+    its own). Names must not clash with core types or other plugins' types.
+    """
+
+
+@hookspec
+def linkstar_graphql_fields() -> list[FieldContribution] | None:
+    """Add fields to existing GraphQL types, strictly additively.
+
+    Called once at start-up. Return a list of `FieldContribution` (make them with
+    `linkstar.schema.plugin_api.contribute_field`); each names a target type (core or plugin,
+    e.g. "Provider" or "Query") and a strawberry field. A field that would shadow an existing
+    field, or a target that does not exist, refuses start-up.
+    """
+
+
+@hookspec
+def linkstar_migration_locations() -> list[str] | None:
+    """Return directories of Alembic revisions for this plugin's own tables.
+
+    Called by `linkstar db upgrade`. The plugin's first revision sets `branch_labels` to its
+    name and `depends_on` to the core's base revision; the core's migrations never mention it.
+    Tables go on `linkstar.core.kernel.db.Base.metadata` so foreign keys to core tables resolve.
+    """
+
+
+@hookspec
+def linkstar_demo_data(
+    category: ServiceCategory,
+    session: AsyncSession,
+    provider_ids: list[int],
+    rng: random.Random,
+) -> Any:
+    """Add category-specific demo rows for `linkstar demo` (may be async).
+
+    Called once per category after the core has created demo providers holding `category`.
+    Return None (or an awaitable of None); do nothing for a category you do not own.
+    Write through `session`; do not commit.
+    """

@@ -1,0 +1,76 @@
+"""Fixed-window rate limits whose counters live in the database, shared by every app process."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from linkstar.core.identity.models import RateLimitWindow
+from linkstar.core.kernel.errors import LinkStarError
+
+
+class RateLimited(LinkStarError):
+    """Too many attempts; `retry_after` says when to try again."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, what: str, retry_after: int) -> None:
+        super().__init__(
+            f"too many {what}; retry in {retry_after} s",
+            details={"retryAfterSeconds": retry_after},
+        )
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most `hits` per `window` seconds."""
+
+    hits: int
+    window: int
+
+
+STALE_AFTER = 86_400  # longer than every window
+LOGIN_PER_ACCOUNT = Limit(hits=10, window=900)
+LOGIN_PER_ADDRESS = Limit(hits=50, window=900)
+REQUESTS_PER_API_TOKEN = Limit(hits=600, window=60)
+REPORT_BATCHES_PER_TOKEN = Limit(hits=60, window=60)
+REPORT_BATCHES_PER_ACCOUNT = Limit(hits=120, window=60)
+
+
+async def hit(
+    sessions: async_sessionmaker[AsyncSession],
+    key: str,
+    limit: Limit,
+    what: str,
+    now: float | None = None,
+) -> None:
+    """Count one hit on `key`; raise RateLimited when the window's allowance is spent."""
+    now = time.time() if now is None else now
+    window_start = int(now // limit.window * limit.window)
+    if len(key) > 120:  # attacker-chosen parts (emails) must not overflow the column
+        key = key[:40] + hashlib.sha256(key.encode()).hexdigest()
+    async with sessions() as session, session.begin():
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(RateLimitWindow)
+            .values(key=key, window_start=window_start, hits=1)
+            .on_conflict_do_update(
+                index_elements=["key", "window_start"], set_={"hits": RateLimitWindow.hits + 1}
+            )
+            .returning(RateLimitWindow.hits)
+        )
+        hits = (await session.execute(stmt)).scalar_one()
+        if hits == 1 and random.random() < 0.05:  # a new window: now and then, purge stale ones
+            await session.execute(
+                delete(RateLimitWindow).where(RateLimitWindow.window_start < now - STALE_AFTER)
+            )
+    if hits > limit.hits:
+        raise RateLimited(what, max(1, int(window_start + limit.window - now)))

@@ -1,0 +1,112 @@
+"""Early warning: the running value of each metric is checked when data arrives.
+
+Three lines per metric, from the strictest: the provider's own INTERNAL threshold (it must be
+stricter than the platform's), the PLATFORM_WARNING line (the threshold moved by the metric's
+warning band), and the PLATFORM_THRESHOLD itself. Crossing a line raises one alert per metric,
+period and line. Below the minimum sample there is no verdict, so no alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkstar.core.contract.registry import Registry
+from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.periods import period_containing
+from linkstar.core.kpi.aggregations import aggregate
+from linkstar.core.kpi.metrics import Direction, MetricDefinition, in_unit_range
+from linkstar.core.kpi.models import Alert, AlertThreshold
+
+
+def check_internal_threshold(metric: MetricDefinition, threshold: Decimal) -> None:
+    """InvalidInput unless `threshold` is a possible value and stricter than the platform's."""
+    if not in_unit_range(metric.unit, threshold):
+        raise InvalidInput(f"{threshold} is not a possible {metric.unit.value} value")
+    stricter = (
+        threshold > metric.threshold
+        if metric.direction is Direction.HIGHER_IS_BETTER
+        else threshold < metric.threshold
+    )
+    if not stricter:
+        word = "above" if metric.direction is Direction.HIGHER_IS_BETTER else "below"
+        raise InvalidInput(
+            f"an internal line must be stricter than the platform's {metric.threshold}: "
+            f"set it {word} it",
+            code="THRESHOLD_NOT_STRICTER",
+        )
+
+
+def _crossed(metric: MetricDefinition, value: Decimal, line: Decimal) -> bool:
+    return value < line if metric.direction is Direction.HIGHER_IS_BETTER else value > line
+
+
+def _lines(metric: MetricDefinition, internal: Decimal | None) -> list[tuple[str, Decimal]]:
+    band = (
+        metric.warning_band
+        if metric.direction is Direction.HIGHER_IS_BETTER
+        else -metric.warning_band
+    )
+    lines = [("INTERNAL", internal)] if internal is not None else []
+    if metric.warning_band:
+        lines.append(("PLATFORM_WARNING", metric.threshold + band))
+    lines.append(("PLATFORM_THRESHOLD", metric.threshold))
+    return lines  # strictest first
+
+
+async def check_running_values(
+    session: AsyncSession,
+    registry: Registry,
+    provider_id: int,
+    touched: Iterable[tuple[str, str, object]],
+) -> list[Alert]:
+    """Check each (category, metric, observed_at) a report touched; alert on crossed lines."""
+    now = utcnow()
+    seen: set[tuple[str, str, str]] = set()
+    alerts: list[Alert] = []
+    internal = {
+        (t.category_key, t.metric_key): t.threshold
+        for t in (
+            await session.execute(
+                select(AlertThreshold).where(AlertThreshold.provider_id == provider_id)
+            )
+        )
+        .scalars()
+        .all()
+    }
+    for category, metric_key, observed_at in touched:
+        metric = registry.category(category).metric(metric_key)
+        period = period_containing(observed_at, metric.window.period, metric.window.timezone)  # type: ignore[arg-type]
+        if not period.contains(now) or (category, metric_key, period.label) in seen:
+            continue  # only the open period is watched
+        seen.add((category, metric_key, period.label))
+        values = await aggregate(
+            session, category, metric, period, provider_id, registry.aggregations
+        )
+        value, sample = values.get(provider_id, (None, 0))
+        if value is None or sample < metric.min_sample_size:
+            continue
+        for line, threshold in _lines(metric, internal.get((category, metric_key))):
+            if not _crossed(metric, value, threshold):
+                continue
+            key = f"{provider_id}:{category}:{metric_key}:{period.label}:{line}"
+            if (await session.execute(select(Alert.id).where(Alert.dedupe_key == key))).first():
+                continue
+            alert = Alert(
+                provider_id=provider_id,
+                category_key=category,
+                metric_key=metric_key,
+                period=period.label,
+                line=line,
+                value=value,
+                threshold=threshold,
+                sample_size=sample,
+                dedupe_key=key,
+            )
+            session.add(alert)
+            alerts.append(alert)
+    return alerts

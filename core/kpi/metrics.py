@@ -1,0 +1,350 @@
+"""KPI metric definitions (declarative, contributed by plugins) and the evaluation primitive.
+
+A metric says what is observed, how observations are aggregated over an evaluation window,
+the platform threshold, which direction is better, its weight in the category's composite
+score and the minimum sample below which no verdict is given.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from linkstar.core.kernel.periods import PeriodKind
+
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+
+
+class Unit(enum.StrEnum):
+    """What a number means, and so which values it may take."""
+
+    PERCENT = "PERCENT"  # 0..100
+    PERCENT_CHANGE = "PERCENT_CHANGE"  # -100..+inf (growth)
+    HOURS = "HOURS"  # 0..+inf
+    RATING = "RATING"  # 1..5 stars
+    COUNT = "COUNT"  # 0..+inf
+    AMOUNT = "AMOUNT"  # 0..+inf, a monetary or volume quantity in the subject's own currency
+    OUTCOME = "OUTCOME"  # 0 or 1: whether the counted event happened (task on time, parcel lost, …)
+
+
+UNIT_RANGES: dict[Unit, tuple[Decimal | None, Decimal | None]] = {
+    Unit.PERCENT: (Decimal(0), Decimal(100)),
+    Unit.PERCENT_CHANGE: (Decimal(-100), None),
+    Unit.HOURS: (Decimal(0), None),
+    Unit.RATING: (Decimal(1), Decimal(5)),
+    Unit.COUNT: (Decimal(0), None),
+    Unit.AMOUNT: (Decimal(0), None),
+    Unit.OUTCOME: (Decimal(0), Decimal(1)),
+}
+
+
+def in_unit_range(unit: Unit, value: Decimal) -> bool:
+    """Whether `value` is a possible value of `unit` (bounds inclusive)."""
+    low, high = UNIT_RANGES[unit]
+    if unit is Unit.OUTCOME:
+        return value in (Decimal(0), Decimal(1))
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+class Direction(enum.StrEnum):
+    """Which way is better; decides how the threshold is compared (inclusive)."""
+
+    HIGHER_IS_BETTER = "HIGHER_IS_BETTER"  # pass when value >= threshold
+    LOWER_IS_BETTER = "LOWER_IS_BETTER"  # pass when value <= threshold
+
+
+class AggregationKind(enum.StrEnum):
+    """How the observations of one window become the metric's value."""
+
+    RATIO_OF_COUNTS = "RATIO_OF_COUNTS"  # share of OUTCOME observations equal to 1, in percent
+    SHARE_AT_OR_ABOVE = "SHARE_AT_OR_ABOVE"  # share of observations >= params["cutoff"], percent
+    MEAN = "MEAN"  # arithmetic mean of the observations
+    PERCENTILE = "PERCENTILE"  # params["percentile"] (nearest-rank) of the observations
+    MAXIMUM = "MAXIMUM"  # the largest observation
+    GROWTH = "GROWTH"  # period-over-period growth per subject, then the mean over subjects
+    LATEST = "LATEST"  # the most recent observation in the window
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregation:
+    """An aggregation kind with its parameters, e.g. PERCENTILE with {"percentile": 90}.
+
+    `kind` is a built-in `AggregationKind` or the name of a plugin's `CustomAggregation`.
+    """
+
+    kind: AggregationKind | str
+    params: Mapping[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.kind.value if isinstance(self.kind, AggregationKind) else self.kind
+
+    def describe(self, custom: Mapping[str, CustomAggregation] | None = None) -> str:
+        """One human sentence, shown next to a metric so its number explains itself."""
+        if not isinstance(self.kind, AggregationKind):
+            found = (custom or {}).get(self.kind)
+            return found.description if found else f"plugin aggregation {self.kind}"
+        match self.kind:
+            case AggregationKind.RATIO_OF_COUNTS:
+                return (
+                    "share of observations where the counted event happened (value 1), in percent"
+                )
+            case AggregationKind.SHARE_AT_OR_ABOVE:
+                return f"share of observations at or above {self.params['cutoff']}, in percent"
+            case AggregationKind.MEAN:
+                return "arithmetic mean of the observations"
+            case AggregationKind.PERCENTILE:
+                return f"p{self.params['percentile']} of the observations (nearest rank)"
+            case AggregationKind.MAXIMUM:
+                return "largest observation (worst case)"
+            case AggregationKind.GROWTH:
+                return (
+                    "growth over the previous period per subject (store/client), "
+                    "then the mean over subjects"
+                )
+            case AggregationKind.LATEST:
+                return "most recent observation in the window"
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationWindow:
+    """The period a metric is evaluated over, and the time zone that defines its boundaries."""
+
+    period: PeriodKind = PeriodKind.MONTH
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDefinition:
+    """One KPI of a category, as declared by its plugin."""
+
+    key: str
+    name: str
+    description: str
+    unit: Unit
+    observed_unit: Unit
+    direction: Direction
+    threshold: Decimal
+    aggregation: Aggregation
+    weight: Decimal
+    min_sample_size: int
+    window: EvaluationWindow = field(default_factory=EvaluationWindow)
+    warning_band: Decimal = Decimal(0)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-safe canonical form, stored with each definition version."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "description": self.description,
+            "unit": self.unit.value,
+            "observed_unit": self.observed_unit.value,
+            "direction": self.direction.value,
+            "threshold": str(self.threshold),
+            "aggregation": {
+                "kind": self.aggregation.name,
+                "params": {k: str(v) for k, v in sorted(self.aggregation.params.items())},
+            },
+            "weight": str(self.weight),
+            "min_sample_size": self.min_sample_size,
+            "window": {"period": self.window.period.value, "timezone": self.window.timezone},
+            "warning_band": str(self.warning_band),
+        }
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical form; a changed threshold gives a new definition version."""
+        blob = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# Which result/observed units each aggregation accepts, and which parameters it needs.
+_AGGREGATION_RULES: dict[AggregationKind, tuple[set[Unit] | None, set[Unit] | None, set[str]]] = {
+    AggregationKind.RATIO_OF_COUNTS: ({Unit.PERCENT}, {Unit.OUTCOME}, set()),
+    AggregationKind.SHARE_AT_OR_ABOVE: ({Unit.PERCENT}, None, {"cutoff"}),
+    AggregationKind.MEAN: (None, None, set()),
+    AggregationKind.PERCENTILE: (None, None, {"percentile"}),
+    AggregationKind.MAXIMUM: (None, None, set()),
+    AggregationKind.GROWTH: ({Unit.PERCENT_CHANGE}, {Unit.AMOUNT, Unit.COUNT}, set()),
+    AggregationKind.LATEST: (None, None, set()),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CustomAggregation:
+    """An aggregation a plugin adds (hook `linkstar_aggregations`).
+
+    `compute(session, conditions, metric, period)` receives the core's SQLAlchemy conditions that
+    select the observations that count (attributable, not superseded, in the period) and must
+    return {provider_id: (value, sample_size)} — computed set-based, for all providers at once.
+    """
+
+    kind: str
+    description: str
+    compute: Callable[..., Awaitable[dict[int, tuple[Decimal | None, int]]]]
+    result_units: frozenset[Unit] | None = None  # None: the observed unit is kept
+    observed_units: frozenset[Unit] | None = None  # None: any
+    params: frozenset[str] = frozenset()
+
+
+CUSTOM_KIND = re.compile(r"^[A-Z][A-Z0-9_]{2,40}$")
+
+
+def custom_aggregation_problems(custom: CustomAggregation) -> list[str]:
+    """Everything wrong with a plugin's aggregation."""
+    problems = []
+    if not CUSTOM_KIND.match(custom.kind):
+        problems.append(f"aggregation kind {custom.kind!r} must be UPPER_SNAKE_CASE (3-41 chars)")
+    if custom.kind in AggregationKind.__members__:
+        problems.append(f"aggregation kind {custom.kind!r} is built in; choose another name")
+    if not custom.description.strip():
+        problems.append(f"aggregation {custom.kind!r} needs a description")
+    if not callable(custom.compute):
+        problems.append(f"aggregation {custom.kind!r}: compute must be an async function")
+    return problems
+
+
+def metric_problems(
+    metric: MetricDefinition, custom: Mapping[str, CustomAggregation] | None = None
+) -> list[str]:
+    """Everything wrong with a definition, as sentences; empty when it is valid."""
+    problems: list[str] = []
+    key = metric.key
+    for name, kind in (("unit", Unit), ("observed_unit", Unit), ("direction", Direction)):
+        value = getattr(metric, name)
+        if not isinstance(value, kind):
+            problems.append(f"metric {key!r}: {name} must be a {kind.__name__}, not {value!r}")
+    window = metric.window
+    if not isinstance(window, EvaluationWindow) or not isinstance(window.period, PeriodKind):
+        problems.append(f"metric {key!r}: window must be an EvaluationWindow with a PeriodKind")
+    if any(not isinstance(v, Decimal) for v in metric.aggregation.params.values()):
+        problems.append(f"metric {metric.key!r}: aggregation parameters must be Decimals")
+    if problems:
+        return problems
+    if metric.observed_unit is Unit.OUTCOME and metric.unit is not Unit.PERCENT:
+        problems.append(f"metric {metric.key!r}: outcomes (0/1) are aggregated into a PERCENT")
+    if not KEY_PATTERN.match(metric.key):
+        problems.append(
+            f"metric key {metric.key!r} must be lowercase snake_case (2-63 chars, a-z0-9_)"
+        )
+    if not metric.name.strip():
+        problems.append(f"metric {metric.key!r} has an empty name")
+    for name in ("threshold", "weight", "warning_band"):
+        value = getattr(metric, name)
+        if not isinstance(value, Decimal) or not value.is_finite():
+            problems.append(f"metric {metric.key!r}: {name} must be a finite Decimal")
+            return problems
+    if not in_unit_range(metric.unit, metric.threshold):
+        low, high = UNIT_RANGES[metric.unit]
+        problems.append(
+            f"metric {metric.key!r}: threshold {metric.threshold} is outside the range of unit "
+            f"{metric.unit.value} ({'-inf' if low is None else low}.."
+            f"{'+inf' if high is None else high})"
+        )
+    if metric.weight <= 0 or metric.weight > 100:
+        problems.append(f"metric {metric.key!r}: weight {metric.weight} must be in (0, 100]")
+    if metric.warning_band < 0:
+        problems.append(f"metric {metric.key!r}: warning_band must not be negative")
+    if not isinstance(metric.min_sample_size, int) or metric.min_sample_size < 1:
+        problems.append(f"metric {metric.key!r}: min_sample_size must be an integer >= 1")
+    try:
+        metric.window.zone  # noqa: B018 - resolving the zone is the check
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"metric {metric.key!r}: unknown time zone {metric.window.timezone!r}")
+    kind = metric.aggregation.name
+    if isinstance(metric.aggregation.kind, AggregationKind):
+        result_units, observed_units, required = _AGGREGATION_RULES[metric.aggregation.kind]
+    elif kind in (custom or {}):
+        plugin_kind = (custom or {})[kind]
+        result_units = set(plugin_kind.result_units) if plugin_kind.result_units else None
+        observed_units = set(plugin_kind.observed_units) if plugin_kind.observed_units else None
+        required = set(plugin_kind.params)
+    else:
+        problems.append(f"metric {metric.key!r}: unknown aggregation {kind!r}")
+        return problems
+    if result_units is not None and metric.unit not in result_units:
+        problems.append(
+            f"metric {metric.key!r}: aggregation {kind} yields "
+            f"{'/'.join(sorted(u.value for u in result_units))}, not {metric.unit.value}"
+        )
+    if observed_units is not None and metric.observed_unit not in observed_units:
+        problems.append(
+            f"metric {metric.key!r}: aggregation {kind} needs observations in "
+            f"{'/'.join(sorted(u.value for u in observed_units))}, not {metric.observed_unit.value}"
+        )
+    if result_units is None and metric.unit != metric.observed_unit:
+        problems.append(
+            f"metric {metric.key!r}: aggregation {kind} keeps the unit, so unit and "
+            f"observed_unit must match ({metric.unit.value} != {metric.observed_unit.value})"
+        )
+    given = set(metric.aggregation.params)
+    if given != required:
+        problems.append(
+            f"metric {metric.key!r}: aggregation {kind} takes parameters "
+            f"{sorted(required) or 'none'}, got {sorted(given) or 'none'}"
+        )
+    else:
+        params = metric.aggregation.params
+        if "percentile" in params and not (0 < params["percentile"] <= 100):
+            problems.append(f"metric {metric.key!r}: percentile must be in (0, 100]")
+        if "cutoff" in params and not in_unit_range(metric.observed_unit, params["cutoff"]):
+            problems.append(
+                f"metric {metric.key!r}: cutoff {params['cutoff']} is outside the range of "
+                f"{metric.observed_unit.value}"
+            )
+    return problems
+
+
+class ResultStatus(enum.StrEnum):
+    """The verdict on one metric for one period."""
+
+    PASS = "PASS"
+    WARNING = "WARNING"  # passes, but within the warning band of the threshold
+    FAIL = "FAIL"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"  # below the minimum sample: no verdict
+
+
+@dataclass(frozen=True, slots=True)
+class MetricResult:
+    """A value judged against a definition. `margin` > 0 means better than the threshold."""
+
+    metric_key: str
+    status: ResultStatus
+    value: Decimal | None
+    sample_size: int
+    threshold: Decimal
+    margin: Decimal | None
+
+
+def evaluate(metric: MetricDefinition, value: Decimal | None, sample_size: int) -> MetricResult:
+    """Judge `value` (aggregated over `sample_size` observations) against `metric`.
+
+    Thresholds are inclusive: ">= 85%" passes at exactly 85. Below the metric's minimum sample
+    size, or with no value at all, the result is INSUFFICIENT_DATA, never pass or fail.
+    """
+    if sample_size < 0:
+        raise ValueError("sample_size must not be negative")
+    if value is None or sample_size < metric.min_sample_size:
+        return MetricResult(
+            metric.key, ResultStatus.INSUFFICIENT_DATA, value, sample_size, metric.threshold, None
+        )
+    if metric.direction is Direction.HIGHER_IS_BETTER:
+        margin = value - metric.threshold
+    else:
+        margin = metric.threshold - value
+    if margin < 0:
+        status = ResultStatus.FAIL
+    elif margin < metric.warning_band:
+        status = ResultStatus.WARNING
+    else:
+        status = ResultStatus.PASS
+    return MetricResult(metric.key, status, value, sample_size, metric.threshold, margin)

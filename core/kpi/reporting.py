@@ -1,0 +1,275 @@
+"""The data reporting API: KPI observations in bulk, validated whole, idempotent, never edited.
+
+- A batch has at most MAX_BATCH records; one invalid record rejects the whole batch, with every
+  record's problems listed.
+- Each record carries an idempotency key (unique per provider): re-sending a batch creates
+  nothing new; re-using a key for different content is an error.
+- A correction is a new record that `supersedes` an earlier one, with a reason; both stay.
+- A period closes REPORTING_GRACE_DAYS after it ends (in the metric's time zone); observations
+  for a closed period are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkstar.core.contract.registry import Registry
+from linkstar.core.identity.policy import Viewer
+from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.errors import InvalidInput, LinkStarError
+from linkstar.core.kernel.periods import period_containing
+from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource
+from linkstar.core.kpi.alerts import check_running_values
+from linkstar.core.kpi.metrics import UNIT_RANGES, in_unit_range
+from linkstar.core.kpi.models import OBSERVATION_SCALE, KpiObservation
+from linkstar.core.onboarding.models import Application
+
+MAX_BATCH = 10_000
+MAX_VALUE = Decimal(10) ** 12  # stored as value × 10⁶ in a 64-bit integer
+REPORTING_GRACE_DAYS = 7
+REPORTABLE = (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE)
+_CHUNK = 900
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationRecord:
+    """One record as reported."""
+
+    category: str
+    metric: str
+    subject_ref: str
+    observed_at: datetime
+    value: str
+    idempotency_key: str
+    evidence_ref: str | None = None
+    not_attributable_reason: str | None = None
+    supersedes_id: int | None = None
+    correction_reason: str | None = None
+
+
+class BatchInvalid(LinkStarError):
+    """The batch was rejected whole; `details.records` lists each bad record's problems."""
+
+    code = "BATCH_INVALID"
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__(
+            f"{len({p['index'] for p in problems})} record(s) are invalid; nothing was stored",
+            details={"records": problems[:1000], "truncated": len(problems) > 1000},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    accepted: int
+    duplicates: int
+    alerts: int = 0
+
+
+def _check(
+    record: ObservationRecord, index: int, registry: Registry, held: set[str], now: datetime
+) -> tuple[list[dict[str, Any]], Decimal | None]:
+    problems: list[dict[str, Any]] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append({"index": index, "field": field, "message": message})
+
+    contribution = registry.categories.get(record.category)
+    metric = None
+    if contribution is None:
+        bad("category", f"unknown category {record.category!r}")
+    elif record.category not in held:
+        bad(
+            "category",
+            f"the provider holds no {record.category} membership in probation or in the pool",
+        )
+    else:
+        metric = next((m for m in contribution.metrics if m.key == record.metric), None)
+        if metric is None:
+            bad("metric", f"{record.category} has no metric {record.metric!r}")
+    value: Decimal | None = None
+    try:
+        value = Decimal(record.value)
+        if not value.is_finite():
+            raise InvalidOperation
+        if abs(value) > MAX_VALUE:
+            bad("value", f"must be within ±{MAX_VALUE}")
+        elif value != value.quantize(Decimal(1).scaleb(-OBSERVATION_SCALE)):
+            bad("value", f"at most {OBSERVATION_SCALE} decimals")
+    except (InvalidOperation, ValueError):
+        bad("value", f"{record.value!r} is not a decimal number")
+        value = None
+    if metric is not None and value is not None and not in_unit_range(metric.observed_unit, value):
+        low, high = UNIT_RANGES[metric.observed_unit]
+        allowed = (
+            "0 or 1"
+            if metric.observed_unit.value == "OUTCOME"
+            else f"{low if low is not None else '-inf'}..{high if high is not None else '+inf'}"
+        )
+        bad("value", f"{value} is outside {metric.observed_unit.value} ({allowed})")
+    if record.observed_at.tzinfo is None:
+        bad("observedAt", "give a time zone offset")
+    elif record.observed_at > now + timedelta(minutes=5):
+        bad("observedAt", "is in the future")
+    elif metric is not None:
+        period = period_containing(record.observed_at, metric.window.period, metric.window.timezone)
+        if period.end + timedelta(days=REPORTING_GRACE_DAYS) <= now:
+            bad(
+                "observedAt",
+                f"period {period.label} closed {REPORTING_GRACE_DAYS} days after it ended",
+            )
+    if not 1 <= len(record.idempotency_key) <= 120:
+        bad("idempotencyKey", "must have 1 to 120 characters")
+    if not 1 <= len(record.subject_ref) <= 120:
+        bad("subjectRef", "must have 1 to 120 characters")
+    if record.evidence_ref is not None and len(record.evidence_ref) > 255:
+        bad("evidenceRef", "must have at most 255 characters")
+    if record.not_attributable_reason is not None and not record.not_attributable_reason.strip():
+        bad("notAttributableReason", "say why the observation is not the provider's doing")
+    if record.supersedes_id is not None and not (record.correction_reason or "").strip():
+        bad("correctionReason", "a correction needs a reason")
+    return problems, value
+
+
+def _same(row: KpiObservation, record: ObservationRecord, value: Decimal | None) -> bool:
+    return (
+        row.category_key == record.category
+        and row.metric_key == record.metric
+        and row.subject_ref == record.subject_ref
+        and row.observed_at == record.observed_at
+        and row.value == value
+    )
+
+
+async def report(
+    session: AsyncSession,
+    registry: Registry,
+    viewer: Viewer,
+    provider_id: int,
+    records: list[ObservationRecord],
+    source: ObservationSource,
+) -> ReportResult:
+    """Validate the whole batch, then store it in the caller's transaction."""
+    if not records:
+        raise InvalidInput("the batch is empty")
+    if len(records) > MAX_BATCH:
+        raise InvalidInput(
+            f"at most {MAX_BATCH} records per call, got {len(records)}", code="BATCH_TOO_LARGE"
+        )
+    held = set(
+        (
+            await session.execute(
+                select(Application.category_key).where(
+                    Application.provider_id == provider_id, Application.status.in_(REPORTABLE)
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    now = utcnow()
+    problems: list[dict[str, Any]] = []
+    values: list[Decimal | None] = []
+    keys_seen: dict[str, int] = {}
+    for index, record in enumerate(records):
+        found, value = _check(record, index, registry, held, now)
+        problems.extend(found)
+        values.append(value)
+        if record.idempotency_key in keys_seen:
+            problems.append(
+                {
+                    "index": index,
+                    "field": "idempotencyKey",
+                    "message": f"repeats record {keys_seen[record.idempotency_key]}",
+                }
+            )
+        keys_seen[record.idempotency_key] = index
+    existing: dict[str, KpiObservation] = {}
+    keys = list(keys_seen)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        rows = await session.execute(
+            select(KpiObservation).where(
+                KpiObservation.provider_id == provider_id, KpiObservation.idempotency_key.in_(chunk)
+            )
+        )
+        existing.update({row.idempotency_key: row for row in rows.scalars().all()})
+    superseded = {r.supersedes_id for r in records if r.supersedes_id is not None}
+    if superseded:
+        owned = set(
+            (
+                await session.execute(
+                    select(KpiObservation.id).where(
+                        KpiObservation.id.in_(superseded), KpiObservation.provider_id == provider_id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for index, record in enumerate(records):
+            if record.supersedes_id is not None and record.supersedes_id not in owned:
+                problems.append(
+                    {
+                        "index": index,
+                        "field": "supersedes",
+                        "message": "no such observation of this provider",
+                    }
+                )
+    new_rows = []
+    duplicates = 0
+    for index, (record, value) in enumerate(zip(records, values, strict=True)):
+        prior = existing.get(record.idempotency_key)
+        if prior is not None:
+            if _same(prior, record, value):
+                duplicates += 1
+            else:
+                problems.append(
+                    {
+                        "index": index,
+                        "field": "idempotencyKey",
+                        "message": "already used for a different observation",
+                    }
+                )
+            continue
+        new_rows.append(
+            {
+                "provider_id": provider_id,
+                "category_key": record.category,
+                "metric_key": record.metric,
+                "subject_ref": record.subject_ref,
+                "observed_at": record.observed_at,
+                "value": value,
+                "source": source,
+                "attributable": record.not_attributable_reason is None,
+                "non_attributable_reason": record.not_attributable_reason,
+                "correction_reason": record.correction_reason if record.supersedes_id else None,
+                "idempotency_key": record.idempotency_key,
+                "evidence_ref": record.evidence_ref,
+                "supersedes_id": record.supersedes_id,
+                "reported_by": viewer.label[:120],
+                "reported_at": now,
+            }
+        )
+    if problems:
+        raise BatchInvalid(sorted(problems, key=lambda p: p["index"]))
+    alerts = 0
+    if new_rows:
+        await session.execute(insert(KpiObservation), new_rows)
+        touched = {
+            (r["category_key"], r["metric_key"], r["observed_at"].strftime("%Y-%m")): r[
+                "observed_at"
+            ]
+            for r in new_rows
+        }
+        raised = await check_running_values(
+            session, registry, provider_id, [(c, m, at) for (c, m, _), at in touched.items()]
+        )
+        alerts = len(raised)
+    return ReportResult(accepted=len(new_rows), duplicates=duplicates, alerts=alerts)

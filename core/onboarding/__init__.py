@@ -1,0 +1,3 @@
+"""Onboarding (入驻): applications and their state table, documents, agreements, review,
+interviews and probation, with what each category decides about them (`policy`).
+"""

@@ -1,0 +1,124 @@
+"""Onboarding tables: applications, their documents, signed agreements and interviews."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from linkstar.core.kernel.db import Base, IdType, UTCDateTime, enum_column, utcnow
+from linkstar.core.kernel.vocabulary import (
+    ApplicationStatus,
+    DocumentStatus,
+    Tier,
+)
+
+
+class Application(Base):
+    """A provider's application for (and, once active, membership of) one category."""
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_category_status", "category_key", "status"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63))
+    status: Mapped[ApplicationStatus] = mapped_column(
+        enum_column(ApplicationStatus, "application_status")
+    )
+    tier: Mapped[Tier] = mapped_column(enum_column(Tier, "tier"), default=Tier.REGULAR)
+    reviewer_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    probation_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    probation_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pilot_order_quota: Mapped[int | None] = mapped_column(Integer)
+    probation_extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Optimistic locking: concurrent reviewers cannot both win one transition.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+
+
+class Document(Base):
+    """An uploaded document, addressed by the SHA-256 of its bytes (tamper-evident)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="SET NULL"), index=True
+    )
+    requirement_key: Mapped[str] = mapped_column(String(63))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(127))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[DocumentStatus] = mapped_column(
+        enum_column(DocumentStatus, "document_status"), default=DocumentStatus.PENDING
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    storage_key: Mapped[str | None] = mapped_column(String(255))
+    uploaded_by: Mapped[int | None] = mapped_column(IdType)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(IdType)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AgreementSignature(Base):
+    """Who signed which exact text (version and SHA-256) of an agreement, and when."""
+
+    __tablename__ = "agreement_signatures"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    agreement_key: Mapped[str] = mapped_column(String(63))
+    version: Mapped[str] = mapped_column(String(20))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    signer_account_id: Mapped[int] = mapped_column(IdType)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Interview(Base):
+    """An interview of an applicant: when, who, how, and its outcome once held."""
+
+    __tablename__ = "interviews"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    interviewer_account_id: Mapped[int] = mapped_column(IdType)
+    channel: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # PASSED / FAILED
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

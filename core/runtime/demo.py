@@ -1,0 +1,258 @@
+"""`linkstar demo`: a realistic, reproducible data set so a new user sees a populated graph.
+
+Providers in every loaded category and all three regions, with category profiles from each
+plugin and six months of KPI observations generated from each metric's own definition.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from stdnum.cn import uscc
+
+from linkstar.core.contract.registry import Registry
+from linkstar.core.kernel.vocabulary import (
+    ApplicationStatus,
+    Marketplace,
+    ObservationSource,
+    Region,
+    Tier,
+)
+from linkstar.core.kpi.metrics import AggregationKind, Direction, MetricDefinition, Unit
+from linkstar.core.runtime import tables as models
+
+MONTHS = 6
+_CITIES = ["Shenzhen", "Hangzhou", "Guangzhou", "Xiamen", "Ningbo", "Yiwu", "Shanghai", "Fuzhou"]
+_HKMT = ["Hong Kong", "Kowloon", "Macau", "Taipei"]
+_OVERSEAS = ["Singapore", "Kuala Lumpur", "Jakarta", "Los Angeles", "London", "Ho Chi Minh City"]
+_WORDS = [
+    "Haixing",
+    "Yuntu",
+    "Xinghe",
+    "Lianchuang",
+    "Boyuan",
+    "Tianqiao",
+    "Jinfeng",
+    "Ruida",
+    "Hongtu",
+    "Qiming",
+]
+_STATUSES = [ApplicationStatus.ACTIVE] * 6 + [
+    ApplicationStatus.PROBATION,
+    ApplicationStatus.IN_REVIEW,
+]
+_TIERS = [Tier.REGULAR] * 4 + [Tier.PREFERRED] * 2 + [Tier.STRATEGIC_PARTNER]
+
+
+def mainland_uscc(rng: random.Random) -> str:
+    """A unified social credit code with a correct GB 32100-2015 check character."""
+    body = (
+        "9144"
+        + "".join(rng.choice("0123456789") for _ in range(4))
+        + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
+    )
+    return body + uscc.calc_check_digit(body)
+
+
+def _identity(
+    rng: random.Random, region: Region, category_name: str, index: int
+) -> tuple[str, str]:
+    word = _WORDS[index % len(_WORDS)]
+    if region is Region.MAINLAND_CHINA:
+        city = rng.choice(_CITIES)
+        return f"{city} {word} {category_name} Co., Ltd.", mainland_uscc(rng)
+    if region is Region.HK_MACAU_TAIWAN:
+        city = rng.choice(_HKMT)
+        return f"{word} {category_name} ({city}) Limited", f"BR{rng.randrange(10**7, 10**8)}"
+    city = rng.choice(_OVERSEAS)
+    return f"{word} {category_name} {city} Pte. Ltd.", f"REG-{rng.randrange(10**8, 10**9)}"
+
+
+def _month_starts(now: datetime) -> list[datetime]:
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    months = []
+    for _ in range(MONTHS):
+        first = (first - timedelta(days=1)).replace(day=1)
+        months.append(first)
+    return list(reversed(months))
+
+
+def _values(
+    metric: MetricDefinition, rng: random.Random, skill: float, stores: int
+) -> list[tuple[str, Decimal]]:
+    """Observations for one month of one metric; `skill` 0..1 moves them around the threshold."""
+    kind = metric.aggregation.kind
+    count = max(metric.min_sample_size + rng.randrange(0, 8), 3)
+    threshold = float(metric.threshold)
+    if kind is AggregationKind.RATIO_OF_COUNTS:
+        if metric.direction is Direction.LOWER_IS_BETTER:  # counted events are incidents
+            p = max(0.0005, threshold / 100 * (1.6 - 1.2 * skill))
+        else:
+            p = min(0.995, threshold / 100 + (skill - 0.5) * 0.2)
+        return [(f"client-{i % stores}", Decimal(int(rng.random() < p))) for i in range(count)]
+    if kind is AggregationKind.SHARE_AT_OR_ABOVE or metric.observed_unit is Unit.RATING:
+        weights = [0.3, 0.5, 1, 4 + 6 * skill, 6 + 10 * skill]
+        return [
+            (f"client-{i % stores}", Decimal(rng.choices([1, 2, 3, 4, 5], weights)[0]))
+            for i in range(count)
+        ]
+    if kind is AggregationKind.GROWTH:
+        return [(f"store-{i}", Decimal(0)) for i in range(stores)]  # filled by _growth
+    if kind is AggregationKind.LATEST:
+        low, high = (
+            (threshold - 3, 100)
+            if metric.unit is Unit.PERCENT
+            else (threshold * 0.8, threshold * 1.2)
+        )
+        value = min(high, max(low, threshold + (skill - 0.4) * (high - low)))
+        return [("platform", Decimal(str(round(value, 2))))]
+    # durations / amounts around the threshold; better providers on the good side
+    better_low = metric.direction is Direction.LOWER_IS_BETTER
+    # better providers sit further on the good side of the threshold
+    centre = threshold * (0.95 - 0.5 * skill) if better_low else threshold * (0.8 + 0.4 * skill)
+    return [
+        (f"client-{i % stores}", Decimal(str(round(max(0.1, rng.gauss(centre, centre * 0.2)), 2))))
+        for i in range(count)
+    ]
+
+
+async def load_demo(
+    session: AsyncSession, registry: Registry, *, seed: int = 2026, per_category: int = 6
+) -> dict[str, int]:
+    """Insert the demo data set through `session` (caller commits). Returns row counts."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    months = _month_starts(now)
+    providers: list[models.Provider] = []
+    holders: dict[str, list[tuple[models.Provider, float]]] = {}
+    regions = list(Region)
+    for key, contribution in registry.categories.items():
+        holders[key] = []
+        for index in range(per_category):
+            region = regions[index % len(regions)]
+            name, number = _identity(
+                rng, region, contribution.category.name.split(" (")[0], index + len(providers)
+            )
+            provider = models.Provider(legal_name=name, region=region, registration_number=number)
+            provider.marketplaces = [
+                models.ProviderMarketplace(marketplace=m)
+                for m in rng.sample(list(Marketplace)[:6], rng.randrange(1, 4))
+            ]
+            session.add(provider)
+            providers.append(provider)
+            holders[key].append((provider, 0.35 + 0.65 * rng.random()))
+    # a few providers hold a second category, as real agencies that also train sellers do
+    keys = list(registry.categories)
+    if len(keys) > 1:
+        for key_index, key in enumerate(keys):
+            second = keys[(key_index + 1) % len(keys)]
+            holders[second].append((holders[key][0][0], rng.random()))
+    await session.flush()
+
+    observations: list[dict[str, Any]] = []
+    applications = 0
+    for key, held in holders.items():
+        contribution = registry.categories[key]
+        for provider, skill in held:
+            status = rng.choice(_STATUSES)
+            session.add(
+                models.Application(
+                    provider_id=provider.id,
+                    category_key=key,
+                    status=status,
+                    tier=rng.choice(_TIERS) if status is ApplicationStatus.ACTIVE else Tier.REGULAR,
+                )
+            )
+            applications += 1
+            if contribution.profile is not None:
+                data = contribution.profile.validate(
+                    contribution.profile.demo(rng, provider.region)
+                )
+                session.add(
+                    models.CategoryProfileRow(provider_id=provider.id, category_key=key, data=data)
+                )
+            session.add(
+                models.DomainEvent(
+                    event_type="application.created",
+                    subject_type="Provider",
+                    subject_id=provider.id,
+                    provider_id=provider.id,
+                    actor="demo",
+                    payload={"category": key, "status": status.value},
+                )
+            )
+            if status is ApplicationStatus.IN_REVIEW:
+                continue
+            stores = rng.randrange(3, 7)
+            for metric in contribution.metrics:
+                base = {
+                    f"store-{s}": Decimal(rng.randrange(20_000, 400_000)) for s in range(stores)
+                }
+                for month_index, month in enumerate(months):
+                    values = _values(metric, rng, skill, stores)
+                    if metric.aggregation.kind is AggregationKind.GROWTH:
+                        growth = 1 + (skill * 0.3 - 0.02) + rng.uniform(-0.05, 0.05)
+                        base = {
+                            s: (v * Decimal(str(round(growth, 4)))).quantize(Decimal("0.01"))
+                            for s, v in base.items()
+                        }
+                        values = list(base.items())
+                    for i, (subject, value) in enumerate(values):
+                        observed = month + timedelta(
+                            days=rng.randrange(0, 27), hours=rng.randrange(0, 24)
+                        )
+                        observations.append(
+                            {
+                                "provider_id": provider.id,
+                                "category_key": key,
+                                "metric_key": metric.key,
+                                "subject_ref": subject,
+                                "observed_at": observed,
+                                "value": value,
+                                "source": ObservationSource.PLATFORM
+                                if i % 3
+                                else ObservationSource.SELF_REPORTED,
+                                "attributable": not (i == 0 and month_index == 2 and skill < 0.3),
+                                "non_attributable_reason": "seller changed the brief late"
+                                if (i == 0 and month_index == 2 and skill < 0.3)
+                                else None,
+                                "idempotency_key": f"demo:{key}:{metric.key}:{month:%Y-%m}:{i}",
+                                "reported_by": "demo",
+                                "reported_at": observed + timedelta(hours=2),
+                            }
+                        )
+        await registry.call_each(
+            "linkstar_demo_data",
+            category=contribution.category,
+            session=session,
+            provider_ids=[p.id for p, _ in held],
+            rng=rng,
+        )
+    if observations:
+        await session.execute(insert(models.KpiObservation), observations)
+    await session.flush()
+    from linkstar.core.kpi.evaluation import evaluate_period
+
+    scorecards = 0
+    for month in months:  # oldest first, so history, ladders and tiers build up as in production
+        label = f"{month + timedelta(days=10):%Y-%m}"
+        summaries = await evaluate_period(session, registry, label)
+        scorecards += sum(s.written for s in summaries.values())
+    return {
+        "providers": len(providers),
+        "applications": applications,
+        "observations": len(observations),
+        "scorecards": scorecards,
+    }
+
+
+async def has_providers(session: AsyncSession) -> bool:
+    """Whether any provider exists (for `linkstar demo --if-empty`)."""
+    return (
+        await session.execute(select(func.count()).select_from(models.Provider))
+    ).scalar_one() > 0
