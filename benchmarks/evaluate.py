@@ -27,8 +27,8 @@ from linkstar.core.contract.registry import load_registry
 from linkstar.core.kernel.config import async_database_url
 from linkstar.core.kernel.db import create_engine as create_async_engine
 from linkstar.core.kernel.db import session_factory
-from linkstar.core.kpi.evaluation import evaluate_category
 from linkstar.core.runtime.migrate import upgrade
+from linkstar.core.standing.verdicts import evaluate_category
 
 PROVIDERS = 10_000
 OBSERVATIONS = 1_000_000

@@ -22,7 +22,7 @@ from strawberry.permission import BasePermission
 
 from linkstar.core.identity.policy import Action, allowed, can_read_private
 from linkstar.core.kernel.vocabulary import ApplicationStatus
-from linkstar.core.runtime import tables as models
+from linkstar.core.onboarding.models import Application
 from linkstar.schema.context import Context
 
 _MISSING = object()
@@ -44,9 +44,9 @@ def listed(context: Context) -> Any:
     """Loader: whether a provider is in the public directory (holds an ACTIVE membership)."""
 
     async def batch(ids: Sequence[int]) -> list[bool]:
-        stmt = select(models.Application.provider_id).where(
-            models.Application.provider_id.in_(ids),
-            models.Application.status == ApplicationStatus.ACTIVE,
+        stmt = select(Application.provider_id).where(
+            Application.provider_id.in_(ids),
+            Application.status == ApplicationStatus.ACTIVE,
         )
         async with context.session() as session:
             found = set((await session.execute(stmt)).scalars().all())

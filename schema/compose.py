@@ -27,12 +27,153 @@ from linkstar.core.contract.registry import Registry
 from linkstar.core.kernel.errors import PluginContractError
 from linkstar.schema.access import ProviderPrivate, StaffOnly, declares_owner
 from linkstar.schema.errors import ErrorCodes, code_of
+from linkstar.schema.fees.category_fields import FeesCategoryFields
+from linkstar.schema.fees.queries import FeeQuery
 from linkstar.schema.hardening import MAX_TOKENS, AliasLimit, AuditMutations, ShapeLimits
-from linkstar.schema.mutation import Mutation
-from linkstar.schema.query import Query
-from linkstar.schema.types import CORE_TYPES, CategoryProfile
+from linkstar.schema.identity.schema import IdentityMutation, IdentityQuery
+from linkstar.schema.kpi.alert_mutations import AlertMutation
+from linkstar.schema.kpi.category_fields import KpiCategoryFields
+from linkstar.schema.kpi.mutations import KpiMutation
+from linkstar.schema.kpi.provider_fields import KpiProviderFields
+from linkstar.schema.kpi.types import KpiObservationType, ScorecardType
+from linkstar.schema.onboarding.category_fields import OnboardingCategoryFields
+from linkstar.schema.onboarding.mutations import OnboardingMutation
+from linkstar.schema.onboarding.provider_fields import OnboardingProviderFields
+from linkstar.schema.onboarding.queries import OnboardingQuery
+from linkstar.schema.onboarding.types import ApplicationType, DocumentType, TimelineEntry
+from linkstar.schema.plugin_api import fields_of
+from linkstar.schema.providers.mutations import ProviderMutation
+from linkstar.schema.providers.queries import ProviderQuery
+from linkstar.schema.providers.types import CategoryProfile, ProviderType, ServiceCategoryType
+from linkstar.schema.query import Mutation, Query
+from linkstar.schema.standing.mutations import StandingMutation
+from linkstar.schema.standing.provider_fields import StandingProviderFields
 
 log = logging.getLogger("linkstar.graphql")
+CORE = "linkstar.core"
+
+# Node types reachable only through `node(id:)` or a contributed field are listed so the
+# schema knows them whatever the fields reference.
+CORE_TYPES: tuple[type, ...] = (
+    ScorecardType,
+    TimelineEntry,
+    ProviderType,
+    ApplicationType,
+    DocumentType,
+    KpiObservationType,
+    ServiceCategoryType,
+    CategoryProfile,
+)
+
+# Every built-in domain adds its fields to the shared types through the door plugins use
+# (`FieldContribution`), listed here, in one place.
+BUILT_IN_FIELDS = (
+    *fields_of("Query", IdentityQuery),
+    *fields_of("Query", OnboardingQuery),
+    *fields_of("Query", ProviderQuery),
+    *fields_of("Query", FeeQuery),
+    *fields_of("Mutation", IdentityMutation),
+    *fields_of("Mutation", KpiMutation),
+    *fields_of("Mutation", ProviderMutation),
+    *fields_of("Mutation", OnboardingMutation),
+    *fields_of("Mutation", StandingMutation),
+    *fields_of("Mutation", AlertMutation),
+    *fields_of("Provider", KpiProviderFields),
+    *fields_of("Provider", StandingProviderFields),
+    *fields_of("Provider", OnboardingProviderFields),
+    *fields_of("ServiceCategory", KpiCategoryFields),
+    *fields_of("ServiceCategory", OnboardingCategoryFields),
+    *fields_of("ServiceCategory", FeesCategoryFields),
+)
+
+# The SDL's field order is part of the API clients diff against: the built-in fields of
+# these types keep this order whichever domain contributes them; plugin fields follow.
+FIELD_ORDER: dict[str, dict[str, int]] = {
+    name: {field: index for index, field in enumerate(fields)}
+    for name, fields in {
+        "Provider": (
+            "id",
+            "legal_name",
+            "region",
+            "created_at",
+            "updated_at",
+            "registration_number",
+            "public_standings",
+            "marketplaces",
+            "category_profiles",
+            "category_profile",
+            "registration_details",
+            "has_expired_documents",
+            "scorecard",
+            "scorecards",
+            "sanctions",
+            "metric_trend",
+            "alerts",
+            "appeals",
+            "violations",
+            "tier_history",
+            "renewal_recommendation",
+            "timeline",
+            "applications",
+            "documents",
+            "observations",
+        ),
+        "Query": (
+            "viewer",
+            "api_tokens",
+            "audit_log",
+            "application_checklist",
+            "applications",
+            "node",
+            "nodes",
+            "service_categories",
+            "service_category",
+            "fee_quote",
+            "providers",
+            "provider",
+        ),
+        "Mutation": (
+            "login",
+            "refresh_session",
+            "logout",
+            "change_password",
+            "sign_up_seller",
+            "create_api_token",
+            "revoke_api_token",
+            "invite_member",
+            "accept_invitation",
+            "set_account_disabled",
+            "create_staff_account",
+            "report_observations",
+            "evaluate_period",
+            "register_provider",
+            "start_application",
+            "save_category_profile",
+            "upload_document",
+            "sign_agreement",
+            "submit_application",
+            "withdraw_application",
+            "start_review",
+            "assign_reviewer",
+            "review_document",
+            "add_review_note",
+            "request_information",
+            "schedule_interview",
+            "record_interview",
+            "approve_application",
+            "reject_application",
+            "decide_probation",
+            "record_violation",
+            "decide_termination",
+            "reverse_tier_change",
+            "set_tier",
+            "set_alert_threshold",
+            "mark_alert_read",
+            "file_appeal",
+            "decide_appeal",
+        ),
+    }.items()
+}
 CONFIG = StrawberryConfig()
 PRODUCTION_CONFIG = StrawberryConfig(disable_field_suggestions=True)
 
@@ -47,7 +188,11 @@ class LinkStarSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
-        return [*type_definition.fields, *self._extra_fields.get(type_definition.name, [])]
+        fields = [*type_definition.fields, *self._extra_fields.get(type_definition.name, [])]
+        order = FIELD_ORDER.get(type_definition.name)
+        if order:  # a stable sort: plugin fields keep their own order, after the built-ins
+            fields.sort(key=lambda f: order.get(f.graphql_name or f.python_name, len(order)))
+        return fields
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log only what is unexpected; refusals with a code are answers, not incidents."""
@@ -70,11 +215,27 @@ def _definition_name(cls: type) -> str | None:
 def _core_type_fields() -> dict[str, frozenset[str]]:
     """GraphQL type name → field names, for the core alone (the core's types never change in a
     process, so the core-only schema is built once, not at every composition)."""
-    schema = strawberry.Schema(query=Query, mutation=Mutation, types=CORE_TYPES, config=CONFIG)
+    schema = LinkStarSchema(
+        query=Query,
+        mutation=Mutation,
+        types=CORE_TYPES,
+        config=CONFIG,
+        extra_fields=_built_in_fields(),
+    )
     return {
         name: frozenset(getattr(gql_type, "fields", {}) or {})
         for name, gql_type in schema._schema.type_map.items()
     }
+
+
+def _built_in_fields() -> dict[str, list[StrawberryField]]:
+    """The built-in domains' contributions, by target type (fresh copies per schema)."""
+    extra: dict[str, list[StrawberryField]] = {}
+    for contribution in BUILT_IN_FIELDS:
+        field = copy.copy(contribution.field)
+        field.python_name = contribution.name
+        extra.setdefault(contribution.target, []).append(field)
+    return extra
 
 
 def _extensions(production: bool) -> list[Any]:
@@ -172,7 +333,7 @@ def compose_schema(
             else set()
         )
 
-    extra_fields: dict[str, list[StrawberryField]] = {}
+    extra_fields = _built_in_fields()
     for plugin, contribution in registry.graphql_fields:
         if contribution.target not in type_fields:
             raise PluginContractError(

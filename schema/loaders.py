@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from strawberry.dataloader import DataLoader
 
 from linkstar.core.kernel.vocabulary import ApplicationStatus
-from linkstar.core.runtime import tables as models
+from linkstar.core.kpi.models import Scorecard
+from linkstar.core.onboarding.models import Application, Document
+from linkstar.core.providers.models import CategoryProfileRow, ProviderMarketplace
 from linkstar.schema.context import Context
 from linkstar.schema.pagination import MAX_ID, PageArgs, count_by_parent, nested_pages
 
@@ -33,9 +35,7 @@ def marketplaces(context: Context) -> DataLoader[int, list[Any]]:
     """A provider's marketplaces, sorted."""
 
     async def batch(ids: Sequence[int]) -> list[list[Any]]:
-        stmt = select(models.ProviderMarketplace).where(
-            models.ProviderMarketplace.provider_id.in_(ids)
-        )
+        stmt = select(ProviderMarketplace).where(ProviderMarketplace.provider_id.in_(ids))
         grouped: dict[int, list[Any]] = defaultdict(list)
         async with context.session() as session:
             for row in (await session.scalars(stmt)).all():
@@ -45,14 +45,12 @@ def marketplaces(context: Context) -> DataLoader[int, list[Any]]:
     return context.loader("marketplaces", batch)
 
 
-def profiles(context: Context) -> DataLoader[int, list[models.CategoryProfileRow]]:
+def profiles(context: Context) -> DataLoader[int, list[CategoryProfileRow]]:
     """A provider's category profile rows."""
 
-    async def batch(ids: Sequence[int]) -> list[list[models.CategoryProfileRow]]:
-        stmt = select(models.CategoryProfileRow).where(
-            models.CategoryProfileRow.provider_id.in_(ids)
-        )
-        grouped: dict[int, list[models.CategoryProfileRow]] = defaultdict(list)
+    async def batch(ids: Sequence[int]) -> list[list[CategoryProfileRow]]:
+        stmt = select(CategoryProfileRow).where(CategoryProfileRow.provider_id.in_(ids))
+        grouped: dict[int, list[CategoryProfileRow]] = defaultdict(list)
         async with context.session() as session:
             for row in (await session.scalars(stmt)).all():
                 grouped[row.provider_id].append(row)
@@ -131,12 +129,12 @@ def expired_document_owners(context: Context) -> DataLoader[int, set[int]]:
     async def batch(keys: Sequence[int]) -> list[set[int]]:
         today = datetime.now(UTC).date()
         latest = (
-            select(func.max(models.Document.id))
-            .group_by(models.Document.provider_id, models.Document.requirement_key)
+            select(func.max(Document.id))
+            .group_by(Document.provider_id, Document.requirement_key)
             .scalar_subquery()
         )
-        stmt = select(models.Document.provider_id).where(
-            models.Document.id.in_(latest), models.Document.expires_on <= today
+        stmt = select(Document.provider_id).where(
+            Document.id.in_(latest), Document.expires_on <= today
         )
         async with context.session() as session:
             owners = set((await session.execute(stmt)).scalars().all())
@@ -149,20 +147,20 @@ def public_standings(context: Context) -> DataLoader[int, list[tuple[Any, Any]]]
     """Per provider: (latest scorecard, tier) of every category it is ACTIVE in; one query."""
 
     async def batch(ids: Sequence[int]) -> list[list[tuple[Any, Any]]]:
-        card = models.Scorecard
+        card = Scorecard
         rank = func.row_number().over(
             partition_by=(card.provider_id, card.category_key),
             order_by=(card.period.desc(), card.revision.desc()),
         )
         ranked = select(card.id, rank.label("rank")).where(card.provider_id.in_(ids)).subquery()
         stmt = (
-            select(card, models.Application.tier)
+            select(card, Application.tier)
             .join(ranked, (ranked.c.id == card.id) & (ranked.c.rank == 1))
             .join(
-                models.Application,
-                (models.Application.provider_id == card.provider_id)
-                & (models.Application.category_key == card.category_key)
-                & (models.Application.status == ApplicationStatus.ACTIVE),
+                Application,
+                (Application.provider_id == card.provider_id)
+                & (Application.category_key == card.category_key)
+                & (Application.status == ApplicationStatus.ACTIVE),
             )
         )
         grouped: dict[int, list[tuple[Any, Any]]] = defaultdict(list)

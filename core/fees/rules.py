@@ -16,8 +16,7 @@ from decimal import Decimal
 
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.money import Money
-from linkstar.core.kernel.vocabulary import Region, Tier
-from linkstar.core.kpi.metrics import KEY_PATTERN
+from linkstar.core.kernel.vocabulary import KEY_PATTERN, Region, Tier
 
 OPTION_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,62}$")
 MAX_QUANTITY = 1_000_000

@@ -1,11 +1,12 @@
 """The platform-wide vocabulary every category shares: regions, tiers, marketplaces.
 
-These are generic to the platform (DOMAIN.md "What drives fees and costs"), not to a category.
+These are generic to the platform (docs/domain.md, "Fees"), not to a category.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 
 
 class Region(enum.StrEnum):
@@ -96,7 +97,7 @@ class AuditOutcome(enum.StrEnum):
 
 
 class SanctionKind(enum.StrEnum):
-    """Consequences, mildest first (DOMAIN.md "Consequences")."""
+    """Consequences, mildest first (docs/domain.md, "Consequences")."""
 
     WARNING = "WARNING"
     RESTRICTED_INTAKE = "RESTRICTED_INTAKE"  # fewer or no dispatched orders
@@ -119,3 +120,7 @@ class Severity(enum.StrEnum):
     MAJOR = "MAJOR"
     SEVERE = "SEVERE"
     VETO = "VETO"
+
+
+# Keys of categories, metrics, documents and fee rules: lowercase snake_case, 2-63 chars.
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.contract.registry import Registry
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.periods import period_containing
 from linkstar.core.kpi.aggregations import aggregate
 from linkstar.core.kpi.metrics import Direction, MetricDefinition, in_unit_range
 from linkstar.core.kpi.models import Alert, AlertThreshold
+
+if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
+    from linkstar.core.contract.registry import Registry
 
 
 def check_internal_threshold(metric: MetricDefinition, threshold: Decimal) -> None:

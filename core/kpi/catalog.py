@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.contract.registry import Registry
 from linkstar.core.kpi.models import MetricDefinitionVersion
+
+if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
+    from linkstar.core.contract.registry import Registry
 
 
 async def record_metric_versions(session: AsyncSession, registry: Registry) -> int:

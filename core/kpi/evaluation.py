@@ -12,11 +12,11 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.contract.registry import CategoryContribution, Registry
 from linkstar.core.kernel.periods import Period, month_to_period, period_of
 from linkstar.core.kernel.vocabulary import ApplicationStatus
 from linkstar.core.kpi.aggregations import aggregate
@@ -24,7 +24,9 @@ from linkstar.core.kpi.metrics import CustomAggregation, MetricResult, PeriodKin
 from linkstar.core.kpi.models import Scorecard
 from linkstar.core.kpi.scoring import attainment, composite, digest, history_score, standing
 from linkstar.core.onboarding.models import Application
-from linkstar.core.standing.consequences import apply_ladder
+
+if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
+    from linkstar.core.contract.registry import CategoryContribution
 
 EVALUATED = (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE)
 
@@ -37,6 +39,7 @@ class EvaluationSummary:
     evaluated: int
     written: int
     unchanged: int
+    providers: tuple[int, ...] = ()  # evaluated, for the consequences that follow
 
 
 def _metric_period(label: str, window_kind: PeriodKind, timezone: str) -> Period:
@@ -182,23 +185,4 @@ async def evaluate_category(
         )
         written += 1
     await session.flush()
-    await apply_ladder(session, category, label, providers, contribution.scoring)
-    return EvaluationSummary(label, len(providers), written, unchanged)
-
-
-async def evaluate_period(
-    session: AsyncSession,
-    registry: Registry,
-    label: str,
-    category: str | None = None,
-    provider_id: int | None = None,
-) -> dict[str, EvaluationSummary]:
-    """Evaluate every category (or one) for the month `label`; the caller commits."""
-    period_of(label, PeriodKind.MONTH, "UTC")  # validates the label early
-    targets = [registry.category(category)] if category else list(registry.categories.values())
-    return {
-        c.category.key: await evaluate_category(
-            session, c, label, provider_id, registry.aggregations
-        )
-        for c in targets
-    }
+    return EvaluationSummary(label, len(providers), written, unchanged, tuple(providers))

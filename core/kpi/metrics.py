@@ -17,8 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from linkstar.core.kernel.periods import PeriodKind
-
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+from linkstar.core.kernel.vocabulary import KEY_PATTERN
 
 
 class Unit(enum.StrEnum):

@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.contract.registry import Registry
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError
@@ -29,6 +28,9 @@ from linkstar.core.kpi.alerts import check_running_values
 from linkstar.core.kpi.metrics import UNIT_RANGES, in_unit_range
 from linkstar.core.kpi.models import OBSERVATION_SCALE, KpiObservation
 from linkstar.core.onboarding.models import Application
+
+if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
+    from linkstar.core.contract.registry import Registry
 
 MAX_BATCH = 10_000
 MAX_VALUE = Decimal(10) ** 12  # stored as value × 10⁶ in a 64-bit integer

@@ -11,12 +11,11 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.contract.registry import CategoryContribution
 from linkstar.core.identity.policy import Forbidden, Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
@@ -28,6 +27,9 @@ from linkstar.core.onboarding.models import AgreementSignature, Application, Doc
 from linkstar.core.onboarding.policy import OnboardingPolicy
 from linkstar.core.providers.categories import ProfileInvalid
 from linkstar.core.providers.models import CategoryProfileRow, Provider
+
+if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
+    from linkstar.core.contract.registry import CategoryContribution
 
 # --- the state machine ---------------------------------------------------------------------
 

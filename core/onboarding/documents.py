@@ -1,6 +1,6 @@
 """Document requirements a category declares, and builders for the materials most ask for.
 
-The builders describe generic onboarding materials (DOMAIN.md "Materials usually required");
+The builders describe generic onboarding materials (docs/domain.md, "Onboarding");
 which of them a category needs, and for which regions, is the category plugin's decision.
 """
 
@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linkstar.core.kernel.vocabulary import Region
-from linkstar.core.kpi.metrics import KEY_PATTERN
+from linkstar.core.kernel.vocabulary import KEY_PATTERN, Region
 
 PDF_OR_IMAGE = frozenset({"application/pdf", "image/jpeg", "image/png"})
 SPREADSHEET_OR_PDF = frozenset(

@@ -175,7 +175,7 @@ def evaluate_command(period: str, category: str | None, provider_id: int | None)
 
     from linkstar.core.contract.registry import load_registry
     from linkstar.core.kernel.db import create_engine, session_factory
-    from linkstar.core.kpi.evaluation import evaluate_period
+    from linkstar.core.standing.verdicts import evaluate_period
 
     settings = Settings.from_env()
     registry = load_registry(settings.disabled_plugins)

@@ -236,7 +236,7 @@ async def load_demo(
     if observations:
         await session.execute(insert(models.KpiObservation), observations)
     await session.flush()
-    from linkstar.core.kpi.evaluation import evaluate_period
+    from linkstar.core.standing.verdicts import evaluate_period
 
     scorecards = 0
     for month in months:  # oldest first, so history, ladders and tiers build up as in production

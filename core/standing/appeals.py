@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import enum
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.contract.registry import Registry
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import ApplicationStatus, SanctionKind, SanctionStatus
-from linkstar.core.kpi.evaluation import evaluate_category
 from linkstar.core.kpi.models import KpiObservation, Scorecard
 from linkstar.core.onboarding.models import Application
 from linkstar.core.standing.consequences import _event
 from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
+from linkstar.core.standing.verdicts import evaluate_category
+
+if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
+    from linkstar.core.contract.registry import Registry
 
 APPEAL_DAYS = 30
 MAX_ROUNDS = 2

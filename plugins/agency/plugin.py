@@ -9,27 +9,28 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from linkstar.core.contract.hookspecs import hookimpl
-from linkstar.core.fees.rules import (
-    FeeRule,
-    commission_by_tier,
-    deposits_by_region_and_tier,
-)
-from linkstar.core.kernel.vocabulary import Region, Tier
-from linkstar.core.kpi.metrics import (
+from linkstar.plugins.agency.profile import SPEC
+from linkstar.schema.plugin_api import (
     Aggregation,
     AggregationKind,
+    CategoryProfileSpec,
     Direction,
+    DocumentRequirement,
     EvaluationWindow,
+    FeeRule,
     MetricDefinition,
+    OnboardingPolicy,
     PeriodKind,
+    Region,
+    ServiceCategory,
+    Tier,
     Unit,
+    commission_by_tier,
+    deposits_by_region_and_tier,
+    documents,
+    hookimpl,
+    standard_agreements,
 )
-from linkstar.core.onboarding import documents
-from linkstar.core.onboarding.documents import DocumentRequirement
-from linkstar.core.onboarding.policy import OnboardingPolicy, standard_agreements
-from linkstar.core.providers.categories import CategoryProfileSpec, ServiceCategory
-from linkstar.plugins.agency.profile import SPEC
 
 KEY = "agency"
 CATEGORY = ServiceCategory(

@@ -8,19 +8,23 @@ from typing import Any
 
 import strawberry
 
-from linkstar.core.kernel.vocabulary import Region
-from linkstar.core.providers.categories import CategoryProfileSpec, ProfileRecord
-from linkstar.core.providers.profiles import (
+from linkstar.schema.plugin_api import (
+    CategoryProfile,
+    CategoryProfileSpec,
     EnumListField,
     IntField,
     MoneyField,
+    ProfileRecord,
     ProfileSchema,
+    Region,
     TextField,
     TextListField,
     money_of,
+    profile_fields,
 )
-from linkstar.schema.plugin_api import CategoryProfile, profile_fields
-from linkstar.schema.types import Money
+from linkstar.schema.plugin_api import (
+    MoneyType as Money,
+)
 
 
 @strawberry.enum(description="What an agency does for a seller's store.")

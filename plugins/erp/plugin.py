@@ -10,29 +10,32 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from linkstar.core.contract.hookspecs import hookimpl
-from linkstar.core.fees.rules import (
+from linkstar.plugins.erp.profile import SPEC
+from linkstar.schema.plugin_api import (
+    MAX_DOCUMENT_BYTES,
+    Aggregation,
+    AggregationKind,
+    AgreementTemplate,
+    CategoryProfileSpec,
+    Direction,
+    DocumentRequirement,
     FeeKind,
     FeeOption,
     FeeRule,
+    MetricDefinition,
+    Money,
+    OnboardingPolicy,
+    Region,
+    ServiceCategory,
+    Tier,
+    Unit,
     commission_by_tier,
     deposits_by_region_and_tier,
+    documents,
     fees_by_region,
+    hookimpl,
+    standard_agreements,
 )
-from linkstar.core.kernel.money import Money
-from linkstar.core.kernel.vocabulary import Region, Tier
-from linkstar.core.kpi.metrics import (
-    Aggregation,
-    AggregationKind,
-    Direction,
-    MetricDefinition,
-    Unit,
-)
-from linkstar.core.onboarding import documents
-from linkstar.core.onboarding.documents import MAX_DOCUMENT_BYTES, DocumentRequirement
-from linkstar.core.onboarding.policy import AgreementTemplate, OnboardingPolicy, standard_agreements
-from linkstar.core.providers.categories import CategoryProfileSpec, ServiceCategory
-from linkstar.plugins.erp.profile import SPEC
 
 KEY = "erp"
 CATEGORY = ServiceCategory(

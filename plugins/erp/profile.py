@@ -9,20 +9,26 @@ from typing import Any
 
 import strawberry
 
-from linkstar.core.kernel.vocabulary import Marketplace, Region
-from linkstar.core.providers.categories import CategoryProfileSpec, ProfileInvalid, ProfileRecord
-from linkstar.core.providers.profiles import (
+from linkstar.schema.plugin_api import (
     BoolField,
+    CategoryProfile,
+    CategoryProfileSpec,
     EnumListField,
     IntField,
+    Marketplace,
     MoneyField,
+    ProfileInvalid,
+    ProfileRecord,
     ProfileSchema,
+    Region,
     TextField,
     TextListField,
     money_of,
+    profile_fields,
 )
-from linkstar.schema.plugin_api import CategoryProfile, profile_fields
-from linkstar.schema.types import Money
+from linkstar.schema.plugin_api import (
+    MoneyType as Money,
+)
 
 
 @strawberry.enum(description="How an ERP is deployed for a seller.")

@@ -12,7 +12,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from linkstar.core.kernel.db import Base, IdType, UTCDateTime, utcnow
+from linkstar.schema.plugin_api import (
+    Base,
+    IdType,
+    UTCDateTime,
+    utcnow,
+)
 
 
 class LogisticsMode(enum.StrEnum):

@@ -13,29 +13,30 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.contract.hookspecs import hookimpl
-from linkstar.core.fees.rules import (
-    FeeKind,
-    FeeRule,
-    commission_by_tier,
-    deposits_by_region_and_tier,
-    fees_by_region,
-)
-from linkstar.core.kernel.money import Money
-from linkstar.core.kernel.vocabulary import Region, Tier
-from linkstar.core.kpi.metrics import (
-    Aggregation,
-    AggregationKind,
-    Direction,
-    MetricDefinition,
-    Unit,
-)
-from linkstar.core.onboarding import documents
-from linkstar.core.onboarding.documents import DocumentRequirement
-from linkstar.core.onboarding.policy import OnboardingPolicy, standard_agreements
-from linkstar.core.providers.categories import CategoryProfileSpec, ServiceCategory
 from linkstar.plugins.logistics.models import LogisticsLane, LogisticsMode
 from linkstar.plugins.logistics.profile import SPEC, LogisticsLaneType
+from linkstar.schema.plugin_api import (
+    Aggregation,
+    AggregationKind,
+    CategoryProfileSpec,
+    Direction,
+    DocumentRequirement,
+    FeeKind,
+    FeeRule,
+    MetricDefinition,
+    Money,
+    OnboardingPolicy,
+    Region,
+    ServiceCategory,
+    Tier,
+    Unit,
+    commission_by_tier,
+    deposits_by_region_and_tier,
+    documents,
+    fees_by_region,
+    hookimpl,
+    standard_agreements,
+)
 
 KEY = "logistics"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -13,24 +13,33 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from linkstar.core.kernel.vocabulary import Region
-from linkstar.core.providers.categories import CategoryProfileSpec, ProfileInvalid, ProfileRecord
-from linkstar.core.providers.profiles import (
+from linkstar.plugins.logistics.models import LogisticsLane, LogisticsMode
+from linkstar.schema.plugin_api import (
     BoolField,
+    CategoryProfile,
+    CategoryProfileSpec,
+    Connection,
+    Ctx,
     DecimalField,
     EnumListField,
     FieldError,
     IntField,
     MoneyField,
+    PageArgs,
+    ProfileInvalid,
+    ProfileRecord,
     ProfileSchema,
+    Region,
     TextListField,
+    build_connection,
+    ctx,
+    loaders,
     money_of,
+    profile_fields,
 )
-from linkstar.plugins.logistics.models import LogisticsLane, LogisticsMode
-from linkstar.schema import loaders
-from linkstar.schema.pagination import Connection, PageArgs, build_connection
-from linkstar.schema.plugin_api import CategoryProfile, Ctx, ctx, profile_fields
-from linkstar.schema.types import Money
+from linkstar.schema.plugin_api import (
+    MoneyType as Money,
+)
 
 KEY = "logistics"
 

@@ -9,30 +9,32 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from linkstar.core.contract.hookspecs import hookimpl
-from linkstar.core.fees.rules import (
-    FeeKind,
-    FeeRule,
-    commission_by_tier,
-    deposits_by_region_and_tier,
-    fees_by_region,
-)
-from linkstar.core.kernel.money import Money
-from linkstar.core.kernel.vocabulary import Region, Tier
-from linkstar.core.kpi.metrics import (
+from linkstar.plugins.training.profile import SPEC
+from linkstar.schema.plugin_api import (
+    MAX_DOCUMENT_BYTES,
     Aggregation,
     AggregationKind,
+    CategoryProfileSpec,
     Direction,
+    DocumentRequirement,
     EvaluationWindow,
+    FeeKind,
+    FeeRule,
     MetricDefinition,
+    Money,
+    OnboardingPolicy,
     PeriodKind,
+    Region,
+    ServiceCategory,
+    Tier,
     Unit,
+    commission_by_tier,
+    deposits_by_region_and_tier,
+    documents,
+    fees_by_region,
+    hookimpl,
+    standard_agreements,
 )
-from linkstar.core.onboarding import documents
-from linkstar.core.onboarding.documents import MAX_DOCUMENT_BYTES, DocumentRequirement
-from linkstar.core.onboarding.policy import OnboardingPolicy, standard_agreements
-from linkstar.core.providers.categories import CategoryProfileSpec, ServiceCategory
-from linkstar.plugins.training.profile import SPEC
 
 KEY = "training"
 CATEGORY = ServiceCategory(

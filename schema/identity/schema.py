@@ -1,170 +1,30 @@
-"""GraphQL for identity and access: accounts, sessions, API tokens, invitations, the audit log."""
+"""Identity queries and mutations: sign-in, sessions, tokens, invitations, staff."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import strawberry
 from sqlalchemy import func, select
-from strawberry import relay
-from strawberry.scalars import JSON
 
 from linkstar.core.identity import accounts as identity
 from linkstar.core.identity import audit, ratelimit
+from linkstar.core.identity.models import Account, ApiToken, AuditEntry
 from linkstar.core.identity.policy import Action, require
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import AuditOutcome, Role, TokenScope
-from linkstar.core.runtime import tables as models
 from linkstar.schema import loaders
+from linkstar.schema.identity.types import (
+    AccountType,
+    ApiTokenType,
+    AuditEntryType,
+    AuditLogFilter,
+    AuthPayload,
+    CreatedApiToken,
+    CreatedInvitation,
+)
+from linkstar.schema.nodes import Ctx, ctx, parse_global_id
 from linkstar.schema.pagination import Connection, PageArgs, node_int, paginate
-from linkstar.schema.types import Ctx, ProviderType, ctx, rows_resolver
-
-RoleEnum = strawberry.enum(Role, description="What an account is on the platform.")
-TokenScopeEnum = strawberry.enum(TokenScope, description="What an API token may do.")
-AuditOutcomeEnum = strawberry.enum(AuditOutcome, description="How an audited action ended.")
-
-
-@strawberry.type(name="Account", description="A person who signs in.")
-class AccountType(relay.Node):
-    id: relay.NodeID[int]
-    email: str
-    display_name: str
-    role: Role
-    is_provider_owner: bool
-    created_at: datetime
-    owner_account_id: strawberry.Private[int]
-    provider_id_value: strawberry.Private[int | None]
-
-    @classmethod
-    def of(cls, row: models.Account) -> AccountType:
-        return cls(
-            id=row.id,
-            email=row.email,
-            display_name=row.display_name,
-            role=row.role,
-            is_provider_owner=row.is_provider_owner,
-            created_at=row.created_at,
-            owner_account_id=row.id,
-            provider_id_value=row.provider_id,
-        )
-
-    @strawberry.field(description="The provider a partner account belongs to.")
-    async def provider(self, info: Ctx) -> ProviderType | None:
-        if self.provider_id_value is None:
-            return None
-        row = await loaders.by_id(ctx(info), models.Provider).load(self.provider_id_value)
-        return ProviderType.of(row) if row else None
-
-    resolve_nodes = rows_resolver(models.Account)
-
-
-@strawberry.type(
-    name="ApiToken", description="A personal API token (the secret itself is never shown again)."
-)
-class ApiTokenType(relay.Node):
-    id: relay.NodeID[int]
-    name: str
-    prefix: str = strawberry.field(description="First characters of the token, to recognise it.")
-    scopes: list[TokenScope]
-    created_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
-    owner_account_id: strawberry.Private[int]
-
-    @classmethod
-    def of(cls, row: models.ApiToken) -> ApiTokenType:
-        return cls(
-            id=row.id,
-            name=row.name,
-            prefix=row.prefix,
-            scopes=[TokenScope(s) for s in row.scopes],
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            revoked_at=row.revoked_at,
-            owner_account_id=row.account_id,
-        )
-
-    resolve_nodes = rows_resolver(models.ApiToken)
-
-
-@strawberry.type(
-    name="AuditEntry", description="One audited action: who, with which token, what, when, outcome."
-)
-class AuditEntryType(relay.Node):
-    linkstar_admin_only = True
-    id: relay.NodeID[int]
-    occurred_at: datetime
-    actor_account_id: int | None
-    actor_token_id: int | None
-    actor_label: str
-    action: str
-    target: str | None
-    outcome: AuditOutcome
-    client_address: str | None
-    details: JSON
-
-    @classmethod
-    def of(cls, row: models.AuditEntry) -> AuditEntryType:
-        return cls(
-            id=row.id,
-            occurred_at=row.occurred_at,
-            actor_account_id=row.actor_account_id,
-            actor_token_id=row.actor_token_id,
-            actor_label=row.actor_label,
-            action=row.action,
-            target=row.target,
-            outcome=row.outcome,
-            client_address=row.client_address,
-            details=row.details,
-        )
-
-    resolve_nodes = rows_resolver(models.AuditEntry)
-
-
-@strawberry.type(
-    description="Tokens for a signed-in session. The refresh token is shown only here."
-)
-class AuthPayload:
-    access_token: str
-    access_token_expires_at: datetime
-    refresh_token: str
-    refresh_token_expires_at: datetime
-    account: AccountType
-
-    @classmethod
-    def of(cls, issued: identity.IssuedTokens) -> AuthPayload:
-        return cls(
-            access_token=issued.access_token,
-            access_token_expires_at=issued.access_expires_at,
-            refresh_token=issued.refresh_token,
-            refresh_token_expires_at=issued.refresh_expires_at,
-            account=AccountType.of(issued.account),
-        )
-
-
-@strawberry.type(
-    description="A new API token. `token` is shown only in this response: store it now."
-)
-class CreatedApiToken:
-    token: str
-    api_token: ApiTokenType
-
-
-@strawberry.type(description="An invitation to join a provider. `token` is shown only here.")
-class CreatedInvitation:
-    email: str
-    expires_at: datetime
-    token: str
-
-
-@strawberry.input(description="Narrow the audit log.")
-class AuditLogFilter:
-    action: str | None = None
-    actor_account_id: int | None = None
-    outcome: AuditOutcome | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
 
 async def _security_event(
@@ -191,7 +51,7 @@ class IdentityQuery:
         context = ctx(info)
         if context.viewer.account_id is None:
             return None
-        row = await loaders.by_id(context, models.Account).load(context.viewer.account_id)
+        row = await loaders.by_id(context, Account).load(context.viewer.account_id)
         return AccountType.of(row) if row else None
 
     @strawberry.field(description="The signed-in account's API tokens (metadata only).")
@@ -205,21 +65,21 @@ class IdentityQuery:
     ) -> Connection[ApiTokenType]:
         context = ctx(info)
         require(context.viewer, Action.MANAGE_OWN_API_TOKENS)
-        condition = models.ApiToken.account_id == context.viewer.account_id
+        condition = ApiToken.account_id == context.viewer.account_id
 
         async def count() -> int:
             async with context.session() as session:
                 return (
                     await session.execute(
-                        select(func.count()).select_from(models.ApiToken).where(condition)
+                        select(func.count()).select_from(ApiToken).where(condition)
                     )
                 ).scalar_one()
 
         async with context.session() as session:
             return await paginate(
                 session,
-                select(models.ApiToken).where(condition),
-                models.ApiToken.id,
+                select(ApiToken).where(condition),
+                ApiToken.id,
                 PageArgs.parse(first, after, last, before),
                 ApiTokenType.of,
                 count,
@@ -240,29 +100,29 @@ class IdentityQuery:
         conditions = []
         if filter is not None:
             if filter.action:
-                conditions.append(models.AuditEntry.action == filter.action)
+                conditions.append(AuditEntry.action == filter.action)
             if filter.actor_account_id is not None:
-                conditions.append(models.AuditEntry.actor_account_id == filter.actor_account_id)
+                conditions.append(AuditEntry.actor_account_id == filter.actor_account_id)
             if filter.outcome is not None:
-                conditions.append(models.AuditEntry.outcome == filter.outcome)
+                conditions.append(AuditEntry.outcome == filter.outcome)
             for moment in (filter.since, filter.until):
                 if moment is not None and moment.tzinfo is None:
                     raise InvalidInput("give since/until with a time zone offset")
             if filter.since is not None:
-                conditions.append(models.AuditEntry.occurred_at >= filter.since)
+                conditions.append(AuditEntry.occurred_at >= filter.since)
             if filter.until is not None:
-                conditions.append(models.AuditEntry.occurred_at < filter.until)
+                conditions.append(AuditEntry.occurred_at < filter.until)
 
         async def count() -> int:
             async with context.session() as session:
-                stmt = select(func.count()).select_from(models.AuditEntry).where(*conditions)
+                stmt = select(func.count()).select_from(AuditEntry).where(*conditions)
                 return (await session.execute(stmt)).scalar_one()
 
         async with context.session() as session:
             return await paginate(
                 session,
-                select(models.AuditEntry).where(*conditions),
-                models.AuditEntry.id,
+                select(AuditEntry).where(*conditions),
+                AuditEntry.id,
                 PageArgs.parse(first, after, last, before),
                 AuditEntryType.of,
                 count,
@@ -378,7 +238,6 @@ class IdentityMutation:
     async def revoke_api_token(self, info: Ctx, id: strawberry.ID) -> ApiTokenType:
         context = ctx(info)
         require(context.viewer, Action.MANAGE_OWN_API_TOKENS)
-        from linkstar.schema.query import parse_global_id
 
         gid = parse_global_id(id)
         token_id = node_int(gid.node_id)
@@ -423,7 +282,6 @@ class IdentityMutation:
     async def set_account_disabled(
         self, info: Ctx, account: strawberry.ID, disabled: bool, reason: str
     ) -> AccountType:
-        from linkstar.schema.query import parse_global_id
 
         context = ctx(info)
         require(context.viewer, Action.MANAGE_ACCOUNTS)
@@ -436,7 +294,7 @@ class IdentityMutation:
         if account_id == context.viewer.account_id:
             raise InvalidInput("you cannot disable your own account")
         async with context.session() as session, session.begin():
-            row = await session.get(models.Account, account_id)
+            row = await session.get(Account, account_id)
             if row is None:
                 raise NotFound("no such account")
             row.disabled = disabled

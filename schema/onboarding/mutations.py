@@ -1,468 +1,66 @@
-"""GraphQL for onboarding: registration, applications, documents, agreements, review, probation."""
+"""Onboarding mutations: applications, documents, agreements, review, probation."""
 
 from __future__ import annotations
 
-import enum
-import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import strawberry
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import select
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
-from linkstar.core.identity import accounts as identity
-from linkstar.core.identity.policy import Action, require
+from linkstar.core.identity.models import Account
 from linkstar.core.kernel.db import utcnow
-from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
+from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.storage import LocalDirectoryStore, sniff_media_type
 from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
     DocumentStatus,
-    Marketplace,
-    Region,
     Role,
 )
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.applications import Action as Step
-from linkstar.core.providers import registration
-from linkstar.core.runtime import tables as models
-from linkstar.schema.identity import AuthPayload
-from linkstar.schema.pagination import Connection, PageArgs, node_int, paginate
-from linkstar.schema.types import (
-    ApplicationType,
-    CategoryProfile,
-    ChecklistType,
-    Ctx,
-    DocumentType,
-    checklist_for,
-    ctx,
-    profile_node,
+from linkstar.core.onboarding.models import AgreementSignature, Application, Document, Interview
+from linkstar.core.providers.models import CategoryProfileRow
+from linkstar.core.standing import consequences as rules
+from linkstar.schema.nodes import Ctx, ctx
+from linkstar.schema.onboarding.inputs import (
+    _SAFE_NAME,
+    MAX_UPLOAD_BYTES,
+    DocumentDecision,
+    InterviewChannel,
+    InterviewOutcome,
+    ProbationDecision,
 )
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ()\u4e00-\u9fff]")
-
-
-class Conflict(LinkStarError):
-    """Someone else changed the object first; reload and retry."""
-
-    code = "CONFLICT"
-
-
-@asynccontextmanager
-async def write(info: Ctx) -> AsyncIterator[AsyncSession]:
-    """One transaction for one mutation; a lost optimistic-lock race becomes CONFLICT."""
-    try:
-        async with ctx(info).session() as session, session.begin():
-            yield session
-    except StaleDataError:
-        raise Conflict(
-            "the application was changed by someone else at the same time",
-            suggestion="reload it and try again",
-        ) from None
-
-
-def _id(value: strawberry.ID, type_name: str) -> int:
-    from linkstar.schema.query import parse_global_id  # query composes this module's fields
-
-    gid = parse_global_id(value)
-    number = node_int(gid.node_id)
-    if gid.type_name != type_name or number is None:
-        raise InvalidInput(f"{value!r} is not a {type_name} id", code="INVALID_ID")
-    return number
-
-
-async def _application(
-    session: AsyncSession, info: Ctx, value: strawberry.ID
-) -> models.Application:
-    return await onboarding.load_application(session, _id(value, "Application"), ctx(info).viewer)
-
-
-def _require_provider_member(info: Ctx) -> int:
-    """The viewer's provider, if the policy lets it act for it (no API-token scope does)."""
-    viewer = ctx(info).viewer
-    require(viewer, Action.ACT_FOR_OWN_PROVIDER, viewer.provider_id)
-    assert viewer.provider_id is not None
-    return viewer.provider_id
-
-
-def _require_reviewer(info: Ctx) -> None:
-    """Review work is for staff signed in with a session (no API-token scope includes it)."""
-    require(ctx(info).viewer, Action.REVIEW)
-
-
-# --- inputs --------------------------------------------------------------------------------
-
-
-@strawberry.enum(description="Kinds of identity document.")
-class IdType(enum.StrEnum):
-    MAINLAND_RESIDENT_ID = "MAINLAND_RESIDENT_ID"
-    PASSPORT = "PASSPORT"
-    HK_MACAU_TAIWAN_PERMIT = "HK_MACAU_TAIWAN_PERMIT"
-
-
-@strawberry.input(description="A person: name and identity document.")
-class PersonInput:
-    name: str
-    id_type: IdType
-    id_number: str
-    phone: str | None = None
-    email: str | None = None
-
-
-@strawberry.input
-class TeamRoleInput:
-    role: str
-    headcount: int
-
-
-@strawberry.input(description="Team composition and professional background.")
-class TeamInput:
-    roles: list[TeamRoleInput]
-    background: str
-
-
-@strawberry.input(description="A past service case with its results.")
-class ServiceCaseInput:
-    client: str
-    product_categories: list[str]
-    results: str
-
-
-@strawberry.input
-class MoneyInput:
-    amount: Decimal
-    currency: str
-
-
-@strawberry.input(description="A service offered and its price.")
-class ServiceInput:
-    name: str
-    price: MoneyInput
-    billing_basis: str
-
-
-@strawberry.input(description="Everything a provider registers about itself.")
-class RegistrationDetailsInput:
-    legal_representative: PersonInput
-    contact_person: PersonInput
-    business_description: str
-    team: TeamInput
-    service_cases: list[ServiceCaseInput]
-    services: list[ServiceInput]
-    saas_tool: str | None = None
-    certifications: list[str] = strawberry.field(default_factory=list)
-
-
-@strawberry.input
-class ProviderInput:
-    legal_name: str
-    region: Region
-    registration_number: str = strawberry.field(description="USCC for mainland entities (checked).")
-    marketplaces: list[Marketplace]
-    details: RegistrationDetailsInput
-
-
-@strawberry.input
-class AccountInput:
-    email: str
-    password: str
-    display_name: str
-
-
-def _as_dict(value: Any) -> Any:
-    """Strawberry input objects → plain data for core validation."""
-    if isinstance(value, list):
-        return [_as_dict(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return value.value
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _as_dict(getattr(value, k)) for k in value.__dataclass_fields__}
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-@strawberry.enum
-class DocumentDecision(enum.StrEnum):
-    ACCEPT = "ACCEPT"
-    REJECT = "REJECT"
-
-
-@strawberry.enum
-class InterviewChannel(enum.StrEnum):
-    VIDEO = "VIDEO"
-    PHONE = "PHONE"
-    ON_SITE = "ON_SITE"
-
-
-@strawberry.enum
-class InterviewOutcome(enum.StrEnum):
-    PASSED = "PASSED"
-    FAILED = "FAILED"
-
-
-@strawberry.enum
-class ProbationDecision(enum.StrEnum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    EXTEND = "EXTEND"
-
-
-@strawberry.input
-class ApplicationFilter:
-    status: ApplicationStatus | None = None
-    category: str | None = None
-    mine: bool = strawberry.field(default=False, description="Only applications I review.")
-
-
-@strawberry.type
-class OnboardingQuery:
-    @strawberry.field(
-        description="What an application still lacks (the self-check and the reviewer's list)."
-    )
-    async def application_checklist(self, info: Ctx, application: strawberry.ID) -> ChecklistType:
-        async with ctx(info).session() as session:
-            app = await _application(session, info, application)
-        return await checklist_for(info, app.id)
-
-    @strawberry.field(description="Applications across providers, for reviewers (oldest first).")
-    async def applications(
-        self,
-        info: Ctx,
-        filter: ApplicationFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[ApplicationType]:
-        _require_reviewer(info)
-        context = ctx(info)
-        conditions = []
-        if filter is not None:
-            if filter.status is not None:
-                conditions.append(models.Application.status == filter.status)
-            if filter.category is not None:
-                conditions.append(models.Application.category_key == filter.category)
-            if filter.mine:
-                conditions.append(
-                    models.Application.reviewer_account_id == context.viewer.account_id
-                )
-
-        async def count() -> int:
-            async with context.session() as session:
-                stmt = select(func.count()).select_from(models.Application).where(*conditions)
-                return (await session.execute(stmt)).scalar_one()
-
-        async with context.session() as session:
-            return await paginate(
-                session,
-                select(models.Application).where(*conditions),
-                models.Application.id,
-                PageArgs.parse(first, after, last, before),
-                ApplicationType.of,
-                count,
-            )
-
-
-@strawberry.input(description="One KPI observation being reported.")
-class ObservationInput:
-    category: str
-    metric: str
-    subject_ref: str = strawberry.field(description="Client, store or shipment the fact is about.")
-    observed_at: datetime
-    value: Decimal = strawberry.field(
-        description="In the metric's observed unit (OUTCOME: 0 or 1)."
-    )
-    idempotency_key: str = strawberry.field(
-        description="Unique per provider; re-sending is harmless."
-    )
-    evidence_ref: str | None = None
-    not_attributable_reason: str | None = strawberry.field(
-        default=None,
-        description="Set when the provider is not to blame; the record is kept but not scored.",
-    )
-    supersedes: strawberry.ID | None = strawberry.field(
-        default=None, description="The observation this corrects."
-    )
-    correction_reason: str | None = None
-
-
-@strawberry.type(description="What a report stored: new observations and harmless re-sends.")
-class ReportResultType:
-    accepted: int
-    duplicates: int
-    alerts: int = strawberry.field(description="Early-warning alerts this report raised.")
-
-
-@strawberry.type(description="What one evaluation run did for a category.")
-class EvaluationRun:
-    category: str
-    period: str
-    evaluated: int
-    written: int
-    unchanged: int
+from linkstar.schema.onboarding.types import ApplicationType, DocumentType
+from linkstar.schema.providers.types import CategoryProfile, profile_node
+from linkstar.schema.resolving import (
+    application_of,
+    parse_id,
+    require_provider_member,
+    require_reviewer,
+    write,
+)
 
 
 @strawberry.type
 class OnboardingMutation:
-    @strawberry.mutation(
-        description="Report up to 10,000 KPI observations, validated whole; re-sending is harmless."
-    )
-    async def report_observations(
-        self, info: Ctx, records: list[ObservationInput], provider: strawberry.ID | None = None
-    ) -> ReportResultType:
-        from linkstar.core.identity import ratelimit
-        from linkstar.core.kernel.vocabulary import ObservationSource
-        from linkstar.core.kpi import reporting
-
-        context = ctx(info)
-        viewer = context.viewer
-        if provider is None:
-            require(viewer, Action.REPORT_KPI, viewer.provider_id)
-            provider_id, source = viewer.provider_id, ObservationSource.SELF_REPORTED
-        else:
-            require(viewer, Action.REPORT_PLATFORM_KPI)
-            provider_id, source = _id(provider, "Provider"), ObservationSource.PLATFORM
-        assert provider_id is not None
-        if viewer.token_id is not None:
-            await ratelimit.hit(
-                context.sessionmaker,
-                f"report:token:{viewer.token_id}",
-                ratelimit.REPORT_BATCHES_PER_TOKEN,
-                "reports with this API token",
-            )
-        await ratelimit.hit(
-            context.sessionmaker,
-            f"report:account:{viewer.account_id}",
-            ratelimit.REPORT_BATCHES_PER_ACCOUNT,
-            "reports from this account",
-        )
-        parsed = [
-            reporting.ObservationRecord(
-                category=r.category,
-                metric=r.metric,
-                subject_ref=r.subject_ref,
-                observed_at=r.observed_at,
-                value=str(r.value),
-                idempotency_key=r.idempotency_key,
-                evidence_ref=r.evidence_ref,
-                not_attributable_reason=r.not_attributable_reason,
-                supersedes_id=_id(r.supersedes, "KpiObservation") if r.supersedes else None,
-                correction_reason=r.correction_reason,
-            )
-            for r in records
-        ]
-        async with write(info) as session:
-            result = await reporting.report(
-                session, context.registry, viewer, provider_id, parsed, source
-            )
-        return ReportResultType(
-            accepted=result.accepted, duplicates=result.duplicates, alerts=result.alerts
-        )
-
-    @strawberry.mutation(description="Evaluate a month for all providers (admins). Idempotent.")
-    async def evaluate_period(
-        self, info: Ctx, period: str, category: str | None = None
-    ) -> list[EvaluationRun]:
-        from linkstar.core.kpi.evaluation import evaluate_period
-
-        context = ctx(info)
-        require(context.viewer, Action.RUN_EVALUATION)
-        async with write(info) as session:
-            summaries = await evaluate_period(session, context.registry, period, category)
-        return [
-            EvaluationRun(
-                category=k,
-                period=v.period,
-                evaluated=v.evaluated,
-                written=v.written,
-                unchanged=v.unchanged,
-            )
-            for k, v in summaries.items()
-        ]
-
-    @strawberry.mutation(
-        description="Register a provider and its owner account in one step; signs the owner in."
-    )
-    async def register_provider(
-        self, info: Ctx, account: AccountInput, provider: ProviderInput
-    ) -> AuthPayload:
-        context = ctx(info)
-        if context.viewer.authenticated:
-            raise InvalidInput("sign out first: registration creates a new owner account")
-        number = registration.registration_number(provider.region, provider.registration_number)
-        details = registration.validate_details(provider.region, _as_dict(provider.details))
-        marketplaces = registration.marketplaces(list(provider.marketplaces))
-        if not 2 <= len(provider.legal_name.strip()) <= 200:
-            raise registration.RegistrationInvalid({"legalName": "must have 2 to 200 characters"})
-        async with write(info) as session:
-            row = models.Provider(
-                legal_name=provider.legal_name.strip(),
-                region=provider.region,
-                registration_number=number,
-                details=details,
-            )
-            row.marketplaces = [models.ProviderMarketplace(marketplace=m) for m in marketplaces]
-            session.add(row)
-            try:
-                async with session.begin_nested():
-                    await session.flush()
-            except IntegrityError:
-                raise InvalidInput(
-                    f"a provider with registration number {number} is already registered",
-                    code="DUPLICATE_REGISTRATION",
-                    suggestion="ask its owner to invite you instead",
-                ) from None
-            await identity.create_account(
-                session,
-                email=account.email,
-                password=account.password,
-                display_name=account.display_name,
-                role=Role.PARTNER,
-                provider_id=row.id,
-                is_provider_owner=True,
-            )
-            onboarding.timeline(
-                session,
-                None,
-                row.id,
-                context.viewer,
-                "provider.registered",
-                {
-                    "legalName": row.legal_name,
-                    "region": row.region.value,
-                    "registrationNumber": number,
-                },
-            )
-            issued = await identity.login(
-                session, account.email, account.password, context.settings.secret_key
-            )
-        return AuthPayload.of(issued)
-
     @strawberry.mutation(description="Start a draft application for a category.")
     async def start_application(self, info: Ctx, category: str) -> ApplicationType:
-        provider_id = _require_provider_member(info)
+        provider_id = require_provider_member(info)
         context = ctx(info)
         contribution = context.registry.category(category)
         async with write(info) as session:
             previous = (
                 (
                     await session.execute(
-                        select(models.Application)
+                        select(Application)
                         .where(
-                            models.Application.provider_id == provider_id,
-                            models.Application.category_key == category,
+                            Application.provider_id == provider_id,
+                            Application.category_key == category,
                         )
-                        .order_by(models.Application.id.desc())
+                        .order_by(Application.id.desc())
                     )
                 )
                 .scalars()
@@ -488,7 +86,7 @@ class OnboardingMutation:
                         code="REAPPLY_COOLDOWN",
                         details={"availableFrom": available.isoformat()},
                     )
-            application = models.Application(
+            application = Application(
                 provider_id=provider_id, category_key=category, status=ApplicationStatus.DRAFT
             )
             session.add(application)
@@ -507,7 +105,7 @@ class OnboardingMutation:
         description="Fill in (or replace) your category profile; validated by the category."
     )
     async def save_category_profile(self, info: Ctx, category: str, data: JSON) -> CategoryProfile:
-        provider_id = _require_provider_member(info)
+        provider_id = require_provider_member(info)
         context = ctx(info)
         contribution = context.registry.category(category)
         if contribution.profile is None:
@@ -516,14 +114,14 @@ class OnboardingMutation:
         async with write(info) as session:
             row = (
                 await session.execute(
-                    select(models.CategoryProfileRow).where(
-                        models.CategoryProfileRow.provider_id == provider_id,
-                        models.CategoryProfileRow.category_key == category,
+                    select(CategoryProfileRow).where(
+                        CategoryProfileRow.provider_id == provider_id,
+                        CategoryProfileRow.category_key == category,
                     )
                 )
             ).scalar_one_or_none()
             if row is None:
-                row = models.CategoryProfileRow(
+                row = CategoryProfileRow(
                     provider_id=provider_id, category_key=category, data=normalised
                 )
                 session.add(row)
@@ -549,11 +147,11 @@ class OnboardingMutation:
         file: Upload,
         expires_on: date | None = None,
     ) -> DocumentType:
-        _require_provider_member(info)
+        require_provider_member(info)
         context = ctx(info)
         data = await file.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[attr-defined]
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             if app.status not in (
                 ApplicationStatus.DRAFT,
                 ApplicationStatus.MORE_INFORMATION_REQUESTED,
@@ -593,7 +191,7 @@ class OnboardingMutation:
                 )
             key = LocalDirectoryStore(context.settings.storage_dir).put(data)
             filename = _SAFE_NAME.sub("_", getattr(file, "filename", None) or "upload")[:200]
-            document = models.Document(
+            document = Document(
                 provider_id=app.provider_id,
                 application_id=app.id,
                 requirement_key=requirement,
@@ -628,10 +226,10 @@ class OnboardingMutation:
     async def sign_agreement(
         self, info: Ctx, application: strawberry.ID, agreement: str, version: str, text_sha256: str
     ) -> ApplicationType:
-        _require_provider_member(info)
+        require_provider_member(info)
         context = ctx(info)
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             policy = context.registry.category(app.category_key).onboarding
             template = next((a for a in policy.agreements if a.key == agreement), None)
             if template is None:
@@ -643,7 +241,7 @@ class OnboardingMutation:
                     code="AGREEMENT_VERSION_MISMATCH",
                 )
             session.add(
-                models.AgreementSignature(
+                AgreementSignature(
                     provider_id=app.provider_id,
                     application_id=app.id,
                     agreement_key=agreement,
@@ -668,7 +266,7 @@ class OnboardingMutation:
     async def submit_application(self, info: Ctx, application: strawberry.ID) -> ApplicationType:
         context = ctx(info)
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             contribution = context.registry.category(app.category_key)
             checklist = await onboarding.checklist(
                 session, app, contribution, contribution.onboarding
@@ -688,7 +286,7 @@ class OnboardingMutation:
         self, info: Ctx, application: strawberry.ID, reason: str
     ) -> ApplicationType:
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             await onboarding.transition(session, app, ctx(info).viewer, Step.WITHDRAW, reason)
             app.decided_at = utcnow()
         return ApplicationType.of(app)
@@ -697,9 +295,9 @@ class OnboardingMutation:
         description="Pick up a submitted application for review (you become its reviewer)."
     )
     async def start_review(self, info: Ctx, application: strawberry.ID) -> ApplicationType:
-        _require_reviewer(info)
+        require_reviewer(info)
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             await onboarding.transition(session, app, ctx(info).viewer, Step.START_REVIEW)
             app.reviewer_account_id = ctx(info).viewer.account_id
         return ApplicationType.of(app)
@@ -708,10 +306,10 @@ class OnboardingMutation:
     async def assign_reviewer(
         self, info: Ctx, application: strawberry.ID, reviewer: strawberry.ID
     ) -> ApplicationType:
-        _require_reviewer(info)
+        require_reviewer(info)
         async with write(info) as session:
-            app = await _application(session, info, application)
-            account = await session.get(models.Account, _id(reviewer, "Account"))
+            app = await application_of(session, info, application)
+            account = await session.get(Account, parse_id(reviewer, "Account"))
             if account is None or account.role not in (Role.REVIEWER, Role.ADMIN):
                 raise InvalidInput("the assignee must be a reviewer or an admin")
             app.reviewer_account_id = account.id
@@ -737,12 +335,12 @@ class OnboardingMutation:
         decision: DocumentDecision,
         reason: str | None = None,
     ) -> DocumentType:
-        _require_reviewer(info)
+        require_reviewer(info)
         async with write(info) as session:
-            row = await session.get(models.Document, _id(document, "Document"))
+            row = await session.get(Document, parse_id(document, "Document"))
             if row is None or row.application_id is None:
                 raise NotFound("no such document")
-            app = await session.get(models.Application, row.application_id)
+            app = await session.get(Application, row.application_id)
             assert app is not None
             if app.status not in (
                 ApplicationStatus.IN_REVIEW,
@@ -788,14 +386,14 @@ class OnboardingMutation:
         document: strawberry.ID | None = None,
         visible_to_provider: bool = False,
     ) -> ApplicationType:
-        _require_reviewer(info)
+        require_reviewer(info)
         if not text.strip() or len(text) > 4000:
             raise InvalidInput("a note has 1 to 4000 characters")
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             payload: dict[str, Any] = {"note": text.strip()}
             if document is not None:
-                row = await session.get(models.Document, _id(document, "Document"))
+                row = await session.get(Document, parse_id(document, "Document"))
                 if row is None or row.application_id != app.id:
                     raise NotFound("no such document on this application")
                 payload["document"] = row.requirement_key
@@ -816,9 +414,9 @@ class OnboardingMutation:
     async def request_information(
         self, info: Ctx, application: strawberry.ID, reason: str
     ) -> ApplicationType:
-        _require_reviewer(info)
+        require_reviewer(info)
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             await onboarding.transition(
                 session, app, ctx(info).viewer, Step.REQUEST_INFORMATION, reason
             )
@@ -835,18 +433,18 @@ class OnboardingMutation:
         interviewer: strawberry.ID,
         channel: InterviewChannel,
     ) -> ApplicationType:
-        _require_reviewer(info)
+        require_reviewer(info)
         context = ctx(info)
         if at.tzinfo is None:
             raise InvalidInput("give the interview time with its time zone offset")
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             if not context.registry.category(app.category_key).category.interview_required:
                 raise InvalidInput(
                     f"{app.category_key} requires no interview; approve or reject instead",
                     code="NO_INTERVIEW",
                 )
-            account = await session.get(models.Account, _id(interviewer, "Account"))
+            account = await session.get(Account, parse_id(interviewer, "Account"))
             if account is None or account.role not in (Role.REVIEWER, Role.ADMIN):
                 raise InvalidInput("the interviewer must be a reviewer or an admin")
             await onboarding.transition(
@@ -867,17 +465,17 @@ class OnboardingMutation:
     async def record_interview(
         self, info: Ctx, application: strawberry.ID, outcome: InterviewOutcome, notes: str
     ) -> ApplicationType:
-        _require_reviewer(info)
+        require_reviewer(info)
         if not notes.strip():
             raise InvalidInput("record what the interview showed (notes)")
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             interview = (
                 (
                     await session.execute(
-                        select(models.Interview)
-                        .where(models.Interview.application_id == app.id)
-                        .order_by(models.Interview.id.desc())
+                        select(Interview)
+                        .where(Interview.application_id == app.id)
+                        .order_by(Interview.id.desc())
                     )
                 )
                 .scalars()
@@ -902,10 +500,10 @@ class OnboardingMutation:
     async def approve_application(
         self, info: Ctx, application: strawberry.ID, reason: str | None = None
     ) -> ApplicationType:
-        _require_reviewer(info)
+        require_reviewer(info)
         context = ctx(info)
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             contribution = context.registry.category(app.category_key)
             checklist = await onboarding.checklist(
                 session, app, contribution, contribution.onboarding
@@ -927,9 +525,9 @@ class OnboardingMutation:
                 interview = (
                     (
                         await session.execute(
-                            select(models.Interview)
-                            .where(models.Interview.application_id == app.id)
-                            .order_by(models.Interview.id.desc())
+                            select(Interview)
+                            .where(Interview.application_id == app.id)
+                            .order_by(Interview.id.desc())
                         )
                     )
                     .scalars()
@@ -955,9 +553,9 @@ class OnboardingMutation:
     async def reject_application(
         self, info: Ctx, application: strawberry.ID, reason: str
     ) -> ApplicationType:
-        _require_reviewer(info)
+        require_reviewer(info)
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             await onboarding.transition(session, app, ctx(info).viewer, Step.REJECT, reason)
             app.decided_at = utcnow()
         return ApplicationType.of(app)
@@ -968,7 +566,7 @@ class OnboardingMutation:
     async def decide_probation(
         self, info: Ctx, application: strawberry.ID, decision: ProbationDecision, reason: str
     ) -> ApplicationType:
-        _require_reviewer(info)
+        require_reviewer(info)
         context = ctx(info)
         step = {
             ProbationDecision.PASS: Step.PASS_PROBATION,
@@ -976,11 +574,10 @@ class OnboardingMutation:
             ProbationDecision.EXTEND: Step.EXTEND_PROBATION,
         }[decision]
         async with write(info) as session:
-            app = await _application(session, info, application)
+            app = await application_of(session, info, application)
             policy = context.registry.category(app.category_key).onboarding
             if step is Step.EXTEND_PROBATION and app.status is ApplicationStatus.PROBATION:
                 onboarding.extend_probation(app, policy)
-            from linkstar.core.standing import consequences as rules
 
             cards = (
                 await rules.recent_cards(session, app.category_key, [app.provider_id], "9999-12", 6)

@@ -1,0 +1,1 @@
+"""GraphQL of the fees domain: its types, operations and contributed fields."""

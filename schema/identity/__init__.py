@@ -1,0 +1,1 @@
+"""GraphQL of the identity domain: its types, operations and contributed fields."""

@@ -1,0 +1,1 @@
+"""GraphQL of the kpi domain: its types, operations and contributed fields."""

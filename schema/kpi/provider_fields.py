@@ -1,0 +1,145 @@
+"""Fields the kpi domain adds to Provider."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+from sqlalchemy import select
+
+from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kpi.models import Alert, KpiObservation, Scorecard
+from linkstar.core.standing import consequences as rules
+from linkstar.schema import loaders
+from linkstar.schema.kpi.alert_types import AlertType
+from linkstar.schema.kpi.types import KpiObservationType, PublicStanding, ScorecardType, TrendPoint
+from linkstar.schema.nodes import Ctx, child_connection, ctx
+from linkstar.schema.pagination import Connection, PageArgs
+
+
+@strawberry.type
+class KpiProviderFields:
+    @strawberry.field(
+        description="Public KPI summary: latest standing in each category it is in the pool for."
+    )
+    async def public_standings(self, info: Ctx) -> list[PublicStanding]:
+        rows = await loaders.public_standings(ctx(info)).load(self.id)
+        order = list(ctx(info).registry.categories)
+        return [
+            PublicStanding(
+                category=row.category_key,
+                period=row.period,
+                composite=row.composite,
+                standing=row.standing,
+                tier=tier,
+            )
+            for row, tier in sorted(
+                rows,
+                key=lambda r: order.index(r[0].category_key) if r[0].category_key in order else 99,
+            )
+        ]
+
+    @strawberry.field(description="The latest scorecard of a category for a month (e.g. 2026-10).")
+    async def scorecard(self, info: Ctx, category: str, period: str) -> ScorecardType | None:
+        ctx(info).registry.category(category)
+        if not self._private(info):
+            return None
+        async with ctx(info).session() as session:
+            row = (
+                await session.execute(
+                    select(Scorecard)
+                    .where(
+                        Scorecard.provider_id == self.id,
+                        Scorecard.category_key == category,
+                        Scorecard.period == period,
+                    )
+                    .order_by(Scorecard.revision.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        return ScorecardType.of(row) if row else None
+
+    @strawberry.field(description="Every scorecard and revision, oldest first.")
+    async def scorecards(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ScorecardType]:
+        return await child_connection(
+            info,
+            self.id,
+            Scorecard,
+            ScorecardType.of,
+            PageArgs.parse(first, after, last, before),
+        )
+
+    @strawberry.field(description="One metric over the last periods, oldest first (for charts).")
+    async def metric_trend(
+        self, info: Ctx, category: str, metric: str, periods: int = 12
+    ) -> list[TrendPoint]:
+
+        ctx(info).registry.category(category).metric(metric)
+        if not 1 <= periods <= 36:
+            raise InvalidInput("periods must be between 1 and 36")
+        if not self._private(info):
+            return []
+        async with ctx(info).session() as session:
+            cards = await rules.recent_cards(session, category, [self.id], "9999-12", periods)
+            ids = [c.id for c in cards.get(self.id, [])]
+            stmt = select(Scorecard).where(Scorecard.id.in_(ids))
+            rows = (await session.execute(stmt)).scalars().all()
+        points = []
+        for card in sorted(rows, key=lambda r: r.period):
+            result = next((r for r in card.results if r["metric"] == metric), None)
+            if result is None:
+                continue
+            points.append(
+                TrendPoint(
+                    period=card.period,
+                    value=None if result["value"] is None else Decimal(result["value"]),
+                    threshold=Decimal(result["threshold"]),
+                    status=result["status"],
+                    sample_size=result["sampleSize"],
+                )
+            )
+        return points
+
+    @strawberry.field(
+        description="Early-warning alerts, oldest first; only unread ones when asked."
+    )
+    async def alerts(
+        self,
+        info: Ctx,
+        unread_only: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AlertType]:
+
+        args = PageArgs.parse(first, after, last, before)
+        filters = (("read_at", None),) if unread_only else ()
+        return await child_connection(info, self.id, Alert, AlertType.of, args, filters)
+
+    @strawberry.field(description="KPI observations, optionally of one metric, oldest first.")
+    async def observations(
+        self,
+        info: Ctx,
+        metric: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[KpiObservationType]:
+        filters = (("metric_key", metric),) if metric else ()
+        return await child_connection(
+            info,
+            self.id,
+            KpiObservation,
+            KpiObservationType.of,
+            PageArgs.parse(first, after, last, before),
+            filters,
+        )

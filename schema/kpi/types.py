@@ -1,0 +1,252 @@
+"""GraphQL types of KPIs: metric definitions, scorecards, observations, public standings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from linkstar.core.kernel.errors import NotFound
+from linkstar.core.kernel.vocabulary import (
+    ObservationSource,
+    Tier,
+)
+from linkstar.core.kpi.metrics import Direction, PeriodKind, Unit
+from linkstar.core.kpi.metrics import MetricDefinition as MetricSpec
+from linkstar.core.kpi.models import KpiObservation, Scorecard
+from linkstar.core.providers.models import Provider
+from linkstar.schema import loaders
+from linkstar.schema.nodes import Ctx, ctx, rows_resolver
+from linkstar.schema.providers.types import ProviderType
+
+
+@strawberry.type(description="A named parameter of an aggregation, e.g. percentile = 90.")
+class AggregationParam:
+    name: str
+    value: Decimal
+
+
+@strawberry.type(description="How a metric's observations become its value.")
+class Aggregation:
+    kind: str = strawberry.field(description="A built-in AggregationKind, or a plugin's own kind.")
+    params: list[AggregationParam]
+    description: str
+
+
+@strawberry.type(
+    description="The period a metric is evaluated over and the time zone of its boundaries."
+)
+class EvaluationWindow:
+    period: PeriodKind
+    timezone: str
+
+
+@strawberry.type(
+    name="MetricDefinition", description="A KPI of a category, as its plugin declares it."
+)
+class MetricDefinitionType:
+    key: str
+    name: str
+    description: str
+    unit: Unit
+    observed_unit: Unit
+    direction: Direction
+    threshold: Decimal
+    aggregation: Aggregation
+    weight: Decimal
+    min_sample_size: int
+    window: EvaluationWindow
+    warning_band: Decimal
+    version: str = strawberry.field(description="Fingerprint of this exact definition (SHA-256).")
+
+    @classmethod
+    def of(cls, spec: MetricSpec, custom: Any = None) -> MetricDefinitionType:
+        return cls(
+            key=spec.key,
+            name=spec.name,
+            description=spec.description,
+            unit=spec.unit,
+            observed_unit=spec.observed_unit,
+            direction=spec.direction,
+            threshold=spec.threshold,
+            aggregation=Aggregation(
+                kind=spec.aggregation.name,
+                params=[
+                    AggregationParam(name=k, value=v)
+                    for k, v in sorted(spec.aggregation.params.items())
+                ],
+                description=spec.aggregation.describe(custom),
+            ),
+            weight=spec.weight,
+            min_sample_size=spec.min_sample_size,
+            window=EvaluationWindow(period=spec.window.period, timezone=spec.window.timezone),
+            warning_band=spec.warning_band,
+            version=spec.fingerprint(),
+        )
+
+
+@strawberry.type(description="What sellers see of a provider's KPIs in one category.")
+class PublicStanding:
+    category: str
+    period: str
+    composite: Decimal | None
+    standing: str
+    tier: Tier
+
+
+@strawberry.type(description="A metric's value in one period, as scored.")
+class TrendPoint:
+    period: str
+    value: Decimal | None
+    threshold: Decimal
+    status: str
+    sample_size: int
+
+
+@strawberry.type(
+    name="MetricResult", description="One metric's verdict in a scorecard, with its evidence."
+)
+class MetricResultType:
+    metric: str
+    period: str = strawberry.field(
+        description="The metric's own window (a month, or the quarter holding it)."
+    )
+    value: Decimal | None
+    sample_size: int
+    threshold: Decimal
+    status: str = strawberry.field(description="PASS, WARNING, FAIL or INSUFFICIENT_DATA.")
+    margin: Decimal | None = strawberry.field(
+        description="Positive: better than the threshold by this much."
+    )
+    attainment: Decimal | None = strawberry.field(description="0–100 score of this metric.")
+    weight: Decimal
+    definition_version: str = strawberry.field(
+        description="Fingerprint of the exact definition used."
+    )
+
+
+@strawberry.type(
+    name="Scorecard",
+    description="A provider's evaluation of one category for one month (immutable).",
+)
+class ScorecardType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    period: str
+    revision: int
+    period_start: datetime
+    period_end: datetime
+    composite: Decimal | None = strawberry.field(
+        description="Weighted attainment 0–100 of metrics with a verdict."
+    )
+    history_score: Decimal | None = strawberry.field(
+        description="Composite blended with past periods (decay)."
+    )
+    standing: str
+    computed_at: datetime
+    metrics: list[MetricResultType]
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: Scorecard) -> ScorecardType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            period=row.period,
+            revision=row.revision,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            composite=row.composite,
+            history_score=row.history_score,
+            standing=row.standing,
+            computed_at=row.computed_at,
+            metrics=[
+                MetricResultType(
+                    metric=r["metric"],
+                    period=r["period"],
+                    value=None if r["value"] is None else Decimal(r["value"]),
+                    sample_size=r["sampleSize"],
+                    threshold=Decimal(r["threshold"]),
+                    status=r["status"],
+                    margin=None if r["margin"] is None else Decimal(r["margin"]),
+                    attainment=None if r["attainment"] is None else Decimal(r["attainment"]),
+                    weight=Decimal(r["weight"]),
+                    definition_version=r["definition"],
+                )
+                for r in row.results
+            ],
+            provider_id=row.provider_id,
+        )
+
+    resolve_nodes = rows_resolver(Scorecard)
+
+
+@strawberry.type(
+    name="KpiObservation", description="One observed fact about a provider for one metric."
+)
+class KpiObservationType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    metric_key: str
+    subject_ref: str = strawberry.field(description="Client, store or shipment the fact is about.")
+    observed_at: datetime
+    value: Decimal
+    source: ObservationSource
+    attributable: bool = strawberry.field(description="False: visible, but excluded from scoring.")
+    non_attributable_reason: str | None
+    evidence_ref: str | None
+    reported_by: str | None
+    reported_at: datetime
+    correction_reason: str | None
+    provider_id: strawberry.Private[int]
+    supersedes_id: strawberry.Private[int | None]
+
+    @classmethod
+    def of(cls, row: KpiObservation) -> KpiObservationType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            metric_key=row.metric_key,
+            subject_ref=row.subject_ref,
+            observed_at=row.observed_at,
+            value=row.value,
+            source=row.source,
+            attributable=row.attributable,
+            non_attributable_reason=row.non_attributable_reason,
+            evidence_ref=row.evidence_ref,
+            reported_by=row.reported_by,
+            reported_at=row.reported_at,
+            correction_reason=row.correction_reason,
+            provider_id=row.provider_id,
+            supersedes_id=row.supersedes_id,
+        )
+
+    @strawberry.field(
+        description="The metric's current definition (null if its plugin is disabled)."
+    )
+    def metric(self, info: Ctx) -> MetricDefinitionType | None:
+        contribution = ctx(info).registry.categories.get(self.category_key)
+        if contribution is None:
+            return None
+        try:
+            return MetricDefinitionType.of(
+                contribution.metric(self.metric_key), ctx(info).registry.aggregations
+            )
+        except NotFound:
+            return None
+
+    @strawberry.field(description="The observation this one corrects, if any.")
+    async def supersedes(self, info: Ctx) -> KpiObservationType | None:
+        if self.supersedes_id is None:
+            return None
+        row = await loaders.by_id(ctx(info), KpiObservation).load(self.supersedes_id)
+        return KpiObservationType.of(row) if row else None
+
+    @strawberry.field
+    async def provider(self, info: Ctx) -> ProviderType:
+        return ProviderType.of(await loaders.by_id(ctx(info), Provider).load(self.provider_id))
+
+    resolve_nodes = rows_resolver(KpiObservation)

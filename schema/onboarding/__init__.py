@@ -1,0 +1,1 @@
+"""GraphQL of the onboarding domain: its types, operations and contributed fields."""

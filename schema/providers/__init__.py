@@ -1,0 +1,1 @@
+"""GraphQL of the providers domain: its types, operations and contributed fields."""

@@ -1,0 +1,1 @@
+"""GraphQL of the standing domain: its types, operations and contributed fields."""

@@ -1,0 +1,229 @@
+"""Standing mutations: violations, terminations, tiers, appeals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from sqlalchemy import select
+
+from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.errors import InvalidInput, NotFound
+from linkstar.core.kernel.vocabulary import (
+    ApplicationStatus,
+    SanctionKind,
+    SanctionStatus,
+    Severity,
+    Tier,
+)
+from linkstar.core.onboarding.models import Application
+from linkstar.core.providers.models import Provider
+from linkstar.core.standing import appeals
+from linkstar.core.standing import consequences as standing
+from linkstar.core.standing.models import Appeal, Sanction, TierChange
+from linkstar.schema.nodes import Ctx, ctx
+from linkstar.schema.onboarding.types import ApplicationType
+from linkstar.schema.resolving import parse_id, require_provider_member, require_reviewer, write
+from linkstar.schema.standing.types import AppealType, SanctionType, TierChangeType, ViolationType
+
+
+@strawberry.type
+class StandingMutation:
+    @strawberry.mutation(
+        description="Record a compliance violation (reviewers). A VETO terminates at once."
+    )
+    async def record_violation(
+        self,
+        info: Ctx,
+        provider: strawberry.ID,
+        category: str,
+        severity: Severity,
+        description: str,
+        occurred_at: datetime,
+        evidence_ref: str | None = None,
+    ) -> ViolationType:
+        require_reviewer(info)
+        context = ctx(info)
+        context.registry.category(category)
+        if not description.strip():
+            raise InvalidInput("describe the violation")
+        if occurred_at.tzinfo is None or occurred_at > utcnow():
+            raise InvalidInput("occurredAt needs a time zone and must not be in the future")
+        async with write(info) as session:
+            provider_id = parse_id(provider, "Provider")
+            if await session.get(Provider, provider_id) is None:
+                raise NotFound("no such provider")
+            violation, _ = await standing.record_violation(
+                session,
+                provider_id,
+                category,
+                severity,
+                description.strip(),
+                evidence_ref,
+                occurred_at,
+                context.viewer.account_id,
+                context.viewer.label,
+                context.registry.category(category).scoring,
+            )
+        return ViolationType.of(violation)
+
+    @strawberry.mutation(description="Confirm or reject a proposed termination, with the reason.")
+    async def decide_termination(
+        self, info: Ctx, sanction: strawberry.ID, confirm: bool, reason: str
+    ) -> SanctionType:
+        require_reviewer(info)
+        if not reason.strip():
+            raise InvalidInput("give the reason for the decision")
+        async with write(info) as session:
+            row = await session.get(Sanction, parse_id(sanction, "Sanction"))
+            if row is None:
+                raise NotFound("no such sanction")
+            if (
+                row.kind is not SanctionKind.TERMINATION_PROPOSED
+                or row.status is not SanctionStatus.ACTIVE
+            ):
+                raise InvalidInput(
+                    "only an open termination proposal can be decided", code="INVALID_TRANSITION"
+                )
+            row.status = SanctionStatus.CONFIRMED if confirm else SanctionStatus.REVERSED
+            row.resolved_at = utcnow()
+            row.resolved_by = ctx(info).viewer.label
+            row.resolution = reason.strip()
+            if confirm:
+                for application in (
+                    (
+                        await session.execute(
+                            select(Application).where(
+                                Application.provider_id == row.provider_id,
+                                Application.category_key == row.category_key,
+                                Application.status.in_(
+                                    (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE)
+                                ),
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                ):
+                    application.status = ApplicationStatus.TERMINATED
+                    application.decided_at = utcnow()
+            standing._event(
+                session,
+                row.provider_id,
+                "termination.confirmed" if confirm else "termination.rejected",
+                {"category": row.category_key, "sanction": row.id, "reason": reason.strip()},
+                ctx(info).viewer.label,
+            )
+        return SanctionType.of(row)
+
+    @strawberry.mutation(
+        description="Reverse a tier change made by policy, with the reason (reviewers)."
+    )
+    async def reverse_tier_change(
+        self, info: Ctx, tier_change: strawberry.ID, reason: str
+    ) -> TierChangeType:
+        require_reviewer(info)
+        if not reason.strip():
+            raise InvalidInput("give the reason for the reversal")
+        async with write(info) as session:
+            change = await session.get(TierChange, parse_id(tier_change, "TierChange"))
+            if change is None:
+                raise NotFound("no such tier change")
+            application = await session.get(Application, change.application_id)
+            assert application is not None
+            if change.reversed_at is not None or application.tier is not change.to_tier:
+                raise InvalidInput(
+                    "only the latest, unreversed tier change can be reversed",
+                    code="INVALID_TRANSITION",
+                )
+            change.reversed_at = utcnow()
+            change.reversed_by = ctx(info).viewer.label
+            change.reversal_reason = reason.strip()
+            application.tier = change.from_tier
+            application.updated_at = utcnow()
+            standing._event(
+                session,
+                change.provider_id,
+                "tier.reversed",
+                {
+                    "category": change.category_key,
+                    "tierChange": change.id,
+                    "restored": change.from_tier.value,
+                    "reason": reason.strip(),
+                },
+                ctx(info).viewer.label,
+                application.id,
+            )
+        return TierChangeType.of(change)
+
+    @strawberry.mutation(
+        description="Move an application one tier up or down (e.g. to strategic partner), with why."
+    )
+    async def set_tier(
+        self, info: Ctx, application: strawberry.ID, tier: Tier, reason: str
+    ) -> ApplicationType:
+        require_reviewer(info)
+        if not reason.strip():
+            raise InvalidInput("give the reason for the tier decision")
+        async with write(info) as session:
+            row = await session.get(Application, parse_id(application, "Application"))
+            if row is None:
+                raise NotFound("no such application")
+            if row.status is not ApplicationStatus.ACTIVE:
+                raise InvalidInput(
+                    "only a provider in the pool has a tier to change", code="INVALID_TRANSITION"
+                )
+            await standing.change_tier(
+                session, row, tier, reason.strip(), {"decision": "reviewer"}, ctx(info).viewer.label
+            )
+        return ApplicationType.of(row)
+
+    @strawberry.mutation(
+        description="Appeal a metric result, a violation or a sanction within 30 days."
+    )
+    async def file_appeal(
+        self,
+        info: Ctx,
+        subject_type: appeals.SubjectType,
+        subject: strawberry.ID,
+        reason: appeals.AppealReason,
+        statement: str,
+        evidence: list[str],
+        metric: str | None = None,
+        observations: list[strawberry.ID] | None = None,
+    ) -> AppealType:
+        require_provider_member(info)
+        type_name = {
+            "METRIC_RESULT": "Scorecard",
+            "VIOLATION": "Violation",
+            "SANCTION": "Sanction",
+        }[subject_type.value]
+        async with write(info) as session:
+            appeal = await appeals.file_appeal(
+                session,
+                ctx(info).viewer,
+                subject_type,
+                parse_id(subject, type_name),
+                reason,
+                statement,
+                evidence,
+                metric,
+                [parse_id(o, "KpiObservation") for o in observations or []],
+            )
+        return AppealType.of(appeal)
+
+    @strawberry.mutation(
+        description="Uphold (undoing every downstream effect) or reject an appeal, with the reason."
+    )
+    async def decide_appeal(
+        self, info: Ctx, appeal: strawberry.ID, uphold: bool, reason: str
+    ) -> AppealType:
+        require_reviewer(info)
+        async with write(info) as session:
+            row = await session.get(Appeal, parse_id(appeal, "Appeal"))
+            if row is None:
+                raise NotFound("no such appeal")
+            await appeals.decide_appeal(
+                session, ctx(info).registry, ctx(info).viewer, row, uphold, reason
+            )
+        return AppealType.of(row)

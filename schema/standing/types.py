@@ -1,0 +1,183 @@
+"""GraphQL types of standing: sanctions, violations, tier changes, appeals, advice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from linkstar.core.kernel.vocabulary import (
+    SanctionKind,
+    SanctionStatus,
+    Severity,
+    Tier,
+)
+from linkstar.core.standing import appeals
+from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
+from linkstar.schema.nodes import rows_resolver
+
+SeverityEnum = strawberry.enum(Severity, description="Violation severity; VETO terminates at once.")
+
+
+SanctionKindEnum = strawberry.enum(SanctionKind, description="A consequence, mildest first.")
+
+
+SanctionStatusEnum = strawberry.enum(SanctionStatus, description="Where a sanction stands.")
+
+
+@strawberry.type(
+    name="Sanction", description="A consequence and what caused it (scorecards, violations)."
+)
+class SanctionType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    kind: SanctionKind
+    status: SanctionStatus
+    period: str | None
+    reason: str
+    cause: JSON
+    created_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: Sanction) -> SanctionType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            kind=row.kind,
+            status=row.status,
+            period=row.period,
+            reason=row.reason,
+            cause=row.cause,
+            created_at=row.created_at,
+            resolved_at=row.resolved_at,
+            resolution=row.resolution,
+            provider_id=row.provider_id,
+        )
+
+    resolve_nodes = rows_resolver(Sanction)
+
+
+@strawberry.type(name="Violation", description="A recorded compliance violation and its points.")
+class ViolationType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    severity: Severity
+    points: int
+    description: str
+    evidence_ref: str | None
+    occurred_at: datetime
+    expires_at: datetime | None
+    overturned_at: datetime | None
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: Violation) -> ViolationType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            severity=row.severity,
+            points=row.points,
+            description=row.description,
+            evidence_ref=row.evidence_ref,
+            occurred_at=row.occurred_at,
+            expires_at=row.expires_at,
+            overturned_at=row.overturned_at,
+            provider_id=row.provider_id,
+        )
+
+    resolve_nodes = rows_resolver(Violation)
+
+
+@strawberry.type(
+    name="TierChange", description="One step of the tier history, why, and whether it was reversed."
+)
+class TierChangeType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    from_tier: Tier
+    to_tier: Tier
+    reason: str
+    cause: JSON
+    decided_by: str
+    created_at: datetime
+    reversed_at: datetime | None
+    reversal_reason: str | None
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: TierChange) -> TierChangeType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            from_tier=row.from_tier,
+            to_tier=row.to_tier,
+            reason=row.reason,
+            cause=row.cause,
+            decided_by=row.decided_by,
+            created_at=row.created_at,
+            reversed_at=row.reversed_at,
+            reversal_reason=row.reversal_reason,
+            provider_id=row.provider_id,
+        )
+
+    resolve_nodes = rows_resolver(TierChange)
+
+
+@strawberry.type(description="A recommended decision and the reasons for it.")
+class Recommendation:
+    decision: str
+    reasons: list[str]
+
+
+AppealReasonEnum = strawberry.enum(
+    appeals.AppealReason, description="Why a provider appeals (each needs its evidence)."
+)
+
+
+AppealSubjectEnum = strawberry.enum(appeals.SubjectType, description="What an appeal contests.")
+
+
+@strawberry.type(
+    name="Appeal", description="An appeal, its evidence, the decision and what it undid."
+)
+class AppealType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    subject_type: str
+    metric_key: str | None
+    reason_code: str
+    statement: str
+    evidence: list[str]
+    round: int
+    status: str
+    decision_reason: str | None
+    effects: JSON
+    created_at: datetime
+    decided_at: datetime | None
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: Appeal) -> AppealType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            subject_type=row.subject_type,
+            metric_key=row.metric_key,
+            reason_code=row.reason_code,
+            statement=row.statement,
+            evidence=list(row.evidence),
+            round=row.round,
+            status=row.status,
+            decision_reason=row.decision_reason,
+            effects=row.effects,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            provider_id=row.provider_id,
+        )
+
+    resolve_nodes = rows_resolver(Appeal)
