@@ -70,3 +70,26 @@ def test_parallel_batches_from_one_provider_are_all_stored(shipper, sign_in, db)
     alerts = db.query(models.Alert).count()
     assert alerts == sum(b["data"]["reportObservations"]["alerts"] for b in bodies)
     assert alerts == 2  # PLATFORM_WARNING and PLATFORM_THRESHOLD
+
+
+def test_parallel_duplicate_batches_are_answered_as_duplicates(shipper, sign_in, db) -> None:
+    # given one batch of ten records, sent twenty times at once
+    partner = sign_in(Role.PARTNER, provider_id=shipper.id)
+    batch = deliveries(0, 10, late=0)
+    bodies = at_once(*((partner, REPORT, {"r": batch}) for _ in range(20)))
+    # then one caller stored it, every other was told the records were duplicates
+    assert codes(bodies) == [None] * 20, bodies
+    answers = [b["data"]["reportObservations"] for b in bodies]
+    assert all(a["accepted"] + a["duplicates"] == 10 for a in answers), answers
+    assert sum(a["accepted"] for a in answers) == 10
+    assert db.query(models.KpiObservation).count() == 10
+
+
+def test_parallel_duplicates_with_different_content_are_refused_whole(shipper, sign_in, db) -> None:
+    # given two batches reusing the same keys for different values, sent at once
+    partner = sign_in(Role.PARTNER, provider_id=shipper.id)
+    on_time, late = deliveries(0, 10, late=0), deliveries(0, 10, late=10)
+    bodies = at_once((partner, REPORT, {"r": on_time}), (partner, REPORT, {"r": late}))
+    # then one is stored and the other refused whole with the usual code
+    assert sorted(codes(bodies), key=str) == ["BATCH_INVALID", None], bodies
+    assert db.query(models.KpiObservation).count() == 10
