@@ -7,11 +7,12 @@ and sums stay exact in SQL. Time: every timestamp is timezone-aware UTC (`UTCDat
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, func, select, text
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -124,3 +125,20 @@ def create_engine(url: URL, *, echo: bool = False) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (resolvers read them afterwards)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def take_turns(session: AsyncSession, table: type[Base], key: str) -> None:
+    """Make every transaction that calls this with the same `key` wait for the previous one.
+
+    For work that reads and then writes what it read (the points before a new violation, the
+    scorecards before a re-evaluation): call it before the reads, and concurrent callers run
+    one after the other, each seeing what the previous one committed. The lock is held until
+    the transaction ends. PostgreSQL: an advisory lock on `key`. SQLite admits one writer at a
+    time: an empty UPDATE of `table` makes this transaction the writer now, so its later reads
+    are current.
+    """
+    if session.bind.dialect.name == "postgresql":
+        number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
+        await session.execute(select(func.pg_advisory_xact_lock(number)))
+    else:
+        await session.execute(text(f"UPDATE {table.__tablename__} SET id = id WHERE 1 = 0"))

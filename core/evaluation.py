@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.aggregate import aggregate
+from linkstar.core.db import take_turns
 from linkstar.core.metrics import CustomAggregation, MetricResult, PeriodKind, evaluate
 from linkstar.core.models import Application, Scorecard
 from linkstar.core.periods import Period, month_to_period, period_of
@@ -100,6 +101,8 @@ async def evaluate_category(
 ) -> EvaluationSummary:
     """Evaluate one category for the month `label` ("2026-10"); the caller commits."""
     category = contribution.category.key
+    # a concurrent evaluation of the category finishes first; this one then finds its results
+    await take_turns(session, Scorecard, f"evaluate:{category}")
     timezone = contribution.metrics[0].window.timezone
     month = period_of(label, PeriodKind.MONTH, timezone)
     conditions = [Application.category_key == category, Application.status.in_(EVALUATED)]

@@ -14,11 +14,12 @@ import httpx
 from linkstar.core import models
 from linkstar.core.vocabulary import Role
 from tests.harness import GraphQLClient
-from tests.test_standing import shipper  # noqa: F401 - fixture
+from tests.test_standing import month_of_data, shipper  # noqa: F401 - fixture
 from tests.test_warnings_appeals import deliveries
 
 REPORT = """mutation($r: [ObservationInput!]!) {
   reportObservations(records: $r) { accepted duplicates alerts } }"""
+EVALUATE = 'mutation { evaluatePeriod(period: "2026-10", category: "logistics") { evaluated written unchanged } }'
 
 
 def at_once(*calls: tuple[GraphQLClient, str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -93,3 +94,17 @@ def test_parallel_duplicates_with_different_content_are_refused_whole(shipper, s
     # then one is stored and the other refused whole with the usual code
     assert sorted(codes(bodies), key=str) == ["BATCH_INVALID", None], bodies
     assert db.query(models.KpiObservation).count() == 10
+
+
+def test_parallel_evaluations_of_one_period_answer_cleanly(shipper, sign_in, db) -> None:
+    # given a month with two lost parcels (a failing metric: one warning)
+    month_of_data(db, shipper.id, 2026, 10, lost=2)
+    admins = [sign_in(Role.ADMIN) for _ in range(3)]
+    # when three admins evaluate it at once
+    bodies = at_once(*((admin, EVALUATE, {}) for admin in admins))
+    # then all are answered; one wrote the scorecard, the others found it unchanged
+    assert codes(bodies) == [None] * 3, bodies
+    runs = [b["data"]["evaluatePeriod"][0] for b in bodies]
+    assert sorted((r["written"], r["unchanged"]) for r in runs) == [(0, 1), (0, 1), (1, 0)]
+    assert db.query(models.Scorecard).count() == 1
+    assert db.query(models.Sanction).count() == 1
