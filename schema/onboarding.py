@@ -20,7 +20,7 @@ from strawberry.scalars import JSON
 
 from linkstar.core import identity, models, onboarding, registration
 from linkstar.core.db import utcnow
-from linkstar.core.errors import InvalidInput, LinkStarError, NotFound
+from linkstar.core.errors import Conflict, InvalidInput, NotFound
 from linkstar.core.onboarding import Action as Step
 from linkstar.core.policy import Action, require
 from linkstar.core.storage import LocalDirectoryStore, sniff_media_type
@@ -40,12 +40,6 @@ from linkstar.schema.types import (
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ()\u4e00-\u9fff]")
-
-
-class Conflict(LinkStarError):
-    """Someone else changed the object first; reload and retry."""
-
-    code = "CONFLICT"
 
 
 @asynccontextmanager

@@ -11,7 +11,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from linkstar.core import appeals, models, standing, warnings
-from linkstar.core.db import utcnow
+from linkstar.core.db import claim, utcnow
 from linkstar.core.errors import InvalidInput, NotFound
 from linkstar.core.vocabulary import ApplicationStatus, SanctionKind, SanctionStatus, Severity, Tier
 from linkstar.schema.onboarding import _id, _require_provider_member, _require_reviewer, write
@@ -190,10 +190,19 @@ class StandingMutation:
                 raise InvalidInput(
                     "only an open termination proposal can be decided", code="INVALID_TRANSITION"
                 )
-            row.status = SanctionStatus.CONFIRMED if confirm else SanctionStatus.REVERSED
-            row.resolved_at = utcnow()
-            row.resolved_by = ctx(info).viewer.label
-            row.resolution = reason.strip()
+            await claim(
+                session,
+                models.Sanction,
+                row.id,
+                {"kind": SanctionKind.TERMINATION_PROPOSED, "status": SanctionStatus.ACTIVE},
+                {
+                    "status": SanctionStatus.CONFIRMED if confirm else SanctionStatus.REVERSED,
+                    "resolved_at": utcnow(),
+                    "resolved_by": ctx(info).viewer.label,
+                    "resolution": reason.strip(),
+                },
+                "the termination proposal",
+            )
             if confirm:
                 for application in (
                     (
@@ -241,9 +250,18 @@ class StandingMutation:
                     "only the latest, unreversed tier change can be reversed",
                     code="INVALID_TRANSITION",
                 )
-            change.reversed_at = utcnow()
-            change.reversed_by = ctx(info).viewer.label
-            change.reversal_reason = reason.strip()
+            await claim(
+                session,
+                models.TierChange,
+                change.id,
+                {"reversed_at": None},
+                {
+                    "reversed_at": utcnow(),
+                    "reversed_by": ctx(info).viewer.label,
+                    "reversal_reason": reason.strip(),
+                },
+                "the tier change",
+            )
             application.tier = change.from_tier
             application.updated_at = utcnow()
             standing._event(
