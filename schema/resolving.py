@@ -10,17 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from linkstar.core.identity.policy import Action, require
-from linkstar.core.kernel.errors import InvalidInput, LinkStarError
+from linkstar.core.kernel.errors import Conflict, InvalidInput
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.models import Application
 from linkstar.schema.nodes import Ctx, ctx, parse_global_id
 from linkstar.schema.pagination import node_int
-
-
-class Conflict(LinkStarError):
-    """Someone else changed the object first; reload and retry."""
-
-    code = "CONFLICT"
 
 
 @asynccontextmanager

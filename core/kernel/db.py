@@ -8,11 +8,24 @@ and sums stay exact in SQL. Time: every timestamp is timezone-aware UTC (`UTCDat
 from __future__ import annotations
 
 import enum
+import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    Integer,
+    MetaData,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +35,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from linkstar.core.kernel.errors import Conflict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -130,3 +145,52 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def enum_column(cls: type[enum.Enum], name: str) -> Enum:
     """A VARCHAR with a CHECK constraint: portable and readable in SQL."""
     return Enum(cls, name=name, native_enum=False, create_constraint=True, length=40)
+
+
+async def take_turns(session: AsyncSession, table: type[Base], key: str) -> None:
+    """Make every transaction that calls this with the same `key` wait for the previous one.
+
+    For work that reads and then writes what it read (the points before a new violation, the
+    scorecards before a re-evaluation): call it before the reads, and concurrent callers run
+    one after the other, each seeing what the previous one committed. The lock is held until
+    the transaction ends. PostgreSQL: an advisory lock on `key`. SQLite admits one writer at a
+    time: an empty UPDATE of `table` makes this transaction the writer now, so its later reads
+    are current.
+    """
+    if session.bind.dialect.name == "postgresql":
+        number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
+        await session.execute(select(func.pg_advisory_xact_lock(number)))
+    else:
+        await session.execute(text(f"UPDATE {table.__tablename__} SET id = id WHERE 1 = 0"))
+
+
+async def claim(
+    session: AsyncSession,
+    model: type[Base],
+    row_id: int,
+    expected: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    what: str,
+) -> None:
+    """Apply `changes` to one row only while it still has the `expected` values, else Conflict.
+
+    The conditional UPDATE is the decision, so of concurrent deciders exactly one wins: on
+    PostgreSQL the others wait for the winner's row lock, then find the condition false; SQLite
+    runs writers one at a time. Loaded objects of the row are updated too.
+    """
+    conditions = [
+        getattr(model, name).is_(None) if value is None else getattr(model, name) == value
+        for name, value in expected.items()
+    ]
+    stmt = (
+        update(model)
+        .where(model.id == row_id, *conditions)  # type: ignore[attr-defined]
+        .values(**changes)
+        .returning(model.id)  # type: ignore[attr-defined]
+        .execution_options(synchronize_session="evaluate")
+    )
+    if (await session.execute(stmt)).first() is None:
+        raise Conflict(
+            f"{what} was decided by someone else at the same time",
+            suggestion="reload it to see the decision",
+        )

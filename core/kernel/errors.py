@@ -46,6 +46,12 @@ class NotFound(LinkStarError):
     code = "NOT_FOUND"
 
 
+class Conflict(LinkStarError):
+    """Someone else changed the object first; reload and retry."""
+
+    code = "CONFLICT"
+
+
 class PluginContractError(LinkStarError):
     """A plugin's contribution breaks the plugin contract; the process must not start."""
 

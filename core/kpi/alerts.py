@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.db import utcnow
@@ -68,6 +70,7 @@ async def check_running_values(
     touched: Iterable[tuple[str, str, object]],
 ) -> list[Alert]:
     """Check each (category, metric, observed_at) a report touched; alert on crossed lines."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
     seen: set[tuple[str, str, str]] = set()
     alerts: list[Alert] = []
@@ -99,17 +102,22 @@ async def check_running_values(
             key = f"{provider_id}:{category}:{metric_key}:{period.label}:{line}"
             if (await session.execute(select(Alert.id).where(Alert.dedupe_key == key))).first():
                 continue
-            alert = Alert(
-                provider_id=provider_id,
-                category_key=category,
-                metric_key=metric_key,
-                period=period.label,
-                line=line,
-                value=value,
-                threshold=threshold,
-                sample_size=sample,
-                dedupe_key=key,
+            # a concurrent report may raise the same alert first: that must not cost this report
+            stmt = (
+                insert(Alert)
+                .values(
+                    provider_id=provider_id,
+                    category_key=category,
+                    metric_key=metric_key,
+                    period=period.label,
+                    line=line,
+                    value=value,
+                    threshold=threshold,
+                    sample_size=sample,
+                    dedupe_key=key,
+                )
+                .on_conflict_do_nothing(index_elements=[Alert.dedupe_key])
+                .returning(Alert)
             )
-            session.add(alert)
-            alerts.append(alert)
+            alerts.extend((await session.execute(stmt)).scalars().all())
     return alerts

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.kernel.db import take_turns
 from linkstar.core.kernel.periods import Period, month_to_period, period_of
 from linkstar.core.kernel.vocabulary import ApplicationStatus
 from linkstar.core.kpi.aggregations import aggregate
@@ -104,6 +105,8 @@ async def evaluate_category(
 ) -> EvaluationSummary:
     """Evaluate one category for the month `label` ("2026-10"); the caller commits."""
     category = contribution.category.key
+    # a concurrent evaluation of the category finishes first; this one then finds its results
+    await take_turns(session, Scorecard, f"evaluate:{category}")
     timezone = contribution.metrics[0].window.timezone
     month = period_of(label, PeriodKind.MONTH, timezone)
     conditions = [Application.category_key == category, Application.status.in_(EVALUATED)]

@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.identity.policy import Viewer
@@ -149,6 +151,37 @@ def _same(row: KpiObservation, record: ObservationRecord, value: Decimal | None)
     )
 
 
+async def _insert_new(
+    session: AsyncSession, provider_id: int, new_rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[KpiObservation]]:
+    """Insert the rows; a key that a concurrent batch stored first is skipped, not an error.
+
+    Returns the rows inserted, and the stored row of every key skipped.
+    """
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(KpiObservation)
+        .on_conflict_do_nothing(
+            index_elements=[KpiObservation.provider_id, KpiObservation.idempotency_key]
+        )
+        .returning(KpiObservation.idempotency_key)
+    )
+    inserted = set((await session.execute(stmt, new_rows)).scalars().all())
+    if len(inserted) == len(new_rows):
+        return new_rows, []
+    keys = [r["idempotency_key"] for r in new_rows if r["idempotency_key"] not in inserted]
+    raced: list[KpiObservation] = []
+    for start in range(0, len(keys), _CHUNK):
+        rows = await session.execute(
+            select(KpiObservation).where(
+                KpiObservation.provider_id == provider_id,
+                KpiObservation.idempotency_key.in_(keys[start : start + _CHUNK]),
+            )
+        )
+        raced.extend(rows.scalars().all())
+    return [r for r in new_rows if r["idempotency_key"] in inserted], raced
+
+
 async def report(
     session: AsyncSession,
     registry: Registry,
@@ -263,7 +296,21 @@ async def report(
         raise BatchInvalid(sorted(problems, key=lambda p: p["index"]))
     alerts = 0
     if new_rows:
-        await session.execute(insert(KpiObservation), new_rows)
+        new_rows, raced = await _insert_new(session, provider_id, new_rows)
+        for row in raced:
+            index = keys_seen[row.idempotency_key]
+            if _same(row, records[index], values[index]):
+                duplicates += 1
+            else:
+                problems.append(
+                    {
+                        "index": index,
+                        "field": "idempotencyKey",
+                        "message": "already used for a different observation",
+                    }
+                )
+        if problems:
+            raise BatchInvalid(sorted(problems, key=lambda p: p["index"]))
         touched = {
             (r["category_key"], r["metric_key"], r["observed_at"].strftime("%Y-%m")): r[
                 "observed_at"

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.identity.policy import Viewer
-from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.db import claim, take_turns, utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import ApplicationStatus, SanctionKind, SanctionStatus
 from linkstar.core.kpi.models import KpiObservation, Scorecard
@@ -79,6 +79,8 @@ async def file_appeal(
     subject = await session.get(model, subject_id)
     if subject is None or subject.provider_id != provider_id:
         raise NotFound("nothing to appeal with that id")
+    # one filing at a time per subject: a second one filed at once then sees the first
+    await take_turns(session, Appeal, f"appeal:{subject_type.value}:{subject_id}")
     if not statement.strip() or not evidence:
         raise InvalidInput(
             "an appeal needs a statement and evidence",
@@ -160,10 +162,19 @@ async def _undo_sanctions(
     for sanction in sanctions:
         if sanction.status is SanctionStatus.REVERSED:
             continue
-        sanction.status = SanctionStatus.REVERSED
-        sanction.resolved_at = utcnow()
-        sanction.resolved_by = actor
-        sanction.resolution = why
+        await claim(
+            session,
+            Sanction,
+            sanction.id,
+            {"status": sanction.status},
+            {
+                "status": SanctionStatus.REVERSED,
+                "resolved_at": utcnow(),
+                "resolved_by": actor,
+                "resolution": why,
+            },
+            f"sanction {sanction.id}",
+        )
         undone.append(sanction.id)
         if sanction.kind in (SanctionKind.TERMINATED, SanctionKind.TERMINATION_PROPOSED):
             for application in (
@@ -218,12 +229,17 @@ async def _undo_tier_changes(
     for change in changes:
         if not scorecards & set(change.cause.get("scorecards", [])):
             continue
+        await claim(
+            session,
+            TierChange,
+            change.id,
+            {"reversed_at": None},
+            {"reversed_at": utcnow(), "reversed_by": actor, "reversal_reason": why},
+            f"tier change {change.id}",
+        )
         application = await session.get(Application, change.application_id)
         if application is not None and application.tier is change.to_tier:
             application.tier = change.from_tier
-        change.reversed_at = utcnow()
-        change.reversed_by = actor
-        change.reversal_reason = why
         undone.append(change.id)
         _event(
             session,
@@ -250,10 +266,21 @@ async def decide_appeal(
         )
     if not reason.strip():
         raise InvalidInput("give the reason for the decision")
-    appeal.status = "UPHELD" if uphold else "REJECTED"
-    appeal.decided_by = viewer.label
-    appeal.decision_reason = reason.strip()
-    appeal.decided_at = utcnow()
+    if uphold:  # upholding re-evaluates: wait for a running evaluation first, as it would us
+        await take_turns(session, Scorecard, f"evaluate:{appeal.category_key}")
+    await claim(
+        session,
+        Appeal,
+        appeal.id,
+        {"status": "OPEN"},
+        {
+            "status": "UPHELD" if uphold else "REJECTED",
+            "decided_by": viewer.label,
+            "decision_reason": reason.strip(),
+            "decided_at": utcnow(),
+        },
+        "the appeal",
+    )
     effects: dict[str, Any] = {}
     why = f"appeal {appeal.id} upheld: {reason.strip()}"
     if uphold:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.db import take_turns, utcnow
 from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
@@ -410,6 +410,8 @@ async def record_violation(
 ) -> tuple[Violation, list[Sanction]]:
     """Record a violation and apply the milestones it crosses (a VETO terminates at once)."""
     policy = policy or ScoringPolicy()
+    # the points before this violation decide its milestones: count them one recording at a time
+    await take_turns(session, Violation, f"violations:{provider_id}:{category}")
     earlier = list(
         (
             await session.execute(

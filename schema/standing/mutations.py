@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 from sqlalchemy import select
 
-from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.db import claim, utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
@@ -85,10 +85,19 @@ class StandingMutation:
                 raise InvalidInput(
                     "only an open termination proposal can be decided", code="INVALID_TRANSITION"
                 )
-            row.status = SanctionStatus.CONFIRMED if confirm else SanctionStatus.REVERSED
-            row.resolved_at = utcnow()
-            row.resolved_by = ctx(info).viewer.label
-            row.resolution = reason.strip()
+            await claim(
+                session,
+                Sanction,
+                row.id,
+                {"kind": SanctionKind.TERMINATION_PROPOSED, "status": SanctionStatus.ACTIVE},
+                {
+                    "status": SanctionStatus.CONFIRMED if confirm else SanctionStatus.REVERSED,
+                    "resolved_at": utcnow(),
+                    "resolved_by": ctx(info).viewer.label,
+                    "resolution": reason.strip(),
+                },
+                "the termination proposal",
+            )
             if confirm:
                 for application in (
                     (
@@ -136,9 +145,18 @@ class StandingMutation:
                     "only the latest, unreversed tier change can be reversed",
                     code="INVALID_TRANSITION",
                 )
-            change.reversed_at = utcnow()
-            change.reversed_by = ctx(info).viewer.label
-            change.reversal_reason = reason.strip()
+            await claim(
+                session,
+                TierChange,
+                change.id,
+                {"reversed_at": None},
+                {
+                    "reversed_at": utcnow(),
+                    "reversed_by": ctx(info).viewer.label,
+                    "reversal_reason": reason.strip(),
+                },
+                "the tier change",
+            )
             application.tier = change.from_tier
             application.updated_at = utcnow()
             standing._event(
