@@ -26,6 +26,10 @@ from strawberry.types.field import StrawberryField
 from linkstar.core.contract.registry import Registry
 from linkstar.core.kernel.errors import PluginContractError
 from linkstar.schema.access import ProviderPrivate, StaffOnly, declares_owner
+from linkstar.schema.billing.mutations import BillingMutation
+from linkstar.schema.billing.provider_fields import BillingProviderFields
+from linkstar.schema.billing.queries import BillingQuery
+from linkstar.schema.billing.types import ChargeType
 from linkstar.schema.errors import ErrorCodes, code_of
 from linkstar.schema.fees.category_fields import FeesCategoryFields
 from linkstar.schema.fees.queries import FeeQuery
@@ -63,6 +67,7 @@ CORE_TYPES: tuple[type, ...] = (
     KpiObservationType,
     ServiceCategoryType,
     CategoryProfile,
+    ChargeType,
 )
 
 # Every built-in domain adds its fields to the shared types through the door plugins use
@@ -72,15 +77,18 @@ BUILT_IN_FIELDS = (
     *fields_of("Query", OnboardingQuery),
     *fields_of("Query", ProviderQuery),
     *fields_of("Query", FeeQuery),
+    *fields_of("Query", BillingQuery),
     *fields_of("Mutation", IdentityMutation),
     *fields_of("Mutation", KpiMutation),
     *fields_of("Mutation", ProviderMutation),
     *fields_of("Mutation", OnboardingMutation),
     *fields_of("Mutation", StandingMutation),
     *fields_of("Mutation", AlertMutation),
+    *fields_of("Mutation", BillingMutation),
     *fields_of("Provider", KpiProviderFields),
     *fields_of("Provider", StandingProviderFields),
     *fields_of("Provider", OnboardingProviderFields),
+    *fields_of("Provider", BillingProviderFields),
     *fields_of("ServiceCategory", KpiCategoryFields),
     *fields_of("ServiceCategory", OnboardingCategoryFields),
     *fields_of("ServiceCategory", FeesCategoryFields),

@@ -58,6 +58,7 @@ EXPECTED = {
     "erp_profile_a": OWNER_A,
     "training_profile_a": OWNER_A,
     "account_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
+    "charge_a": OWNER_A,  # money: the provider's own and staff
     "api_token_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
 }
 
@@ -133,6 +134,22 @@ def world(db, sign_in, server):
         category_key="training",
         data=training.SCHEMA.validate(training.demo(rng, Region.MAINLAND_CHINA)),
     )
+    charge = models.Charge(
+        provider_id=a.id,
+        category_key="agency",
+        rule_key="agency.deposit",
+        name="Performance deposit",
+        kind="DEPOSIT",
+        scope="all regions; all tiers",
+        occasion="APPROVAL",
+        currency="CNY",
+        amount=Decimal("20000.00"),
+        paid=Decimal(0),
+        waived=Decimal(0),
+        status="OPEN",
+        due_on=datetime(2026, 12, 31, tzinfo=UTC).date(),
+        dedupe_key="matrix-charge",
+    )
     lane = LogisticsLane(
         provider_id=a.id,
         origin_country="CN",
@@ -149,6 +166,7 @@ def world(db, sign_in, server):
             erp_profile,
             training_profile,
             lane,
+            charge,
         ]
     )
     db.commit()
@@ -184,6 +202,7 @@ def world(db, sign_in, server):
         "training_profile_a": global_id("TrainingProfile", training_profile.id),
         "account_a": global_id("Account", account_a.id),
         "api_token_a": read["apiToken"]["id"],
+        "charge_a": global_id("Charge", charge.id),
     }
     yield {"clients": clients, "ids": ids, "a": a, "c": c}
     for client in clients.values():
@@ -269,6 +288,8 @@ MUTATIONS = {
         {"admin"},
     ),
     "audit_log": ("{ auditLog { totalCount } }", {"admin"}),
+    "ledger": ("{ ledgerReconciliation { balanced } }", STAFF),
+    "ledger_balances": ("{ ledgerBalances { code } }", STAFF),
     "api_tokens": (
         "{ apiTokens { totalCount } }",
         {"seller", "partner_a", "partner_b", "reviewer", "admin"},

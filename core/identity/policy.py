@@ -42,6 +42,7 @@ class Action(enum.StrEnum):
     MANAGE_ACCOUNTS = "MANAGE_ACCOUNTS"  # disable accounts and end their sessions and tokens
     REVIEW = "REVIEW"  # review applications, record violations, decide appeals and sanctions
     REPORT_PLATFORM_KPI = "REPORT_PLATFORM_KPI"  # staff report platform-sourced observations
+    MANAGE_MONEY = "MANAGE_MONEY"  # record payments, waive charges, read the whole ledger
 
 
 OWNED = frozenset(
@@ -55,6 +56,7 @@ _STAFF = frozenset(
         Action.MANAGE_OWN_API_TOKENS,
         Action.REPORT_PLATFORM_KPI,
         Action.REVIEW,
+        Action.MANAGE_MONEY,
     }
 )
 ROLE_ACTIONS: dict[Role | None, frozenset[Action]] = {

@@ -24,6 +24,7 @@ from linkstar.core.onboarding.applications import Action as Step
 from linkstar.core.onboarding.models import AgreementSignature, Application, Document, Interview
 from linkstar.core.providers.models import CategoryProfileRow
 from linkstar.core.standing import consequences as rules
+from linkstar.schema.billing.approval import charge_on_approval
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.onboarding.inputs import (
     _SAFE_NAME,
@@ -547,6 +548,7 @@ class OnboardingMutation:
                 )
             await onboarding.transition(session, app, context.viewer, Step.APPROVE, reason)
             await onboarding.start_probation(app, contribution.onboarding)
+            await charge_on_approval(session, context.registry, app, context.viewer.account_id)
         return ApplicationType.of(app)
 
     @strawberry.mutation(description="Reject the application with the reason.")

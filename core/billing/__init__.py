@@ -1,0 +1,1 @@
+"""Charges to providers from their category's fee rules: issue, payment, waiver, deposits."""

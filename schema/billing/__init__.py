@@ -1,0 +1,1 @@
+"""GraphQL of billing and the ledger: charges, payments, waivers, deposits, ledger lines."""

@@ -1,0 +1,171 @@
+"""GraphQL types of billing and the ledger."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+from strawberry import relay
+
+from linkstar.core.billing import charges as billing
+from linkstar.core.billing.models import Charge, ChargePayment
+from linkstar.core.fees.rules import FeeKind
+from linkstar.core.kernel.money import Money as MoneyValue
+from linkstar.core.ledger.journal import CHART, AccountBalance, LedgerLine
+from linkstar.schema.nodes import rows_resolver
+from linkstar.schema.vocabulary import Money
+
+strawberry.enum(
+    billing.ChargeStatus,
+    name="ChargeStatus",
+    description="Where a charge stands: OPEN until payments cover it or staff waive the rest.",
+)
+
+
+def _money(amount: object, currency: str) -> Money:
+    return Money(amount=MoneyValue(amount, currency).amount, currency=currency)  # type: ignore[arg-type]
+
+
+@strawberry.type(name="ChargePayment", description="Money received against a charge.")
+class ChargePaymentType:
+    amount: Money
+    bank_reference: str
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, row: ChargePayment) -> ChargePaymentType:
+        return cls(
+            amount=_money(row.amount, row.currency),
+            bank_reference=row.bank_reference,
+            recorded_at=row.recorded_at,
+        )
+
+
+@strawberry.type(
+    name="Charge",
+    description=(
+        "An amount a provider owes under one fee rule on one occasion (its approval, a "
+        "renewal), with the rule that produced it. Every step is a balanced ledger entry."
+    ),
+)
+class ChargeType(relay.Node):
+    id: relay.NodeID[int]
+    category_key: str
+    rule_key: str = strawberry.field(description="The fee rule that produced the charge.")
+    name: str
+    kind: FeeKind
+    scope: str = strawberry.field(description="The rule's conditions when the charge was issued.")
+    occasion: str = strawberry.field(description="Why it was charged, e.g. APPROVAL.")
+    amount: Money
+    paid: Money
+    waived: Money
+    outstanding: Money
+    status: billing.ChargeStatus
+    due_on: date
+    waive_reason: str | None
+    created_at: datetime
+    settled_at: datetime | None
+    provider_id: strawberry.Private[int]
+
+    resolve_nodes = rows_resolver(Charge)
+
+    @classmethod
+    def of(cls, row: Charge) -> ChargeType:
+        return cls(
+            id=row.id,
+            category_key=row.category_key,
+            rule_key=row.rule_key,
+            name=row.name,
+            kind=FeeKind(row.kind),
+            scope=row.scope,
+            occasion=row.occasion,
+            amount=_money(row.amount, row.currency),
+            paid=_money(row.paid, row.currency),
+            waived=_money(row.waived, row.currency),
+            outstanding=_money(billing.outstanding(row).amount, row.currency),
+            status=billing.ChargeStatus(row.status),
+            due_on=row.due_on,
+            waive_reason=row.waive_reason,
+            created_at=row.created_at,
+            settled_at=row.settled_at,
+            provider_id=row.provider_id,
+        )
+
+
+@strawberry.type(
+    name="LedgerAccountBalance",
+    description="One ledger account's balance, on the side its balance normally sits.",
+)
+class LedgerAccountBalanceType:
+    code: str
+    owner: str
+    meaning: str
+    balance: Money
+    debits: Money
+    credits: Money
+
+    @classmethod
+    def of(cls, row: AccountBalance) -> LedgerAccountBalanceType:
+        return cls(
+            code=row.code,
+            owner=row.owner,
+            meaning=CHART[row.code].meaning,
+            balance=Money.of(row.balance),  # type: ignore[arg-type]
+            debits=Money.of(row.debits),  # type: ignore[arg-type]
+            credits=Money.of(row.credits),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type(name="LedgerLine", description="One debit or credit of a provider's account.")
+class LedgerLineType:
+    entry_id: int = strawberry.field(description="The journal entry (all its lines balance).")
+    posted_at: datetime
+    kind: str = strawberry.field(description="CHARGE, PAYMENT, WAIVER, or a *_REVERSAL.")
+    memo: str
+    account: str
+    side: str
+    amount: Money
+
+    @classmethod
+    def of(cls, line: LedgerLine) -> LedgerLineType:
+        return cls(
+            entry_id=line.entry_id,
+            posted_at=line.posted_at,
+            kind=line.kind,
+            memo=line.memo,
+            account=line.account,
+            side=line.side.value,
+            amount=Money.of(line.money),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type(
+    name="LedgerReconciliation",
+    description=(
+        "The ledger against the charges, per currency: debits must equal credits, the "
+        "receivable must equal what open charges ask for, and deposits held must equal "
+        "deposits paid."
+    ),
+)
+class LedgerReconciliationType:
+    currency: str
+    ledger_debits: Money
+    ledger_credits: Money
+    receivable_in_ledger: Money
+    outstanding_on_charges: Money
+    deposits_in_ledger: Money
+    deposits_paid_on_charges: Money
+    balanced: bool
+
+    @classmethod
+    def of(cls, row: billing.Reconciliation) -> LedgerReconciliationType:
+        return cls(
+            currency=row.currency,
+            ledger_debits=Money.of(row.ledger_debits),  # type: ignore[arg-type]
+            ledger_credits=Money.of(row.ledger_credits),  # type: ignore[arg-type]
+            receivable_in_ledger=Money.of(row.receivable_in_ledger),  # type: ignore[arg-type]
+            outstanding_on_charges=Money.of(row.outstanding_on_charges),  # type: ignore[arg-type]
+            deposits_in_ledger=Money.of(row.deposits_in_ledger),  # type: ignore[arg-type]
+            deposits_paid_on_charges=Money.of(row.deposits_paid_on_charges),  # type: ignore[arg-type]
+            balanced=row.balanced,
+        )

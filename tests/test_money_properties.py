@@ -1,0 +1,240 @@
+"""Property tests of the ledger and of billing (hypothesis), on the real database.
+
+Invariants, for every sequence hypothesis tries: every journal entry balances per currency;
+the whole ledger's debits equal its credits; a reversal nets its entry to zero; the
+receivable equals what open charges still ask for; the bank holds exactly what was paid; a
+charge is never paid or waived beyond its amount.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from linkstar.core.billing import charges as billing
+from linkstar.core.fees.rules import FeeKind, FeeRule
+from linkstar.core.kernel.errors import LinkStarError
+from linkstar.core.kernel.money import MINOR_UNITS, Money
+from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.ledger import journal
+from linkstar.core.ledger.journal import PLATFORM, credit, debit, provider_owner
+from linkstar.core.ledger.models import JournalEntry, JournalLine, LedgerAccount
+from linkstar.core.providers.models import Provider
+
+CURRENCIES = ["USD", "CNY", "JPY"]
+_serial = itertools.count()
+
+PROPERTY = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def money(currency: str) -> st.SearchStrategy[Money]:
+    places = MINOR_UNITS[currency]
+    return st.integers(min_value=1, max_value=10_000_000).map(
+        lambda minor: Money(Decimal(minor).scaleb(-places), currency)
+    )
+
+
+def run(url: Any, work: Any) -> Any:
+    async def main() -> Any:
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+async def new_provider(session: AsyncSession) -> int:
+    provider = Provider(
+        legal_name=f"Property Test {next(_serial)}",
+        region=Region.OVERSEAS,
+        registration_number=f"PT-{next(_serial)}-{id(session)}",
+    )
+    session.add(provider)
+    await session.flush()
+    return provider.id
+
+
+async def entry_sums(session: AsyncSession) -> dict[tuple[int, str], Decimal]:
+    """Debits minus credits of every entry, per currency."""
+    sums: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for entry_id, side, amount, currency in await session.execute(
+        select(JournalLine.entry_id, JournalLine.side, JournalLine.amount, JournalLine.currency)
+    ):
+        sums[(entry_id, currency)] += amount if side == "DEBIT" else -amount
+    return sums
+
+
+transfers = st.lists(
+    st.tuples(
+        st.sampled_from(CURRENCIES).flatmap(money),
+        st.sampled_from(["FEE", "DEPOSIT", "PAYMENT"]),
+        st.booleans(),  # reverse it afterwards?
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@PROPERTY
+@given(moves=transfers)
+def test_every_entry_balances_and_reversals_net_to_zero(moves, migrated, db) -> None:
+    async def work(session: AsyncSession) -> None:
+        owner = provider_owner(await new_provider(session))
+        postings = {
+            "FEE": lambda m: [
+                debit("PROVIDER_RECEIVABLE", owner, m),
+                credit("FEE_REVENUE", PLATFORM, m),
+            ],
+            "DEPOSIT": lambda m: [
+                debit("PLATFORM_BANK", PLATFORM, m),
+                credit("DEPOSIT_HELD", owner, m),
+            ],
+            "PAYMENT": lambda m: [
+                debit("PLATFORM_BANK", PLATFORM, m),
+                credit("PROVIDER_RECEIVABLE", owner, m),
+            ],
+        }
+        kept: dict[str, Decimal] = defaultdict(Decimal)
+        for index, (amount, kind, undo) in enumerate(moves):
+            entry = await journal.post(
+                session,
+                postings[kind](amount),
+                kind=kind,
+                memo="property",
+                source_type="test",
+                source_id=None,
+                idempotency_key=f"{owner}:{index}",
+            )
+            if undo:
+                await journal.reverse(session, entry.id, memo="undo")
+            elif kind == "DEPOSIT":
+                kept[amount.currency] += amount.amount
+        assert all(total == 0 for total in (await entry_sums(session)).values())
+        assert all(t.balanced for t in await journal.trial_balance(session))
+        held = {
+            b.balance.currency: b.balance.amount
+            for b in await journal.balances(session, owner)
+            if b.code == "DEPOSIT_HELD"
+        }
+        assert {c: a for c, a in held.items() if a} == {c: a for c, a in kept.items() if a}
+
+    run(migrated, work)
+
+
+def test_an_unbalanced_or_empty_entry_is_refused() -> None:
+    usd = Money.of("10.00", "USD")
+    for postings in (
+        [],
+        [debit("PLATFORM_BANK", PLATFORM, usd)],
+        [
+            debit("PLATFORM_BANK", PLATFORM, usd),
+            credit("FEE_REVENUE", PLATFORM, Money.of("9.99", "USD")),
+        ],
+        [
+            debit("PLATFORM_BANK", PLATFORM, usd),
+            credit("FEE_REVENUE", PLATFORM, Money.of("10.00", "CNY")),
+        ],
+        [debit("PLATFORM_BANK", PLATFORM, usd), credit("DEPOSIT_HELD", PLATFORM, usd)],
+        [debit("NO_SUCH_ACCOUNT", PLATFORM, usd), credit("FEE_REVENUE", PLATFORM, usd)],
+    ):
+        with pytest.raises(LinkStarError):
+            journal.check_balanced(postings)
+
+
+charge_plans = st.lists(
+    st.tuples(st.sampled_from(CURRENCIES).flatmap(money), st.booleans()),  # (amount, deposit?)
+    min_size=1,
+    max_size=4,
+)
+steps = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=3),  # which charge
+        st.sampled_from(["pay", "waive"]),
+        st.fractions(min_value=0, max_value=Decimal("1.2")),  # share of what is left
+    ),
+    max_size=10,
+)
+
+
+@PROPERTY
+@given(plan=charge_plans, actions=steps)
+def test_billing_never_creates_or_loses_money(plan, actions, migrated, db) -> None:
+    async def work(session: AsyncSession) -> None:
+        provider_id = await new_provider(session)
+        rules = [
+            FeeRule(
+                key=f"item_{i}",
+                name=f"Item {i}",
+                kind=FeeKind.DEPOSIT if is_deposit else FeeKind.ONE_OFF_FEE,
+                amount=amount,
+            )
+            for i, (amount, is_deposit) in enumerate(plan)
+        ]
+        occasion = billing.ChargeOccasion(
+            "APPROVAL", provider_id, None, "property", Region.OVERSEAS, Tier.REGULAR
+        )
+        charges = await billing.issue_charges(session, occasion, rules)
+        again = await billing.issue_charges(session, occasion, rules)  # idempotent
+        assert [c.id for c in again] == [c.id for c in charges]
+        bank: dict[str, Decimal] = defaultdict(Decimal)
+        for step, (which, action, share) in enumerate(actions):
+            charge = charges[which % len(charges)]
+            left = billing.outstanding(charge)
+            places = MINOR_UNITS[charge.currency]
+            amount = (left.amount * Decimal(share.numerator) / Decimal(share.denominator)).quantize(
+                Decimal(1).scaleb(-places)
+            )
+            try:
+                async with session.begin_nested():
+                    if action == "pay":
+                        await billing.record_payment(
+                            session,
+                            charge,
+                            Money(amount, charge.currency),
+                            f"ref-{step}",
+                            recorded_by=None,
+                        )
+                        bank[charge.currency] += amount
+                    else:
+                        await billing.waive(session, charge, "property", waived_by=None)
+            except LinkStarError:
+                pass  # refused (overpaid, zero, not open): nothing may have moved
+            await session.refresh(charge)
+        for charge in charges:
+            assert Decimal(0) <= charge.paid + charge.waived <= charge.amount
+        assert all(total == 0 for total in (await entry_sums(session)).values())
+        for row in await billing.reconcile(session):
+            assert row.balanced, row
+        # the bank received exactly what the payments recorded, per currency
+        received: dict[str, Decimal] = defaultdict(Decimal)
+        for amount, currency in await session.execute(
+            select(JournalLine.amount, JournalLine.currency)
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+            .where(
+                JournalEntry.provider_id == provider_id,
+                LedgerAccount.code == "PLATFORM_BANK",
+                JournalLine.side == "DEBIT",
+            )
+        ):
+            received[currency] += amount
+        assert {c: a for c, a in received.items() if a} == {c: a for c, a in bank.items() if a}
+
+    run(migrated, work)
