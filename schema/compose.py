@@ -26,10 +26,11 @@ from strawberry.types.field import StrawberryField
 from linkstar.core.contract.registry import Registry
 from linkstar.core.kernel.errors import PluginContractError
 from linkstar.schema.access import ProviderPrivate, StaffOnly, declares_owner
+from linkstar.schema.billing.category_fields import BillingCategoryFields
 from linkstar.schema.billing.mutations import BillingMutation
 from linkstar.schema.billing.provider_fields import BillingProviderFields
 from linkstar.schema.billing.queries import BillingQuery
-from linkstar.schema.billing.types import ChargeType
+from linkstar.schema.billing.types import ChargeType, PayoutType, StatementType
 from linkstar.schema.errors import ErrorCodes, code_of
 from linkstar.schema.fees.category_fields import FeesCategoryFields
 from linkstar.schema.fees.queries import FeeQuery
@@ -68,6 +69,8 @@ CORE_TYPES: tuple[type, ...] = (
     ServiceCategoryType,
     CategoryProfile,
     ChargeType,
+    StatementType,
+    PayoutType,
 )
 
 # Every built-in domain adds its fields to the shared types through the door plugins use
@@ -92,6 +95,7 @@ BUILT_IN_FIELDS = (
     *fields_of("ServiceCategory", KpiCategoryFields),
     *fields_of("ServiceCategory", OnboardingCategoryFields),
     *fields_of("ServiceCategory", FeesCategoryFields),
+    *fields_of("ServiceCategory", BillingCategoryFields),
 )
 
 # The SDL's field order is part of the API clients diff against: the built-in fields of

@@ -59,6 +59,8 @@ EXPECTED = {
     "training_profile_a": OWNER_A,
     "account_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
     "charge_a": OWNER_A,  # money: the provider's own and staff
+    "statement_a": OWNER_A,
+    "payout_a": OWNER_A,
     "api_token_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
 }
 
@@ -170,6 +172,28 @@ def world(db, sign_in, server):
         ]
     )
     db.commit()
+    zero = Decimal(0)
+    statement = models.Statement(
+        provider_id=a.id,
+        cycle="2026-10",
+        currency="CNY",
+        opening=zero,
+        orders=Decimal("100.00"),
+        commission=zero,
+        penalties=zero,
+        adjustments=zero,
+        held_back=zero,
+        closing=Decimal("100.00"),
+        payout=Decimal("100.00"),
+        order_count=1,
+    )
+    db.add(statement)
+    db.flush()
+    payout = models.Payout(
+        statement_id=statement.id, provider_id=a.id, currency="CNY", amount=Decimal("100.00")
+    )
+    db.add(payout)
+    db.commit()
     application = (
         db.query(models.Application).filter_by(provider_id=a.id, category_key="agency").one()
     )
@@ -203,6 +227,8 @@ def world(db, sign_in, server):
         "account_a": global_id("Account", account_a.id),
         "api_token_a": read["apiToken"]["id"],
         "charge_a": global_id("Charge", charge.id),
+        "statement_a": global_id("Statement", statement.id),
+        "payout_a": global_id("Payout", payout.id),
     }
     yield {"clients": clients, "ids": ids, "a": a, "c": c}
     for client in clients.values():
@@ -290,6 +316,7 @@ MUTATIONS = {
     "audit_log": ("{ auditLog { totalCount } }", {"admin"}),
     "ledger": ("{ ledgerReconciliation { balanced } }", STAFF),
     "ledger_balances": ("{ ledgerBalances { code } }", STAFF),
+    "settle": ('mutation { settleCycle(cycle: "2026-09") { id } }', STAFF),
     "api_tokens": (
         "{ apiTokens { totalCount } }",
         {"seller", "partner_a", "partner_b", "reviewer", "admin"},

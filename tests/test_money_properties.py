@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -236,5 +237,120 @@ def test_billing_never_creates_or_loses_money(plan, actions, migrated, db) -> No
         ):
             received[currency] += amount
         assert {c: a for c, a in received.items() if a} == {c: a for c, a in bank.items() if a}
+
+    run(migrated, work)
+
+
+months = ["2026-01", "2026-02", "2026-03", "2026-04"]
+order_events = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=3),  # month
+        st.sampled_from(["order", "penalty", "clawback"]),
+        st.integers(min_value=1, max_value=500_000),  # cents
+        st.sampled_from([Tier.REGULAR, Tier.PREFERRED, Tier.STRATEGIC_PARTNER]),
+    ),
+    min_size=1,
+    max_size=12,
+)
+payout_moves = st.lists(st.sampled_from(["approve", "pay", "decline", "hold", "none"]), max_size=4)
+
+
+@PROPERTY
+@given(events=order_events, decisions=payout_moves)
+def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry, db) -> None:
+    from linkstar.core.billing import orders, settlement
+    from linkstar.core.billing.models import Payout, Statement
+    from linkstar.core.identity.models import Account
+    from linkstar.core.kernel.vocabulary import Role
+
+    async def work(session: AsyncSession) -> None:
+        provider_id = await new_provider(session)
+        seller = Account(
+            email=f"s{next(_serial)}-{provider_id}@example.com",
+            display_name="S",
+            password_hash="x",
+            role=Role.SELLER,
+        )
+        session.add(seller)
+        await session.flush()
+        rules = registry.category("logistics").fee_rules
+        order_id = provider_id * 1000
+        completed: list[orders.OrderParty] = []
+        for month, kind, cents, tier in events:
+            when = settlement.cycle_of(months[month]).start + timedelta(days=3)
+            money = Money(Decimal(cents).scaleb(-2), "USD")
+            if kind == "order":
+                order_id += 1
+                party = orders.OrderParty(order_id, provider_id, seller.id, "logistics")
+                await orders.record_seller_payment(session, party, money, "p")
+                rate = orders.commission_rate("logistics", rules, Region.OVERSEAS, tier)
+                row = await orders.complete_order(session, party, money, rate, tier, when)
+                assert row.commission == money.times(rate.percent / 100).amount
+                completed.append(party)
+            elif kind == "penalty":
+                order_id += 1
+                await orders.deduct_penalty(
+                    session,
+                    provider_id=provider_id,
+                    category="logistics",
+                    money=money,
+                    cause_type="sanction",
+                    cause_id=order_id,
+                    memo="p",
+                    posted_at=when,
+                )
+            elif completed:
+                await orders.claw_back(session, completed.pop(), money, "c", posted_at=when)
+        after_all = datetime(2026, 6, 1, tzinfo=UTC)
+        statements: list[Statement] = []
+        for label in months:
+            cycle = settlement.cycle_of(label)
+            first = await settlement.settle(session, cycle, ["logistics"], now=after_all)
+            again = await settlement.settle(session, cycle, ["logistics"], now=after_all)
+            assert [s.id for s in first] == [s.id for s in again]  # idempotent
+            mine = [s for s in first if s.provider_id == provider_id]
+            statements.extend(mine)
+            payout = await settlement.payout_of(session, mine[0].id) if mine else None
+            for step, move in enumerate(decisions):
+                if payout is None or move == "none":
+                    break
+                action = {
+                    "approve": settlement.PayoutAction.APPROVE,
+                    "pay": settlement.PayoutAction.PAY,
+                    "decline": settlement.PayoutAction.DECLINE,
+                    "hold": settlement.PayoutAction.HOLD,
+                }[move]
+                try:
+                    async with session.begin_nested():
+                        await settlement.decide_payout(
+                            session, payout, action, by=step, reason="r", bank_reference="b"
+                        )
+                except LinkStarError:
+                    pass
+                await session.refresh(payout)
+        assert all(total == 0 for total in (await entry_sums(session)).values())
+        # the statements add up to the ledger: every payable line is settled exactly once
+        payable = await journal.balance(
+            session, "PROVIDER_PAYABLE", provider_owner(provider_id), "USD"
+        )
+        paid = sum(
+            (
+                p.amount
+                for p in (
+                    await session.execute(
+                        select(Payout).where(
+                            Payout.provider_id == provider_id, Payout.status == "PAID"
+                        )
+                    )
+                ).scalars()
+            ),
+            Decimal(0),
+        )
+        movements = sum((s.orders - s.penalties + s.adjustments for s in statements), Decimal(0))
+        assert payable.amount == movements - paid
+        for s in statements:
+            assert s.closing == s.opening + s.orders - s.penalties + s.adjustments
+            assert s.payout == max(s.closing, Decimal(0))
+            assert s.held_back == 0
 
     run(migrated, work)

@@ -70,3 +70,93 @@ class ChargePayment(Base):
     recorded_by: Mapped[int | None] = mapped_column(IdType)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id", ondelete="RESTRICT"))
+
+
+class Commission(Base):
+    """The commission taken on one completed order, with the rule and rate that set it."""
+
+    __tablename__ = "commissions"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    order_ref: Mapped[str] = mapped_column(String(80), unique=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="RESTRICT"), index=True
+    )
+    seller_account_id: Mapped[int] = mapped_column(IdType)
+    category_key: Mapped[str] = mapped_column(String(63))
+    tier: Mapped[str] = mapped_column(String(20))
+    rule_keys: Mapped[str] = mapped_column(String(255))
+    rate_percent: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    currency: Mapped[str] = mapped_column(String(3))
+    order_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    commission: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id", ondelete="RESTRICT"))
+
+
+class Statement(Base):
+    """One provider's settlement for one cycle in one currency. Never changed once written:
+    a later correction lands in a later statement."""
+
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "cycle", "currency", name="uq_statement_cycle"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="RESTRICT"), index=True
+    )
+    cycle: Mapped[str] = mapped_column(String(10), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    opening: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    orders: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    commission: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    penalties: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    adjustments: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    held_back: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    closing: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    payout: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    order_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StatementLine(Base):
+    """A payable line settled by a statement; each ledger line is settled at most once."""
+
+    __tablename__ = "statement_lines"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("statements.id", ondelete="RESTRICT"), index=True
+    )
+    journal_line_id: Mapped[int] = mapped_column(
+        ForeignKey("journal_lines.id", ondelete="RESTRICT"), unique=True
+    )
+
+
+class Payout(Base):
+    """The money a statement pays the provider: PENDING → APPROVED → PAID, or HELD/DECLINED."""
+
+    __tablename__ = "payouts"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("statements.id", ondelete="RESTRICT"), unique=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="RESTRICT"), index=True
+    )
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    status: Mapped[str] = mapped_column(String(10), default="PENDING")
+    reason: Mapped[str | None] = mapped_column(Text)
+    bank_reference: Mapped[str | None] = mapped_column(String(120))
+    approved_by: Mapped[int | None] = mapped_column(IdType)
+    paid_by: Mapped[int | None] = mapped_column(IdType)
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="RESTRICT")
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

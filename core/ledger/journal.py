@@ -92,6 +92,31 @@ CHART: dict[str, AccountSpec] = {
             "Deposits demanded from the provider and not yet received.",
         ),
         AccountSpec(
+            "PROVIDER_PAYABLE",
+            OwnerKind.PROVIDER,
+            Side.CREDIT,
+            "What the platform owes the provider: its share of completed orders, less "
+            "penalties, not yet paid out.",
+        ),
+        AccountSpec(
+            "SELLER_PAYMENTS_HELD",
+            OwnerKind.SELLER,
+            Side.CREDIT,
+            "What sellers paid for orders that are not completed (or refunded) yet.",
+        ),
+        AccountSpec(
+            "COMMISSION_REVENUE",
+            OwnerKind.PLATFORM,
+            Side.CREDIT,
+            "The platform's commission on completed orders.",
+        ),
+        AccountSpec(
+            "PENALTY_REVENUE",
+            OwnerKind.PLATFORM,
+            Side.CREDIT,
+            "Penalties deducted from providers' payables.",
+        ),
+        AccountSpec(
             "DEPOSIT_HELD",
             OwnerKind.PROVIDER,
             Side.CREDIT,
@@ -104,6 +129,11 @@ CHART: dict[str, AccountSpec] = {
 def provider_owner(provider_id: int) -> str:
     """The owner string of a provider's accounts."""
     return f"provider:{provider_id}"
+
+
+def seller_owner(account_id: int) -> str:
+    """The owner string of a seller's accounts (a seller is an account)."""
+    return f"seller:{account_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,13 +235,17 @@ async def post(
     source_id: int | None,
     idempotency_key: str,
     provider_id: int | None = None,
+    category_key: str | None = None,
     posted_by: int | None = None,
     reverses_entry_id: int | None = None,
+    posted_at: datetime | None = None,
 ) -> JournalEntry:
     """Post one balanced entry, or return the entry already posted under `idempotency_key`.
 
     A key already used for a different movement is a Conflict: the same cause never moves
-    money twice, and two causes never share a key.
+    money twice, and two causes never share a key. `posted_at` is the moment the money moved
+    when that was earlier than now (an order completed before it was recorded); settlement
+    cycles are cut on it.
     """
     check_balanced(postings)
     existing = (
@@ -232,10 +266,13 @@ async def post(
         source_type=source_type,
         source_id=source_id,
         provider_id=provider_id,
+        category_key=category_key,
         idempotency_key=idempotency_key,
         posted_by=posted_by,
         reverses_entry_id=reverses_entry_id,
     )
+    if posted_at is not None:
+        entry.posted_at = posted_at
     session.add(entry)
     await session.flush()
     for posting in postings:
@@ -314,6 +351,7 @@ async def reverse(
         source_type=entry.source_type,
         source_id=entry.source_id,
         provider_id=entry.provider_id,
+        category_key=entry.category_key,
         idempotency_key=f"reversal:{entry_id}",
         posted_by=posted_by,
         reverses_entry_id=entry_id,

@@ -45,6 +45,7 @@ class JournalEntry(Base):
     provider_id: Mapped[int | None] = mapped_column(
         ForeignKey("providers.id", ondelete="RESTRICT"), index=True
     )
+    category_key: Mapped[str | None] = mapped_column(String(63))
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     reverses_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("journal_entries.id", ondelete="RESTRICT"), unique=True

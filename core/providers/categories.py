@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.periods import PeriodKind
 from linkstar.core.kernel.vocabulary import Region
 
 
@@ -24,6 +25,8 @@ class ServiceCategory:
     description: str
     position: int = 100
     interview_required: bool = False
+    # How often providers in this category are settled and paid: monthly or quarterly.
+    settlement_cycle: PeriodKind = PeriodKind.MONTH
 
 
 class ProfileInvalid(InvalidInput):

@@ -199,6 +199,45 @@ def evaluate_command(period: str, category: str | None, provider_id: int | None)
     click.echo(f"done in {time.perf_counter() - started:.2f} s")
 
 
+@main.command("settle")
+@click.option("--cycle", required=True, help="A closed cycle: 2026-10 (month) or 2026-Q4.")
+@_fail_cleanly
+def settle_command(cycle: str) -> None:
+    """Settle a closed cycle: one statement and payout per provider and currency."""
+    from linkstar.core.billing.settlement import settle_cycle
+    from linkstar.core.contract.registry import load_registry
+    from linkstar.core.kernel.db import create_engine, session_factory
+    from linkstar.core.kernel.money import Money
+
+    settings = Settings.from_env()
+    registry = load_registry(settings.disabled_plugins)
+    check_database(settings.database_url)
+
+    async def run() -> list[tuple[int, str, str, str]]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                rows = await settle_cycle(
+                    session, cycle, [c.category for c in registry.categories.values()]
+                )
+                return [
+                    (
+                        r.provider_id,
+                        r.currency,
+                        str(Money(r.closing, r.currency).amount),
+                        str(Money(r.payout, r.currency).amount),
+                    )
+                    for r in rows
+                ]
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(run())
+    for provider_id, currency, closing, payout in rows:
+        click.echo(f"provider {provider_id}\t{currency}\tclosing {closing}\tpayout {payout}")
+    click.echo(f"{cycle}: {len(rows)} statements")
+
+
 @main.group()
 def accounts() -> None:
     """Accounts."""

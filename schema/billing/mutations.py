@@ -5,10 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from linkstar.core.billing import charges as billing
+from linkstar.core.billing import settlement
 from linkstar.core.identity.policy import Action, require
 from linkstar.core.kernel.money import Money as MoneyValue
 from linkstar.schema.billing.inputs import money_of
-from linkstar.schema.billing.types import ChargeType
+from linkstar.schema.billing.types import ChargeType, PayoutType, StatementType
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.providers.inputs import MoneyInput
 from linkstar.schema.resolving import parse_id, write
@@ -45,3 +46,46 @@ class BillingMutation:
             row = await billing.load_charge(session, parse_id(charge, "Charge"))
             await billing.waive(session, row, reason, waived_by=viewer.account_id)
         return ChargeType.of(row)
+
+    @strawberry.mutation(
+        description=(
+            "Settle a closed cycle (staff): one statement per provider and currency, with its "
+            "payout, for the categories settled at that cycle's length. Running it again, or "
+            "twice at once, returns the same statements."
+        )
+    )
+    async def settle_cycle(self, info: Ctx, cycle: str) -> list[StatementType]:
+        context = ctx(info)
+        require(context.viewer, Action.MANAGE_MONEY)
+        categories = [c.category for c in context.registry.categories.values()]
+        async with write(info) as session:
+            rows = await settlement.settle_cycle(session, cycle, categories)
+        return [StatementType.of(row) for row in rows]
+
+    @strawberry.mutation(
+        description=(
+            "Decide a payout (staff): APPROVE, PAY (with the bank's reference; not by its "
+            "approver), HOLD or DECLINE (with a reason), RELEASE a held one."
+        )
+    )
+    async def decide_payout(
+        self,
+        info: Ctx,
+        payout: strawberry.ID,
+        action: settlement.PayoutAction,
+        reason: str | None = None,
+        bank_reference: str | None = None,
+    ) -> PayoutType:
+        viewer = ctx(info).viewer
+        require(viewer, Action.MANAGE_MONEY)
+        async with write(info) as session:
+            row = await settlement.load_payout(session, parse_id(payout, "Payout"))
+            await settlement.decide_payout(
+                session,
+                row,
+                action,
+                by=viewer.account_id,
+                reason=reason,
+                bank_reference=bank_reference,
+            )
+        return PayoutType.of(row)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import strawberry
 
 from linkstar.core.billing import charges as billing
-from linkstar.core.billing.models import Charge
+from linkstar.core.billing.models import Charge, Statement
 from linkstar.core.identity.policy import can_read_private
 from linkstar.core.ledger import journal
-from linkstar.schema.billing.types import ChargeType, LedgerAccountBalanceType, LedgerLineType
+from linkstar.schema.billing.types import (
+    ChargeType,
+    LedgerAccountBalanceType,
+    LedgerLineType,
+    StatementType,
+)
 from linkstar.schema.nodes import Ctx, child_connection, ctx
 from linkstar.schema.pagination import Connection, PageArgs
 from linkstar.schema.vocabulary import Money
@@ -31,6 +36,18 @@ class BillingProviderFields:
         args = PageArgs.parse(first, after, last, before)
         filters = (("status", status.value),) if status else ()
         return await child_connection(info, self.id, Charge, ChargeType.of, args, filters)
+
+    @strawberry.field(description="Settlement statements, oldest first.")
+    async def statements(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[StatementType]:
+        args = PageArgs.parse(first, after, last, before)
+        return await child_connection(info, self.id, Statement, StatementType.of, args)
 
     @strawberry.field(
         description="Deposits the provider has paid and the platform holds, one per currency."

@@ -8,11 +8,12 @@ import strawberry
 from strawberry import relay
 
 from linkstar.core.billing import charges as billing
-from linkstar.core.billing.models import Charge, ChargePayment
+from linkstar.core.billing import settlement
+from linkstar.core.billing.models import Charge, ChargePayment, Payout, Statement
 from linkstar.core.fees.rules import FeeKind
 from linkstar.core.kernel.money import Money as MoneyValue
 from linkstar.core.ledger.journal import CHART, AccountBalance, LedgerLine
-from linkstar.schema.nodes import rows_resolver
+from linkstar.schema.nodes import Ctx, ctx, rows_resolver
 from linkstar.schema.vocabulary import Money
 
 strawberry.enum(
@@ -169,3 +170,92 @@ class LedgerReconciliationType:
             deposits_paid_on_charges=Money.of(row.deposits_paid_on_charges),  # type: ignore[arg-type]
             balanced=row.balanced,
         )
+
+
+strawberry.enum(
+    settlement.PayoutStatus,
+    name="PayoutStatus",
+    description="PENDING → APPROVED → PAID, or HELD (then PENDING again) or DECLINED.",
+)
+strawberry.enum(settlement.PayoutAction, name="PayoutAction", description="A payout decision.")
+
+
+@strawberry.type(name="Payout", description="What a statement pays the provider.")
+class PayoutType(relay.Node):
+    id: relay.NodeID[int]
+    amount: Money
+    status: settlement.PayoutStatus
+    reason: str | None
+    bank_reference: str | None
+    decided_at: datetime | None
+    provider_id: strawberry.Private[int]
+
+    resolve_nodes = rows_resolver(Payout)
+
+    @classmethod
+    def of(cls, row: Payout) -> PayoutType:
+        return cls(
+            id=row.id,
+            amount=_money(row.amount, row.currency),
+            status=settlement.PayoutStatus(row.status),
+            reason=row.reason,
+            bank_reference=row.bank_reference,
+            decided_at=row.decided_at,
+            provider_id=row.provider_id,
+        )
+
+
+@strawberry.type(
+    name="Statement",
+    description=(
+        "One provider's settlement for one cycle in one currency; never changed once "
+        "written. closing = opening + orders - penalties + adjustments; the payout is the "
+        "closing when positive. Lines of disputed orders are held back to a later statement."
+    ),
+)
+class StatementType(relay.Node):
+    id: relay.NodeID[int]
+    cycle: str
+    opening: Money
+    orders: Money = strawberry.field(description="The provider's share of completed orders.")
+    commission: Money = strawberry.field(description="Commission taken on those orders.")
+    penalties: Money
+    adjustments: Money = strawberry.field(description="Clawbacks, credits and reversals.")
+    held_back: Money
+    closing: Money
+    order_count: int
+    created_at: datetime
+    provider_id: strawberry.Private[int]
+    row: strawberry.Private[Statement]
+
+    resolve_nodes = rows_resolver(Statement)
+
+    @classmethod
+    def of(cls, row: Statement) -> StatementType:
+        c = row.currency
+        return cls(
+            id=row.id,
+            cycle=row.cycle,
+            opening=_money(row.opening, c),
+            orders=_money(row.orders, c),
+            commission=_money(row.commission, c),
+            penalties=_money(row.penalties, c),
+            adjustments=_money(row.adjustments, c),
+            held_back=_money(row.held_back, c),
+            closing=_money(row.closing, c),
+            order_count=row.order_count,
+            created_at=row.created_at,
+            provider_id=row.provider_id,
+            row=row,
+        )
+
+    @strawberry.field(description="The payout, when the statement pays anything.")
+    async def payout(self, info: Ctx) -> PayoutType | None:
+        async with ctx(info).session() as session:
+            row = await settlement.payout_of(session, self.id)
+        return None if row is None else PayoutType.of(row)
+
+    @strawberry.field(description="The statement as CSV: totals, then every settled line.")
+    async def csv(self, info: Ctx) -> str:
+        async with ctx(info).session() as session:
+            return await settlement.statement_csv(session, self.row)

@@ -1,4 +1,5 @@
-"""The ledger (accounts, append-only journal entries and lines) and charges with payments.
+"""The ledger (accounts, append-only journal entries and lines), charges with payments,
+commissions, settlement statements and payouts.
 
 Revision ID: 0007_money
 Revises: 0006_alerts_appeals
@@ -23,6 +24,7 @@ def upgrade() -> None:
     sa.Column('source_type', sa.String(length=40), nullable=False),
     sa.Column('source_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('provider_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('category_key', sa.String(length=63), nullable=True),
     sa.Column('idempotency_key', sa.String(length=160), nullable=False),
     sa.Column('reverses_entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('posted_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -118,6 +120,87 @@ def upgrade() -> None:
     with op.batch_alter_table('charge_payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_charge_payments_charge_id'), ['charge_id'], unique=False)
 
+    op.create_table('statements',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('provider_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('cycle', sa.String(length=10), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('opening', sa.BigInteger(), nullable=False),
+    sa.Column('orders', sa.BigInteger(), nullable=False),
+    sa.Column('commission', sa.BigInteger(), nullable=False),
+    sa.Column('penalties', sa.BigInteger(), nullable=False),
+    sa.Column('adjustments', sa.BigInteger(), nullable=False),
+    sa.Column('held_back', sa.BigInteger(), nullable=False),
+    sa.Column('closing', sa.BigInteger(), nullable=False),
+    sa.Column('payout', sa.BigInteger(), nullable=False),
+    sa.Column('order_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_statements_provider_id_providers'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statements')),
+    sa.UniqueConstraint('provider_id', 'cycle', 'currency', name='uq_statement_cycle')
+    )
+    with op.batch_alter_table('statements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_statements_cycle'), ['cycle'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statements_provider_id'), ['provider_id'], unique=False)
+
+    op.create_table('commissions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_ref', sa.String(length=80), nullable=False),
+    sa.Column('provider_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('seller_account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('category_key', sa.String(length=63), nullable=False),
+    sa.Column('tier', sa.String(length=20), nullable=False),
+    sa.Column('rule_keys', sa.String(length=255), nullable=False),
+    sa.Column('rate_percent', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('order_amount', sa.BigInteger(), nullable=False),
+    sa.Column('commission', sa.BigInteger(), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['journal_entries.id'], name=op.f('fk_commissions_entry_id_journal_entries'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_commissions_provider_id_providers'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_commissions')),
+    sa.UniqueConstraint('order_ref', name=op.f('uq_commissions_order_ref'))
+    )
+    with op.batch_alter_table('commissions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_commissions_provider_id'), ['provider_id'], unique=False)
+
+    op.create_table('payouts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('statement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('provider_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('bank_reference', sa.String(length=120), nullable=True),
+    sa.Column('approved_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('paid_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['entry_id'], ['journal_entries.id'], name=op.f('fk_payouts_entry_id_journal_entries'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_payouts_provider_id_providers'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['statement_id'], ['statements.id'], name=op.f('fk_payouts_statement_id_statements'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payouts')),
+    sa.UniqueConstraint('statement_id', name=op.f('uq_payouts_statement_id'))
+    )
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payouts_provider_id'), ['provider_id'], unique=False)
+
+    op.create_table('statement_lines',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('statement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('journal_line_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['journal_line_id'], ['journal_lines.id'], name=op.f('fk_statement_lines_journal_line_id_journal_lines'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['statement_id'], ['statements.id'], name=op.f('fk_statement_lines_statement_id_statements'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statement_lines')),
+    sa.UniqueConstraint('journal_line_id', name=op.f('uq_statement_lines_journal_line_id'))
+    )
+    with op.batch_alter_table('statement_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_statement_lines_statement_id'), ['statement_id'], unique=False)
+
     # The journal is append-only: the database itself refuses to change a posted entry or line
     # (a mistake is corrected by a reversing entry). PostgreSQL refuses DELETE as well; on
     # SQLite deletes stay possible so a test database can be emptied between tests.
@@ -145,6 +228,10 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only" + (f" ON {table}" if op.get_bind().dialect.name == "postgresql" else ""))
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS ledger_append_only()")
+    op.drop_table('statement_lines')
+    op.drop_table('payouts')
+    op.drop_table('commissions')
+    op.drop_table('statements')
     with op.batch_alter_table('charge_payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_charge_payments_charge_id'))
 

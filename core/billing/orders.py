@@ -1,0 +1,227 @@
+"""Money of orders: what sellers pay, the commission taken at completion, refunds and
+clawbacks, and penalties deducted from what a provider is owed — all on the ledger.
+
+- a seller pays for an order:   Dr PLATFORM_BANK          Cr SELLER_PAYMENTS_HELD (seller)
+- the order completes:          Dr SELLER_PAYMENTS_HELD   Cr COMMISSION_REVENUE (the rate)
+                                                          Cr PROVIDER_PAYABLE (the rest)
+- a refund to the seller:       Dr SELLER_PAYMENTS_HELD   Cr PLATFORM_BANK
+- a clawback after completion:  Dr PROVIDER_PAYABLE       Cr SELLER_PAYMENTS_HELD
+- a penalty:                    Dr PROVIDER_PAYABLE       Cr PENALTY_REVENUE
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkstar.core.billing.models import Commission
+from linkstar.core.fees.rules import FeeKind, FeeRule, quote
+from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.money import Money
+from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.ledger import journal
+from linkstar.core.ledger.journal import PLATFORM, credit, debit, provider_owner, seller_owner
+from linkstar.core.ledger.models import JournalEntry
+
+
+@dataclass(frozen=True, slots=True)
+class OrderParty:
+    """Who an order's money moves between, and in which category."""
+
+    order_id: int
+    provider_id: int
+    seller_account_id: int
+    category: str
+
+
+def _positive(money: Money, what: str) -> None:
+    if money.amount <= 0:
+        raise InvalidInput(f"{what} must be a positive amount", code="INVALID_AMOUNT")
+
+
+async def record_seller_payment(
+    session: AsyncSession, party: OrderParty, money: Money, reference: str
+) -> JournalEntry:
+    """A seller's payment for an order, held until the order completes or is refunded."""
+    _positive(money, "a seller payment")
+    return await journal.post(
+        session,
+        [
+            debit("PLATFORM_BANK", PLATFORM, money),
+            credit("SELLER_PAYMENTS_HELD", seller_owner(party.seller_account_id), money),
+        ],
+        kind="SELLER_PAYMENT",
+        memo=f"seller payment {reference} for order {party.order_id}",
+        source_type="order",
+        source_id=party.order_id,
+        provider_id=party.provider_id,
+        category_key=party.category,
+        idempotency_key=f"seller-payment:{party.order_id}:{reference}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CommissionRate:
+    """The commission rate in force, and the rules that set it."""
+
+    percent: Decimal
+    rule_keys: tuple[str, ...]
+
+
+def commission_rate(
+    category: str, rules: Sequence[FeeRule], region: Region, tier: Tier
+) -> CommissionRate:
+    """The category's commission for a provider's region and tier, from its fee rules."""
+    fee_quote = quote(category, rules, region, tier)
+    lines = [line for line in fee_quote.lines if line.kind is FeeKind.COMMISSION]
+    return CommissionRate(
+        sum((line.rate_percent or Decimal(0) for line in lines), Decimal(0)),
+        tuple(line.rule_key for line in lines),
+    )
+
+
+async def complete_order(
+    session: AsyncSession,
+    party: OrderParty,
+    amount: Money,
+    rate: CommissionRate,
+    tier: Tier,
+    completed_at: datetime,
+) -> Commission:
+    """Take the commission on a completed order and make the rest payable to the provider.
+
+    The commission is `amount × rate`, rounded half-even to the currency's minor unit, and is
+    recorded with the rules and tier that set it. Completing an order twice changes nothing.
+    """
+    _positive(amount, "an order amount")
+    existing = (
+        await session.execute(
+            select(Commission).where(Commission.order_ref == f"order:{party.order_id}")
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    commission = amount.times(rate.percent / Decimal(100))
+    share = amount - commission
+    postings = [debit("SELLER_PAYMENTS_HELD", seller_owner(party.seller_account_id), amount)]
+    if commission.amount > 0:
+        postings.append(credit("COMMISSION_REVENUE", PLATFORM, commission))
+    if share.amount > 0:
+        postings.append(credit("PROVIDER_PAYABLE", provider_owner(party.provider_id), share))
+    entry = await journal.post(
+        session,
+        postings,
+        kind="ORDER_COMPLETED",
+        memo=(
+            f"order {party.order_id} completed: commission {rate.percent}% "
+            f"({', '.join(rate.rule_keys) or 'no commission rule'}; tier {tier.value})"
+        ),
+        source_type="order",
+        source_id=party.order_id,
+        provider_id=party.provider_id,
+        category_key=party.category,
+        idempotency_key=f"order-completed:{party.order_id}",
+        posted_at=completed_at,
+    )
+    row = Commission(
+        order_ref=f"order:{party.order_id}",
+        provider_id=party.provider_id,
+        seller_account_id=party.seller_account_id,
+        category_key=party.category,
+        tier=tier.value,
+        rule_keys=",".join(rate.rule_keys),
+        rate_percent=rate.percent,
+        currency=amount.currency,
+        order_amount=amount.amount,
+        commission=commission.amount,
+        completed_at=completed_at,
+        entry_id=entry.id,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def refund_seller(
+    session: AsyncSession, party: OrderParty, money: Money, reason: str
+) -> JournalEntry:
+    """Pay held money back to the seller (a cancelled order, a lost dispute)."""
+    _positive(money, "a refund")
+    return await journal.post(
+        session,
+        [
+            debit("SELLER_PAYMENTS_HELD", seller_owner(party.seller_account_id), money),
+            credit("PLATFORM_BANK", PLATFORM, money),
+        ],
+        kind="SELLER_REFUND",
+        memo=f"refund for order {party.order_id}: {reason}",
+        source_type="order",
+        source_id=party.order_id,
+        provider_id=party.provider_id,
+        category_key=party.category,
+        idempotency_key=f"seller-refund:{party.order_id}:{money.currency}",
+    )
+
+
+async def claw_back(
+    session: AsyncSession,
+    party: OrderParty,
+    money: Money,
+    reason: str,
+    posted_at: datetime | None = None,
+) -> JournalEntry:
+    """Take back from the provider what it was credited for an order (a dispute lost after
+    completion): the money returns to the seller's held balance, ready to be refunded. It
+    shows in the provider's next statement as an adjustment."""
+    _positive(money, "a clawback")
+    return await journal.post(
+        session,
+        [
+            debit("PROVIDER_PAYABLE", provider_owner(party.provider_id), money),
+            credit("SELLER_PAYMENTS_HELD", seller_owner(party.seller_account_id), money),
+        ],
+        kind="CLAWBACK",
+        memo=f"clawback for order {party.order_id}: {reason}",
+        source_type="order",
+        source_id=party.order_id,
+        provider_id=party.provider_id,
+        category_key=party.category,
+        idempotency_key=f"clawback:{party.order_id}:{money.currency}",
+        posted_at=posted_at,
+    )
+
+
+async def deduct_penalty(
+    session: AsyncSession,
+    *,
+    provider_id: int,
+    category: str,
+    money: Money,
+    cause_type: str,
+    cause_id: int,
+    memo: str,
+    posted_at: datetime | None = None,
+) -> JournalEntry:
+    """Deduct a penalty from what the provider is owed, linked to its cause (a sanction, a
+    violation). Undo it with `journal.reverse()` when an appeal removes the cause."""
+    _positive(money, "a penalty")
+    return await journal.post(
+        session,
+        [
+            debit("PROVIDER_PAYABLE", provider_owner(provider_id), money),
+            credit("PENALTY_REVENUE", PLATFORM, money),
+        ],
+        kind="PENALTY",
+        memo=memo,
+        source_type=cause_type,
+        source_id=cause_id,
+        provider_id=provider_id,
+        category_key=category,
+        idempotency_key=f"penalty:{cause_type}:{cause_id}:{money.currency}",
+        posted_at=posted_at,
+    )
