@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.billing.models import Commission
-from linkstar.core.fees.rules import FeeKind, FeeRule, quote
+from linkstar.core.fees.rules import FeeKind, FeeRule, PenaltyRule, quote
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Region, Tier
@@ -205,6 +205,7 @@ async def deduct_penalty(
     cause_type: str,
     cause_id: int,
     memo: str,
+    rule_key: str = "manual",
     posted_at: datetime | None = None,
 ) -> JournalEntry:
     """Deduct a penalty from what the provider is owed, linked to its cause (a sanction, a
@@ -222,6 +223,89 @@ async def deduct_penalty(
         source_id=cause_id,
         provider_id=provider_id,
         category_key=category,
-        idempotency_key=f"penalty:{cause_type}:{cause_id}:{money.currency}",
+        idempotency_key=f"penalty:{cause_type}:{cause_id}:{rule_key}:{money.currency}",
         posted_at=posted_at,
     )
+
+
+async def order_revenue(
+    session: AsyncSession, provider_id: int, category: str, start: datetime, end: datetime
+) -> list[Money]:
+    """The provider's completed-order revenue in `category` within [start, end), per currency."""
+    rows = await session.execute(
+        select(Commission.currency, Commission.order_amount).where(
+            Commission.provider_id == provider_id,
+            Commission.category_key == category,
+            Commission.completed_at >= start,
+            Commission.completed_at < end,
+        )
+    )
+    totals: dict[str, Decimal] = {}
+    for currency, amount in rows:
+        totals[currency] = totals.get(currency, Decimal(0)) + amount
+    return [Money(totals[c], c) for c in sorted(totals)]
+
+
+async def penalize(
+    session: AsyncSession,
+    rules: Sequence[PenaltyRule],
+    *,
+    on: str,
+    provider_id: int,
+    category: str,
+    cause_type: str,
+    cause_id: int,
+    period_start: datetime,
+    period_end: datetime,
+) -> list[JournalEntry]:
+    """Deduct every penalty the category's rules attach to consequence `on` (e.g. a sanction
+    of kind RESTRICTED_INTAKE), each linked to its cause. Idempotent per cause and rule."""
+    entries = []
+    revenue = await order_revenue(session, provider_id, category, period_start, period_end)
+    for rule in rules:
+        if rule.on != on:
+            continue
+        amounts = (
+            [rule.charge(None)] if rule.amount is not None else [rule.charge(r) for r in revenue]
+        )
+        for money in amounts:
+            if money is None:
+                continue
+            entries.append(
+                await deduct_penalty(
+                    session,
+                    provider_id=provider_id,
+                    category=category,
+                    money=money,
+                    cause_type=cause_type,
+                    cause_id=cause_id,
+                    memo=f"{rule.name} ({category}.{rule.key}; {on})",
+                    rule_key=rule.key,
+                )
+            )
+    return entries
+
+
+async def reverse_penalties(
+    session: AsyncSession, cause_type: str, cause_id: int, memo: str, by: int | None = None
+) -> list[JournalEntry]:
+    """Undo every penalty a cause brought (its appeal was upheld): one reversing entry each,
+    which the provider's next statement shows. Reversing twice changes nothing."""
+    penalties = (
+        await session.execute(
+            select(JournalEntry.id).where(
+                JournalEntry.kind == "PENALTY",
+                JournalEntry.source_type == cause_type,
+                JournalEntry.source_id == cause_id,
+            )
+        )
+    ).scalars()
+    reversals = []
+    for entry_id in list(penalties):
+        done = (
+            await session.execute(
+                select(JournalEntry).where(JournalEntry.reverses_entry_id == entry_id)
+            )
+        ).scalar_one_or_none()
+        reversals.append(done or await journal.reverse(session, entry_id, memo=memo, posted_by=by))
+    return reversals

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from linkstar.core.fees.rules import FeeRule
+    from linkstar.core.fees.rules import FeeRule, PenaltyRule
     from linkstar.core.kpi.metrics import CustomAggregation, MetricDefinition
     from linkstar.core.kpi.scoring import ScoringPolicy
     from linkstar.core.onboarding.documents import DocumentRequirement
@@ -78,6 +78,17 @@ def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
     Called once per category at start-up. Return None for a category you do not own. Rules
     may be limited to regions and tiers and grouped into options; two rules with one key must
     never apply to the same region, tier and option, and each option group needs one default.
+    """
+
+
+@hookspec
+def linkstar_penalty_rules(category: ServiceCategory) -> list[PenaltyRule] | None:
+    """Declare the penalties `category` deducts from a provider's payable.
+
+    Called once per category at start-up. Return None for a category you do not own; a
+    category without rules deducts nothing. Each `PenaltyRule` names the consequence it
+    follows (`on`: a sanction kind such as "RESTRICTED_INTAKE") and is a fixed amount or a
+    share of the provider's order revenue in that period, optionally capped.
     """
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pluggy
 
 from linkstar.core.contract import hookspecs
-from linkstar.core.fees.rules import FeeRule, rule_problems
+from linkstar.core.fees.rules import FeeRule, PenaltyRule, penalty_problems, rule_problems
 from linkstar.core.kernel.errors import NotFound, PluginContractError
 from linkstar.core.kpi.metrics import (
     KEY_PATTERN,
@@ -60,6 +60,7 @@ class CategoryContribution:
     metrics: tuple[MetricDefinition, ...]
     documents: tuple[DocumentRequirement, ...]
     fee_rules: tuple[FeeRule, ...]
+    penalty_rules: tuple[PenaltyRule, ...]
     profile: CategoryProfileSpec | None
     onboarding: OnboardingPolicy
     scoring: ScoringPolicy
@@ -282,6 +283,9 @@ def _collect_categories(
             manager, order, "linkstar_required_documents", category, owner, DocumentRequirement
         )
         fee_rules = _category_list(manager, order, "linkstar_fee_rules", category, owner, FeeRule)
+        penalty_rules = _category_list(
+            manager, order, "linkstar_penalty_rules", category, owner, PenaltyRule
+        )
         profiles = [
             answer
             for plugin, answer in _category_answers(
@@ -327,12 +331,16 @@ def _collect_categories(
         problems = rule_problems(fee_rules)
         if problems:
             raise PluginContractError(owner, f"category {key!r}: malformed fee rule: {problems[0]}")
+        problems = penalty_problems(penalty_rules)
+        if problems:
+            raise PluginContractError(owner, f"category {key!r}: penalty rule: {problems[0]}")
         result[key] = CategoryContribution(
             category=category,
             owner=owner,
             metrics=tuple(metrics),
             documents=tuple(documents),
             fee_rules=tuple(fee_rules),
+            penalty_rules=tuple(penalty_rules),
             profile=profiles[0] if profiles else None,
             onboarding=onboarding,
             scoring=scoring,

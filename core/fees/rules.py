@@ -331,3 +331,67 @@ def commission_by_tier(
         )
         for tier, rate in rates_percent.items()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyRule:
+    """A deduction a category takes from a provider's payable when a consequence befalls it.
+
+    `on` names the cause: a sanction kind (e.g. "RESTRICTED_INTAKE"). The penalty is a fixed
+    `amount`, or `revenue_percent` of the provider's order revenue in the cause's period,
+    capped by the cap in that revenue's currency (`caps`: at most one per currency).
+    """
+
+    key: str
+    name: str
+    on: str
+    amount: Money | None = None
+    revenue_percent: Decimal | None = None
+    caps: tuple[Money, ...] = ()
+    note: str = ""
+
+    def charge(self, revenue: Money | None) -> Money | None:
+        """The penalty for a period with `revenue` (None: no order revenue); None when zero."""
+        if self.amount is not None:
+            result = self.amount
+        elif revenue is None or self.revenue_percent is None:
+            return None
+        else:
+            result = revenue.times(self.revenue_percent / Decimal(100))
+        for cap in self.caps:
+            if cap.currency == result.currency and cap.amount < result.amount:
+                result = cap
+        return result if result.amount > 0 else None
+
+
+def penalty_problems(rules: Sequence[PenaltyRule]) -> list[str]:
+    """Everything wrong with a category's penalty rules, as sentences."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for rule in rules:
+        if not KEY_PATTERN.match(rule.key):
+            problems.append(f"penalty rule key {rule.key!r} must be lowercase snake_case")
+        if rule.key in seen:
+            problems.append(f"penalty rule key {rule.key!r} is declared twice")
+        seen.add(rule.key)
+        if not OPTION_PATTERN.match(rule.on):
+            problems.append(f"penalty rule {rule.key!r}: `on` must be UPPER_CASE (a sanction kind)")
+        if (rule.amount is None) == (rule.revenue_percent is None):
+            problems.append(
+                f"penalty rule {rule.key!r}: give either a fixed amount or a revenue_percent"
+            )
+        if rule.amount is not None and (
+            not isinstance(rule.amount, Money) or rule.amount.amount <= 0
+        ):
+            problems.append(f"penalty rule {rule.key!r}: amount must be positive Money")
+        if rule.revenue_percent is not None and not (
+            isinstance(rule.revenue_percent, Decimal) and 0 < rule.revenue_percent <= 100
+        ):
+            problems.append(
+                f"penalty rule {rule.key!r}: revenue_percent must be a Decimal in (0, 100]"
+            )
+        if not all(isinstance(c, Money) and c.amount > 0 for c in rule.caps):
+            problems.append(f"penalty rule {rule.key!r}: every cap must be positive Money")
+        elif len({c.currency for c in rule.caps}) != len(rule.caps):
+            problems.append(f"penalty rule {rule.key!r}: at most one cap per currency")
+    return problems

@@ -19,7 +19,9 @@ from linkstar.schema.plugin_api import (
     EvaluationWindow,
     FeeRule,
     MetricDefinition,
+    Money,
     OnboardingPolicy,
+    PenaltyRule,
     PeriodKind,
     Region,
     ServiceCategory,
@@ -176,6 +178,32 @@ def linkstar_required_documents(category: ServiceCategory) -> list[DocumentRequi
 @hookimpl
 def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
     return FEE_RULES if category.key == KEY else None
+
+
+# The article's example of a penalty deduction: a provider whose complaints or failures put it
+# under restricted intake pays part of that period's order revenue, within a cap per currency.
+PENALTY_RULES = [
+    PenaltyRule(
+        key="restricted_intake_penalty",
+        name="Restricted-intake deduction",
+        on="RESTRICTED_INTAKE",
+        revenue_percent=Decimal("5"),
+        caps=(Money.of("5000.00", "CNY"), Money.of("5500.00", "HKD"), Money.of("700.00", "USD")),
+        note="5 % of the period's order revenue, at most CNY 5,000 (HKD 5,500, USD 700).",
+    ),
+    PenaltyRule(
+        key="downgrade_penalty",
+        name="Downgrade deduction",
+        on="DOWNGRADE",
+        amount=Money.of("2000.00", "CNY"),
+        note="A fixed deduction when the provider is downgraded for failing KPIs.",
+    ),
+]
+
+
+@hookimpl
+def linkstar_penalty_rules(category: ServiceCategory) -> list[PenaltyRule] | None:
+    return PENALTY_RULES if category.key == KEY else None
 
 
 @hookimpl
