@@ -19,17 +19,15 @@ from __future__ import annotations
 import csv
 import enum
 import io
-from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.billing.models import Commission, Payout, Statement, StatementLine
-from linkstar.core.kernel.db import claim, take_turns, utcnow
+from linkstar.core.billing.models import Payout, Statement, StatementLine
+from linkstar.core.kernel.db import UTCDateTime, claim, take_turns, utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.periods import Period, PeriodKind, period_of
@@ -68,27 +66,126 @@ PAYOUT_TRANSITIONS: dict[tuple[PayoutStatus, PayoutAction], PayoutStatus] = {
     (PayoutStatus.HELD, PayoutAction.RELEASE): PayoutStatus.PENDING,
     (PayoutStatus.HELD, PayoutAction.DECLINE): PayoutStatus.DECLINED,
 }
-# Payouts whose amount is still promised to the provider.
-RESERVED = (PayoutStatus.PENDING, PayoutStatus.APPROVED, PayoutStatus.HELD)
 
 
 class CycleNotClosed(InvalidInput):
     code = "CYCLE_NOT_CLOSED"
 
 
-@dataclass
-class _Draft:
-    orders: Decimal = Decimal(0)
-    penalties: Decimal = Decimal(0)
-    adjustments: Decimal = Decimal(0)
-    held_back: Decimal = Decimal(0)
-    order_ids: set[int] = field(default_factory=set)
-    line_ids: list[int] = field(default_factory=list)
+# The statements of one cycle, computed in the database in three statements (set-based: one
+# pass over the unsettled payable lines whatever the number of providers and orders). Amounts
+# are the stored scaled integers. A line as the provider sees it: credit +, debit −.
+_UNSETTLED = """
+WITH u AS (
+    SELECT l.id AS line_id, l.entry_id, l.currency, a.provider_id, e.kind,
+           CASE WHEN l.side = 'CREDIT' THEN l.amount ELSE -l.amount END AS signed,
+           CASE WHEN e.source_type = 'order' AND e.source_id IN :held THEN 1 ELSE 0 END AS held
+    FROM journal_lines l
+    JOIN ledger_accounts a ON a.id = l.account_id
+    JOIN journal_entries e ON e.id = l.entry_id
+    WHERE a.code = 'PROVIDER_PAYABLE' AND e.posted_at < :cycle_end
+      AND e.category_key IN :categories
+      AND NOT EXISTS (SELECT 1 FROM statement_lines sl WHERE sl.journal_line_id = l.id)
+      AND NOT EXISTS (SELECT 1 FROM statements st WHERE st.cycle = :cycle
+                      AND st.provider_id = a.provider_id AND st.currency = l.currency)
+)"""
+
+_INSERT_STATEMENTS = (
+    _UNSETTLED
+    + """,
+settled AS (
+    SELECT a.provider_id, l.currency,
+           SUM(CASE WHEN l.side = 'CREDIT' THEN l.amount ELSE -l.amount END) AS balance
+    FROM journal_lines l
+    JOIN ledger_accounts a ON a.id = l.account_id
+    JOIN statement_lines sl ON sl.journal_line_id = l.id
+    WHERE a.code = 'PROVIDER_PAYABLE'
+    GROUP BY a.provider_id, l.currency
+),
+reserved AS (
+    SELECT provider_id, currency, SUM(amount) AS amount FROM payouts
+    WHERE status IN ('PENDING', 'APPROVED', 'HELD') GROUP BY provider_id, currency
+),
+moved AS (
+    SELECT provider_id, currency,
+        SUM(CASE WHEN held = 0 AND kind = 'ORDER_COMPLETED' THEN signed ELSE 0 END) AS orders,
+        -SUM(CASE WHEN held = 0 AND kind IN ('PENALTY', 'PENALTY_REVERSAL')
+             THEN signed ELSE 0 END) AS penalties,
+        SUM(CASE WHEN held = 0 AND kind NOT IN ('ORDER_COMPLETED', 'PENALTY', 'PENALTY_REVERSAL')
+            THEN signed ELSE 0 END) AS adjustments,
+        SUM(CASE WHEN held = 1 THEN signed ELSE 0 END) AS held_back,
+        COUNT(DISTINCT CASE WHEN held = 0 AND kind = 'ORDER_COMPLETED' THEN entry_id END)
+            AS order_count
+    FROM u GROUP BY provider_id, currency
+),
+commission AS (
+    SELECT u.provider_id, u.currency, SUM(c.commission) AS amount
+    FROM u JOIN commissions c ON c.entry_id = u.entry_id
+    WHERE u.held = 0 AND u.kind = 'ORDER_COMPLETED'
+    GROUP BY u.provider_id, u.currency
+),
+carried AS (
+    SELECT s.provider_id, s.currency FROM settled s
+    LEFT JOIN reserved r ON r.provider_id = s.provider_id AND r.currency = s.currency
+    WHERE s.balance - COALESCE(r.amount, 0) > 0
+      AND NOT EXISTS (SELECT 1 FROM statements st WHERE st.cycle = :cycle
+                      AND st.provider_id = s.provider_id AND st.currency = s.currency)
+),
+groups AS (
+    SELECT provider_id, currency FROM moved UNION SELECT provider_id, currency FROM carried
+),
+totals AS (
+    SELECT g.provider_id, g.currency,
+           COALESCE(s.balance, 0) - COALESCE(r.amount, 0) AS opening,
+           COALESCE(m.orders, 0) AS orders, COALESCE(c.amount, 0) AS commission,
+           COALESCE(m.penalties, 0) AS penalties, COALESCE(m.adjustments, 0) AS adjustments,
+           COALESCE(m.held_back, 0) AS held_back, COALESCE(m.order_count, 0) AS order_count
+    FROM groups g
+    LEFT JOIN settled s ON s.provider_id = g.provider_id AND s.currency = g.currency
+    LEFT JOIN reserved r ON r.provider_id = g.provider_id AND r.currency = g.currency
+    LEFT JOIN moved m ON m.provider_id = g.provider_id AND m.currency = g.currency
+    LEFT JOIN commission c ON c.provider_id = g.provider_id AND c.currency = g.currency
+)
+INSERT INTO statements (provider_id, cycle, currency, opening, orders, commission, penalties,
+                        adjustments, held_back, closing, payout, order_count, created_at)
+SELECT provider_id, :cycle, currency, opening, orders, commission, penalties, adjustments,
+       held_back, opening + orders - penalties + adjustments,
+       CASE WHEN opening + orders - penalties + adjustments > 0
+            THEN opening + orders - penalties + adjustments ELSE 0 END,
+       order_count, :now
+FROM totals"""
+)
+
+_INSERT_LINES = """
+INSERT INTO statement_lines (statement_id, journal_line_id)
+SELECT st.id, l.id
+FROM journal_lines l
+JOIN ledger_accounts a ON a.id = l.account_id
+JOIN journal_entries e ON e.id = l.entry_id
+JOIN statements st ON st.cycle = :cycle AND st.provider_id = a.provider_id
+                  AND st.currency = l.currency AND st.id > :before
+WHERE a.code = 'PROVIDER_PAYABLE' AND e.posted_at < :cycle_end
+  AND e.category_key IN :categories
+  AND NOT (e.source_type = 'order' AND e.source_id IN :held)
+  AND NOT EXISTS (SELECT 1 FROM statement_lines sl WHERE sl.journal_line_id = l.id)"""
+
+_INSERT_PAYOUTS = """
+INSERT INTO payouts (statement_id, provider_id, currency, amount, status, version, created_at)
+SELECT st.id, st.provider_id, st.currency, st.payout, 'PENDING', 1, :now
+FROM statements st
+WHERE st.cycle = :cycle AND st.id > :before AND st.payout > 0"""
 
 
-def _signed(side: str, amount: Decimal) -> Decimal:
-    """A payable line as the provider sees it: a credit is owed to it, a debit taken away."""
-    return amount if side == "CREDIT" else -amount
+_PARAMETERS = {
+    "cycle_end": bindparam("cycle_end", type_=UTCDateTime()),
+    "now": bindparam("now", type_=UTCDateTime()),
+    "categories": bindparam("categories", expanding=True),
+    "held": bindparam("held", expanding=True),
+}
+
+
+def _bound(sql: str) -> Any:
+    return text(sql).bindparams(*(p for name, p in _PARAMETERS.items() if f":{name}" in sql))
 
 
 async def settle(
@@ -111,145 +208,32 @@ async def settle(
             suggestion="settle a cycle after it has ended",
         )
     await take_turns(session, Statement, f"settle:{cycle.label}")
-    done = {
-        (row.provider_id, row.currency): row
-        for row in (
-            await session.execute(select(Statement).where(Statement.cycle == cycle.label))
+    if categories:
+        # statements with ids above `before` are this run's (runs of one cycle take turns)
+        before = (
+            await session.execute(select(func.coalesce(func.max(Statement.id), 0)))
+        ).scalar_one()
+        parameters = {
+            "before": before,
+            "cycle": cycle.label,
+            "cycle_end": cycle.end,
+            "now": now,
+            "categories": sorted(categories),
+            "held": sorted(held_orders) or [-1],
+        }
+        for statement in (_INSERT_STATEMENTS, _INSERT_LINES, _INSERT_PAYOUTS):
+            used = {k: v for k, v in parameters.items() if f":{k}" in statement}
+            await session.execute(_bound(statement), used)
+    return list(
+        (
+            await session.execute(
+                select(Statement)
+                .where(Statement.cycle == cycle.label)
+                .order_by(Statement.provider_id, Statement.currency)
+                .execution_options(populate_existing=True)
+            )
         ).scalars()
-    }
-    held = set(held_orders)
-    drafts: dict[tuple[int, str], _Draft] = defaultdict(_Draft)
-    unsettled = await session.execute(
-        select(
-            JournalLine.id,
-            JournalLine.side,
-            JournalLine.amount,
-            JournalLine.currency,
-            LedgerAccount.provider_id,
-            JournalEntry.kind,
-            JournalEntry.source_type,
-            JournalEntry.source_id,
-        )
-        .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(
-            LedgerAccount.code == "PROVIDER_PAYABLE",
-            JournalEntry.posted_at < cycle.end,
-            JournalEntry.category_key.in_(sorted(categories)),
-            ~exists().where(StatementLine.journal_line_id == JournalLine.id),
-        )
-        .order_by(JournalLine.id)
     )
-    for line_id, side, amount, currency, provider_id, kind, source_type, source_id in unsettled:
-        draft = drafts[(provider_id, currency)]
-        signed = _signed(side, amount)
-        if source_type == "order" and source_id in held:
-            draft.held_back += signed
-            continue
-        draft.line_ids.append(line_id)
-        if kind == "ORDER_COMPLETED":
-            draft.orders += signed
-            draft.order_ids.add(source_id)
-        elif kind in ("PENALTY", "PENALTY_REVERSAL"):
-            draft.penalties -= signed
-        else:
-            draft.adjustments += signed
-    settled = await _settled_balances(session)
-    reserved = await _reserved(session)
-    for key, balance in settled.items():
-        if balance - reserved.get(key, Decimal(0)) > 0:
-            drafts.setdefault(key, _Draft())  # a declined payout is offered again
-    statements = list(done.values())
-    for (provider_id, currency), draft in sorted(drafts.items()):
-        if (provider_id, currency) in done:
-            continue  # settled already: later lines wait for the next cycle
-        if not draft.line_ids and draft.held_back == 0 and (provider_id, currency) not in settled:
-            continue
-        movements = draft.orders - draft.penalties + draft.adjustments
-        opening = settled.get((provider_id, currency), Decimal(0)) - reserved.get(
-            (provider_id, currency), Decimal(0)
-        )
-        closing = opening + movements
-        commission = await _commission(session, draft.order_ids, currency)
-        statement = Statement(
-            provider_id=provider_id,
-            cycle=cycle.label,
-            currency=currency,
-            opening=opening,
-            orders=draft.orders,
-            commission=commission,
-            penalties=draft.penalties,
-            adjustments=draft.adjustments,
-            held_back=draft.held_back,
-            closing=closing,
-            payout=max(closing, Decimal(0)),
-            order_count=len(draft.order_ids),
-        )
-        session.add(statement)
-        await session.flush()
-        session.add_all(
-            StatementLine(statement_id=statement.id, journal_line_id=line_id)
-            for line_id in draft.line_ids
-        )
-        if statement.payout > 0:
-            session.add(
-                Payout(
-                    statement_id=statement.id,
-                    provider_id=provider_id,
-                    currency=currency,
-                    amount=statement.payout,
-                    status=PayoutStatus.PENDING.value,
-                )
-            )
-        statements.append(statement)
-    await session.flush()
-    return sorted(statements, key=lambda s: (s.provider_id, s.currency))
-
-
-async def _settled_balances(session: AsyncSession) -> dict[tuple[int, str], Decimal]:
-    """Per provider and currency, the payable lines settled so far (payouts paid included)."""
-    rows = await session.execute(
-        select(
-            LedgerAccount.provider_id, JournalLine.currency, JournalLine.side, JournalLine.amount
-        )
-        .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
-        .join(StatementLine, StatementLine.journal_line_id == JournalLine.id)
-        .where(LedgerAccount.code == "PROVIDER_PAYABLE")
-    )
-    totals: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-    for provider_id, currency, side, amount in rows:
-        totals[(provider_id, currency)] += _signed(side, amount)
-    return totals
-
-
-async def _reserved(session: AsyncSession) -> dict[tuple[int, str], Decimal]:
-    rows = await session.execute(
-        select(Payout.provider_id, Payout.currency, Payout.amount).where(
-            Payout.status.in_([s.value for s in RESERVED])
-        )
-    )
-    totals: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-    for provider_id, currency, amount in rows:
-        totals[(provider_id, currency)] += amount
-    return totals
-
-
-async def _commission(session: AsyncSession, order_ids: set[int], currency: str) -> Decimal:
-    if not order_ids:
-        return Decimal(0)
-    refs = [f"order:{i}" for i in sorted(order_ids)]
-    total = Decimal(0)
-    for start in range(0, len(refs), 1000):
-        rows = await session.execute(
-            select(Commission.commission).where(
-                and_(
-                    Commission.order_ref.in_(refs[start : start + 1000]),
-                    Commission.currency == currency,
-                )
-            )
-        )
-        total += sum((r for (r,) in rows), Decimal(0))
-    return total
 
 
 async def load_payout(session: AsyncSession, payout_id: int) -> Payout:
