@@ -91,7 +91,9 @@ class Commission(Base):
     order_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
     commission: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id", ondelete="RESTRICT"))
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="RESTRICT"), index=True
+    )
 
 
 class Statement(Base):

@@ -76,7 +76,7 @@ class CycleNotClosed(InvalidInput):
 # pass over the unsettled payable lines whatever the number of providers and orders). Amounts
 # are the stored scaled integers. A line as the provider sees it: credit +, debit −.
 _UNSETTLED = """
-WITH u AS (
+WITH u AS MATERIALIZED (
     SELECT l.id AS line_id, l.entry_id, l.currency, a.provider_id, e.kind,
            CASE WHEN l.side = 'CREDIT' THEN l.amount ELSE -l.amount END AS signed,
            CASE WHEN e.source_type = 'order' AND e.source_id IN :held THEN 1 ELSE 0 END AS held

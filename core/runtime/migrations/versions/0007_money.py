@@ -163,6 +163,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('order_ref', name=op.f('uq_commissions_order_ref'))
     )
     with op.batch_alter_table('commissions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_commissions_entry_id'), ['entry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_commissions_provider_id'), ['provider_id'], unique=False)
 
     op.create_table('payouts',
