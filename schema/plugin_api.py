@@ -35,6 +35,7 @@ from linkstar.core.kpi.metrics import (
     Direction,
     EvaluationWindow,
     MetricDefinition,
+    ScoringCurve,
     Unit,
 )
 from linkstar.core.kpi.scoring import ScoringPolicy
@@ -106,6 +107,7 @@ __all__ = [
     "ProviderType",
     "Region",
     "ScaledDecimal",
+    "ScoringCurve",
     "ScoringPolicy",
     "ServiceCategory",
     "TextField",

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.db import take_turns
-from linkstar.core.kernel.periods import Period, month_to_period, period_of
+from linkstar.core.kernel.periods import month_to_period, period_of
 from linkstar.core.kernel.vocabulary import ApplicationStatus
 from linkstar.core.kpi.aggregations import aggregate
 from linkstar.core.kpi.metrics import CustomAggregation, MetricResult, PeriodKind, evaluate
@@ -41,10 +41,6 @@ class EvaluationSummary:
     written: int
     unchanged: int
     providers: tuple[int, ...] = ()  # evaluated, for the consequences that follow
-
-
-def _metric_period(label: str, window_kind: PeriodKind, timezone: str) -> Period:
-    return month_to_period(label, window_kind, timezone)
 
 
 async def _previous_composites(
@@ -123,7 +119,7 @@ async def evaluate_category(
         return EvaluationSummary(label, 0, 0, 0)
     values: dict[str, dict[int, tuple[Decimal | None, int]]] = {}
     for metric in contribution.metrics:
-        period = _metric_period(label, metric.window.period, metric.window.timezone)
+        period = month_to_period(label, metric.window.period, metric.window.timezone)
         values[metric.key] = await aggregate(
             session, category, metric, period, provider_id, aggregations
         )
@@ -145,7 +141,7 @@ async def evaluate_category(
             rows.append(
                 {
                     "metric": metric.key,
-                    "period": _metric_period(
+                    "period": month_to_period(
                         label, metric.window.period, metric.window.timezone
                     ).label,
                     "value": None if value is None else str(value),
@@ -155,12 +151,12 @@ async def evaluate_category(
                     "margin": None if result.margin is None else str(result.margin),
                     "attainment": None
                     if result.status.value == "INSUFFICIENT_DATA" or value is None
-                    else str(attainment(metric, value)),
+                    else str(attainment(metric, value, contribution.scoring.pass_mark)),
                     "weight": str(metric.weight),
                     "definition": definitions[metric.key]["fingerprint"],
                 }
             )
-        score = composite(contribution.metrics, results)
+        score = composite(contribution.metrics, results, contribution.scoring)
         history = history_score(score, previous.get(pid, []), contribution.scoring.history_periods)
         band = standing(contribution.scoring, score)
         fingerprint = digest(

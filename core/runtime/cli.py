@@ -17,7 +17,7 @@ from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.errors import ConfigurationError, LinkStarError
 
 F = TypeVar("F", bound=Callable[..., Any])
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
 
 
 def _fail_cleanly(func: F) -> F:

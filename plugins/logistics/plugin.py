@@ -27,6 +27,7 @@ from linkstar.schema.plugin_api import (
     Money,
     OnboardingPolicy,
     Region,
+    ScoringCurve,
     ServiceCategory,
     Tier,
     Unit,
@@ -69,6 +70,7 @@ METRICS = [
         weight=Decimal("30"),
         min_sample_size=50,
         warning_band=Decimal("1"),
+        curve=ScoringCurve(floor=Decimal("80"), target=Decimal("99")),
     ),
     MetricDefinition(
         key="loss_damage_rate",
@@ -87,6 +89,7 @@ METRICS = [
         weight=Decimal("20"),
         min_sample_size=200,
         warning_band=Decimal("0.1"),
+        curve=ScoringCurve(floor=Decimal("2"), target=Decimal("0.1")),
     ),
     MetricDefinition(
         key="claim_resolution_time",
@@ -104,6 +107,7 @@ METRICS = [
         weight=Decimal("15"),
         min_sample_size=10,
         warning_band=Decimal("8"),
+        curve=ScoringCurve(floor=Decimal("168"), target=Decimal("24")),
     ),
     MetricDefinition(
         key="first_scan_within_24h",
@@ -121,6 +125,7 @@ METRICS = [
         weight=Decimal("15"),
         min_sample_size=50,
         warning_band=Decimal("0.5"),
+        curve=ScoringCurve(floor=Decimal("90"), target=Decimal("99.5")),
     ),
     MetricDefinition(
         key="seller_satisfaction",
@@ -134,6 +139,7 @@ METRICS = [
         weight=Decimal("20"),
         min_sample_size=10,
         warning_band=Decimal("3"),
+        curve=ScoringCurve(floor=Decimal("60"), target=Decimal("95")),
     ),
 ]
 

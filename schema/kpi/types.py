@@ -17,6 +17,7 @@ from linkstar.core.kernel.vocabulary import (
 from linkstar.core.kpi.metrics import Direction, PeriodKind, Unit
 from linkstar.core.kpi.metrics import MetricDefinition as MetricSpec
 from linkstar.core.kpi.models import KpiObservation, Scorecard
+from linkstar.core.kpi.scoring import PASS_MARK
 from linkstar.core.providers.models import Provider
 from linkstar.schema import loaders
 from linkstar.schema.nodes import Ctx, ctx, rows_resolver
@@ -45,6 +46,26 @@ class EvaluationWindow:
 
 
 @strawberry.type(
+    name="ScoringCurve",
+    description=(
+        "How a metric's value becomes 0–100 points: 0 at the floor (or worse), the pass mark "
+        "exactly at the threshold, 100 at the target (or better), linear in between. A failing "
+        "value always scores below the pass mark."
+    ),
+)
+class ScoringCurveType:
+    floor: Decimal = strawberry.field(description="At this value or worse the metric earns 0.")
+    threshold: Decimal
+    target: Decimal = strawberry.field(description="At this value or better it earns 100.")
+    pass_mark: Decimal = strawberry.field(
+        description="Points at exactly the threshold (the category's policy)."
+    )
+    declared: bool = strawberry.field(
+        description="False: the default curve for the metric's unit and direction."
+    )
+
+
+@strawberry.type(
     name="MetricDefinition", description="A KPI of a category, as its plugin declares it."
 )
 class MetricDefinitionType:
@@ -60,10 +81,14 @@ class MetricDefinitionType:
     min_sample_size: int
     window: EvaluationWindow
     warning_band: Decimal
+    scoring_curve: ScoringCurveType
     version: str = strawberry.field(description="Fingerprint of this exact definition (SHA-256).")
 
     @classmethod
-    def of(cls, spec: MetricSpec, custom: Any = None) -> MetricDefinitionType:
+    def of(
+        cls, spec: MetricSpec, custom: Any = None, pass_mark: Decimal = PASS_MARK
+    ) -> MetricDefinitionType:
+        curve = spec.scoring_curve()
         return cls(
             key=spec.key,
             name=spec.name,
@@ -84,6 +109,13 @@ class MetricDefinitionType:
             min_sample_size=spec.min_sample_size,
             window=EvaluationWindow(period=spec.window.period, timezone=spec.window.timezone),
             warning_band=spec.warning_band,
+            scoring_curve=ScoringCurveType(
+                floor=curve.floor,
+                threshold=spec.threshold,
+                target=curve.target,
+                pass_mark=pass_mark,
+                declared=spec.curve is not None,
+            ),
             version=spec.fingerprint(),
         )
 
@@ -121,7 +153,9 @@ class MetricResultType:
     margin: Decimal | None = strawberry.field(
         description="Positive: better than the threshold by this much."
     )
-    attainment: Decimal | None = strawberry.field(description="0–100 score of this metric.")
+    attainment: Decimal | None = strawberry.field(
+        description="0–100 points of this metric on its scoring curve."
+    )
     weight: Decimal
     definition_version: str = strawberry.field(
         description="Fingerprint of the exact definition used."
@@ -140,7 +174,10 @@ class ScorecardType(relay.Node):
     period_start: datetime
     period_end: datetime
     composite: Decimal | None = strawberry.field(
-        description="Weighted attainment 0–100 of metrics with a verdict."
+        description=(
+            "Weighted points 0–100 of metrics with a verdict; each failing metric lowers the "
+            "best reachable standing band by one."
+        )
     )
     history_score: Decimal | None = strawberry.field(
         description="Composite blended with past periods (decay)."
@@ -233,7 +270,9 @@ class KpiObservationType(relay.Node):
             return None
         try:
             return MetricDefinitionType.of(
-                contribution.metric(self.metric_key), ctx(info).registry.aggregations
+                contribution.metric(self.metric_key),
+                ctx(info).registry.aggregations,
+                contribution.scoring.pass_mark,
             )
         except NotFound:
             return None
