@@ -106,6 +106,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "has_expired_documents",
             "scorecard",
             "scorecards",
+            "kpi_projection",
             "sanctions",
             "metric_trend",
             "alerts",

@@ -5,8 +5,9 @@
 - Each record carries an idempotency key (unique per provider): re-sending a batch creates
   nothing new; re-using a key for different content is an error.
 - A correction is a new record that `supersedes` an earlier one, with a reason; both stay.
-- A period closes REPORTING_GRACE_DAYS after it ends (in the metric's time zone); observations
-  for a closed period are refused.
+- A period closes the category's `reporting_grace_days` (REPORTING_GRACE_DAYS = 7 by default)
+  after it ends (in the metric's time zone); observations for a closed period are refused. That
+  is also when the month is evaluated.
 """
 
 from __future__ import annotations
@@ -123,11 +124,10 @@ def _check(
         bad("observedAt", "is in the future")
     elif metric is not None:
         period = period_containing(record.observed_at, metric.window.period, metric.window.timezone)
-        if period.end + timedelta(days=REPORTING_GRACE_DAYS) <= now:
-            bad(
-                "observedAt",
-                f"period {period.label} closed {REPORTING_GRACE_DAYS} days after it ended",
-            )
+        grace = contribution.scoring.reporting_grace_days if contribution else REPORTING_GRACE_DAYS
+        if period.end + timedelta(days=grace) <= now:
+            # the same moment the month closes for evaluation: a scorecard never misses a report
+            bad("observedAt", f"period {period.label} closed {grace} days after it ended")
     if not 1 <= len(record.idempotency_key) <= 120:
         bad("idempotencyKey", "must have 1 to 120 characters")
     if not 1 <= len(record.subject_ref) <= 120:

@@ -68,7 +68,13 @@ class KpiMutation:
             accepted=result.accepted, duplicates=result.duplicates, alerts=result.alerts
         )
 
-    @strawberry.mutation(description="Evaluate a month for all providers (admins). Idempotent.")
+    @strawberry.mutation(
+        description=(
+            "Evaluate a closed month for all providers (admins). Idempotent. A month that has "
+            "not closed (its end plus the category's reporting grace period) is refused with "
+            "PERIOD_NOT_CLOSED."
+        )
+    )
     async def evaluate_period(
         self, info: Ctx, period: str, category: str | None = None
     ) -> list[EvaluationRun]:
@@ -76,7 +82,13 @@ class KpiMutation:
         context = ctx(info)
         require(context.viewer, Action.RUN_EVALUATION)
         async with write(info) as session:
-            summaries = await evaluate_period(session, context.registry, period, category)
+            summaries = await evaluate_period(
+                session,
+                context.registry,
+                period,
+                category,
+                by=f"account:{context.viewer.account_id}",
+            )
         return [
             EvaluationRun(
                 category=k,

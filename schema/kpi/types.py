@@ -163,6 +163,45 @@ class MetricResultType:
 
 
 @strawberry.type(
+    name="KpiProjection",
+    description=(
+        "PROJECTION, not a scorecard: the open month's running values, scored the way its "
+        "scorecard will be once the month closes. Recomputed on every read; it sets no "
+        "standing, sanction or tier."
+    ),
+)
+class KpiProjectionType:
+    category_key: str
+    period: str = strawberry.field(description="The open month (in the category's time zone).")
+    as_of: datetime = strawberry.field(description="When these running values were computed.")
+    closes_at: datetime = strawberry.field(
+        description="When the month closes for evaluation (its end plus the grace period)."
+    )
+    composite: Decimal | None = strawberry.field(description="Projected composite so far.")
+    standing: str = strawberry.field(description="Projected standing so far (not public).")
+    metrics: list[MetricResultType]
+
+
+def metric_results(rows: list[dict[str, Any]]) -> list[MetricResultType]:
+    """A scorecard's (or projection's) stored results rows as GraphQL values."""
+    return [
+        MetricResultType(
+            metric=r["metric"],
+            period=r["period"],
+            value=None if r["value"] is None else Decimal(r["value"]),
+            sample_size=r["sampleSize"],
+            threshold=Decimal(r["threshold"]),
+            status=r["status"],
+            margin=None if r["margin"] is None else Decimal(r["margin"]),
+            attainment=None if r["attainment"] is None else Decimal(r["attainment"]),
+            weight=Decimal(r["weight"]),
+            definition_version=r["definition"],
+        )
+        for r in rows
+    ]
+
+
+@strawberry.type(
     name="Scorecard",
     description="A provider's evaluation of one category for one month (immutable).",
 )
@@ -200,21 +239,7 @@ class ScorecardType(relay.Node):
             history_score=row.history_score,
             standing=row.standing,
             computed_at=row.computed_at,
-            metrics=[
-                MetricResultType(
-                    metric=r["metric"],
-                    period=r["period"],
-                    value=None if r["value"] is None else Decimal(r["value"]),
-                    sample_size=r["sampleSize"],
-                    threshold=Decimal(r["threshold"]),
-                    status=r["status"],
-                    margin=None if r["margin"] is None else Decimal(r["margin"]),
-                    attainment=None if r["attainment"] is None else Decimal(r["attainment"]),
-                    weight=Decimal(r["weight"]),
-                    definition_version=r["definition"],
-                )
-                for r in row.results
-            ],
+            metrics=metric_results(row.results),
             provider_id=row.provider_id,
         )
 

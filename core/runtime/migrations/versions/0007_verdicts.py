@@ -1,0 +1,33 @@
+"""Trustworthy verdicts (issue #9): the evaluation claim of each closed (category, month).
+
+Revision ID: 0007_verdicts
+Revises: 0006_alerts_appeals
+Create Date: 2026-11-29 03:40:00.000000
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_verdicts"
+down_revision = "0006_alerts_appeals"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "evaluation_runs",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("category_key", sa.String(length=63), nullable=False),
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("evaluated_by", sa.String(length=120), nullable=False),
+        sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_runs")),
+        sa.UniqueConstraint(
+            "category_key", "period", name=op.f("uq_evaluation_runs_category_key_period")
+        ),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("evaluation_runs")
