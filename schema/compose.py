@@ -147,6 +147,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "create_staff_account",
             "report_observations",
             "evaluate_period",
+            "review_observation_claim",
             "register_provider",
             "start_application",
             "save_category_profile",

@@ -95,6 +95,14 @@ async def claim_run(session: AsyncSession, category: str, label: str, by: str) -
     return (await session.execute(stmt)).first() is not None
 
 
+async def evaluated(session: AsyncSession, category: str, label: str) -> bool:
+    """Whether (category, month) has been evaluated for all providers."""
+    stmt = select(EvaluationRun.id).where(
+        EvaluationRun.category_key == category, EvaluationRun.period == label
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
 LOOKBACK_MONTHS = 24
 
 

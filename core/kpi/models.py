@@ -79,6 +79,12 @@ class KpiObservation(Base):
     correction_reason: Mapped[str | None] = mapped_column(Text)
     reported_by: Mapped[str | None] = mapped_column(String(120))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # a provider's correction of its own record or its not-attributable claim awaits a reviewer:
+    # NULL (nothing to review), PENDING, ACCEPTED or REJECTED (see core/kpi/corrections.py)
+    review_status: Mapped[str | None] = mapped_column(String(20))
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Scorecard(Base):

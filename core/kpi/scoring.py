@@ -55,6 +55,10 @@ class ScoringPolicy:
     pass_mark: Decimal = PASS_MARK
     # a period closes for evaluation this many days after it ends (late reports still count)
     reporting_grace_days: int = 7
+    # a provider's corrections of its own records and not-attributable claims wait for a
+    # reviewer, except up to this share (percent) of the provider's records of the month,
+    # which are accepted at once (0: every claim is reviewed)
+    auto_accept_claims_percent: Decimal = Decimal(0)
     # the performance ladder (article defaults): 1 failing period → warning, then…
     restrict_after: int = 2  # consecutive failing periods → restricted intake + one tier down
     terminate_after: int = 3  # consecutive failing periods → termination proposed
@@ -95,6 +99,8 @@ def scoring_problems(policy: ScoringPolicy) -> list[str]:
         problems.append("pass_mark must be between 0 and 100 and the lower bound of a band")
     if not 0 <= policy.reporting_grace_days <= 60:
         problems.append("reporting_grace_days must be between 0 and 60")
+    if not 0 <= policy.auto_accept_claims_percent <= 20:
+        problems.append("auto_accept_claims_percent must be between 0 and 20")
     if not 1 <= policy.history_periods <= 60:
         problems.append("history_periods must be between 1 and 60")
     if not 1 <= policy.restrict_after <= policy.terminate_after <= 12:

@@ -28,6 +28,7 @@ from linkstar.schema.plugin_api import (
     OnboardingPolicy,
     Region,
     ScoringCurve,
+    ScoringPolicy,
     ServiceCategory,
     Tier,
     Unit,
@@ -327,3 +328,14 @@ ONBOARDING = OnboardingPolicy(
 @hookimpl
 def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
     return ONBOARDING if category.key == KEY else None
+
+
+# Carrier strikes and customs holds are routinely not the forwarder's fault: its own
+# not-attributable claims and corrections of up to 1% of a month's records count at once;
+# beyond that a reviewer decides.
+SCORING = ScoringPolicy(auto_accept_claims_percent=Decimal("1"))
+
+
+@hookimpl
+def linkstar_scoring_policy(category: ServiceCategory) -> ScoringPolicy | None:
+    return SCORING if category.key == KEY else None

@@ -156,17 +156,25 @@ class KpiProviderFields:
         filters = (("read_at", None),) if unread_only else ()
         return await child_connection(info, self.id, Alert, AlertType.of, args, filters)
 
-    @strawberry.field(description="KPI observations, optionally of one metric, oldest first.")
+    @strawberry.field(
+        description=(
+            "KPI observations, optionally of one metric or one review status (e.g. PENDING "
+            "claims), oldest first."
+        )
+    )
     async def observations(
         self,
         info: Ctx,
         metric: str | None = None,
+        review_status: str | None = None,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[KpiObservationType]:
         filters = (("metric_key", metric),) if metric else ()
+        if review_status is not None:
+            filters = (*filters, ("review_status", review_status))
         return await child_connection(
             info,
             self.id,

@@ -263,6 +263,15 @@ class KpiObservationType(relay.Node):
     reported_by: str | None
     reported_at: datetime
     correction_reason: str | None
+    review_status: str | None = strawberry.field(
+        description=(
+            "A provider's correction or not-attributable claim on its own data: PENDING (the "
+            "original still counts), ACCEPTED or REJECTED; null when nothing needs review."
+        )
+    )
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
     provider_id: strawberry.Private[int]
     supersedes_id: strawberry.Private[int | None]
 
@@ -282,6 +291,10 @@ class KpiObservationType(relay.Node):
             reported_by=row.reported_by,
             reported_at=row.reported_at,
             correction_reason=row.correction_reason,
+            review_status=row.review_status,
+            reviewed_by=row.reviewed_by,
+            reviewed_at=row.reviewed_at,
+            review_note=row.review_note,
             provider_id=row.provider_id,
             supersedes_id=row.supersedes_id,
         )

@@ -1,4 +1,5 @@
-"""Trustworthy verdicts (issue #9): the evaluation claim of each closed (category, month).
+"""Trustworthy verdicts (issue #9): the evaluation claim of each closed (category, month), and
+the review of a provider's corrections and not-attributable claims on its own observations.
 
 Revision ID: 0007_verdicts
 Revises: 0006_alerts_appeals
@@ -27,7 +28,17 @@ def upgrade() -> None:
             "category_key", "period", name=op.f("uq_evaluation_runs_category_key_period")
         ),
     )
+    with op.batch_alter_table("kpi_observations") as batch:
+        batch.add_column(sa.Column("review_status", sa.String(length=20), nullable=True))
+        batch.add_column(sa.Column("reviewed_by", sa.String(length=120), nullable=True))
+        batch.add_column(sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("review_note", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("kpi_observations") as batch:
+        batch.drop_column("review_note")
+        batch.drop_column("reviewed_at")
+        batch.drop_column("reviewed_by")
+        batch.drop_column("review_status")
     op.drop_table("evaluation_runs")
