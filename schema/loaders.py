@@ -144,13 +144,16 @@ def expired_document_owners(context: Context) -> DataLoader[int, set[int]]:
 
 
 def public_standings(context: Context) -> DataLoader[int, list[tuple[Any, Any]]]:
-    """Per provider: (latest scorecard, tier) of every category it is ACTIVE in; one query."""
+    """Per provider: (latest scorecard, tier) of every category it is ACTIVE in; one query.
+
+    The latest *rated* scorecard wins: a month without evidence (no composite) never replaces
+    an earlier real standing with UNRATED; UNRATED shows only while nothing was ever rated."""
 
     async def batch(ids: Sequence[int]) -> list[list[tuple[Any, Any]]]:
         card = Scorecard
         rank = func.row_number().over(
             partition_by=(card.provider_id, card.category_key),
-            order_by=(card.period.desc(), card.revision.desc()),
+            order_by=(card.composite.is_(None), card.period.desc(), card.revision.desc()),
         )
         ranked = select(card.id, rank.label("rank")).where(card.provider_id.in_(ids)).subquery()
         stmt = (

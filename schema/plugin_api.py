@@ -36,6 +36,7 @@ from linkstar.core.kpi.metrics import (
     Direction,
     EvaluationWindow,
     MetricDefinition,
+    ScoringCurve,
     Unit,
 )
 from linkstar.core.kpi.scoring import ScoringPolicy
@@ -108,6 +109,7 @@ __all__ = [
     "ProviderType",
     "Region",
     "ScaledDecimal",
+    "ScoringCurve",
     "ScoringPolicy",
     "ServiceCategory",
     "TextField",

@@ -33,18 +33,21 @@ def metric(key: str):
 
 
 def test_attainment_and_composite_by_hand() -> None:
-    on_time = metric("on_time_delivery_rate")
-    assert attainment(on_time, Decimal("95")) == Decimal("100.00")
-    assert attainment(on_time, Decimal("76")) == Decimal("80.00")  # 76 / 95
-    loss = metric("loss_damage_rate")
-    assert attainment(loss, Decimal("0.4")) == Decimal("100.00")
-    assert attainment(loss, Decimal("1")) == Decimal("50.00")  # 0.5 / 1
+    on_time = metric("on_time_delivery_rate")  # ≥ 95%; curve: 0 at 80, 100 at 99
+    assert attainment(on_time, Decimal("95")) == Decimal("60.00")  # the pass mark
+    assert attainment(on_time, Decimal("97")) == Decimal("80.00")  # 60 + 40 × 2 / 4
+    assert attainment(on_time, Decimal("76")) == Decimal("0.00")  # below the floor
+    assert attainment(on_time, Decimal("87.5")) == Decimal("30.00")  # 60 × 7.5 / 15
+    loss = metric("loss_damage_rate")  # ≤ 0.5%; curve: 100 at 0.1, 0 at 2
+    assert attainment(loss, Decimal("0.1")) == Decimal("100.00")
+    assert attainment(loss, Decimal("0.3")) == Decimal("80.00")  # 60 + 40 × 0.2 / 0.4
+    assert attainment(loss, Decimal("1.25")) == Decimal("30.00")  # 60 × 0.75 / 1.5
     from linkstar.core.kpi.metrics import evaluate
 
     results = [evaluate(m, None, 0) for m in logistics.METRICS]
     assert composite(logistics.METRICS, results) is None  # nothing to score
     index = logistics.METRICS.index(on_time)
-    results[index] = evaluate(on_time, Decimal("76"), 500)
+    results[index] = evaluate(on_time, Decimal("97"), 500)
     assert composite(logistics.METRICS, results) == Decimal("80.00")  # only one metric scored
 
 
@@ -119,7 +122,7 @@ def test_evaluation_over_http_is_exact_and_explains_itself(shipper, sign_in, db)
         "threshold": "95",
         "status": "WARNING",
         "margin": "0.0000",
-        "attainment": "100.00",
+        "attainment": "60.00",  # exactly the threshold earns the pass mark
         "definitionVersion": None,
     }
     assert (
@@ -130,10 +133,10 @@ def test_evaluation_over_http_is_exact_and_explains_itself(shipper, sign_in, db)
         results["loss_damage_rate"]["value"],
         results["loss_damage_rate"]["status"],
         results["loss_damage_rate"]["attainment"],
-    ) == ("1.0000", "FAIL", "50.00")
+    ) == ("1.0000", "FAIL", "40.00")  # 60 × (2 − 1) / (2 − 0.5): the floor is 2%
     assert results["seller_satisfaction"]["status"] == ResultStatus.INSUFFICIENT_DATA.value
     weights = {m.key: m.weight for m in logistics.METRICS}
-    expected = (weights["on_time_delivery_rate"] * 100 + weights["loss_damage_rate"] * 50) / (
+    expected = (weights["on_time_delivery_rate"] * 60 + weights["loss_damage_rate"] * 40) / (
         weights["on_time_delivery_rate"] + weights["loss_damage_rate"]
     )
     assert Decimal(card["composite"]) == expected.quantize(Decimal("0.01"))

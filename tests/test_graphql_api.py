@@ -109,7 +109,7 @@ def test_service_categories_in_declared_order_with_their_contributions(gql, db) 
         "threshold": "85",
         "unit": "PERCENT",
         "direction": "HIGHER_IS_BETTER",
-        "weight": "25",
+        "weight": "20",
         "aggregation": {"kind": "SHARE_AT_OR_ABOVE", "params": [{"name": "cutoff", "value": "4"}]},
     }
     documents = {d["key"] for d in agency["requiredDocuments"]}

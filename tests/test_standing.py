@@ -74,17 +74,17 @@ def sanctions(data) -> list[tuple[str, str, str | None]]:
 def test_the_ladder_over_three_failing_periods_then_recovery(shipper, sign_in, db) -> None:
     admin = sign_in(Role.ADMIN)
     gid = {"id": global_id("Provider", shipper.id)}
-    for month in (8, 9, 10, 11):
-        month_of_data(db, shipper.id, 2026, month, lost=2 if month < 11 else 0)
+    for month in (7, 8, 9, 10):
+        month_of_data(db, shipper.id, 2026, month, lost=2 if month < 10 else 0)
+
+    evaluate(admin, "2026-07")
+    assert sanctions(admin(STANDING, gid)["provider"]) == [("WARNING", "ACTIVE", "2026-07")]
 
     evaluate(admin, "2026-08")
-    assert sanctions(admin(STANDING, gid)["provider"]) == [("WARNING", "ACTIVE", "2026-08")]
-
-    evaluate(admin, "2026-09")
     data = admin(STANDING, gid)["provider"]
     assert sanctions(data)[1:] == [
-        ("WARNING", "ACTIVE", "2026-09"),
-        ("RESTRICTED_INTAKE", "ACTIVE", "2026-09"),
+        ("WARNING", "ACTIVE", "2026-08"),
+        ("RESTRICTED_INTAKE", "ACTIVE", "2026-08"),
     ]
     assert data["applications"]["edges"][0]["node"]["tier"] == "REGULAR"  # downgraded one tier
     change = data["tierHistory"]["edges"][0]["node"]
@@ -93,23 +93,23 @@ def test_the_ladder_over_three_failing_periods_then_recovery(shipper, sign_in, d
         "REGULAR",
         "policy",
     )
-    assert "2 consecutive failing periods (2026-08, 2026-09)" in change["reason"]
+    assert "2 consecutive failing periods (2026-07, 2026-08)" in change["reason"]
 
-    evaluate(admin, "2026-10")
-    evaluate(admin, "2026-10")  # idempotent: nothing twice
+    evaluate(admin, "2026-09")
+    evaluate(admin, "2026-09")  # idempotent: nothing twice
     data = admin(STANDING, gid)["provider"]
     assert sanctions(data)[3:] == [
-        ("WARNING", "ACTIVE", "2026-10"),
-        ("TERMINATION_PROPOSED", "ACTIVE", "2026-10"),
+        ("WARNING", "ACTIVE", "2026-09"),
+        ("TERMINATION_PROPOSED", "ACTIVE", "2026-09"),
     ]
     proposal = data["sanctions"]["edges"][4]["node"]
     assert len(proposal["cause"]["scorecards"]) == 3  # linked to the three failing scorecards
     assert data["applications"]["edges"][0]["node"]["tier"] == "REGULAR"  # never below regular
     assert data["renewal"]["decision"] == "DO_NOT_RENEW"
 
-    evaluate(admin, "2026-11")  # recovery lifts the restriction
+    evaluate(admin, "2026-10")  # recovery lifts the restriction
     data = admin(STANDING, gid)["provider"]
-    assert ("RESTRICTED_INTAKE", "LIFTED", "2026-09") in sanctions(data)
+    assert ("RESTRICTED_INTAKE", "LIFTED", "2026-08") in sanctions(data)
 
     reviewer = sign_in(Role.REVIEWER)
     decided = reviewer(

@@ -57,7 +57,11 @@ def linkstar_metric_definitions(category: ServiceCategory) -> list[MetricDefinit
 
     Called once per category at start-up. Return None for a category you do not own. Metric
     keys must be unique within the category, thresholds inside their unit's range, and the
-    weights of one category must add up to exactly 100.
+    weights of one category must add up to exactly 100. A metric may declare its scoring
+    curve (`curve=ScoringCurve(floor=…, target=…)`: 0 points at the floor, the category's pass
+    mark at the threshold, 100 at the target); without one it gets the default for its unit
+    and direction (`default_curve()`), and a curve on the wrong side of the threshold refuses
+    start-up.
     """
 
 
@@ -129,8 +133,10 @@ def linkstar_scoring_policy(category: ServiceCategory) -> ScoringPolicy | None:
     """Declare how `category` turns metric results into standings.
 
     Called once per category at start-up. Return a `ScoringPolicy` (standing bands covering
-    0–100 without gaps or overlaps, and the history window for the decayed history score), or
-    None for a category you do not own — the owner returning None takes the platform default.
+    0–100 without gaps or overlaps, the history window for the decayed history score, the
+    `pass_mark` a metric earns at its threshold (the lower bound of a band), and the
+    `reporting_grace_days` after a period's end before it is evaluated), or None for a category
+    you do not own — the owner returning None takes the platform default.
     """
 
 

@@ -7,6 +7,7 @@
 | LINKSTAR_DISABLED_PLUGINS | (none) | comma-separated entry-point names not to load |
 | LINKSTAR_STORAGE_DIR | ./var/storage | where uploaded documents are stored |
 | LINKSTAR_SECRET_KEY | (dev: generated) | signs access tokens; required in production |
+| LINKSTAR_EVALUATION_INTERVAL | 600 | seconds between in-server evaluations of closed months |
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Settings:
     disabled_plugins: tuple[str, ...]
     storage_dir: str
     secret_key: str
+    # seconds between the in-server scheduler's runs (closed months evaluated at close); 0: off
+    evaluation_interval: float = 0
 
     @property
     def development(self) -> bool:
@@ -58,6 +61,16 @@ class Settings:
             )
         )
         storage_dir = env.get("LINKSTAR_STORAGE_DIR", "./var/storage")
+        raw_interval = env.get("LINKSTAR_EVALUATION_INTERVAL", "600").strip()
+        try:
+            interval = float(raw_interval)
+        except ValueError:
+            interval = -1.0
+        if not 0 <= interval <= 86400:
+            raise ConfigurationError(
+                f"LINKSTAR_EVALUATION_INTERVAL={raw_interval!r} is not a number of seconds",
+                suggestion="e.g. 600 (every ten minutes), or 0 to leave evaluation to cron",
+            )
         return cls(
             database_url=async_database_url(
                 env.get("LINKSTAR_DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -66,6 +79,7 @@ class Settings:
             disabled_plugins=disabled,
             storage_dir=storage_dir,
             secret_key=_secret_key(env, environment, storage_dir),
+            evaluation_interval=interval,
         )
 
 

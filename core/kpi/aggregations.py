@@ -2,7 +2,8 @@
 
 Each returns {provider_id: (value, sample_size)} for one metric and one period. SQL does the
 counting, summing, ranking and grouping; Python only turns the few resulting integers into exact
-Decimals. Observations count when they are attributable and not superseded by a correction.
+Decimals. Observations count when they are attributable and not superseded by a correction
+(a provider's own correction or not-attributable claim only once accepted by review).
 
 Definitions, stated once (they are part of the API):
 - RATIO_OF_COUNTS: 100 × (observations equal to 1) / observations.
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
+from sqlalchemy import BigInteger, and_, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.periods import Period
@@ -55,15 +56,23 @@ def _counted(
     """Conditions of an observation that counts in [start, end)."""
     # Uncorrelated: the set of corrected ids is computed once (and is small), whatever the
     # planner's statistics say about a mostly-NULL column.
+    # A provider's own correction or not-attributable claim takes effect only once a reviewer
+    # (or the category's auto-accept rule) accepted it: until then, and after a rejection, the
+    # original record counts and a pending claim on a new record counts as attributable.
+    status = KpiObservation.review_status
+    effective = or_(status.is_(None), status == "ACCEPTED")
     corrected = select(KpiObservation.supersedes_id).where(
-        KpiObservation.supersedes_id.is_not(None)
+        KpiObservation.supersedes_id.is_not(None), effective
     )
     conditions = [
         KpiObservation.category_key == category,
         KpiObservation.metric_key == metric,
         KpiObservation.observed_at >= start,
         KpiObservation.observed_at < end,
-        KpiObservation.attributable.is_(True),
+        or_(
+            and_(KpiObservation.attributable.is_(True), effective),
+            and_(status.in_(("PENDING", "REJECTED")), KpiObservation.supersedes_id.is_(None)),
+        ),
         KpiObservation.id.not_in(corrected.scalar_subquery()),
     ]
     if provider_id is not None:

@@ -4,6 +4,11 @@ The scorecard period is a calendar month in the metric's time zone; a metric wit
 window is evaluated over the quarter that contains the month. Providers evaluated are those
 holding the category in PROBATION or ACTIVE. Re-evaluating is idempotent: a scorecard whose
 inputs and results are unchanged is not written again; a changed one becomes a new revision.
+
+Only closed months are evaluated: a month closes `reporting_grace_days` (category policy) after
+its end, so late reports still count (`require_closed`, `PERIOD_NOT_CLOSED`). The open month's
+running value is a projection (`project()`), never a scorecard. `EvaluationRun` rows claim each
+(category, month), so that the scheduler evaluates a closed month exactly once (`due_periods`).
 """
 
 from __future__ import annotations
@@ -11,18 +16,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.kernel.db import take_turns
-from linkstar.core.kernel.periods import Period, month_to_period, period_of
+from linkstar.core.kernel.db import take_turns, utcnow
+from linkstar.core.kernel.errors import LinkStarError
+from linkstar.core.kernel.periods import Period, month_to_period, period_containing, period_of
 from linkstar.core.kernel.vocabulary import ApplicationStatus
 from linkstar.core.kpi.aggregations import aggregate
 from linkstar.core.kpi.metrics import CustomAggregation, MetricResult, PeriodKind, evaluate
-from linkstar.core.kpi.models import Scorecard
+from linkstar.core.kpi.models import EvaluationRun, KpiObservation, Scorecard
 from linkstar.core.kpi.scoring import attainment, composite, digest, history_score, standing
 from linkstar.core.onboarding.models import Application
 
@@ -43,8 +52,166 @@ class EvaluationSummary:
     providers: tuple[int, ...] = ()  # evaluated, for the consequences that follow
 
 
-def _metric_period(label: str, window_kind: PeriodKind, timezone: str) -> Period:
-    return month_to_period(label, window_kind, timezone)
+class PeriodNotClosed(LinkStarError):
+    """The month has not closed for evaluation yet (or lies in the future)."""
+
+    code = "PERIOD_NOT_CLOSED"
+
+
+def closes_at(contribution: CategoryContribution, label: str) -> datetime:
+    """When month `label` closes for evaluation: its end in the category's time zone plus the
+    category's reporting grace period (late reports for the month are accepted until then)."""
+    month = period_of(label, PeriodKind.MONTH, contribution.metrics[0].window.timezone)
+    return month.end + timedelta(days=contribution.scoring.reporting_grace_days)
+
+
+def require_closed(
+    contribution: CategoryContribution, label: str, now: datetime | None = None
+) -> None:
+    """Refuse to evaluate a month that is open, in its grace period, or in the future."""
+    closes = closes_at(contribution, label)
+    if closes > (now or utcnow()):
+        category = contribution.category.key
+        raise PeriodNotClosed(
+            f"{category} {label} is not closed: it closes for evaluation at "
+            f"{closes.isoformat()} ({contribution.scoring.reporting_grace_days} days after the "
+            "month ends, so late reports still count)",
+            suggestion="evaluate a closed month; the open month's running value is "
+            "Provider.kpiProjection(category:)",
+            details={"category": category, "period": label, "closesAt": closes.isoformat()},
+        )
+
+
+async def claim_run(session: AsyncSession, category: str, label: str, by: str) -> bool:
+    """Record that (category, month) is evaluated in this transaction; False when another
+    transaction did or is doing it (it waits for that one on the unique key, then yields)."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(EvaluationRun)
+        .values(category_key=category, period=label, evaluated_by=by, evaluated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[EvaluationRun.category_key, EvaluationRun.period])
+        .returning(EvaluationRun.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def evaluated(session: AsyncSession, category: str, label: str) -> bool:
+    """Whether (category, month) has been evaluated for all providers."""
+    stmt = select(EvaluationRun.id).where(
+        EvaluationRun.category_key == category, EvaluationRun.period == label
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+LOOKBACK_MONTHS = 24
+
+
+async def due_periods(
+    session: AsyncSession, contribution: CategoryContribution, now: datetime | None = None
+) -> list[str]:
+    """Closed months of the category not evaluated yet, oldest first: from the month of its
+    earliest observation (at most LOOKBACK_MONTHS back) to the latest closed month."""
+    now = now or utcnow()
+    category = contribution.category.key
+    timezone = contribution.metrics[0].window.timezone
+    earliest = (
+        await session.execute(
+            select(func.min(KpiObservation.observed_at)).where(
+                KpiObservation.category_key == category
+            )
+        )
+    ).scalar_one_or_none()
+    if earliest is None:
+        return []
+    month = period_containing(now, PeriodKind.MONTH, timezone)
+    labels: list[str] = []
+    for _ in range(LOOKBACK_MONTHS):
+        month = month.previous()
+        if month.end <= earliest:
+            break
+        if closes_at(contribution, month.label) <= now:
+            labels.append(month.label)
+    done = set(
+        (
+            await session.execute(
+                select(EvaluationRun.period).where(
+                    EvaluationRun.category_key == category, EvaluationRun.period.in_(labels)
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return sorted(label for label in labels if label not in done)
+
+
+def _judge(
+    contribution: CategoryContribution,
+    label: str,
+    values: Mapping[str, tuple[Decimal | None, int]],
+    definitions: Mapping[str, Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], Decimal | None, str]:
+    """One provider's results rows, composite and standing from its metric values."""
+    results: list[MetricResult] = []
+    rows = []
+    for metric in contribution.metrics:
+        value, sample = values.get(metric.key, (None, 0))
+        result = evaluate(metric, value, sample)
+        results.append(result)
+        rows.append(
+            {
+                "metric": metric.key,
+                "period": month_to_period(
+                    label, metric.window.period, metric.window.timezone
+                ).label,
+                "value": None if value is None else str(value),
+                "sampleSize": sample,
+                "threshold": str(metric.threshold),
+                "status": result.status.value,
+                "margin": None if result.margin is None else str(result.margin),
+                "attainment": None
+                if result.status.value == "INSUFFICIENT_DATA" or value is None
+                else str(attainment(metric, value, contribution.scoring.pass_mark)),
+                "weight": str(metric.weight),
+                "definition": definitions[metric.key]["fingerprint"],
+            }
+        )
+    score = composite(contribution.metrics, results, contribution.scoring)
+    return rows, score, standing(contribution.scoring, score)
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """The running value of the open month: not a scorecard, decides nothing."""
+
+    period: str
+    as_of: datetime
+    closes_at: datetime
+    results: list[dict[str, Any]]
+    composite: Decimal | None
+    standing: str
+
+
+async def project(
+    session: AsyncSession,
+    contribution: CategoryContribution,
+    provider_id: int,
+    now: datetime | None = None,
+    aggregations: Mapping[str, CustomAggregation] | None = None,
+) -> Projection:
+    """Score the open month so far for one provider, exactly as its scorecard will be computed
+    once it closes; nothing is written."""
+    now = now or utcnow()
+    category = contribution.category.key
+    label = period_containing(now, PeriodKind.MONTH, contribution.metrics[0].window.timezone).label
+    values: dict[str, tuple[Decimal | None, int]] = {}
+    for metric in contribution.metrics:
+        period: Period = month_to_period(label, metric.window.period, metric.window.timezone)
+        found = await aggregate(session, category, metric, period, provider_id, aggregations)
+        values[metric.key] = found.get(provider_id, (None, 0))
+    definitions = {m.key: {"fingerprint": m.fingerprint()} for m in contribution.metrics}
+    rows, score, band = _judge(contribution, label, values, definitions)
+    return Projection(label, now, closes_at(contribution, label), rows, score, band)
 
 
 async def _previous_composites(
@@ -123,7 +290,7 @@ async def evaluate_category(
         return EvaluationSummary(label, 0, 0, 0)
     values: dict[str, dict[int, tuple[Decimal | None, int]]] = {}
     for metric in contribution.metrics:
-        period = _metric_period(label, metric.window.period, metric.window.timezone)
+        period = month_to_period(label, metric.window.period, metric.window.timezone)
         values[metric.key] = await aggregate(
             session, category, metric, period, provider_id, aggregations
         )
@@ -136,33 +303,13 @@ async def evaluate_category(
     }
     written = unchanged = 0
     for pid in providers:
-        results: list[MetricResult] = []
-        rows = []
-        for metric in contribution.metrics:
-            value, sample = values[metric.key].get(pid, (None, 0))
-            result = evaluate(metric, value, sample)
-            results.append(result)
-            rows.append(
-                {
-                    "metric": metric.key,
-                    "period": _metric_period(
-                        label, metric.window.period, metric.window.timezone
-                    ).label,
-                    "value": None if value is None else str(value),
-                    "sampleSize": sample,
-                    "threshold": str(metric.threshold),
-                    "status": result.status.value,
-                    "margin": None if result.margin is None else str(result.margin),
-                    "attainment": None
-                    if result.status.value == "INSUFFICIENT_DATA" or value is None
-                    else str(attainment(metric, value)),
-                    "weight": str(metric.weight),
-                    "definition": definitions[metric.key]["fingerprint"],
-                }
-            )
-        score = composite(contribution.metrics, results)
+        rows, score, band = _judge(
+            contribution,
+            label,
+            {m.key: values[m.key].get(pid, (None, 0)) for m in contribution.metrics},
+            definitions,
+        )
         history = history_score(score, previous.get(pid, []), contribution.scoring.history_periods)
-        band = standing(contribution.scoring, score)
         fingerprint = digest(
             {"results": rows, "composite": score, "history": history, "standing": band}
         )

@@ -124,8 +124,52 @@ class EvaluationWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class ScoringCurve:
+    """How a metric's value becomes points 0–100: a line through three anchors.
+
+    At the `floor` (or worse) the metric earns 0 points, exactly at the threshold it earns the
+    category's pass mark, at the `target` (or better) it earns 100; in between the points move
+    linearly. For a lower-is-better metric the floor lies above the threshold and the target
+    below it. A value worse than the threshold always earns less than the pass mark.
+    """
+
+    floor: Decimal
+    target: Decimal
+
+
+def default_curve(unit: Unit, direction: Direction, threshold: Decimal) -> ScoringCurve:
+    """The curve of a metric that declares none, from its unit's range and its threshold.
+
+    Where the unit has a best end (100% for a higher-is-better percentage, 0 hours for a
+    response time) the target lies halfway from the threshold to it; otherwise one threshold's
+    distance further. The floor lies twice that step on the bad side, clipped to the unit's
+    range: satisfaction ≥ 85% scores 0 at 55% and 100 at 92.5%; a response time ≤ 24 h scores
+    100 at 12 h and 0 at 72 h; GMV growth ≥ 15% scores 0 at −15% and 100 at 30%.
+    """
+    low, high = UNIT_RANGES[unit]
+    higher = direction is Direction.HIGHER_IS_BETTER
+    best, worst = (high, low) if higher else (low, high)
+    span = high - low if low is not None and high is not None else None
+    fallback = abs(threshold) or (span / 10 if span else Decimal(1))
+    if best is not None:
+        room = abs(best - threshold)
+        step = room or (span / 10 if span else fallback)
+        target = threshold + (room / 2 if higher else -room / 2)
+    else:
+        step = fallback
+        target = threshold + step if higher else threshold - step
+    floor = threshold - 2 * step if higher else threshold + 2 * step
+    if worst is not None:
+        floor = max(floor, worst) if higher else min(floor, worst)
+    return ScoringCurve(floor=floor, target=target)
+
+
+@dataclass(frozen=True, slots=True)
 class MetricDefinition:
-    """One KPI of a category, as declared by its plugin."""
+    """One KPI of a category, as declared by its plugin.
+
+    `curve` says how the value scores (see `ScoringCurve`); None takes `default_curve()`.
+    """
 
     key: str
     name: str
@@ -139,6 +183,13 @@ class MetricDefinition:
     min_sample_size: int
     window: EvaluationWindow = field(default_factory=EvaluationWindow)
     warning_band: Decimal = Decimal(0)
+    curve: ScoringCurve | None = None
+
+    def scoring_curve(self) -> ScoringCurve:
+        """The declared curve, or the default for the metric's unit and direction."""
+        if self.curve is not None:
+            return self.curve
+        return default_curve(self.unit, self.direction, self.threshold)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-safe canonical form, stored with each definition version."""
@@ -158,6 +209,10 @@ class MetricDefinition:
             "min_sample_size": self.min_sample_size,
             "window": {"period": self.window.period.value, "timezone": self.window.timezone},
             "warning_band": str(self.warning_band),
+            "curve": {
+                "floor": str(self.scoring_curve().floor),
+                "target": str(self.scoring_curve().target),
+            },
         }
 
     def fingerprint(self) -> str:
@@ -253,6 +308,7 @@ def metric_problems(
         problems.append(f"metric {metric.key!r}: weight {metric.weight} must be in (0, 100]")
     if metric.warning_band < 0:
         problems.append(f"metric {metric.key!r}: warning_band must not be negative")
+    problems.extend(curve_problems(metric))
     if not isinstance(metric.min_sample_size, int) or metric.min_sample_size < 1:
         problems.append(f"metric {metric.key!r}: min_sample_size must be an integer >= 1")
     try:
@@ -300,6 +356,40 @@ def metric_problems(
                 f"metric {metric.key!r}: cutoff {params['cutoff']} is outside the range of "
                 f"{metric.observed_unit.value}"
             )
+    return problems
+
+
+def curve_problems(metric: MetricDefinition) -> list[str]:
+    """A declared curve must be finite, inside the unit's range and ordered around the threshold:
+    floor at or on the bad side of it, target at or on the good side."""
+    curve = metric.curve
+    if curve is None:
+        return []
+    if not isinstance(curve, ScoringCurve):
+        return [f"metric {metric.key!r}: curve must be a ScoringCurve, not {curve!r}"]
+    key = metric.key
+    for name in ("floor", "target"):
+        value = getattr(curve, name)
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return [f"metric {key!r}: curve {name} must be a finite Decimal"]
+    problems = [
+        f"metric {key!r}: curve {name} {value} is outside the range of unit {metric.unit.value}"
+        for name, value in (("floor", curve.floor), ("target", curve.target))
+        if not in_unit_range(metric.unit, value)
+    ]
+    sign = 1 if metric.direction is Direction.HIGHER_IS_BETTER else -1
+    if sign * (metric.threshold - curve.floor) <= 0:
+        side = "below" if sign > 0 else "above"
+        problems.append(
+            f"metric {key!r}: curve floor {curve.floor} must lie {side} the threshold "
+            f"{metric.threshold} (the floor is where a {metric.direction.value} metric earns 0)"
+        )
+    if sign * (curve.target - metric.threshold) < 0:
+        side = "at or above" if sign > 0 else "at or below"
+        problems.append(
+            f"metric {key!r}: curve target {curve.target} must lie {side} the threshold "
+            f"{metric.threshold}"
+        )
     return problems
 
 

@@ -79,6 +79,12 @@ class KpiObservation(Base):
     correction_reason: Mapped[str | None] = mapped_column(Text)
     reported_by: Mapped[str | None] = mapped_column(String(120))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # a provider's correction of its own record or its not-attributable claim awaits a reviewer:
+    # NULL (nothing to review), PENDING, ACCEPTED or REJECTED (see core/kpi/corrections.py)
+    review_status: Mapped[str | None] = mapped_column(String(20))
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Scorecard(Base):
@@ -146,3 +152,18 @@ class Alert(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EvaluationRun(Base):
+    """A (category, month) that has been evaluated: the claim that makes exactly one process
+    evaluate a closed period at its close (inserted in the evaluating transaction, so a failed
+    evaluation leaves no claim behind)."""
+
+    __tablename__ = "evaluation_runs"
+    __table_args__ = (UniqueConstraint("category_key", "period"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    category_key: Mapped[str] = mapped_column(String(63))
+    period: Mapped[str] = mapped_column(String(10))
+    evaluated_by: Mapped[str] = mapped_column(String(120))  # "scheduler", "cli", "account:7", …
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -4,9 +4,12 @@
   record's problems listed.
 - Each record carries an idempotency key (unique per provider): re-sending a batch creates
   nothing new; re-using a key for different content is an error.
-- A correction is a new record that `supersedes` an earlier one, with a reason; both stay.
-- A period closes REPORTING_GRACE_DAYS after it ends (in the metric's time zone); observations
-  for a closed period are refused.
+- A correction is a new record that `supersedes` an earlier one, with a reason; both stay. The
+  provider's own corrections and not-attributable claims wait for review (core/kpi/corrections);
+  a platform-sourced record cannot be corrected by the provider (it appeals instead).
+- A period closes the category's `reporting_grace_days` (REPORTING_GRACE_DAYS = 7 by default)
+  after it ends (in the metric's time zone); observations for a closed period are refused. That
+  is also when the month is evaluated.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from linkstar.core.kernel.errors import InvalidInput, LinkStarError
 from linkstar.core.kernel.periods import period_containing
 from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource
 from linkstar.core.kpi.alerts import check_running_values
+from linkstar.core.kpi.corrections import settle_new_claims
 from linkstar.core.kpi.metrics import UNIT_RANGES, in_unit_range
 from linkstar.core.kpi.models import OBSERVATION_SCALE, KpiObservation
 from linkstar.core.onboarding.models import Application
@@ -123,11 +127,10 @@ def _check(
         bad("observedAt", "is in the future")
     elif metric is not None:
         period = period_containing(record.observed_at, metric.window.period, metric.window.timezone)
-        if period.end + timedelta(days=REPORTING_GRACE_DAYS) <= now:
-            bad(
-                "observedAt",
-                f"period {period.label} closed {REPORTING_GRACE_DAYS} days after it ended",
-            )
+        grace = contribution.scoring.reporting_grace_days if contribution else REPORTING_GRACE_DAYS
+        if period.end + timedelta(days=grace) <= now:
+            # the same moment the month closes for evaluation: a scorecard never misses a report
+            bad("observedAt", f"period {period.label} closed {grace} days after it ended")
     if not 1 <= len(record.idempotency_key) <= 120:
         bad("idempotencyKey", "must have 1 to 120 characters")
     if not 1 <= len(record.subject_ref) <= 120:
@@ -237,24 +240,36 @@ async def report(
         existing.update({row.idempotency_key: row for row in rows.scalars().all()})
     superseded = {r.supersedes_id for r in records if r.supersedes_id is not None}
     if superseded:
-        owned = set(
+        owned = dict(
             (
                 await session.execute(
-                    select(KpiObservation.id).where(
+                    select(KpiObservation.id, KpiObservation.source).where(
                         KpiObservation.id.in_(superseded), KpiObservation.provider_id == provider_id
                     )
                 )
-            )
-            .scalars()
-            .all()
+            ).all()
         )
         for index, record in enumerate(records):
-            if record.supersedes_id is not None and record.supersedes_id not in owned:
+            if record.supersedes_id is None:
+                continue
+            if record.supersedes_id not in owned:
                 problems.append(
                     {
                         "index": index,
                         "field": "supersedes",
                         "message": "no such observation of this provider",
+                    }
+                )
+            elif (
+                source is ObservationSource.SELF_REPORTED
+                and owned[record.supersedes_id] == ObservationSource.PLATFORM
+            ):
+                problems.append(
+                    {
+                        "index": index,
+                        "field": "supersedes",
+                        "message": "a platform-sourced record cannot be corrected by the "
+                        "provider; dispute it with fileAppeal",
                     }
                 )
     new_rows = []
@@ -290,10 +305,16 @@ async def report(
                 "supersedes_id": record.supersedes_id,
                 "reported_by": viewer.label[:120],
                 "reported_at": now,
+                "review_status": None,
+                "reviewed_by": None,
+                "reviewed_at": None,
+                "review_note": None,
             }
         )
     if problems:
         raise BatchInvalid(sorted(problems, key=lambda p: p["index"]))
+    # the provider's corrections and not-attributable claims wait for review (or auto-accept)
+    await settle_new_claims(session, registry, provider_id, new_rows)
     alerts = 0
     if new_rows:
         new_rows, raced = await _insert_new(session, provider_id, new_rows)

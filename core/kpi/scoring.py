@@ -1,10 +1,14 @@
-"""Scorecards: per-metric verdicts, a weighted composite 0–100, a history score and a standing.
+"""Scorecards: per-metric points on each metric's curve, a weighted composite 0–100, a history
+score and a standing. The whole method, with a worked example, is in docs/scoring.md.
 
-How a metric scores (its "attainment", 0–100, two decimals):
-- higher is better: 100 × value / threshold, capped at 100 (0 when the value is ≤ 0);
-- lower is better: 100 when value ≤ threshold, else 100 × threshold / value;
-- a metric with insufficient data does not score; the composite re-weights the others.
-Composite = Σ weightᵢ × attainmentᵢ / Σ weightᵢ over metrics with a verdict.
+How a metric scores (its "attainment", 0–100, two decimals): piecewise linear on the metric's
+`ScoringCurve` — 0 points at the floor (or worse), the category's pass mark (60 by default)
+exactly at the threshold, 100 at the target (or better). A metric that FAILs always scores
+below the pass mark, one that passes at or above it. A metric with insufficient data does not
+score; the composite re-weights the others.
+Composite = Σ weightᵢ × attainmentᵢ / Σ weightᵢ over metrics with a verdict, then capped: each
+failing metric lowers the best reachable standing band by one (one failure: never the top band;
+two: at most the third band from the top; …).
 History score = linear decay over the category's history window: the current period weighs N,
 the one before N−1, … (periods without a scorecard are skipped).
 """
@@ -23,6 +27,7 @@ from linkstar.core.kernel.vocabulary import SanctionKind, Severity
 from linkstar.core.kpi.metrics import Direction, MetricDefinition, MetricResult, ResultStatus
 
 CENT = Decimal("0.01")
+PASS_MARK = Decimal(60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,15 @@ class ScoringPolicy:
         StandingBand("AT_RISK", Decimal(0), Decimal(60)),
     )
     history_periods: int = 12
+    # points a metric earns exactly at its threshold; a failing metric earns less. Must be the
+    # lower bound of a band, so every band from it up is a passing band.
+    pass_mark: Decimal = PASS_MARK
+    # a period closes for evaluation this many days after it ends (late reports still count)
+    reporting_grace_days: int = 7
+    # a provider's corrections of its own records and not-attributable claims wait for a
+    # reviewer, except up to this share (percent) of the provider's records of the month,
+    # which are accepted at once (0: every claim is reviewed)
+    auto_accept_claims_percent: Decimal = Decimal(0)
     # the performance ladder (article defaults): 1 failing period → warning, then…
     restrict_after: int = 2  # consecutive failing periods → restricted intake + one tier down
     terminate_after: int = 3  # consecutive failing periods → termination proposed
@@ -81,6 +95,12 @@ def scoring_problems(policy: ScoringPolicy) -> list[str]:
         problems.append("every standing band needs low < high")
     if len({b.name for b in bands}) != len(bands):
         problems.append("standing band names must be unique")
+    if not 0 < policy.pass_mark < 100 or policy.pass_mark not in {b.low for b in bands}:
+        problems.append("pass_mark must be between 0 and 100 and the lower bound of a band")
+    if not 0 <= policy.reporting_grace_days <= 60:
+        problems.append("reporting_grace_days must be between 0 and 60")
+    if not 0 <= policy.auto_accept_claims_percent <= 20:
+        problems.append("auto_accept_claims_percent must be between 0 and 20")
     if not 1 <= policy.history_periods <= 60:
         problems.append("history_periods must be between 1 and 60")
     if not 1 <= policy.restrict_after <= policy.terminate_after <= 12:
@@ -97,35 +117,60 @@ def scoring_problems(policy: ScoringPolicy) -> list[str]:
     return problems
 
 
-def attainment(metric: MetricDefinition, value: Decimal) -> Decimal:
-    """The metric's 0–100 score for `value` (see the module docstring)."""
-    threshold = metric.threshold
-    if metric.direction is Direction.HIGHER_IS_BETTER:
-        if threshold <= 0:
-            score = Decimal(100) if value >= threshold else Decimal(0)
-        else:
-            score = max(Decimal(0), min(Decimal(100), Decimal(100) * value / threshold))
-    elif value <= threshold:
-        score = Decimal(100)
+def attainment(metric: MetricDefinition, value: Decimal, pass_mark: Decimal = PASS_MARK) -> Decimal:
+    """The metric's 0–100 points for `value` on its curve (see the module docstring)."""
+    curve = metric.scoring_curve()
+    # measure everything as "better than": higher-is-better as is, lower-is-better mirrored
+    sign = 1 if metric.direction is Direction.HIGHER_IS_BETTER else -1
+    gain, floor, target = (
+        sign * (value - metric.threshold),
+        sign * (curve.floor - metric.threshold),
+        sign * (curve.target - metric.threshold),
+    )
+    full = Decimal(100)
+    if gain >= 0:
+        score = full if gain >= target else pass_mark + (full - pass_mark) * gain / target
+    elif gain <= floor:
+        score = Decimal(0)
     else:
-        score = Decimal(100) * threshold / value if value > 0 else Decimal(0)
-    return score.quantize(CENT, rounding=ROUND_HALF_EVEN)
+        score = pass_mark * (gain - floor) / -floor
+    score = score.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    if gain < 0:  # a failing value never rounds up into the pass mark
+        score = min(score, pass_mark - CENT)
+    return score
+
+
+def failing_cap(policy: ScoringPolicy, failing: int) -> Decimal | None:
+    """The highest composite a scorecard with `failing` FAILed metrics may show: each failure
+    lowers the best reachable band by one; None when nothing fails."""
+    if failing <= 0:
+        return None
+    bands = sorted(policy.bands, key=lambda b: b.low, reverse=True)
+    return bands[min(failing, len(bands) - 1)].high - CENT
 
 
 def composite(
-    metrics: Sequence[MetricDefinition], results: Sequence[MetricResult]
+    metrics: Sequence[MetricDefinition],
+    results: Sequence[MetricResult],
+    policy: ScoringPolicy | None = None,
 ) -> Decimal | None:
-    """Weighted attainment of the metrics that have a verdict; None when none has."""
+    """Weighted points of the metrics that have a verdict, capped by the failing ones; None
+    when no metric has a verdict."""
+    policy = policy or ScoringPolicy()
     weights = Decimal(0)
     total = Decimal(0)
+    failing = 0
     for metric, result in zip(metrics, results, strict=True):
         if result.status is ResultStatus.INSUFFICIENT_DATA or result.value is None:
             continue
         weights += metric.weight
-        total += metric.weight * attainment(metric, result.value)
+        total += metric.weight * attainment(metric, result.value, policy.pass_mark)
+        failing += result.status is ResultStatus.FAIL
     if weights == 0:
         return None
-    return (total / weights).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    score = (total / weights).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    cap = failing_cap(policy, failing)
+    return score if cap is None else min(score, cap)
 
 
 def history_score(

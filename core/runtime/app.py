@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -179,6 +181,22 @@ class GraphQLEndpoint:
         await self.graphql(scope, receive, send)
 
 
+async def evaluate_at_close(sessions: Any, registry: Registry, interval: float) -> None:
+    """The in-server scheduler: every `interval` seconds, evaluate the months that have closed.
+
+    Every app process runs it; each month is claimed in its evaluating transaction
+    (`evaluate_due`), so exactly one process evaluates it. A failure is logged and retried at
+    the next tick, never fatal to the server."""
+    from linkstar.core.standing.verdicts import evaluate_due
+
+    while True:
+        try:
+            await evaluate_due(sessions, registry, by="scheduler")
+        except Exception:  # the server keeps serving; the next tick retries
+            log.exception("scheduled evaluation failed")
+        await asyncio.sleep(interval)
+
+
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
     """Build the app. Plugins are loaded and the schema composed here, before serving."""
     settings = settings or Settings.from_env()
@@ -226,7 +244,16 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with sessions() as session, session.begin():
             await record_metric_versions(session, registry)
+        scheduler = None
+        if settings.evaluation_interval > 0:
+            scheduler = asyncio.create_task(
+                evaluate_at_close(sessions, registry, settings.evaluation_interval)
+            )
         yield
+        if scheduler is not None:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
         await engine.dispose()
 
     app = Starlette(

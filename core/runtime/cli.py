@@ -162,36 +162,56 @@ def demo(if_empty: bool, seed: int) -> None:
 
 @main.command("evaluate")
 @click.option(
-    "--period", required=True, help="Month to evaluate, e.g. 2026-10 (in each metric's time zone)."
+    "--period", default=None, help="Month to evaluate, e.g. 2026-10 (in each metric's time zone)."
+)
+@click.option(
+    "--due",
+    is_flag=True,
+    help="Evaluate every closed month not evaluated yet (for cron; safe to run concurrently).",
 )
 @click.option("--category", default=None, help="Only this category.")
 @click.option(
     "--provider", "provider_id", default=None, type=int, help="Only this provider (database id)."
 )
 @_fail_cleanly
-def evaluate_command(period: str, category: str | None, provider_id: int | None) -> None:
-    """Evaluate a period: scorecards for every provider in probation or in the pool."""
+def evaluate_command(
+    period: str | None, due: bool, category: str | None, provider_id: int | None
+) -> None:
+    """Evaluate a closed month (--period) or every closed month that is due (--due)."""
     import time
 
     from linkstar.core.contract.registry import load_registry
     from linkstar.core.kernel.db import create_engine, session_factory
-    from linkstar.core.standing.verdicts import evaluate_period
+    from linkstar.core.kernel.errors import InvalidInput
+    from linkstar.core.standing.verdicts import evaluate_due, evaluate_period
 
+    if due == (period is not None) or (due and (category or provider_id)):
+        raise InvalidInput(
+            "give either --period MONTH (optionally with --category/--provider) or --due",
+            suggestion="e.g. linkstar evaluate --period 2026-10, or linkstar evaluate --due",
+        )
     settings = Settings.from_env()
     registry = load_registry(settings.disabled_plugins)
     check_database(settings.database_url)
 
-    async def run() -> dict[str, Any]:
+    async def run() -> list[tuple[str, Any]]:
         engine = create_engine(settings.database_url)
         try:
+            if due:
+                return await evaluate_due(session_factory(engine), registry, by="cli")
             async with session_factory(engine)() as session, session.begin():
-                return await evaluate_period(session, registry, period, category, provider_id)
+                summaries = await evaluate_period(
+                    session, registry, period or "", category, provider_id, by="cli"
+                )
+                return list(summaries.items())
         finally:
             await engine.dispose()
 
     started = time.perf_counter()
     summaries = asyncio.run(run())
-    for key, summary in summaries.items():
+    if due and not summaries:
+        click.echo("nothing due: every closed month is evaluated")
+    for key, summary in summaries:
         click.echo(
             f"{key}\t{summary.period}\tevaluated {summary.evaluated}\twritten {summary.written}"
             f"\tunchanged {summary.unchanged}"

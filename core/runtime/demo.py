@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from statistics import NormalDist
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -23,7 +24,7 @@ from linkstar.core.kernel.vocabulary import (
     Region,
     Tier,
 )
-from linkstar.core.kpi.metrics import AggregationKind, Direction, MetricDefinition, Unit
+from linkstar.core.kpi.metrics import UNIT_RANGES, AggregationKind, MetricDefinition, Unit
 from linkstar.core.runtime import tables as models
 
 MONTHS = 6
@@ -82,39 +83,63 @@ def _month_starts(now: datetime) -> list[datetime]:
     return list(reversed(months))
 
 
+def _aim(metric: MetricDefinition, skill: float) -> float:
+    """Where a provider of `skill` (0..1) lands on the metric's scoring curve: 0.35 short of the
+    threshold, 0.5 a little past it, 1.0 beyond the target (so the demo spreads like a pool)."""
+    curve = metric.scoring_curve()
+    threshold, target, floor = (float(v) for v in (metric.threshold, curve.target, curve.floor))
+    position = 2.0 * skill - 0.75
+    if position >= 0:
+        value = threshold + (target - threshold) * position
+    else:
+        value = threshold + (threshold - floor) * position
+    low, high = UNIT_RANGES[metric.unit]
+    return min(float(high) if high is not None else value, max(float(low or 0), value))
+
+
 def _values(
     metric: MetricDefinition, rng: random.Random, skill: float, stores: int
 ) -> list[tuple[str, Decimal]]:
-    """Observations for one month of one metric; `skill` 0..1 moves them around the threshold."""
+    """Observations for one month of one metric, centred where `_aim` puts the provider."""
     kind = metric.aggregation.kind
-    count = max(metric.min_sample_size + rng.randrange(0, 8), 3)
-    threshold = float(metric.threshold)
+    # three times the minimum sample: enough that noise alone rarely decides a verdict
+    count = max(3 * metric.min_sample_size + rng.randrange(0, 8), 3)
+    aim = _aim(metric, skill)
     if kind is AggregationKind.RATIO_OF_COUNTS:
-        if metric.direction is Direction.LOWER_IS_BETTER:  # counted events are incidents
-            p = max(0.0005, threshold / 100 * (1.6 - 1.2 * skill))
-        else:
-            p = min(0.995, threshold / 100 + (skill - 0.5) * 0.2)
+        p = min(0.9995, max(0.0005, aim / 100))
         return [(f"client-{i % stores}", Decimal(int(rng.random() < p))) for i in range(count)]
     if kind is AggregationKind.SHARE_AT_OR_ABOVE or metric.observed_unit is Unit.RATING:
-        weights = [0.3, 0.5, 1, 4 + 6 * skill, 6 + 10 * skill]
+        p = min(0.999, max(0.001, aim / 100))  # the share of ratings at or above the cutoff
         return [
-            (f"client-{i % stores}", Decimal(rng.choices([1, 2, 3, 4, 5], weights)[0]))
+            (
+                f"client-{i % stores}",
+                Decimal(rng.choice([4, 5, 5]) if rng.random() < p else rng.choice([1, 2, 3, 3])),
+            )
             for i in range(count)
         ]
     if kind is AggregationKind.GROWTH:
-        return [(f"store-{i}", Decimal(0)) for i in range(stores)]  # filled by _growth
+        return [(f"store-{i}", Decimal(0)) for i in range(stores)]  # filled by load_demo
     if kind is AggregationKind.LATEST:
-        low, high = (
-            (threshold - 3, 100)
-            if metric.unit is Unit.PERCENT
-            else (threshold * 0.8, threshold * 1.2)
-        )
-        value = min(high, max(low, threshold + (skill - 0.4) * (high - low)))
-        return [("platform", Decimal(str(round(value, 2))))]
-    # durations / amounts around the threshold; better providers on the good side
-    better_low = metric.direction is Direction.LOWER_IS_BETTER
-    # better providers sit further on the good side of the threshold
-    centre = threshold * (0.95 - 0.5 * skill) if better_low else threshold * (0.8 + 0.4 * skill)
+        return [("platform", Decimal(str(round(aim, 2))))]
+    low, high = UNIT_RANGES[metric.unit]
+    if high is not None:  # a bounded measure (uptime %): a narrow spread inside the range
+        spread = abs(float(metric.scoring_curve().target - metric.threshold)) or 1.0
+        return [
+            (
+                f"client-{i % stores}",
+                Decimal(str(round(min(float(high), max(float(low), rng.gauss(aim, spread))), 2))),
+            )
+            for i in range(count)
+        ]
+    # durations / amounts spread ±20% around a centre that puts the aggregate at the aim
+    if kind is AggregationKind.PERCENTILE:
+        z = NormalDist().inv_cdf(min(0.999, float(metric.aggregation.params["percentile"]) / 100))
+        centre = aim / (1 + 0.2 * z)
+    elif kind is AggregationKind.MAXIMUM:
+        centre = aim / 1.5
+    else:
+        centre = aim
+    centre = max(centre, 0.1)
     return [
         (f"client-{i % stores}", Decimal(str(round(max(0.1, rng.gauss(centre, centre * 0.2)), 2))))
         for i in range(count)
@@ -145,7 +170,7 @@ async def load_demo(
             ]
             session.add(provider)
             providers.append(provider)
-            holders[key].append((provider, 0.35 + 0.65 * rng.random()))
+            holders[key].append((provider, 0.35 + 0.65 * rng.random() ** 0.7))  # most are decent
     # a few providers hold a second category, as real agencies that also train sellers do
     keys = list(registry.categories)
     if len(keys) > 1:
@@ -194,9 +219,11 @@ async def load_demo(
                     f"store-{s}": Decimal(rng.randrange(20_000, 400_000)) for s in range(stores)
                 }
                 for month_index, month in enumerate(months):
-                    values = _values(metric, rng, skill, stores)
+                    # a provider has better and worse months
+                    monthly = min(1.0, max(0.0, skill + rng.gauss(0, 0.04)))
+                    values = _values(metric, rng, monthly, stores)
                     if metric.aggregation.kind is AggregationKind.GROWTH:
-                        growth = 1 + (skill * 0.3 - 0.02) + rng.uniform(-0.05, 0.05)
+                        growth = 1 + _aim(metric, monthly) / 100 + rng.uniform(-0.03, 0.03)
                         base = {
                             s: (v * Decimal(str(round(growth, 4)))).quantize(Decimal("0.01"))
                             for s, v in base.items()
@@ -236,12 +263,16 @@ async def load_demo(
     if observations:
         await session.execute(insert(models.KpiObservation), observations)
     await session.flush()
+    from linkstar.core.kpi.evaluation import PeriodNotClosed
     from linkstar.core.standing.verdicts import evaluate_period
 
     scorecards = 0
     for month in months:  # oldest first, so history, ladders and tiers build up as in production
         label = f"{month + timedelta(days=10):%Y-%m}"
-        summaries = await evaluate_period(session, registry, label)
+        try:
+            summaries = await evaluate_period(session, registry, label, by="demo")
+        except PeriodNotClosed:
+            continue  # still in its grace period: the scheduler evaluates it when it closes
         scorecards += sum(s.written for s in summaries.values())
     return {
         "providers": len(providers),

@@ -2,7 +2,7 @@
 
 KPIs use the article's numbers exactly: customer satisfaction >= 85%, on-time task completion
 >= 90%, store monthly GMV growth >= 15%, negative-review response time <= 24 h; plus customer
-renewal rate.
+renewal rate and the complaint rate the article names (<= 3% of orders drew a complaint).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from linkstar.schema.plugin_api import (
     PenaltyRule,
     PeriodKind,
     Region,
+    ScoringCurve,
     ServiceCategory,
     Tier,
     Unit,
@@ -56,9 +57,10 @@ METRICS = [
         direction=Direction.HIGHER_IS_BETTER,
         threshold=Decimal("85"),
         aggregation=Aggregation(AggregationKind.SHARE_AT_OR_ABOVE, {"cutoff": Decimal("4")}),
-        weight=Decimal("25"),
+        weight=Decimal("20"),
         min_sample_size=10,
         warning_band=Decimal("3"),
+        curve=ScoringCurve(floor=Decimal("60"), target=Decimal("95")),
     ),
     MetricDefinition(
         key="on_time_task_completion",
@@ -69,9 +71,10 @@ METRICS = [
         direction=Direction.HIGHER_IS_BETTER,
         threshold=Decimal("90"),
         aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS),
-        weight=Decimal("25"),
+        weight=Decimal("20"),
         min_sample_size=20,
         warning_band=Decimal("2"),
+        curve=ScoringCurve(floor=Decimal("70"), target=Decimal("98")),
     ),
     MetricDefinition(
         key="store_gmv_growth",
@@ -85,6 +88,7 @@ METRICS = [
         weight=Decimal("20"),
         min_sample_size=3,
         warning_band=Decimal("3"),
+        curve=ScoringCurve(floor=Decimal("-10"), target=Decimal("30")),
     ),
     MetricDefinition(
         key="negative_review_response_time",
@@ -98,6 +102,7 @@ METRICS = [
         weight=Decimal("15"),
         min_sample_size=10,
         warning_band=Decimal("4"),
+        curve=ScoringCurve(floor=Decimal("72"), target=Decimal("8")),
     ),
     MetricDefinition(
         key="customer_renewal_rate",
@@ -112,6 +117,25 @@ METRICS = [
         min_sample_size=5,
         window=EvaluationWindow(period=PeriodKind.QUARTER),
         warning_band=Decimal("5"),
+        curve=ScoringCurve(floor=Decimal("40"), target=Decimal("90")),
+    ),
+    MetricDefinition(
+        key="complaint_rate",
+        name="Complaint rate",
+        description=(
+            "One observation per seller order (task) closed in the month: 1 if the seller filed "
+            "a complaint about it with the platform, 0 if not. The value is the share of 1s in "
+            "percent; here a 1 is an incident, so lower is better."
+        ),
+        unit=Unit.PERCENT,
+        observed_unit=Unit.OUTCOME,
+        direction=Direction.LOWER_IS_BETTER,
+        threshold=Decimal("3"),
+        aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS),
+        weight=Decimal("10"),
+        min_sample_size=20,
+        warning_band=Decimal("0.5"),
+        curve=ScoringCurve(floor=Decimal("10"), target=Decimal("1")),
     ),
 ]
 

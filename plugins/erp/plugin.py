@@ -26,6 +26,7 @@ from linkstar.schema.plugin_api import (
     Money,
     OnboardingPolicy,
     Region,
+    ScoringCurve,
     ServiceCategory,
     Tier,
     Unit,
@@ -69,6 +70,7 @@ METRICS = [
         weight=Decimal("20"),
         min_sample_size=20,
         warning_band=Decimal("1"),
+        curve=ScoringCurve(floor=Decimal("12"), target=Decimal("1")),
     ),
     MetricDefinition(
         key="integration_uptime",
@@ -88,6 +90,7 @@ METRICS = [
         # Two-thirds of a month of probes before uptime is judged.
         min_sample_size=20,
         warning_band=Decimal("0.3"),
+        curve=ScoringCurve(floor=Decimal("98"), target=Decimal("99.9")),
     ),
     MetricDefinition(
         key="order_sync_success_rate",
@@ -106,6 +109,7 @@ METRICS = [
         # At 99% one failure in a hundred orders already decides; fewer orders say nothing.
         min_sample_size=200,
         warning_band=Decimal("0.5"),
+        curve=ScoringCurve(floor=Decimal("95"), target=Decimal("99.8")),
     ),
     MetricDefinition(
         key="critical_bug_resolution_time",
@@ -125,6 +129,7 @@ METRICS = [
         # One critical bug is enough for a verdict; a month without any has none.
         min_sample_size=1,
         warning_band=Decimal("12"),
+        curve=ScoringCurve(floor=Decimal("120"), target=Decimal("24")),
     ),
     MetricDefinition(
         key="seller_satisfaction",
@@ -138,6 +143,7 @@ METRICS = [
         weight=Decimal("20"),
         min_sample_size=10,
         warning_band=Decimal("3"),
+        curve=ScoringCurve(floor=Decimal("60"), target=Decimal("95")),
     ),
 ]
 

@@ -27,6 +27,8 @@ from linkstar.schema.plugin_api import (
     Money,
     OnboardingPolicy,
     Region,
+    ScoringCurve,
+    ScoringPolicy,
     ServiceCategory,
     Tier,
     Unit,
@@ -69,6 +71,7 @@ METRICS = [
         weight=Decimal("30"),
         min_sample_size=50,
         warning_band=Decimal("1"),
+        curve=ScoringCurve(floor=Decimal("80"), target=Decimal("99")),
     ),
     MetricDefinition(
         key="loss_damage_rate",
@@ -87,6 +90,7 @@ METRICS = [
         weight=Decimal("20"),
         min_sample_size=200,
         warning_band=Decimal("0.1"),
+        curve=ScoringCurve(floor=Decimal("2"), target=Decimal("0.1")),
     ),
     MetricDefinition(
         key="claim_resolution_time",
@@ -104,6 +108,7 @@ METRICS = [
         weight=Decimal("15"),
         min_sample_size=10,
         warning_band=Decimal("8"),
+        curve=ScoringCurve(floor=Decimal("168"), target=Decimal("24")),
     ),
     MetricDefinition(
         key="first_scan_within_24h",
@@ -121,6 +126,7 @@ METRICS = [
         weight=Decimal("15"),
         min_sample_size=50,
         warning_band=Decimal("0.5"),
+        curve=ScoringCurve(floor=Decimal("90"), target=Decimal("99.5")),
     ),
     MetricDefinition(
         key="seller_satisfaction",
@@ -134,6 +140,7 @@ METRICS = [
         weight=Decimal("20"),
         min_sample_size=10,
         warning_band=Decimal("3"),
+        curve=ScoringCurve(floor=Decimal("60"), target=Decimal("95")),
     ),
 ]
 
@@ -321,3 +328,14 @@ ONBOARDING = OnboardingPolicy(
 @hookimpl
 def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
     return ONBOARDING if category.key == KEY else None
+
+
+# Carrier strikes and customs holds are routinely not the forwarder's fault: its own
+# not-attributable claims and corrections of up to 1% of a month's records count at once;
+# beyond that a reviewer decides.
+SCORING = ScoringPolicy(auto_accept_claims_percent=Decimal("1"))
+
+
+@hookimpl
+def linkstar_scoring_policy(category: ServiceCategory) -> ScoringPolicy | None:
+    return SCORING if category.key == KEY else None

@@ -13,4 +13,5 @@ class KpiCategoryFields:
     @strawberry.field(description="The KPI metrics providers of this category are scored on.")
     def metrics(self, info: Ctx) -> list[MetricDefinitionType]:
         custom = ctx(info).registry.aggregations
-        return [MetricDefinitionType.of(m, custom) for m in self.contribution.metrics]
+        pass_mark = self.contribution.scoring.pass_mark
+        return [MetricDefinitionType.of(m, custom, pass_mark) for m in self.contribution.metrics]

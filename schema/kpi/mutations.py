@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import enum
+
 import strawberry
 
 from linkstar.core.identity import ratelimit
 from linkstar.core.identity.policy import Action, require
+from linkstar.core.kernel.periods import PeriodKind, period_containing
 from linkstar.core.kernel.vocabulary import ObservationSource
-from linkstar.core.kpi import reporting
-from linkstar.core.standing.verdicts import evaluate_period
+from linkstar.core.kpi import corrections, reporting
+from linkstar.core.kpi.evaluation import evaluated
+from linkstar.core.standing.verdicts import evaluate_category, evaluate_period
 from linkstar.schema.kpi.inputs import EvaluationRun, ObservationInput, ReportResultType
+from linkstar.schema.kpi.types import KpiObservationType
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.resolving import parse_id, write
+
+
+@strawberry.enum(description="A reviewer's decision on a provider's claim about its own data.")
+class ClaimDecision(enum.Enum):
+    ACCEPT = "ACCEPT"
+    REJECT = "REJECT"
 
 
 @strawberry.type
@@ -68,7 +79,13 @@ class KpiMutation:
             accepted=result.accepted, duplicates=result.duplicates, alerts=result.alerts
         )
 
-    @strawberry.mutation(description="Evaluate a month for all providers (admins). Idempotent.")
+    @strawberry.mutation(
+        description=(
+            "Evaluate a closed month for all providers (admins). Idempotent. A month that has "
+            "not closed (its end plus the category's reporting grace period) is refused with "
+            "PERIOD_NOT_CLOSED."
+        )
+    )
     async def evaluate_period(
         self, info: Ctx, period: str, category: str | None = None
     ) -> list[EvaluationRun]:
@@ -76,7 +93,13 @@ class KpiMutation:
         context = ctx(info)
         require(context.viewer, Action.RUN_EVALUATION)
         async with write(info) as session:
-            summaries = await evaluate_period(session, context.registry, period, category)
+            summaries = await evaluate_period(
+                session,
+                context.registry,
+                period,
+                category,
+                by=f"account:{context.viewer.account_id}",
+            )
         return [
             EvaluationRun(
                 category=k,
@@ -87,3 +110,36 @@ class KpiMutation:
             )
             for k, v in summaries.items()
         ]
+
+    @strawberry.mutation(
+        description=(
+            "Accept or reject a provider's pending correction of its own observation or its "
+            "not-attributable claim (staff). Until accepted, the original record counts. If "
+            "the month was already evaluated, it is evaluated again for the provider."
+        )
+    )
+    async def review_observation_claim(
+        self, info: Ctx, observation: strawberry.ID, decision: ClaimDecision, reason: str
+    ) -> KpiObservationType:
+        context = ctx(info)
+        require(context.viewer, Action.REVIEW)
+        observation_id = parse_id(observation, "KpiObservation")
+        async with write(info) as session:
+            row = await corrections.review_claim(
+                session, context.viewer, observation_id, decision is ClaimDecision.ACCEPT, reason
+            )
+            contribution = context.registry.category(row.category_key)
+            label = period_containing(
+                row.observed_at, PeriodKind.MONTH, contribution.metrics[0].window.timezone
+            ).label
+            if decision is ClaimDecision.ACCEPT and await evaluated(
+                session, row.category_key, label
+            ):
+                await evaluate_category(
+                    session,
+                    contribution,
+                    label,
+                    row.provider_id,
+                    context.registry.aggregations,
+                )
+            return KpiObservationType.of(row)

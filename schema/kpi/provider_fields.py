@@ -8,11 +8,19 @@ import strawberry
 from sqlalchemy import select
 
 from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kpi.evaluation import project
 from linkstar.core.kpi.models import Alert, KpiObservation, Scorecard
 from linkstar.core.standing import consequences as rules
 from linkstar.schema import loaders
 from linkstar.schema.kpi.alert_types import AlertType
-from linkstar.schema.kpi.types import KpiObservationType, PublicStanding, ScorecardType, TrendPoint
+from linkstar.schema.kpi.types import (
+    KpiObservationType,
+    KpiProjectionType,
+    PublicStanding,
+    ScorecardType,
+    TrendPoint,
+    metric_results,
+)
 from linkstar.schema.nodes import Ctx, child_connection, ctx
 from linkstar.schema.pagination import Connection, PageArgs
 
@@ -58,6 +66,30 @@ class KpiProviderFields:
                 )
             ).scalar_one_or_none()
         return ScorecardType.of(row) if row else None
+
+    @strawberry.field(
+        description=(
+            "PROJECTION of the open month (not a scorecard): running values scored as the "
+            "scorecard will be at close. Provider members and staff only."
+        )
+    )
+    async def kpi_projection(self, info: Ctx, category: str) -> KpiProjectionType | None:
+        contribution = ctx(info).registry.category(category)
+        if not self._private(info):
+            return None
+        async with ctx(info).session() as session:
+            found = await project(
+                session, contribution, self.id, aggregations=ctx(info).registry.aggregations
+            )
+        return KpiProjectionType(
+            category_key=category,
+            period=found.period,
+            as_of=found.as_of,
+            closes_at=found.closes_at,
+            composite=found.composite,
+            standing=found.standing,
+            metrics=metric_results(found.results),
+        )
 
     @strawberry.field(description="Every scorecard and revision, oldest first.")
     async def scorecards(
@@ -124,17 +156,25 @@ class KpiProviderFields:
         filters = (("read_at", None),) if unread_only else ()
         return await child_connection(info, self.id, Alert, AlertType.of, args, filters)
 
-    @strawberry.field(description="KPI observations, optionally of one metric, oldest first.")
+    @strawberry.field(
+        description=(
+            "KPI observations, optionally of one metric or one review status (e.g. PENDING "
+            "claims), oldest first."
+        )
+    )
     async def observations(
         self,
         info: Ctx,
         metric: str | None = None,
+        review_status: str | None = None,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[KpiObservationType]:
         filters = (("metric_key", metric),) if metric else ()
+        if review_status is not None:
+            filters = (*filters, ("review_status", review_status))
         return await child_connection(
             info,
             self.id,

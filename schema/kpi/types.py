@@ -17,6 +17,7 @@ from linkstar.core.kernel.vocabulary import (
 from linkstar.core.kpi.metrics import Direction, PeriodKind, Unit
 from linkstar.core.kpi.metrics import MetricDefinition as MetricSpec
 from linkstar.core.kpi.models import KpiObservation, Scorecard
+from linkstar.core.kpi.scoring import PASS_MARK
 from linkstar.core.providers.models import Provider
 from linkstar.schema import loaders
 from linkstar.schema.nodes import Ctx, ctx, rows_resolver
@@ -45,6 +46,26 @@ class EvaluationWindow:
 
 
 @strawberry.type(
+    name="ScoringCurve",
+    description=(
+        "How a metric's value becomes 0–100 points: 0 at the floor (or worse), the pass mark "
+        "exactly at the threshold, 100 at the target (or better), linear in between. A failing "
+        "value always scores below the pass mark."
+    ),
+)
+class ScoringCurveType:
+    floor: Decimal = strawberry.field(description="At this value or worse the metric earns 0.")
+    threshold: Decimal
+    target: Decimal = strawberry.field(description="At this value or better it earns 100.")
+    pass_mark: Decimal = strawberry.field(
+        description="Points at exactly the threshold (the category's policy)."
+    )
+    declared: bool = strawberry.field(
+        description="False: the default curve for the metric's unit and direction."
+    )
+
+
+@strawberry.type(
     name="MetricDefinition", description="A KPI of a category, as its plugin declares it."
 )
 class MetricDefinitionType:
@@ -60,10 +81,14 @@ class MetricDefinitionType:
     min_sample_size: int
     window: EvaluationWindow
     warning_band: Decimal
+    scoring_curve: ScoringCurveType
     version: str = strawberry.field(description="Fingerprint of this exact definition (SHA-256).")
 
     @classmethod
-    def of(cls, spec: MetricSpec, custom: Any = None) -> MetricDefinitionType:
+    def of(
+        cls, spec: MetricSpec, custom: Any = None, pass_mark: Decimal = PASS_MARK
+    ) -> MetricDefinitionType:
+        curve = spec.scoring_curve()
         return cls(
             key=spec.key,
             name=spec.name,
@@ -84,6 +109,13 @@ class MetricDefinitionType:
             min_sample_size=spec.min_sample_size,
             window=EvaluationWindow(period=spec.window.period, timezone=spec.window.timezone),
             warning_band=spec.warning_band,
+            scoring_curve=ScoringCurveType(
+                floor=curve.floor,
+                threshold=spec.threshold,
+                target=curve.target,
+                pass_mark=pass_mark,
+                declared=spec.curve is not None,
+            ),
             version=spec.fingerprint(),
         )
 
@@ -121,11 +153,52 @@ class MetricResultType:
     margin: Decimal | None = strawberry.field(
         description="Positive: better than the threshold by this much."
     )
-    attainment: Decimal | None = strawberry.field(description="0–100 score of this metric.")
+    attainment: Decimal | None = strawberry.field(
+        description="0–100 points of this metric on its scoring curve."
+    )
     weight: Decimal
     definition_version: str = strawberry.field(
         description="Fingerprint of the exact definition used."
     )
+
+
+@strawberry.type(
+    name="KpiProjection",
+    description=(
+        "PROJECTION, not a scorecard: the open month's running values, scored the way its "
+        "scorecard will be once the month closes. Recomputed on every read; it sets no "
+        "standing, sanction or tier."
+    ),
+)
+class KpiProjectionType:
+    category_key: str
+    period: str = strawberry.field(description="The open month (in the category's time zone).")
+    as_of: datetime = strawberry.field(description="When these running values were computed.")
+    closes_at: datetime = strawberry.field(
+        description="When the month closes for evaluation (its end plus the grace period)."
+    )
+    composite: Decimal | None = strawberry.field(description="Projected composite so far.")
+    standing: str = strawberry.field(description="Projected standing so far (not public).")
+    metrics: list[MetricResultType]
+
+
+def metric_results(rows: list[dict[str, Any]]) -> list[MetricResultType]:
+    """A scorecard's (or projection's) stored results rows as GraphQL values."""
+    return [
+        MetricResultType(
+            metric=r["metric"],
+            period=r["period"],
+            value=None if r["value"] is None else Decimal(r["value"]),
+            sample_size=r["sampleSize"],
+            threshold=Decimal(r["threshold"]),
+            status=r["status"],
+            margin=None if r["margin"] is None else Decimal(r["margin"]),
+            attainment=None if r["attainment"] is None else Decimal(r["attainment"]),
+            weight=Decimal(r["weight"]),
+            definition_version=r["definition"],
+        )
+        for r in rows
+    ]
 
 
 @strawberry.type(
@@ -140,7 +213,10 @@ class ScorecardType(relay.Node):
     period_start: datetime
     period_end: datetime
     composite: Decimal | None = strawberry.field(
-        description="Weighted attainment 0–100 of metrics with a verdict."
+        description=(
+            "Weighted points 0–100 of metrics with a verdict; each failing metric lowers the "
+            "best reachable standing band by one."
+        )
     )
     history_score: Decimal | None = strawberry.field(
         description="Composite blended with past periods (decay)."
@@ -163,21 +239,7 @@ class ScorecardType(relay.Node):
             history_score=row.history_score,
             standing=row.standing,
             computed_at=row.computed_at,
-            metrics=[
-                MetricResultType(
-                    metric=r["metric"],
-                    period=r["period"],
-                    value=None if r["value"] is None else Decimal(r["value"]),
-                    sample_size=r["sampleSize"],
-                    threshold=Decimal(r["threshold"]),
-                    status=r["status"],
-                    margin=None if r["margin"] is None else Decimal(r["margin"]),
-                    attainment=None if r["attainment"] is None else Decimal(r["attainment"]),
-                    weight=Decimal(r["weight"]),
-                    definition_version=r["definition"],
-                )
-                for r in row.results
-            ],
+            metrics=metric_results(row.results),
             provider_id=row.provider_id,
         )
 
@@ -201,6 +263,15 @@ class KpiObservationType(relay.Node):
     reported_by: str | None
     reported_at: datetime
     correction_reason: str | None
+    review_status: str | None = strawberry.field(
+        description=(
+            "A provider's correction or not-attributable claim on its own data: PENDING (the "
+            "original still counts), ACCEPTED or REJECTED; null when nothing needs review."
+        )
+    )
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
     provider_id: strawberry.Private[int]
     supersedes_id: strawberry.Private[int | None]
 
@@ -220,6 +291,10 @@ class KpiObservationType(relay.Node):
             reported_by=row.reported_by,
             reported_at=row.reported_at,
             correction_reason=row.correction_reason,
+            review_status=row.review_status,
+            reviewed_by=row.reviewed_by,
+            reviewed_at=row.reviewed_at,
+            review_note=row.review_note,
             provider_id=row.provider_id,
             supersedes_id=row.supersedes_id,
         )
@@ -233,7 +308,9 @@ class KpiObservationType(relay.Node):
             return None
         try:
             return MetricDefinitionType.of(
-                contribution.metric(self.metric_key), ctx(info).registry.aggregations
+                contribution.metric(self.metric_key),
+                ctx(info).registry.aggregations,
+                contribution.scoring.pass_mark,
             )
         except NotFound:
             return None

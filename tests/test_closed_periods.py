@@ -1,0 +1,267 @@
+"""Closed periods only (issue #9, point 2): open and future months are refused, silence is not a
+passing month, the open month is a labelled projection, and closed months are evaluated at
+close by exactly one of several schedulers (server tasks and cron processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from linkstar.core.kernel.config import Settings
+from linkstar.core.kernel.db import create_engine, session_factory
+from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource, Region, Role, Tier
+from linkstar.core.runtime import tables as models
+from linkstar.core.standing.verdicts import evaluate_due
+from tests.harness import TEST_SECRET, global_id, start_server
+from tests.test_cli import run
+
+STANDING = """query($id: ID!) { provider(id: $id) {
+  publicStandings { category period standing }
+  sanctions(first: 50) { edges { node { kind status period } } }
+  scorecard(category: "logistics", period: "2026-10") { composite standing
+    metrics { metric status } } } }"""
+
+
+@pytest.fixture
+def shipper(db):
+    provider = models.Provider(
+        legal_name="Ningbo Freight", region=Region.MAINLAND_CHINA, registration_number="R-NF"
+    )
+    db.add(provider)
+    db.flush()
+    db.add(
+        models.Application(
+            provider_id=provider.id,
+            category_key="logistics",
+            status=ApplicationStatus.ACTIVE,
+            tier=Tier.PREFERRED,
+        )
+    )
+    db.commit()
+    return provider
+
+
+def month_of_data(db, provider_id: int, month: int, lost: int, metrics=None, year=2026) -> None:
+    """200 deliveries, all on time; `lost` of 200 parcels lost (0.5% is the limit)."""
+    for i in range(200):
+        when = datetime(year, month, 1 + i % 27, 8, tzinfo=UTC)
+        for key, value in (("on_time_delivery_rate", 1), ("loss_damage_rate", int(i < lost))):
+            if metrics is None or key in metrics:
+                db.add(
+                    models.KpiObservation(
+                        provider_id=provider_id,
+                        category_key="logistics",
+                        metric_key=key,
+                        subject_ref=f"s{i}",
+                        observed_at=when,
+                        value=Decimal(value),
+                        source=ObservationSource.PLATFORM,
+                        idempotency_key=f"{key}-{year}-{month}-{i}",
+                    )
+                )
+    db.commit()
+
+
+def evaluate(admin, period: str) -> None:
+    admin(f'mutation {{ evaluatePeriod(period: "{period}", category: "logistics") {{ written }} }}')
+
+
+def kinds(data) -> list[tuple[str, str, str]]:
+    return [
+        (e["node"]["kind"], e["node"]["status"], e["node"]["period"])
+        for e in data["sanctions"]["edges"]
+    ]
+
+
+@pytest.mark.parametrize("period", ["2026-11", "2099-01"])
+def test_open_and_future_months_are_refused_with_a_code(period, shipper, sign_in, db) -> None:
+    # given: data in the open month (today is in November 2026, which closes on 7 December)
+    month_of_data(db, shipper.id, 11, lost=0)
+    admin = sign_in(Role.ADMIN)
+    # when
+    errors = admin.errors(f'mutation {{ evaluatePeriod(period: "{period}") {{ written }} }}')
+    # then: one clear refusal, nothing written for any category
+    assert [e["extensions"]["code"] for e in errors] == ["PERIOD_NOT_CLOSED"]
+    assert "is not closed" in errors[0]["message"]
+    assert db.query(models.Scorecard).count() == 0 and db.query(models.Sanction).count() == 0
+
+
+def test_the_cli_refuses_an_open_month_in_one_line(migrated) -> None:
+    result = run("evaluate", "--period", "2099-01", url=migrated)
+    assert result.returncode == 2
+    assert result.stderr.startswith("linkstar: error: ") and len(result.stderr.splitlines()) == 1
+    assert "is not closed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_silent_month_keeps_the_standing_and_the_restriction(shipper, sign_in, db) -> None:
+    # given: two failing months (warning, then restriction), then a month without any report
+    admin = sign_in(Role.ADMIN)
+    gid = {"id": global_id("Provider", shipper.id)}
+    for month in (8, 9):
+        month_of_data(db, shipper.id, month, lost=2)
+        evaluate(admin, f"2026-{month:02d}")
+    before = admin(STANDING, gid)["provider"]
+    assert ("RESTRICTED_INTAKE", "ACTIVE", "2026-09") in kinds(before)
+    # when: October, in which the provider reported nothing, is evaluated
+    evaluate(admin, "2026-10")
+    # then: its scorecard says INSUFFICIENT_DATA, and nothing else moves
+    data = admin(STANDING, gid)["provider"]
+    card = data["scorecard"]
+    assert card["standing"] == "UNRATED" and {m["status"] for m in card["metrics"]} == {
+        "INSUFFICIENT_DATA"
+    }
+    assert data["publicStandings"] == before["publicStandings"]  # September's, not UNRATED
+    assert data["publicStandings"][0]["period"] == "2026-09"
+    assert ("RESTRICTED_INTAKE", "ACTIVE", "2026-09") in kinds(data)
+    assert kinds(data) == kinds(before)  # no new warning either: silence is not a failure
+
+
+def test_silence_on_the_failing_metric_does_not_lift_a_restriction(shipper, sign_in, db) -> None:
+    # given: restricted for lost parcels in August and September
+    admin = sign_in(Role.ADMIN)
+    gid = {"id": global_id("Provider", shipper.id)}
+    for month in (8, 9):
+        month_of_data(db, shipper.id, month, lost=2)
+        evaluate(admin, f"2026-{month:02d}")
+    # when: October reports only the on-time deliveries, not the losses
+    month_of_data(db, shipper.id, 10, lost=0, metrics={"on_time_delivery_rate"})
+    evaluate(admin, "2026-10")
+    data = admin(STANDING, gid)["provider"]
+    # then: a rated month, but the failing metric is unproven: the restriction stays
+    assert data["scorecard"]["standing"] != "UNRATED"
+    assert ("RESTRICTED_INTAKE", "ACTIVE", "2026-09") in kinds(data)
+    # and once the losses are reported and within the limit, it is lifted
+    month_of_data(db, shipper.id, 10, lost=0, metrics={"loss_damage_rate"})
+    evaluate(admin, "2026-10")
+    assert ("RESTRICTED_INTAKE", "LIFTED", "2026-09") in kinds(admin(STANDING, gid)["provider"])
+
+
+def test_the_open_month_is_a_labelled_projection_not_a_scorecard(shipper, sign_in, db) -> None:
+    # given: this month's deliveries so far (1 of 200 lost = 0.5%)
+    now = datetime.now(UTC)
+    month_of_data(db, shipper.id, now.month, lost=1, year=now.year)
+    partner = sign_in(Role.PARTNER, provider_id=shipper.id)
+    # when
+    data = partner(
+        """query($id: ID!) { provider(id: $id) {
+          kpiProjection(category: "logistics") { period closesAt composite standing
+            metrics { metric value status } }
+          scorecards { totalCount } } }""",
+        {"id": global_id("Provider", shipper.id)},
+    )["provider"]
+    # then
+    projection = data["kpiProjection"]
+    assert projection["period"] == f"{now:%Y-%m}" and projection["closesAt"] > now.isoformat()
+    loss = next(m for m in projection["metrics"] if m["metric"] == "loss_damage_rate")
+    assert (loss["value"], loss["status"]) == ("0.5000", "WARNING")
+    assert data["scorecards"]["totalCount"] == 0  # the projection wrote nothing
+    # and sellers never see it
+    seller = sign_in(Role.SELLER)
+    hidden = seller(
+        'query($id: ID!) { provider(id: $id) { kpiProjection(category: "logistics") { period } } }',
+        {"id": global_id("Provider", shipper.id)},
+    )
+    assert hidden["provider"] is None or hidden["provider"]["kpiProjection"] is None
+
+
+def counts(db) -> tuple[list[tuple[str, str]], list[tuple[str, int]]]:
+    db.expire_all()
+    runs = sorted((r.category_key, r.period) for r in db.query(models.EvaluationRun).all())
+    cards = sorted((c.period, c.revision) for c in db.query(models.Scorecard).all())
+    return runs, cards
+
+
+def test_two_cron_processes_racing_evaluate_each_closed_month_once(shipper, migrated, db) -> None:
+    # given: three closed months of data and the open one
+    for month in (8, 9, 10, 11):
+        month_of_data(db, shipper.id, month, lost=2 if month == 8 else 0)
+    # when: two `linkstar evaluate --due` start at the same moment
+    from tests.test_cli import LINKSTAR
+
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("LINKSTAR_")}
+    env["LINKSTAR_DATABASE_URL"] = migrated.render_as_string(hide_password=False)
+    processes = [
+        subprocess.Popen(
+            [str(LINKSTAR), "evaluate", "--due"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    # then: each closed month evaluated exactly once, the open month not at all
+    runs, cards = counts(db)
+    assert runs == [("logistics", "2026-08"), ("logistics", "2026-09"), ("logistics", "2026-10")]
+    assert cards == [("2026-08", 1), ("2026-09", 1), ("2026-10", 1)]
+    evaluated = [line for out, _ in outputs for line in out.splitlines() if "\t2026-" in line]
+    assert sorted(line.split("\t")[1] for line in evaluated) == ["2026-08", "2026-09", "2026-10"]
+    assert db.query(models.Sanction).filter_by(kind="WARNING").count() == 1
+    # and a later run finds nothing due
+    again = run("evaluate", "--due", url=migrated)
+    assert again.returncode == 0 and "nothing due" in again.stdout
+
+
+def test_server_schedulers_in_two_apps_evaluate_each_closed_month_once(
+    shipper, migrated, registry, db, tmp_path
+) -> None:
+    # given: two app processes' worth of servers on one database, each with its scheduler
+    for month in (9, 10):
+        month_of_data(db, shipper.id, month, lost=0)
+    from linkstar.core.runtime.app import create_app
+
+    servers = []
+    for index in range(2):
+        settings = Settings(
+            database_url=migrated,
+            environment="development",
+            disabled_plugins=(),
+            storage_dir=str(tmp_path / f"s{index}"),
+            secret_key=TEST_SECRET,
+            evaluation_interval=0.2,
+        )
+        servers.append(start_server(create_app(settings, registry)))
+    try:
+        # when: they tick for a while
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(counts(db)[0]) < 2:
+            time.sleep(0.2)
+        time.sleep(1.0)  # several more ticks of both schedulers
+    finally:
+        for uv, thread, _url in servers:
+            uv.should_exit = True
+            thread.join(timeout=10)
+    # then: each closed month once; the open one never
+    runs, cards = counts(db)
+    assert runs == [("logistics", "2026-09"), ("logistics", "2026-10")]
+    assert cards == [("2026-09", 1), ("2026-10", 1)]
+
+
+def test_evaluate_due_tasks_racing_in_one_process(shipper, migrated, registry, db) -> None:
+    for month in (9, 10):
+        month_of_data(db, shipper.id, month, lost=0)
+
+    async def race() -> list[int]:
+        engines = [create_engine(migrated) for _ in range(3)]
+        try:
+            done = await asyncio.gather(
+                *(
+                    evaluate_due(session_factory(e), registry, by=f"task-{i}")
+                    for i, e in enumerate(engines)
+                )
+            )
+        finally:
+            for engine in engines:
+                await engine.dispose()
+        return [len(d) for d in done]
+
+    assert sum(asyncio.run(race())) == 2  # two closed months, split among three racers
+    runs, cards = counts(db)
+    assert cards == [("2026-09", 1), ("2026-10", 1)] and len(runs) == 2
