@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkstar.core.identity.policy import Forbidden, Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
-from linkstar.core.kernel.events import DomainEvent
+from linkstar.core.kernel.timeline import record as timeline_record
 from linkstar.core.kernel.vocabulary import ApplicationStatus as S
 from linkstar.core.kernel.vocabulary import DocumentStatus, Role
 from linkstar.core.onboarding.documents import DocumentRequirement
@@ -46,6 +46,8 @@ class Action(enum.StrEnum):
     PASS_PROBATION = "PASS_PROBATION"  # → active, in the pool
     FAIL_PROBATION = "FAIL_PROBATION"
     EXTEND_PROBATION = "EXTEND_PROBATION"
+    TERMINATE = "TERMINATE"  # cooperation ends: a confirmed proposal or a veto
+    REINSTATE = "REINSTATE"  # an upheld appeal removed the termination's basis
 
 
 class Actor(enum.StrEnum):
@@ -79,6 +81,12 @@ TRANSITIONS: dict[tuple[S, Action], tuple[S, Actor]] = {
     (S.PROBATION, Action.FAIL_PROBATION): (S.REJECTED, Actor.REVIEWER),
     (S.PROBATION, Action.EXTEND_PROBATION): (S.PROBATION, Actor.REVIEWER),
     **{(state, Action.WITHDRAW): (S.WITHDRAWN, Actor.PROVIDER) for state in _OPEN_BY_PROVIDER},
+    # a veto ends every open application, pending ones included; a confirmed proposal ends
+    # a membership; reinstatement restores the membership the termination ended
+    **{(state, Action.TERMINATE): (S.TERMINATED, Actor.REVIEWER) for state in _OPEN_BY_PROVIDER},
+    (S.PROBATION, Action.TERMINATE): (S.TERMINATED, Actor.REVIEWER),
+    (S.ACTIVE, Action.TERMINATE): (S.TERMINATED, Actor.REVIEWER),
+    (S.TERMINATED, Action.REINSTATE): (S.ACTIVE, Actor.REVIEWER),
 }
 OPEN_STATES = frozenset(_OPEN_BY_PROVIDER) | {S.PROBATION, S.ACTIVE}
 REASON_REQUIRED = frozenset(
@@ -89,6 +97,18 @@ REASON_REQUIRED = frozenset(
         Action.FAIL_PROBATION,
         Action.EXTEND_PROBATION,
         Action.WITHDRAW,
+        Action.TERMINATE,
+        Action.REINSTATE,
+    }
+)
+DECIDING = frozenset(
+    {
+        Action.APPROVE,
+        Action.REJECT,
+        Action.PASS_PROBATION,
+        Action.FAIL_PROBATION,
+        Action.TERMINATE,
+        Action.REINSTATE,
     }
 )
 
@@ -136,18 +156,14 @@ def timeline(
     internal: bool = False,
 ) -> None:
     """Append a timeline entry (append-only; it is the evidence a dispute needs)."""
-    session.add(
-        DomainEvent(
-            event_type=event_type,
-            subject_type="Application" if application else "Provider",
-            subject_id=application.id if application else provider_id,
-            provider_id=provider_id,
-            application_id=application.id if application else None,
-            actor=viewer.label,
-            actor_account_id=viewer.account_id,
-            payload=payload,
-            internal=internal,
-        )
+    timeline_record(
+        session,
+        viewer,
+        event_type,
+        payload,
+        provider_id=provider_id,
+        application_id=application.id if application else None,
+        internal=internal,
     )
 
 
@@ -171,6 +187,8 @@ async def transition(
         raise InvalidInput(f"{action.value} needs a written reason")
     application.status = next_state
     application.updated_at = utcnow()
+    if action in DECIDING:
+        application.decided_at = application.updated_at
     timeline(
         session,
         application,
@@ -399,3 +417,54 @@ def new_interview(
         interviewer_account_id=interviewer_id,
         channel=channel,
     )
+
+
+async def end_memberships(
+    session: AsyncSession,
+    provider_id: int,
+    viewer: Viewer,
+    reason: str,
+    category: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> list[Application]:
+    """TERMINATE the provider's open applications (of one category, or all): one state table."""
+    stmt = select(Application).where(
+        Application.provider_id == provider_id, Application.status.in_(OPEN_STATES)
+    )
+    if category is not None:
+        stmt = stmt.where(Application.category_key == category)
+    ended = list((await session.execute(stmt.order_by(Application.id))).scalars().all())
+    for application in ended:
+        application.terminated_from = application.status
+        await transition(session, application, viewer, Action.TERMINATE, reason, payload)
+    return ended
+
+
+async def reinstate_memberships(
+    session: AsyncSession,
+    provider_id: int,
+    category: str,
+    viewer: Viewer,
+    reason: str,
+    payload: dict[str, Any] | None = None,
+) -> list[Application]:
+    """REINSTATE the category's terminated memberships: their termination lost its basis."""
+    rows = (
+        (
+            await session.execute(
+                select(Application)
+                .where(
+                    Application.provider_id == provider_id,
+                    Application.category_key == category,
+                    Application.status == S.TERMINATED,
+                    Application.terminated_from.in_((S.PROBATION, S.ACTIVE)),
+                )
+                .order_by(Application.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for application in rows:
+        await transition(session, application, viewer, Action.REINSTATE, reason, payload)
+    return list(rows)

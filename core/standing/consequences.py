@@ -24,8 +24,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import take_turns, utcnow
-from linkstar.core.kernel.events import DomainEvent
+from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.timeline import record
 from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
     SanctionKind,
@@ -35,8 +37,12 @@ from linkstar.core.kernel.vocabulary import (
 )
 from linkstar.core.kpi.models import Scorecard
 from linkstar.core.kpi.scoring import ScoringPolicy
+from linkstar.core.onboarding.admission import bar_provider
+from linkstar.core.onboarding.applications import end_memberships
 from linkstar.core.onboarding.models import Application
+from linkstar.core.standing.basis import failing, voided_metrics
 from linkstar.core.standing.models import Sanction, TierChange, Violation
+from linkstar.core.standing.states import SanctionAction, move_sanction
 
 TIERS = [Tier.REGULAR, Tier.PREFERRED, Tier.STRATEGIC_PARTNER]
 
@@ -47,10 +53,6 @@ class CardSummary:
     period: str
     composite: Decimal | None
     failing: bool
-
-
-def _failing(results: list[dict]) -> bool:
-    return any(r["status"] == "FAIL" for r in results)
 
 
 def _consecutive(periods: list[str]) -> bool:
@@ -90,11 +92,13 @@ async def recent_cards(
         .where(Scorecard.category_key == category)
         .order_by(Scorecard.provider_id, Scorecard.period.desc())
     )
+    voided = await voided_metrics(session, providers, category)
     cards: dict[int, list[CardSummary]] = defaultdict(list)
     for card in (await session.execute(stmt)).scalars().all():
         if len(cards[card.provider_id]) < count:
+            void = voided.get((card.provider_id, card.period), set())
             cards[card.provider_id].append(
-                CardSummary(card.id, card.period, card.composite, _failing(card.results))
+                CardSummary(card.id, card.period, card.composite, failing(card.results, void))
             )
     return cards
 
@@ -176,24 +180,25 @@ def ladder(cards: list[CardSummary], label: str, policy: ScoringPolicy | None = 
     return result
 
 
+POLICY = Viewer(label="policy")  # the platform's rules acting, with no account behind them
+
+
 def _event(
     session: AsyncSession,
+    actor: Viewer,
     provider_id: int,
     event_type: str,
     payload: dict,
-    actor: str,
     application_id: int | None = None,
 ) -> None:
-    session.add(
-        DomainEvent(
-            event_type=event_type,
-            subject_type="Provider",
-            subject_id=provider_id,
-            provider_id=provider_id,
-            application_id=application_id,
-            actor=actor,
-            payload=payload,
-        )
+    """Record on the provider's timeline (the one timeline writer), with the acting account."""
+    record(
+        session,
+        actor,
+        event_type,
+        payload,
+        provider_id=provider_id,
+        application_id=application_id,
     )
 
 
@@ -276,7 +281,6 @@ async def apply_ladder(
         .all()
     )
     added = 0
-    now = utcnow()
     for pid, plan in plans.items():
         for kind, key, reason, cause in plan.sanctions:
             if key in known:
@@ -300,24 +304,27 @@ async def apply_ladder(
             )
             _event(
                 session,
+                POLICY,
                 pid,
                 f"sanction.{kind.value.lower()}",
                 {"category": category, "period": label, "reason": reason, "scorecards": cause},
-                "policy",
             )
             added += 1
         if plan.lift_restriction:
             for sanction in restricted.get(pid, []):
-                sanction.status = SanctionStatus.LIFTED
-                sanction.resolved_at = now
-                sanction.resolved_by = "policy"
-                sanction.resolution = f"no failing metric in {label}"
+                await move_sanction(
+                    session,
+                    sanction,
+                    SanctionAction.LIFT,
+                    POLICY.label,
+                    f"no failing metric in {label}",
+                )
                 _event(
                     session,
+                    POLICY,
                     pid,
                     "sanction.lifted",
                     {"category": category, "sanction": sanction.id, "period": label},
-                    "policy",
                 )
         application = applications.get(pid)
         if plan.tier_step and plan.tier_key not in known_tiers and application is not None:
@@ -331,7 +338,7 @@ async def apply_ladder(
                     TIERS[position],
                     plan.tier_reason,
                     {"scorecards": plan.tier_cause},
-                    "policy",
+                    POLICY,
                     plan.tier_key,
                 )
     return added
@@ -343,14 +350,12 @@ async def change_tier(
     tier: Tier,
     reason: str,
     cause: dict,
-    decided_by: str,
+    actor: Viewer,
     dedupe_key: str | None = None,
 ) -> TierChange:
     """Move an application's tier (never skipping a level) and record it in the tier history."""
     step = TIERS.index(tier) - TIERS.index(application.tier)
     if abs(step) != 1:
-        from linkstar.core.kernel.errors import InvalidInput
-
         raise InvalidInput(
             f"a tier changes one level at a time ({application.tier.value} → {tier.value})",
             code="TIER_SKIP",
@@ -363,7 +368,8 @@ async def change_tier(
         to_tier=tier,
         reason=reason,
         cause=cause,
-        decided_by=decided_by,
+        decided_by=actor.label,
+        decided_by_account_id=actor.account_id,
         dedupe_key=dedupe_key,
     )
     session.add(change)
@@ -371,6 +377,7 @@ async def change_tier(
     application.updated_at = utcnow()
     _event(
         session,
+        actor,
         application.provider_id,
         "tier.changed",
         {
@@ -380,7 +387,6 @@ async def change_tier(
             "reason": reason,
             **cause,
         },
-        decided_by,
         application.id,
     )
     await session.flush()
@@ -404,11 +410,15 @@ async def record_violation(
     description: str,
     evidence_ref: str | None,
     occurred_at: datetime,
-    recorded_by: int | None,
-    actor: str,
+    actor: Viewer,
     policy: ScoringPolicy | None = None,
 ) -> tuple[Violation, list[Sanction]]:
-    """Record a violation and apply the milestones it crosses (a VETO terminates at once)."""
+    """Record a violation and apply the milestones it crosses.
+
+    A VETO binds the provider, not one application: every open application of every
+    category is terminated (through the onboarding state table), each category gets a
+    TERMINATED sanction naming the violation, and the provider is barred from applying again.
+    """
     policy = policy or ScoringPolicy()
     # the points before this violation decide its milestones: count them one recording at a time
     await take_turns(session, Violation, f"violations:{provider_id}:{category}")
@@ -436,7 +446,7 @@ async def record_violation(
         expires_at=None
         if severity is Severity.VETO
         else occurred_at + timedelta(days=policy.point_expiry_days),
-        recorded_by=recorded_by,
+        recorded_by=actor.account_id,
     )
     session.add(violation)
     await session.flush()
@@ -446,31 +456,25 @@ async def record_violation(
     sanctions: list[Sanction] = []
     cause = {"scorecards": [], "violations": [violation.id]}
     if severity is Severity.VETO:
-        sanctions.append(
-            Sanction(
-                provider_id=provider_id,
-                category_key=category,
-                kind=SanctionKind.TERMINATED,
-                status=SanctionStatus.CONFIRMED,
-                dedupe_key=f"veto:{violation.id}",
-                cause=cause,
-                reason=f"one-vote veto: {description}",
-            )
+        why = f"one-vote veto: {description}"
+        ended = await end_memberships(
+            session, provider_id, actor, why, payload={"violation": violation.id}
         )
-        for application in (
-            (
-                await session.execute(
-                    select(Application).where(
-                        Application.provider_id == provider_id, Application.category_key == category
-                    )
+        for key in sorted({category} | {a.category_key for a in ended}):
+            sanctions.append(
+                Sanction(
+                    provider_id=provider_id,
+                    category_key=key,
+                    kind=SanctionKind.TERMINATED,
+                    status=SanctionStatus.CONFIRMED,
+                    dedupe_key=f"veto:{violation.id}"
+                    if key == category
+                    else f"veto:{violation.id}:{key}",
+                    cause=cause,
+                    reason=why,
                 )
             )
-            .scalars()
-            .all()
-        ):
-            if application.status in (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE):
-                application.status = ApplicationStatus.TERMINATED
-                application.decided_at = now
+        await bar_provider(session, provider_id, actor, why, violation.id)
     for threshold, kind in policy.point_milestones:
         if before < threshold <= after:
             sanctions.append(
@@ -487,6 +491,7 @@ async def record_violation(
     session.add_all(sanctions)
     _event(
         session,
+        actor,
         provider_id,
         "violation.recorded",
         {
@@ -496,15 +501,18 @@ async def record_violation(
             "activePoints": after,
             "description": description,
         },
-        actor,
     )
     for sanction in sanctions:
         _event(
             session,
+            actor,
             provider_id,
             f"sanction.{sanction.kind.value.lower()}",
-            {"category": category, "reason": sanction.reason, "violation": violation.id},
-            actor,
+            {
+                "category": sanction.category_key,
+                "reason": sanction.reason,
+                "violation": violation.id,
+            },
         )
     await session.flush()
     return violation, sanctions

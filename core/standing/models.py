@@ -88,6 +88,7 @@ class TierChange(Base):
     reason: Mapped[str] = mapped_column(Text)
     cause: Mapped[dict[str, Any]] = mapped_column(JSON)
     decided_by: Mapped[str] = mapped_column(String(254))
+    decided_by_account_id: Mapped[int | None] = mapped_column(IdType)  # None: the policy
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

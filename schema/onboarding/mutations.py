@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
@@ -19,6 +19,7 @@ from linkstar.core.kernel.vocabulary import (
     DocumentStatus,
     Role,
 )
+from linkstar.core.onboarding import admission
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.applications import Action as Step
 from linkstar.core.onboarding.models import AgreementSignature, Application, Document, Interview
@@ -33,7 +34,7 @@ from linkstar.schema.onboarding.inputs import (
     InterviewOutcome,
     ProbationDecision,
 )
-from linkstar.schema.onboarding.types import ApplicationType, DocumentType
+from linkstar.schema.onboarding.types import ApplicationType, DocumentType, ProviderBarType
 from linkstar.schema.providers.types import CategoryProfile, profile_node
 from linkstar.schema.resolving import (
     application_of,
@@ -48,58 +49,32 @@ from linkstar.schema.resolving import (
 class OnboardingMutation:
     @strawberry.mutation(description="Start a draft application for a category.")
     async def start_application(self, info: Ctx, category: str) -> ApplicationType:
-        provider_id = require_provider_member(info)
+        require_provider_member(info)
         context = ctx(info)
         contribution = context.registry.category(category)
         async with write(info) as session:
-            previous = (
-                (
-                    await session.execute(
-                        select(Application)
-                        .where(
-                            Application.provider_id == provider_id,
-                            Application.category_key == category,
-                        )
-                        .order_by(Application.id.desc())
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            for app in previous:
-                if app.status in onboarding.OPEN_STATES:
-                    raise InvalidInput(
-                        f"there is already an application for {category} ({app.status.value})",
-                        code="APPLICATION_EXISTS",
-                    )
-            rejected = [
-                a for a in previous if a.status is ApplicationStatus.REJECTED and a.decided_at
-            ]
-            if rejected:
-                available = rejected[0].decided_at + timedelta(
-                    days=contribution.onboarding.reapply_cooldown_days
-                )
-                if available > utcnow():
-                    raise InvalidInput(
-                        f"after a rejection, {category} accepts a new application from "
-                        f"{available.date().isoformat()}",
-                        code="REAPPLY_COOLDOWN",
-                        details={"availableFrom": available.isoformat()},
-                    )
-            application = Application(
-                provider_id=provider_id, category_key=category, status=ApplicationStatus.DRAFT
-            )
-            session.add(application)
-            await session.flush()
-            onboarding.timeline(
-                session,
-                application,
-                provider_id,
-                context.viewer,
-                "application.started",
-                {"category": category},
+            application = await admission.start_application(
+                session, context.viewer, category, contribution.onboarding.reapply_cooldown_days
             )
         return ApplicationType.of(application)
+
+    @strawberry.mutation(
+        description="Lift the bar a veto put on a provider (reviewers), with the reason; "
+        "recorded on the timeline."
+    )
+    async def lift_provider_bar(
+        self, info: Ctx, provider: strawberry.ID, reason: str
+    ) -> ProviderBarType:
+        require_reviewer(info)
+        async with write(info) as session:
+            provider_id = parse_id(provider, "Provider")
+            bar = await admission.active_bar(session, provider_id) or await admission.latest_bar(
+                session, provider_id
+            )
+            if bar is None:
+                raise NotFound("the provider has no bar")
+            await admission.lift_bar(session, bar, ctx(info).viewer, reason)
+        return ProviderBarType.of(bar)
 
     @strawberry.mutation(
         description="Fill in (or replace) your category profile; validated by the category."

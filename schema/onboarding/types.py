@@ -22,7 +22,7 @@ from linkstar.core.kernel.vocabulary import (
 )
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.documents import DocumentRequirement as DocumentRequirementSpec
-from linkstar.core.onboarding.models import Application, Document, Interview
+from linkstar.core.onboarding.models import Application, Document, Interview, ProviderBar
 from linkstar.core.providers.models import Provider
 from linkstar.core.standing import consequences as rules
 from linkstar.schema import loaders
@@ -385,3 +385,23 @@ class DocumentType(relay.Node):
         return ProviderType.of(await loaders.by_id(ctx(info), Provider).load(self.provider_id))
 
     resolve_nodes = rows_resolver(Document)
+
+
+@strawberry.type(
+    name="ProviderBar",
+    description="A bar on a provider after a veto: no new application, its number not again.",
+)
+class ProviderBarType:
+    reason: str
+    created_at: datetime
+    lifted_at: datetime | None
+    lift_reason: str | None
+
+    @classmethod
+    def of(cls, row: ProviderBar) -> ProviderBarType:
+        return cls(
+            reason=row.reason,
+            created_at=row.created_at,
+            lifted_at=row.lifted_at,
+            lift_reason=row.lift_reason,
+        )

@@ -5,22 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from sqlalchemy import select
 
-from linkstar.core.kernel.db import claim, utcnow
+from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import (
-    ApplicationStatus,
-    SanctionKind,
-    SanctionStatus,
     Severity,
     Tier,
 )
-from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider
-from linkstar.core.standing import appeals
+from linkstar.core.standing import appeals, decisions
 from linkstar.core.standing import consequences as standing
-from linkstar.core.standing.models import Appeal, Sanction, TierChange
+from linkstar.core.standing.models import Appeal
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.onboarding.types import ApplicationType
 from linkstar.schema.resolving import parse_id, require_provider_member, require_reviewer, write
@@ -61,8 +56,7 @@ class StandingMutation:
                 description.strip(),
                 evidence_ref,
                 occurred_at,
-                context.viewer.account_id,
-                context.viewer.label,
+                context.viewer,
                 context.registry.category(category).scoring,
             )
         return ViolationType.of(violation)
@@ -72,56 +66,9 @@ class StandingMutation:
         self, info: Ctx, sanction: strawberry.ID, confirm: bool, reason: str
     ) -> SanctionType:
         require_reviewer(info)
-        if not reason.strip():
-            raise InvalidInput("give the reason for the decision")
         async with write(info) as session:
-            row = await session.get(Sanction, parse_id(sanction, "Sanction"))
-            if row is None:
-                raise NotFound("no such sanction")
-            if (
-                row.kind is not SanctionKind.TERMINATION_PROPOSED
-                or row.status is not SanctionStatus.ACTIVE
-            ):
-                raise InvalidInput(
-                    "only an open termination proposal can be decided", code="INVALID_TRANSITION"
-                )
-            await claim(
-                session,
-                Sanction,
-                row.id,
-                {"kind": SanctionKind.TERMINATION_PROPOSED, "status": SanctionStatus.ACTIVE},
-                {
-                    "status": SanctionStatus.CONFIRMED if confirm else SanctionStatus.REVERSED,
-                    "resolved_at": utcnow(),
-                    "resolved_by": ctx(info).viewer.label,
-                    "resolution": reason.strip(),
-                },
-                "the termination proposal",
-            )
-            if confirm:
-                for application in (
-                    (
-                        await session.execute(
-                            select(Application).where(
-                                Application.provider_id == row.provider_id,
-                                Application.category_key == row.category_key,
-                                Application.status.in_(
-                                    (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE)
-                                ),
-                            )
-                        )
-                    )
-                    .scalars()
-                    .all()
-                ):
-                    application.status = ApplicationStatus.TERMINATED
-                    application.decided_at = utcnow()
-            standing._event(
-                session,
-                row.provider_id,
-                "termination.confirmed" if confirm else "termination.rejected",
-                {"category": row.category_key, "sanction": row.id, "reason": reason.strip()},
-                ctx(info).viewer.label,
+            row = await decisions.decide_termination(
+                session, ctx(info).viewer, parse_id(sanction, "Sanction"), confirm, reason
             )
         return SanctionType.of(row)
 
@@ -132,45 +79,9 @@ class StandingMutation:
         self, info: Ctx, tier_change: strawberry.ID, reason: str
     ) -> TierChangeType:
         require_reviewer(info)
-        if not reason.strip():
-            raise InvalidInput("give the reason for the reversal")
         async with write(info) as session:
-            change = await session.get(TierChange, parse_id(tier_change, "TierChange"))
-            if change is None:
-                raise NotFound("no such tier change")
-            application = await session.get(Application, change.application_id)
-            assert application is not None
-            if change.reversed_at is not None or application.tier is not change.to_tier:
-                raise InvalidInput(
-                    "only the latest, unreversed tier change can be reversed",
-                    code="INVALID_TRANSITION",
-                )
-            await claim(
-                session,
-                TierChange,
-                change.id,
-                {"reversed_at": None},
-                {
-                    "reversed_at": utcnow(),
-                    "reversed_by": ctx(info).viewer.label,
-                    "reversal_reason": reason.strip(),
-                },
-                "the tier change",
-            )
-            application.tier = change.from_tier
-            application.updated_at = utcnow()
-            standing._event(
-                session,
-                change.provider_id,
-                "tier.reversed",
-                {
-                    "category": change.category_key,
-                    "tierChange": change.id,
-                    "restored": change.from_tier.value,
-                    "reason": reason.strip(),
-                },
-                ctx(info).viewer.label,
-                application.id,
+            change = await decisions.reverse_tier_change(
+                session, ctx(info).viewer, parse_id(tier_change, "TierChange"), reason
             )
         return TierChangeType.of(change)
 
@@ -181,18 +92,9 @@ class StandingMutation:
         self, info: Ctx, application: strawberry.ID, tier: Tier, reason: str
     ) -> ApplicationType:
         require_reviewer(info)
-        if not reason.strip():
-            raise InvalidInput("give the reason for the tier decision")
         async with write(info) as session:
-            row = await session.get(Application, parse_id(application, "Application"))
-            if row is None:
-                raise NotFound("no such application")
-            if row.status is not ApplicationStatus.ACTIVE:
-                raise InvalidInput(
-                    "only a provider in the pool has a tier to change", code="INVALID_TRANSITION"
-                )
-            await standing.change_tier(
-                session, row, tier, reason.strip(), {"decision": "reviewer"}, ctx(info).viewer.label
+            row = await decisions.set_tier(
+                session, ctx(info).viewer, parse_id(application, "Application"), tier, reason
             )
         return ApplicationType.of(row)
 
