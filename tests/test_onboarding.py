@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import random
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -245,6 +245,9 @@ def test_a_provider_walks_from_registration_into_the_pool(
             f'mutation($a: ID!, $i: ID!) {{ scheduleInterview(application: $a, at: "2026-12-03T10:00:00+08:00", interviewer: $i, channel: VIDEO) {{ {APP} }} }}',
             {"a": app_id, "i": global_id("Account", reviewer_id)},
         )
+        # the interview is recorded once held: here, it was held an hour ago
+        db.query(models.Interview).update({"scheduled_at": datetime.now(UTC) - timedelta(hours=1)})
+        db.commit()
         done = reviewer(
             f'mutation($a: ID!) {{ recordInterview(application: $a, outcome: PASSED, notes: "Strong team, clear SOPs.") {{ {APP} }} }}',
             {"a": app_id},
@@ -266,6 +269,9 @@ def test_a_provider_walks_from_registration_into_the_pool(
         '{ providers(filter: {category: "' + category + '"}) { edges { node { legalName } } } }'
     )
     assert gql(directory)["providers"]["edges"] == []
+    # passing against the KPI recommendation (no data yet: EXTEND) waits for the probation end
+    db.query(models.Application).update({"probation_ends_at": datetime.now(UTC)})
+    db.commit()
     passed = reviewer(
         f'mutation($a: ID!) {{ decideProbation(application: $a, decision: PASS, reason: "All pilot orders delivered on time.") {{ {APP} }} }}',
         {"a": app_id},

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.identity.policy import Forbidden, Viewer
-from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.db import claim, utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
 from linkstar.core.kernel.timeline import record as timeline_record
 from linkstar.core.kernel.vocabulary import ApplicationStatus as S
@@ -101,6 +101,20 @@ REASON_REQUIRED = frozenset(
         Action.REINSTATE,
     }
 )
+# review work only the assigned reviewer does (an admin reassigns); standing decisions
+# (TERMINATE, REINSTATE) are not review work
+ASSIGNEE_ONLY = frozenset(
+    {
+        Action.REQUEST_INFORMATION,
+        Action.SCHEDULE_INTERVIEW,
+        Action.RECORD_INTERVIEW,
+        Action.APPROVE,
+        Action.REJECT,
+        Action.PASS_PROBATION,
+        Action.FAIL_PROBATION,
+        Action.EXTEND_PROBATION,
+    }
+)
 DECIDING = frozenset(
     {
         Action.APPROVE,
@@ -111,6 +125,12 @@ DECIDING = frozenset(
         Action.REINSTATE,
     }
 )
+
+
+class NotAssignee(LinkStarError):
+    """Another reviewer is assigned to the application."""
+
+    code = "NOT_ASSIGNEE"
 
 
 class InvalidTransition(LinkStarError):
@@ -127,9 +147,17 @@ class InvalidTransition(LinkStarError):
         )
 
 
+STANDING_ACTIONS = frozenset({Action.TERMINATE, Action.REINSTATE})  # not review steps
+
+
 def allowed_actions(state: S) -> list[Action]:
-    """Actions possible from `state`, in table order."""
-    return [action for (from_state, action) in TRANSITIONS if from_state is state]
+    """Review and provider actions possible from `state`, in table order (termination and
+    reinstatement are standing decisions, taken elsewhere)."""
+    return [
+        action
+        for (from_state, action) in TRANSITIONS
+        if from_state is state and action not in STANDING_ACTIONS
+    ]
 
 
 def actor_of(viewer: Viewer, application: Application) -> Actor | None:
@@ -185,6 +213,15 @@ async def transition(
         raise Forbidden(f"only the {who.value.lower()} may {action.value} this application")
     if action in REASON_REQUIRED and not (reason and reason.strip()):
         raise InvalidInput(f"{action.value} needs a written reason")
+    if (
+        action in ASSIGNEE_ONLY
+        and application.reviewer_account_id is not None
+        and application.reviewer_account_id != viewer.account_id
+    ):
+        raise NotAssignee(
+            "another reviewer is assigned to this application",
+            suggestion="an admin can reassign it (assignReviewer)",
+        )
     application.status = next_state
     application.updated_at = utcnow()
     if action in DECIDING:
@@ -396,14 +433,84 @@ async def start_probation(application: Application, policy: OnboardingPolicy) ->
 
 
 def extend_probation(application: Application, policy: OnboardingPolicy) -> None:
-    """Probation may be extended once."""
+    """Probation may be extended once (from its end, or from now if it never had dates)."""
     if application.probation_extended:
         raise InvalidInput(
             "probation was already extended once; pass or fail it", code="ALREADY_EXTENDED"
         )
-    assert application.probation_ends_at is not None
-    application.probation_ends_at += timedelta(days=policy.probation_extension_days)
+    if application.probation_started_at is None:
+        application.probation_started_at = utcnow()
+    ends = application.probation_ends_at or utcnow()
+    application.probation_ends_at = ends + timedelta(days=policy.probation_extension_days)
     application.probation_extended = True
+
+
+class ProbationNotOver(LinkStarError):
+    """Passing against the recommendation before the probation has run its course."""
+
+    code = "PROBATION_NOT_OVER"
+
+
+def check_probation_pass(
+    application: Application, viewer: Viewer, recommendation: str, admin_override: bool
+) -> bool:
+    """Whether a PASS goes against the system's recommendation; refused while the probation
+    still runs, unless an admin overrides explicitly."""
+    against = recommendation != "PASS"
+    if admin_override and viewer.role is not Role.ADMIN:
+        raise Forbidden("only an admin overrides the probation rules")
+    if against and not admin_override:
+        ends = application.probation_ends_at
+        if ends is None or ends > utcnow():
+            raise ProbationNotOver(
+                f"the system recommends {recommendation}; passing against it needs the "
+                "probation to have run"
+                + (f" (it ends {ends.isoformat()})" if ends else " (it has no end date)"),
+                suggestion="wait for the end, extend it, or ask an admin to override",
+            )
+    return against
+
+
+async def assign(
+    session: AsyncSession,
+    application: Application,
+    viewer: Viewer,
+    reviewer_id: int,
+    email: str,
+    expected_version: int | None = None,
+) -> None:
+    """Assign the application to a reviewer: an admin reassigns; a reviewer only takes an
+    unassigned one. Of concurrent assignments exactly one wins; with `expected_version` (the
+    version the caller saw) a caller who decided on a stale view loses too."""
+    current = application.reviewer_account_id
+    if current is not None and current != reviewer_id and viewer.role is not Role.ADMIN:
+        raise Forbidden("only an admin reassigns an application")
+    if current is None and viewer.role is not Role.ADMIN and reviewer_id != viewer.account_id:
+        raise Forbidden("a reviewer takes an application for themself; an admin assigns others")
+    await claim(
+        session,
+        Application,
+        application.id,
+        {
+            "reviewer_account_id": current,
+            "version": application.version if expected_version is None else expected_version,
+        },
+        {
+            "reviewer_account_id": reviewer_id,
+            "version": application.version + 1,
+            "updated_at": utcnow(),
+        },
+        "the assignment",
+    )
+    timeline(
+        session,
+        application,
+        application.provider_id,
+        viewer,
+        "application.assigned",
+        {"reviewer": email, "previous": current},
+        internal=True,
+    )
 
 
 def new_interview(

@@ -66,18 +66,18 @@ def _consecutive(periods: list[str]) -> bool:
 
 
 async def recent_cards(
-    session: AsyncSession, category: str, providers: list[int], label: str, count: int
+    session: AsyncSession, category: str, providers: list[int], label: str | None, count: int
 ) -> dict[int, list[CardSummary]]:
-    """Latest-revision scorecards up to `label`, newest first, at most `count` per provider."""
+    """Latest-revision scorecards up to `label` (None: all), newest first, at most `count` per
+    provider."""
+    bounds = [Scorecard.category_key == category, Scorecard.provider_id.in_(providers)]
+    if label is not None:
+        bounds.append(Scorecard.period <= label)
     latest = (
         select(
             Scorecard.provider_id, Scorecard.period, func.max(Scorecard.revision).label("revision")
         )
-        .where(
-            Scorecard.category_key == category,
-            Scorecard.period <= label,
-            Scorecard.provider_id.in_(providers),
-        )
+        .where(*bounds)
         .group_by(Scorecard.provider_id, Scorecard.period)
         .subquery()
     )
@@ -550,35 +550,63 @@ def probation_recommendation(cards: list[CardSummary], extended: bool) -> Recomm
     )
 
 
+RENEWAL_CLOSED_PERIODS = 3  # closed months a renewal needs before it can be judged
+
+
 def renewal_recommendation(
-    cards: list[CardSummary], active_sanctions: list[Sanction]
+    cards: list[CardSummary],
+    active_sanctions: list[Sanction],
+    live_violations: list[Violation],
+    current_period: str,
 ) -> Recommendation:
-    """RENEW / RENEW_WITH_CONDITIONS / DO_NOT_RENEW from the last scorecards, with reasons."""
-    rated = [c.composite for c in cards if c.composite is not None]
-    failing = sum(1 for c in cards if c.failing)
-    reasons = [f"{len(cards)} scorecard(s) considered", f"{failing} with a failing metric"]
+    """RENEW / RENEW_WITH_CONDITIONS / DO_NOT_RENEW / INSUFFICIENT_HISTORY, with reasons.
+
+    Only closed periods count (a month counts once it has ended: the running month is a
+    projection, not a result), at least RENEWAL_CLOSED_PERIODS of them; live violations weigh:
+    a SEVERE one (or 6 points) means DO_NOT_RENEW, a MAJOR one (or 3 points) caps the advice at
+    RENEW_WITH_CONDITIONS.
+    """
+    closed = [c for c in cards if c.period < current_period]
+    rated = [c.composite for c in closed if c.composite is not None]
+    failing = sum(1 for c in closed if c.failing)
+    points = sum(v.points for v in live_violations)
+    worst = max((v.severity for v in live_violations), key=_SEVERITY_ORDER.index, default=None)
+    reasons = [
+        f"{len(closed)} closed period(s) considered",
+        f"{failing} with a failing metric",
+        f"{len(live_violations)} live violation(s), {points} point(s)",
+    ]
     severe = [
         s
         for s in active_sanctions
         if s.kind in (SanctionKind.TERMINATION_PROPOSED, SanctionKind.TERMINATED)
     ]
-    if not rated:
-        return Recommendation(
-            "RENEW_WITH_CONDITIONS", (*reasons, "no rated period: renew on probation terms")
-        )
-    average = (sum(rated, Decimal(0)) / len(rated)).quantize(Decimal("0.01"))
-    reasons.append(f"average composite {average}")
     if severe:
         return Recommendation(
             "DO_NOT_RENEW",
             (*reasons, f"{severe[0].kind.value.lower()} on record: {severe[0].reason}"),
         )
-    if average >= 75 and failing <= 1:
+    if worst in (Severity.SEVERE, Severity.VETO) or points >= 6:
+        return Recommendation("DO_NOT_RENEW", (*reasons, "serious compliance violations are live"))
+    if len(rated) < RENEWAL_CLOSED_PERIODS:
+        return Recommendation(
+            "INSUFFICIENT_HISTORY",
+            (*reasons, f"renewal is judged on at least {RENEWAL_CLOSED_PERIODS} closed periods"),
+        )
+    average = (sum(rated, Decimal(0)) / len(rated)).quantize(Decimal("0.01"))
+    reasons.append(f"average composite {average}")
+    conditional = worst is Severity.MAJOR or points >= 3
+    if average >= 75 and failing <= 1 and not conditional:
         return Recommendation("RENEW", tuple(reasons))
-    if average >= 60 and failing <= len(cards) // 2:
+    if average >= 60 and failing <= len(closed) // 2:
         conditions = "improvement plan for the failing metrics, reviewed quarterly"
+        if conditional:
+            conditions = "compliance plan for the live violations, reviewed quarterly"
         return Recommendation("RENEW_WITH_CONDITIONS", (*reasons, conditions))
     return Recommendation("DO_NOT_RENEW", (*reasons, "persistently below the standard"))
+
+
+_SEVERITY_ORDER = [Severity.MINOR, Severity.MAJOR, Severity.SEVERE, Severity.VETO]
 
 
 STRATEGIC_SCORE = Decimal(95)

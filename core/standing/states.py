@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.db import claim, utcnow
-from linkstar.core.kernel.errors import LinkStarError
+from linkstar.core.kernel.errors import Conflict, LinkStarError
 from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
 from linkstar.core.standing.models import Appeal, Sanction
 
@@ -68,6 +68,11 @@ async def move_sanction(
     """Apply `action` to `sanction` if the table allows it; exactly one concurrent mover wins."""
     target = SANCTION_TRANSITIONS.get((sanction.status, action))
     kinds = DECIDED_KINDS.get(action)
+    if target is None and (SanctionStatus.ACTIVE, action) in SANCTION_TRANSITIONS:
+        raise Conflict(
+            f"the sanction was already {sanction.status.value.lower()} by {sanction.resolved_by}",
+            suggestion="reload it to see the decision",
+        )
     if target is None or (kinds is not None and sanction.kind not in kinds):
         raise InvalidSanctionTransition(
             f"cannot {action.value} a {sanction.kind.value} sanction that is "
@@ -92,7 +97,10 @@ async def move_appeal(
     state = AppealStatus(appeal.status)
     target = APPEAL_TRANSITIONS.get((state, action))
     if target is None:
-        raise InvalidSanctionTransition(f"the appeal is already {state.value.lower()}")
+        raise Conflict(
+            f"the appeal was already {state.value.lower()} by {appeal.decided_by}",
+            suggestion="reload it to see the decision",
+        )
     await claim(
         session,
         Appeal,

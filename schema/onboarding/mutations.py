@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.applications import Action as Step
 from linkstar.core.onboarding.models import AgreementSignature, Application, Document, Interview
 from linkstar.core.providers.models import CategoryProfileRow
-from linkstar.core.standing import consequences as rules
+from linkstar.core.standing import probation
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.onboarding.inputs import (
     _SAFE_NAME,
@@ -277,9 +277,21 @@ class OnboardingMutation:
             app.reviewer_account_id = ctx(info).viewer.account_id
         return ApplicationType.of(app)
 
-    @strawberry.mutation(description="Assign an application to a reviewer (admins and reviewers).")
+    @strawberry.mutation(
+        description="Assign an application to a reviewer: admins (re)assign; a reviewer takes an "
+        "unassigned one. Only the assignee reviews and decides it."
+    )
     async def assign_reviewer(
-        self, info: Ctx, application: strawberry.ID, reviewer: strawberry.ID
+        self,
+        info: Ctx,
+        application: strawberry.ID,
+        reviewer: strawberry.ID,
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The application version you saw: refused (CONFLICT) if it changed."
+            ),
+        ] = None,
     ) -> ApplicationType:
         require_reviewer(info)
         async with write(info) as session:
@@ -287,16 +299,8 @@ class OnboardingMutation:
             account = await session.get(Account, parse_id(reviewer, "Account"))
             if account is None or account.role not in (Role.REVIEWER, Role.ADMIN):
                 raise InvalidInput("the assignee must be a reviewer or an admin")
-            app.reviewer_account_id = account.id
-            app.updated_at = utcnow()
-            onboarding.timeline(
-                session,
-                app,
-                app.provider_id,
-                ctx(info).viewer,
-                "application.assigned",
-                {"reviewer": account.email},
-                internal=True,
+            await onboarding.assign(
+                session, app, ctx(info).viewer, account.id, account.email, expected_version
             )
         return ApplicationType.of(app)
 
@@ -429,7 +433,7 @@ class OnboardingMutation:
                 Step.SCHEDULE_INTERVIEW,
                 payload={
                     "at": at.isoformat(),
-                    "interviewer": account.email,
+                    "interviewer": f"{account.role.value.title()} {account.display_name}",
                     "channel": channel.value,
                 },
             )
@@ -456,6 +460,13 @@ class OnboardingMutation:
                 .scalars()
                 .first()
             )
+            if interview is not None and interview.scheduled_at > utcnow():
+                raise InvalidInput(
+                    "the interview is scheduled for "
+                    f"{interview.scheduled_at.isoformat()}; record it once it has been held",
+                    code="INTERVIEW_NOT_HELD_YET",
+                    suggestion="reschedule it (scheduleInterview) if it was held earlier",
+                )
             await onboarding.transition(
                 session,
                 app,
@@ -463,7 +474,7 @@ class OnboardingMutation:
                 Step.RECORD_INTERVIEW,
                 payload={"outcome": outcome.value},
             )
-            assert interview is not None
+            assert interview is not None  # INTERVIEW_SCHEDULED always has one
             interview.outcome = outcome.value
             interview.notes = notes.strip()
             interview.recorded_at = utcnow()
@@ -539,7 +550,17 @@ class OnboardingMutation:
         description="End probation: PASS (joins the pool), FAIL (rejected) or EXTEND (once)."
     )
     async def decide_probation(
-        self, info: Ctx, application: strawberry.ID, decision: ProbationDecision, reason: str
+        self,
+        info: Ctx,
+        application: strawberry.ID,
+        decision: ProbationDecision,
+        reason: str,
+        admin_override: Annotated[
+            bool,
+            strawberry.argument(
+                description="Admins only: pass against the recommendation before the end."
+            ),
+        ] = False,
     ) -> ApplicationType:
         require_reviewer(info)
         context = ctx(info)
@@ -550,22 +571,13 @@ class OnboardingMutation:
         }[decision]
         async with write(info) as session:
             app = await application_of(session, info, application)
-            policy = context.registry.category(app.category_key).onboarding
-            if step is Step.EXTEND_PROBATION and app.status is ApplicationStatus.PROBATION:
-                onboarding.extend_probation(app, policy)
-
-            cards = (
-                await rules.recent_cards(session, app.category_key, [app.provider_id], "9999-12", 6)
-            ).get(app.provider_id, [])
-            started = app.probation_started_at.strftime("%Y-%m") if app.probation_started_at else ""
-            in_probation = [c for c in cards if c.period >= started]
-            advice = rules.probation_recommendation(in_probation, app.probation_extended)
-            basis = {
-                "recommendation": advice.decision,
-                "recommendationReasons": list(advice.reasons),
-                "scorecards": [c.id for c in in_probation],
-            }
-            await onboarding.transition(session, app, context.viewer, step, reason, payload=basis)
-            if step is not Step.EXTEND_PROBATION:
-                app.decided_at = utcnow()
+            await probation.decide_probation(
+                session,
+                context.viewer,
+                app,
+                step,
+                reason,
+                context.registry.category(app.category_key).onboarding,
+                admin_override,
+            )
         return ApplicationType.of(app)

@@ -16,7 +16,8 @@ from linkstar.core.kernel.vocabulary import (
 )
 from linkstar.core.standing import appeals
 from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
-from linkstar.schema.nodes import rows_resolver
+from linkstar.schema.nodes import Ctx, rows_resolver
+from linkstar.schema.people import shown_actor
 
 SeverityEnum = strawberry.enum(Severity, description="Violation severity; VETO terminates at once.")
 
@@ -103,11 +104,18 @@ class TierChangeType(relay.Node):
     to_tier: Tier
     reason: str
     cause: JSON
-    decided_by: str
     created_at: datetime
     reversed_at: datetime | None
     reversal_reason: str | None
     provider_id: strawberry.Private[int]
+    decided_by_label: strawberry.Private[str]
+    decided_by_account_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description='Who decided: "policy", or staff by role and display name (staff see more).'
+    )
+    async def decided_by(self, info: Ctx) -> str:
+        return await shown_actor(info, self.decided_by_label, self.decided_by_account_id)
 
     @classmethod
     def of(cls, row: TierChange) -> TierChangeType:
@@ -118,7 +126,8 @@ class TierChangeType(relay.Node):
             to_tier=row.to_tier,
             reason=row.reason,
             cause=row.cause,
-            decided_by=row.decided_by,
+            decided_by_label=row.decided_by,
+            decided_by_account_id=row.decided_by_account_id,
             created_at=row.created_at,
             reversed_at=row.reversed_at,
             reversal_reason=row.reversal_reason,
