@@ -46,7 +46,7 @@ from linkstar.schema.providers.mutations import ProviderMutation
 from linkstar.schema.providers.queries import ProviderQuery
 from linkstar.schema.providers.types import CategoryProfile, ProviderType, ServiceCategoryType
 from linkstar.schema.query import Mutation, Query
-from linkstar.schema.standing.mutations import StandingMutation
+from linkstar.schema.standing.mutations import StandingMutation, StandingQuery
 from linkstar.schema.standing.provider_fields import StandingProviderFields
 
 log = logging.getLogger("linkstar.graphql")
@@ -72,6 +72,7 @@ BUILT_IN_FIELDS = (
     *fields_of("Query", OnboardingQuery),
     *fields_of("Query", ProviderQuery),
     *fields_of("Query", FeeQuery),
+    *fields_of("Query", StandingQuery),
     *fields_of("Mutation", IdentityMutation),
     *fields_of("Mutation", KpiMutation),
     *fields_of("Mutation", ProviderMutation),
@@ -130,6 +131,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "service_categories",
             "service_category",
             "fee_quote",
+            "pending_approvals",
             "providers",
             "provider",
         ),
@@ -173,6 +175,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "mark_alert_read",
             "file_appeal",
             "decide_appeal",
+            "decide_approval",
         ),
     }.items()
 }

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from linkstar.core.kernel.vocabulary import ObservationSource, Role
 from linkstar.core.runtime import tables as models
+from tests.four_eyes import approve_pending
 from tests.harness import global_id
 from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 from tests.test_warnings_appeals import APPEAL, DECIDE
@@ -114,6 +115,7 @@ def test_removing_the_middle_failure_takes_down_a_confirmed_termination(
         'mutation($s: ID!) { decideTermination(sanction: $s, confirm: true, reason: "three failing months") { status } }',
         {"s": global_id("Sanction", proposal.id)},
     )
+    approve_pending(admin, "TERMINATION")  # a second staff member confirms it
     assert admin(STATE, gid)["provider"]["applications"]["edges"][0]["node"]["status"] == (
         "TERMINATED"
     )

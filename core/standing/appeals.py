@@ -18,17 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import claim, take_turns, utcnow
-from linkstar.core.kernel.errors import InvalidInput, NotFound
+from linkstar.core.kernel.errors import Conflict, InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
 from linkstar.core.kpi.models import KpiObservation, Scorecard
 from linkstar.core.onboarding.admission import lift_bars_of_violation
 from linkstar.core.onboarding.applications import reinstate_memberships
 from linkstar.core.onboarding.models import Application
+from linkstar.core.standing.approvals import ApprovalKind, request_approval
 from linkstar.core.standing.basis import without_basis
 from linkstar.core.standing.consequences import _event
 from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
 from linkstar.core.standing.states import (
     AppealAction,
+    AppealStatus,
     SanctionAction,
     move_appeal,
     move_sanction,
@@ -270,10 +272,27 @@ async def decide_appeal(
     appeal: Appeal,
     uphold: bool,
     reason: str,
+    approved: bool = False,
 ) -> Appeal:
-    """Uphold (and undo every consequence whose basis it removed, transitively) or reject."""
+    """Uphold (and undo every consequence whose basis it removed, transitively) or reject.
+
+    The second round is decided by two staff members: the first one's decision becomes a
+    request that another approves (`approved` is set when that approval executes it).
+    """
     if not reason.strip():
         raise InvalidInput("give the reason for the decision")
+    if appeal.round >= MAX_ROUNDS and not approved:
+        if appeal.status != AppealStatus.OPEN.value:
+            raise Conflict(f"the appeal was already {appeal.status.lower()}")
+        await request_approval(
+            session,
+            viewer,
+            ApprovalKind.APPEAL_SECOND_ROUND,
+            appeal.provider_id,
+            appeal.id,
+            {"uphold": uphold, "reason": reason.strip()},
+        )
+        return appeal
     if uphold:  # upholding re-evaluates: wait for a running evaluation first, as it would us
         await take_turns(session, Scorecard, f"evaluate:{appeal.category_key}")
     await move_appeal(

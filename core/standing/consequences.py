@@ -55,7 +55,7 @@ class CardSummary:
     failing: bool
 
 
-def _consecutive(periods: list[str]) -> bool:
+def consecutive(periods: list[str]) -> bool:
     """Whether month labels (newest first) follow each other without a gap."""
     for newer, older in itertools.pairwise(periods):
         year, month = map(int, newer.split("-"))
@@ -126,7 +126,7 @@ def ladder(cards: list[CardSummary], label: str, policy: ScoringPolicy | None = 
         return result
     streak: list[CardSummary] = []
     for card in cards:
-        if not card.failing or (streak and not _consecutive([streak[-1].period, card.period])):
+        if not card.failing or (streak and not consecutive([streak[-1].period, card.period])):
             break
         streak.append(card)
     ids = [c.id for c in streak]
@@ -135,7 +135,7 @@ def ladder(cards: list[CardSummary], label: str, policy: ScoringPolicy | None = 
         window = cards[:promotion_periods]
         if (
             len(window) == promotion_periods
-            and _consecutive([c.period for c in window])
+            and consecutive([c.period for c in window])
             and all(
                 c.composite is not None and c.composite >= promotion_score and not c.failing
                 for c in window
@@ -622,7 +622,7 @@ def strategic_eligibility(tier: Tier, cards: list[CardSummary]) -> Recommendatio
             "NOT_ELIGIBLE", ("only preferred providers move up to strategic partner",)
         )
     window = cards[:STRATEGIC_PERIODS]
-    if len(window) < STRATEGIC_PERIODS or not _consecutive([c.period for c in window]):
+    if len(window) < STRATEGIC_PERIODS or not consecutive([c.period for c in window]):
         return Recommendation(
             "NOT_ELIGIBLE", (f"needs {STRATEGIC_PERIODS} consecutive scored periods",)
         )

@@ -62,10 +62,8 @@ class InvalidSanctionTransition(LinkStarError):
     code = "INVALID_TRANSITION"
 
 
-async def move_sanction(
-    session: AsyncSession, sanction: Sanction, action: SanctionAction, actor: str, why: str
-) -> SanctionStatus:
-    """Apply `action` to `sanction` if the table allows it; exactly one concurrent mover wins."""
+def check_sanction_move(sanction: Sanction, action: SanctionAction) -> SanctionStatus:
+    """The state `action` moves `sanction` to, or the error saying why it cannot."""
     target = SANCTION_TRANSITIONS.get((sanction.status, action))
     kinds = DECIDED_KINDS.get(action)
     if target is None and (SanctionStatus.ACTIVE, action) in SANCTION_TRANSITIONS:
@@ -78,6 +76,14 @@ async def move_sanction(
             f"cannot {action.value} a {sanction.kind.value} sanction that is "
             f"{sanction.status.value}"
         )
+    return target
+
+
+async def move_sanction(
+    session: AsyncSession, sanction: Sanction, action: SanctionAction, actor: str, why: str
+) -> SanctionStatus:
+    """Apply `action` to `sanction` if the table allows it; exactly one concurrent mover wins."""
+    target = check_sanction_move(sanction, action)
     changes: dict[str, Any] = {
         "status": target,
         "resolved_at": utcnow(),

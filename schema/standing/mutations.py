@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
@@ -12,14 +14,22 @@ from linkstar.core.kernel.vocabulary import (
     Severity,
     Tier,
 )
+from linkstar.core.kpi.scoring import ScoringPolicy
+from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider
-from linkstar.core.standing import appeals, decisions
+from linkstar.core.standing import appeals, approvals, decisions
 from linkstar.core.standing import consequences as standing
 from linkstar.core.standing.models import Appeal
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.onboarding.types import ApplicationType
 from linkstar.schema.resolving import parse_id, require_provider_member, require_reviewer, write
-from linkstar.schema.standing.types import AppealType, SanctionType, TierChangeType, ViolationType
+from linkstar.schema.standing.types import (
+    AppealType,
+    ApprovalRequestType,
+    SanctionType,
+    TierChangeType,
+    ViolationType,
+)
 
 
 @strawberry.type
@@ -86,15 +96,33 @@ class StandingMutation:
         return TierChangeType.of(change)
 
     @strawberry.mutation(
-        description="Move an application one tier up or down (e.g. to strategic partner), with why."
+        description="Move an application one tier up or down, with why; a raise above the computed "
+        "eligibility waits for a second staff member (pendingApprovals, decideApproval)."
     )
     async def set_tier(
-        self, info: Ctx, application: strawberry.ID, tier: Tier, reason: str
+        self,
+        info: Ctx,
+        application: strawberry.ID,
+        tier: Tier,
+        reason: str,
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The application version you saw: refused (CONFLICT) if it changed."
+            ),
+        ] = None,
     ) -> ApplicationType:
         require_reviewer(info)
         async with write(info) as session:
+            application_id = parse_id(application, "Application")
             row = await decisions.set_tier(
-                session, ctx(info).viewer, parse_id(application, "Application"), tier, reason
+                session,
+                ctx(info).viewer,
+                application_id,
+                tier,
+                reason,
+                await _scoring_policy(session, info, application_id),
+                expected_version,
             )
         return ApplicationType.of(row)
 
@@ -147,3 +175,41 @@ class StandingMutation:
                 session, ctx(info).registry, ctx(info).viewer, row, uphold, reason
             )
         return AppealType.of(row)
+
+    @strawberry.mutation(
+        description="Approve (the decision takes effect now) or reject a decision another staff "
+        "member asked for; the requester cannot approve their own (SAME_APPROVER)."
+    )
+    async def decide_approval(
+        self, info: Ctx, request: strawberry.ID, approve: bool, reason: str
+    ) -> ApprovalRequestType:
+        require_reviewer(info)
+        context = ctx(info)
+        async with write(info) as session:
+            row = await decisions.decide_approval(
+                session,
+                context.registry,
+                context.viewer,
+                parse_id(request, "ApprovalRequest"),
+                approve,
+                reason,
+            )
+        return ApprovalRequestType.of(row)
+
+
+@strawberry.type
+class StandingQuery:
+    @strawberry.field(description="Decisions waiting for a second staff member, oldest first.")
+    async def pending_approvals(self, info: Ctx) -> list[ApprovalRequestType]:
+        require_reviewer(info)
+        async with ctx(info).session() as session:
+            rows = await approvals.pending(session)
+        return [ApprovalRequestType.of(r) for r in rows]
+
+
+async def _scoring_policy(session: AsyncSession, info: Ctx, application_id: int) -> ScoringPolicy:
+    """The scoring policy of the application's category (the default for an unknown id)."""
+    row = await session.get(Application, application_id)
+    if row is None:
+        return ScoringPolicy()
+    return ctx(info).registry.category(row.category_key).scoring

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from linkstar.core.identity.policy import Action, allowed
 from linkstar.core.kernel.vocabulary import (
     SanctionKind,
     SanctionStatus,
@@ -15,8 +18,8 @@ from linkstar.core.kernel.vocabulary import (
     Tier,
 )
 from linkstar.core.standing import appeals
-from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
-from linkstar.schema.nodes import Ctx, rows_resolver
+from linkstar.core.standing.models import Appeal, ApprovalRequest, Sanction, TierChange, Violation
+from linkstar.schema.nodes import Ctx, ctx, rows_for_nodes, rows_resolver
 from linkstar.schema.people import shown_actor
 
 SeverityEnum = strawberry.enum(Severity, description="Violation severity; VETO terminates at once.")
@@ -190,3 +193,48 @@ class AppealType(relay.Node):
         )
 
     resolve_nodes = rows_resolver(Appeal)
+
+
+@strawberry.type(
+    name="ApprovalRequest",
+    description="A decision one staff member asked for that a second one must approve "
+    "(TIER_RAISE, TERMINATION, APPEAL_SECOND_ROUND). Staff only.",
+)
+class ApprovalRequestType(relay.Node):
+    id: relay.NodeID[int]
+    kind: str
+    subject_id: int = strawberry.field(description="The application, sanction or appeal number.")
+    payload: JSON
+    status: str
+    requested_by: str
+    decided_by: str | None
+    decision_reason: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: ApprovalRequest) -> ApprovalRequestType:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            subject_id=row.subject_id,
+            payload=row.payload,
+            status=row.status,
+            requested_by=row.requested_by,
+            decided_by=row.decided_by,
+            decision_reason=row.decision_reason,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            provider_id=row.provider_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        if not allowed(ctx(info).viewer, Action.READ_ANY_PROVIDER):
+            return [None for _ in node_ids]
+        return [
+            cls.of(r) if r else None for r in await rows_for_nodes(info, ApprovalRequest, node_ids)
+        ]

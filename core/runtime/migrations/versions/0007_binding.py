@@ -1,5 +1,5 @@
-"""Binding decisions: provider bars after a veto, the state a termination ended, who decided a
-tier change.
+"""Binding decisions: provider bars after a veto, four-eyes approval requests, the state a
+termination ended, who decided a tier change.
 
 Revision ID: 0007_binding
 Revises: 0006_alerts_appeals
@@ -38,6 +38,27 @@ def upgrade() -> None:
     with op.batch_alter_table('provider_bars', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_provider_bars_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_provider_bars_registration_key'), ['registration_key'], unique=False)
+    op.create_table('approval_requests',
+    sa.Column('id', ID, nullable=False),
+    sa.Column('provider_id', ID, nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('subject_id', ID, nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('pending_key', sa.String(length=80), nullable=True),
+    sa.Column('requested_by', sa.String(length=254), nullable=False),
+    sa.Column('requested_by_account_id', ID, nullable=True),
+    sa.Column('decided_by', sa.String(length=254), nullable=True),
+    sa.Column('decided_by_account_id', ID, nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_approval_requests_provider_id_providers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_approval_requests')),
+    sa.UniqueConstraint('pending_key', name=op.f('uq_approval_requests_pending_key'))
+    )
+    with op.batch_alter_table('approval_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_approval_requests_provider_id'), ['provider_id'], unique=False)
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('terminated_from', sa.Enum(*STATES, name='terminated_from', native_enum=False, create_constraint=True, length=40), nullable=True))
     with op.batch_alter_table('tier_changes', schema=None) as batch_op:
@@ -49,6 +70,9 @@ def downgrade() -> None:
         batch_op.drop_column('decided_by_account_id')
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.drop_column('terminated_from')
+    with op.batch_alter_table('approval_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_approval_requests_provider_id'))
+    op.drop_table('approval_requests')
     with op.batch_alter_table('provider_bars', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_provider_bars_registration_key'))
         batch_op.drop_index(batch_op.f('ix_provider_bars_provider_id'))
