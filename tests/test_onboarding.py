@@ -5,6 +5,7 @@ Documents go up as real GraphQL multipart requests; every failure branch answers
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import threading
@@ -13,13 +14,24 @@ from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfWriter
 from stdnum.cn import ric, uscc
 
 from linkstar.core.kernel.vocabulary import Role
 from linkstar.core.runtime import tables as models
 from tests.harness import GraphQLClient, global_id
 
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+def _blank_pdf() -> bytes:
+    """A real one-page PDF (uploads are parsed, so a bare signature is not enough)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = _blank_pdf()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
 NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
 

@@ -13,13 +13,13 @@ from strawberry.scalars import JSON
 from linkstar.core.identity.models import Account
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
-from linkstar.core.kernel.storage import LocalDirectoryStore, sniff_media_type
+from linkstar.core.kernel.storage import LocalDirectoryStore
 from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
     DocumentStatus,
     Role,
 )
-from linkstar.core.onboarding import admission
+from linkstar.core.onboarding import admission, evidence
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.applications import Action as Step
 from linkstar.core.onboarding.models import AgreementSignature, Application, Document, Interview
@@ -125,73 +125,19 @@ class OnboardingMutation:
         require_provider_member(info)
         context = ctx(info)
         data = await file.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[attr-defined]
+        filename = _SAFE_NAME.sub("_", getattr(file, "filename", None) or "upload")[:200]
         async with write(info) as session:
             app = await application_of(session, info, application)
-            if app.status not in (
-                ApplicationStatus.DRAFT,
-                ApplicationStatus.MORE_INFORMATION_REQUESTED,
-                ApplicationStatus.PROBATION,
-                ApplicationStatus.ACTIVE,
-            ):
-                raise InvalidInput(
-                    f"documents cannot change while the application is {app.status.value}",
-                    code="APPLICATION_LOCKED",
-                )
-            contribution = context.registry.category(app.category_key)
-            spec = next((d for d in contribution.documents if d.key == requirement), None)
-            if spec is None:
-                raise InvalidInput(
-                    f"{app.category_key} asks for no document {requirement!r}",
-                    suggestion=f"documents: {[d.key for d in contribution.documents]}",
-                )
-            if len(data) > spec.max_bytes:
-                raise InvalidInput(
-                    f"{spec.name} may be at most {spec.max_bytes} bytes", code="FILE_TOO_LARGE"
-                )
-            if not data:
-                raise InvalidInput("the file is empty", code="FILE_EMPTY")
-            media_type = sniff_media_type(data)
-            if media_type not in spec.media_types:
-                raise InvalidInput(
-                    f"the file's content is {media_type or 'of an unknown type'}, "
-                    f"not one of {sorted(spec.media_types)}",
-                    code="FILE_TYPE_NOT_ALLOWED",
-                    suggestion="the type is read from the bytes, not the file name",
-                )
-            if spec.expires and expires_on is None:
-                raise InvalidInput(f"{spec.name} expires: give its expiry date (expiresOn)")
-            if expires_on is not None and expires_on <= utcnow().date():
-                raise InvalidInput(
-                    f"{spec.name} expired on {expires_on.isoformat()}", code="DOCUMENT_EXPIRED"
-                )
-            key = LocalDirectoryStore(context.settings.storage_dir).put(data)
-            filename = _SAFE_NAME.sub("_", getattr(file, "filename", None) or "upload")[:200]
-            document = Document(
-                provider_id=app.provider_id,
-                application_id=app.id,
-                requirement_key=requirement,
-                filename=filename,
-                media_type=media_type,
-                size_bytes=len(data),
-                sha256=key,
-                storage_key=key,
-                expires_on=expires_on,
-                uploaded_by=context.viewer.account_id,
-            )
-            session.add(document)
-            await session.flush()
-            onboarding.timeline(
+            document = await evidence.upload_document(
                 session,
-                app,
-                app.provider_id,
                 context.viewer,
-                "document.uploaded",
-                {
-                    "requirement": requirement,
-                    "sha256": key,
-                    "size": len(data),
-                    "mediaType": media_type,
-                },
+                app,
+                context.registry.category(app.category_key).documents,
+                requirement,
+                filename,
+                data,
+                expires_on,
+                LocalDirectoryStore(context.settings.storage_dir),
             )
         return DocumentType.of(document)
 

@@ -373,6 +373,13 @@ class DocumentType(relay.Node):
     reviewed_at: datetime | None
     provider_id: strawberry.Private[int]
 
+    @strawberry.field(
+        description="Where to download it (GET, with the same bearer token): the provider's "
+        "members and staff only."
+    )
+    def download_path(self) -> str:
+        return f"/documents/{relay.to_base64('Document', self.id)}"
+
     @strawberry.field(description="Whether the document's expiry date has passed.")
     def is_expired(self) -> bool:
         return self.expires_on is not None and self.expires_on <= datetime.now(UTC).date()
