@@ -126,3 +126,37 @@ def test_uploads_are_checked_for_structure_and_active_content(server, sign_in, d
     xlsx_ok = uploaded(partner, app, _xlsx({"xl/worksheets/sheet1.xml": b"<sheet/>"}), "c.xlsx")
     assert xlsx_ok["mediaType"].endswith("spreadsheetml.sheet")
     assert uploaded(partner, app, PDF, "cases.pdf")["mediaType"] == "application/pdf"
+
+
+APPEAL_WITH_DOCUMENTS = """mutation($s: ID!, $d: [ID!]) { fileAppeal(subjectType: SANCTION, subject: $s,
+  reason: WRONG_FINDING, statement: "The deliveries were on time.", evidence: [],
+  documents: $d) { id evidenceDocuments } }"""
+
+
+def test_an_appeal_links_uploaded_documents_as_typed_evidence(server, sign_in, db) -> None:
+    provider_id, app = draft(db, "Shenzhen Evidence Co., Ltd.", "R-DOC-6")
+    other_id, other_app = draft(db, "Dongguan Other Co., Ltd.", "R-DOC-7")
+    partner = sign_in(Role.PARTNER, provider_id=provider_id)
+    mine = uploaded(partner, app, PDF, "proof.pdf")["id"]
+    theirs = uploaded(sign_in(Role.PARTNER, provider_id=other_id), other_app, PDF, "x.pdf")["id"]
+    sanction = models.Sanction(
+        provider_id=provider_id,
+        category_key="logistics",
+        kind="WARNING",
+        status="ACTIVE",
+        dedupe_key="test:warning",
+        cause={"scorecards": [], "violations": []},
+        reason="a metric failed",
+    )
+    db.add(sanction)
+    db.commit()
+    sid = global_id("Sanction", sanction.id)
+    errors = partner.errors(APPEAL_WITH_DOCUMENTS, {"s": sid, "d": [theirs]})
+    assert errors[0]["extensions"]["code"] == "UNKNOWN_DOCUMENT"
+    appeal = partner(APPEAL_WITH_DOCUMENTS, {"s": sid, "d": [mine]})["fileAppeal"]
+    assert appeal["evidenceDocuments"] == [mine]
+    reviewer = sign_in(Role.REVIEWER)
+    node = reviewer(
+        "query($d: ID!) { node(id: $d) { ... on Document { downloadPath } } }", {"d": mine}
+    )["node"]
+    assert get(reviewer, mine).status_code == 200 and node["downloadPath"].endswith(mine)

@@ -23,7 +23,7 @@ from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
 from linkstar.core.kpi.models import KpiObservation, Scorecard
 from linkstar.core.onboarding.admission import lift_bars_of_violation
 from linkstar.core.onboarding.applications import reinstate_memberships
-from linkstar.core.onboarding.models import Application
+from linkstar.core.onboarding.models import Application, Document
 from linkstar.core.standing.approvals import ApprovalKind, request_approval
 from linkstar.core.standing.basis import without_basis
 from linkstar.core.standing.consequences import _event
@@ -80,8 +80,13 @@ async def file_appeal(
     evidence: list[str],
     metric_key: str | None,
     observation_ids: list[int],
+    document_ids: list[int] | None = None,
 ) -> Appeal:
-    """File an appeal on the viewer's own provider's subject, within the deadline."""
+    """File an appeal on the viewer's own provider's subject, within the deadline.
+
+    Evidence is free text (`evidence`) and/or uploaded documents (`document_ids`), which must
+    be the provider's own."""
+    document_ids = sorted(set(document_ids or []))
     provider_id = viewer.provider_id
     model = {
         SubjectType.METRIC_RESULT: Scorecard,
@@ -93,7 +98,24 @@ async def file_appeal(
         raise NotFound("nothing to appeal with that id")
     # one filing at a time per subject: a second one filed at once then sees the first
     await take_turns(session, Appeal, f"appeal:{subject_type.value}:{subject_id}")
-    if not statement.strip() or not evidence:
+    if document_ids:
+        owned = set(
+            (
+                await session.execute(
+                    select(Document.id).where(
+                        Document.id.in_(document_ids), Document.provider_id == provider_id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if owned != set(document_ids):
+            raise InvalidInput(
+                "evidence documents must be documents your provider uploaded",
+                code="UNKNOWN_DOCUMENT",
+            )
+    if not statement.strip() or not (evidence or document_ids):
         raise InvalidInput(
             "an appeal needs a statement and evidence",
             suggestion=f"{reason.value} needs {EVIDENCE_NEEDED[reason]}",
@@ -149,6 +171,7 @@ async def file_appeal(
         reason_code=reason.value,
         statement=statement.strip(),
         evidence=evidence,
+        document_ids=document_ids,
         observation_ids=sorted(set(observation_ids)),
         round=len(earlier) + 1,
         status="OPEN",

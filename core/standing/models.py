@@ -112,6 +112,8 @@ class Appeal(Base):
     reason_code: Mapped[str] = mapped_column(String(40))
     statement: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list[str]] = mapped_column(JSON)
+    # uploaded documents (ids) the provider links as evidence: typed, checked to be its own
+    document_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     observation_ids: Mapped[list[int]] = mapped_column(JSON)
     round: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))  # OPEN / UPHELD / REJECTED

@@ -139,6 +139,10 @@ class StandingMutation:
         evidence: list[str],
         metric: str | None = None,
         observations: list[strawberry.ID] | None = None,
+        documents: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Uploaded documents (your own) that prove the case."),
+        ] = None,
     ) -> AppealType:
         require_provider_member(info)
         type_name = {
@@ -157,6 +161,7 @@ class StandingMutation:
                 evidence,
                 metric,
                 [parse_id(o, "KpiObservation") for o in observations or []],
+                [parse_id(d, "Document") for d in documents or []],
             )
         return AppealType.of(appeal)
 

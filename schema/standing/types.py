@@ -165,6 +165,9 @@ class AppealType(relay.Node):
     reason_code: str
     statement: str
     evidence: list[str]
+    evidence_documents: list[strawberry.ID] = strawberry.field(
+        description="Uploaded documents linked as evidence (Document ids: node(id:), downloadPath)."
+    )
     round: int
     status: str
     decision_reason: str | None
@@ -183,6 +186,9 @@ class AppealType(relay.Node):
             reason_code=row.reason_code,
             statement=row.statement,
             evidence=list(row.evidence),
+            evidence_documents=[
+                strawberry.ID(relay.to_base64("Document", i)) for i in row.document_ids or []
+            ],
             round=row.round,
             status=row.status,
             decision_reason=row.decision_reason,

@@ -63,9 +63,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('terminated_from', sa.Enum(*STATES, name='terminated_from', native_enum=False, create_constraint=True, length=40), nullable=True))
     with op.batch_alter_table('tier_changes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('decided_by_account_id', ID, nullable=True))
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('document_ids', sa.JSON(), nullable=False, server_default='[]'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.drop_column('document_ids')
     with op.batch_alter_table('tier_changes', schema=None) as batch_op:
         batch_op.drop_column('decided_by_account_id')
     with op.batch_alter_table('applications', schema=None) as batch_op:
