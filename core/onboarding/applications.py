@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.identity.policy import Forbidden, Viewer
-from linkstar.core.kernel.db import claim, utcnow
+from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
 from linkstar.core.kernel.timeline import record as timeline_record
 from linkstar.core.kernel.vocabulary import ApplicationStatus as S
 from linkstar.core.kernel.vocabulary import DocumentStatus, Role
 from linkstar.core.onboarding.documents import DocumentRequirement
-from linkstar.core.onboarding.models import AgreementSignature, Application, Document, Interview
+from linkstar.core.onboarding.models import AgreementSignature, Application, Document
 from linkstar.core.onboarding.policy import OnboardingPolicy
 from linkstar.core.providers.categories import ProfileInvalid
 from linkstar.core.providers.models import CategoryProfileRow, Provider
@@ -443,87 +443,6 @@ def extend_probation(application: Application, policy: OnboardingPolicy) -> None
     ends = application.probation_ends_at or utcnow()
     application.probation_ends_at = ends + timedelta(days=policy.probation_extension_days)
     application.probation_extended = True
-
-
-class ProbationNotOver(LinkStarError):
-    """Passing against the recommendation before the probation has run its course."""
-
-    code = "PROBATION_NOT_OVER"
-
-
-def check_probation_pass(
-    application: Application, viewer: Viewer, recommendation: str, admin_override: bool
-) -> bool:
-    """Whether a PASS goes against the system's recommendation; refused while the probation
-    still runs, unless an admin overrides explicitly."""
-    against = recommendation != "PASS"
-    if admin_override and viewer.role is not Role.ADMIN:
-        raise Forbidden("only an admin overrides the probation rules")
-    if against and not admin_override:
-        ends = application.probation_ends_at
-        if ends is None or ends > utcnow():
-            raise ProbationNotOver(
-                f"the system recommends {recommendation}; passing against it needs the "
-                "probation to have run"
-                + (f" (it ends {ends.isoformat()})" if ends else " (it has no end date)"),
-                suggestion="wait for the end, extend it, or ask an admin to override",
-            )
-    return against
-
-
-async def assign(
-    session: AsyncSession,
-    application: Application,
-    viewer: Viewer,
-    reviewer_id: int,
-    email: str,
-    expected_version: int | None = None,
-) -> None:
-    """Assign the application to a reviewer: an admin reassigns; a reviewer only takes an
-    unassigned one. Of concurrent assignments exactly one wins; with `expected_version` (the
-    version the caller saw) a caller who decided on a stale view loses too."""
-    current = application.reviewer_account_id
-    if current is not None and current != reviewer_id and viewer.role is not Role.ADMIN:
-        raise Forbidden("only an admin reassigns an application")
-    if current is None and viewer.role is not Role.ADMIN and reviewer_id != viewer.account_id:
-        raise Forbidden("a reviewer takes an application for themself; an admin assigns others")
-    await claim(
-        session,
-        Application,
-        application.id,
-        {
-            "reviewer_account_id": current,
-            "version": application.version if expected_version is None else expected_version,
-        },
-        {
-            "reviewer_account_id": reviewer_id,
-            "version": application.version + 1,
-            "updated_at": utcnow(),
-        },
-        "the assignment",
-    )
-    timeline(
-        session,
-        application,
-        application.provider_id,
-        viewer,
-        "application.assigned",
-        {"reviewer": email, "previous": current},
-        internal=True,
-    )
-
-
-def new_interview(
-    application: Application, at: Any, interviewer_id: int, channel: str
-) -> Interview:
-    """An interview row for `application`."""
-    return Interview(
-        application_id=application.id,
-        provider_id=application.provider_id,
-        scheduled_at=at,
-        interviewer_account_id=interviewer_id,
-        channel=channel,
-    )
 
 
 async def end_memberships(

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.onboarding import applications as onboarding
+from linkstar.core.onboarding import review
 from linkstar.core.onboarding.applications import Action
 from linkstar.core.onboarding.models import Application
 from linkstar.core.onboarding.policy import OnboardingPolicy
@@ -51,9 +52,7 @@ async def decide_probation(
     advice = probation_recommendation(cards, application.probation_extended)
     against = False
     if action is Action.PASS_PROBATION:
-        against = onboarding.check_probation_pass(
-            application, viewer, advice.decision, admin_override
-        )
+        against = review.check_probation_pass(application, viewer, advice.decision, admin_override)
     if action is Action.EXTEND_PROBATION and application.status.value == "PROBATION":
         onboarding.extend_probation(application, policy)
     basis = {

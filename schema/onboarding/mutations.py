@@ -19,10 +19,10 @@ from linkstar.core.kernel.vocabulary import (
     DocumentStatus,
     Role,
 )
-from linkstar.core.onboarding import admission, evidence
+from linkstar.core.onboarding import admission, evidence, review
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.applications import Action as Step
-from linkstar.core.onboarding.models import AgreementSignature, Application, Document, Interview
+from linkstar.core.onboarding.models import AgreementSignature, Application, Document
 from linkstar.core.providers.models import CategoryProfileRow
 from linkstar.core.standing import probation
 from linkstar.schema.nodes import Ctx, ctx
@@ -245,7 +245,7 @@ class OnboardingMutation:
             account = await session.get(Account, parse_id(reviewer, "Account"))
             if account is None or account.role not in (Role.REVIEWER, Role.ADMIN):
                 raise InvalidInput("the assignee must be a reviewer or an admin")
-            await onboarding.assign(
+            await review.assign(
                 session, app, ctx(info).viewer, account.id, account.email, expected_version
             )
         return ApplicationType.of(app)
@@ -383,7 +383,7 @@ class OnboardingMutation:
                     "channel": channel.value,
                 },
             )
-            session.add(onboarding.new_interview(app, at, account.id, channel.value))
+            session.add(review.new_interview(app, at, account.id, channel.value))
         return ApplicationType.of(app)
 
     @strawberry.mutation(description="Record the interview's outcome and notes.")
@@ -391,39 +391,9 @@ class OnboardingMutation:
         self, info: Ctx, application: strawberry.ID, outcome: InterviewOutcome, notes: str
     ) -> ApplicationType:
         require_reviewer(info)
-        if not notes.strip():
-            raise InvalidInput("record what the interview showed (notes)")
         async with write(info) as session:
             app = await application_of(session, info, application)
-            interview = (
-                (
-                    await session.execute(
-                        select(Interview)
-                        .where(Interview.application_id == app.id)
-                        .order_by(Interview.id.desc())
-                    )
-                )
-                .scalars()
-                .first()
-            )
-            if interview is not None and interview.scheduled_at > utcnow():
-                raise InvalidInput(
-                    "the interview is scheduled for "
-                    f"{interview.scheduled_at.isoformat()}; record it once it has been held",
-                    code="INTERVIEW_NOT_HELD_YET",
-                    suggestion="reschedule it (scheduleInterview) if it was held earlier",
-                )
-            await onboarding.transition(
-                session,
-                app,
-                ctx(info).viewer,
-                Step.RECORD_INTERVIEW,
-                payload={"outcome": outcome.value},
-            )
-            assert interview is not None  # INTERVIEW_SCHEDULED always has one
-            interview.outcome = outcome.value
-            interview.notes = notes.strip()
-            interview.recorded_at = utcnow()
+            await review.record_interview(session, ctx(info).viewer, app, outcome.value, notes)
         return ApplicationType.of(app)
 
     @strawberry.mutation(
@@ -436,49 +406,13 @@ class OnboardingMutation:
         context = ctx(info)
         async with write(info) as session:
             app = await application_of(session, info, application)
-            contribution = context.registry.category(app.category_key)
-            checklist = await onboarding.checklist(
-                session, app, contribution, contribution.onboarding
+            await review.approve(
+                session,
+                context.viewer,
+                app,
+                context.registry.category(app.category_key),
+                reason,
             )
-            blocking = [
-                i
-                for i in checklist.items
-                if i.mandatory and i.status is not onboarding.ItemStatus.OK
-            ]
-            if blocking and app.status in (
-                ApplicationStatus.IN_REVIEW,
-                ApplicationStatus.INTERVIEWED,
-            ):
-                raise onboarding.ChecklistIncomplete(blocking)
-            if (
-                contribution.category.interview_required
-                and app.status is ApplicationStatus.INTERVIEWED
-            ):
-                interview = (
-                    (
-                        await session.execute(
-                            select(Interview)
-                            .where(Interview.application_id == app.id)
-                            .order_by(Interview.id.desc())
-                        )
-                    )
-                    .scalars()
-                    .first()
-                )
-                if interview is None or interview.outcome != InterviewOutcome.PASSED.value:
-                    raise InvalidInput(
-                        "the interview was not passed; reject instead", code="INTERVIEW_NOT_PASSED"
-                    )
-            if (
-                contribution.category.interview_required
-                and app.status is ApplicationStatus.IN_REVIEW
-            ):
-                raise InvalidInput(
-                    f"{app.category_key} requires an interview before approval",
-                    code="INTERVIEW_REQUIRED",
-                )
-            await onboarding.transition(session, app, context.viewer, Step.APPROVE, reason)
-            await onboarding.start_probation(app, contribution.onboarding)
         return ApplicationType.of(app)
 
     @strawberry.mutation(description="Reject the application with the reason.")
