@@ -51,7 +51,7 @@ from linkstar.schema.providers.mutations import ProviderMutation
 from linkstar.schema.providers.queries import ProviderQuery
 from linkstar.schema.providers.types import CategoryProfile, ProviderType, ServiceCategoryType
 from linkstar.schema.query import Mutation, Query
-from linkstar.schema.standing.mutations import StandingMutation
+from linkstar.schema.standing.mutations import StandingMutation, StandingQuery
 from linkstar.schema.standing.provider_fields import StandingProviderFields
 
 log = logging.getLogger("linkstar.graphql")
@@ -81,6 +81,7 @@ BUILT_IN_FIELDS = (
     *fields_of("Query", ProviderQuery),
     *fields_of("Query", FeeQuery),
     *fields_of("Query", BillingQuery),
+    *fields_of("Query", StandingQuery),
     *fields_of("Mutation", IdentityMutation),
     *fields_of("Mutation", KpiMutation),
     *fields_of("Mutation", ProviderMutation),
@@ -116,6 +117,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "category_profile",
             "registration_details",
             "has_expired_documents",
+            "active_bar",
             "scorecard",
             "scorecards",
             "kpi_projection",
@@ -142,6 +144,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "service_categories",
             "service_category",
             "fee_quote",
+            "pending_approvals",
             "providers",
             "provider",
         ),
@@ -162,6 +165,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "review_observation_claim",
             "register_provider",
             "start_application",
+            "lift_provider_bar",
             "save_category_profile",
             "upload_document",
             "sign_agreement",
@@ -185,6 +189,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "mark_alert_read",
             "file_appeal",
             "decide_appeal",
+            "decide_approval",
         ),
     }.items()
 }

@@ -5,21 +5,33 @@ Documents go up as real GraphQL multipart requests; every failure branch answers
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfWriter
 from stdnum.cn import ric, uscc
 
 from linkstar.core.kernel.vocabulary import Role
 from linkstar.core.runtime import tables as models
 from tests.harness import GraphQLClient, global_id
 
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+def _blank_pdf() -> bytes:
+    """A real one-page PDF (uploads are parsed, so a bare signature is not enough)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = _blank_pdf()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
 NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
 
@@ -245,6 +257,9 @@ def test_a_provider_walks_from_registration_into_the_pool(
             f'mutation($a: ID!, $i: ID!) {{ scheduleInterview(application: $a, at: "2026-12-03T10:00:00+08:00", interviewer: $i, channel: VIDEO) {{ {APP} }} }}',
             {"a": app_id, "i": global_id("Account", reviewer_id)},
         )
+        # the interview is recorded once held: here, it was held an hour ago
+        db.query(models.Interview).update({"scheduled_at": datetime.now(UTC) - timedelta(hours=1)})
+        db.commit()
         done = reviewer(
             f'mutation($a: ID!) {{ recordInterview(application: $a, outcome: PASSED, notes: "Strong team, clear SOPs.") {{ {APP} }} }}',
             {"a": app_id},
@@ -266,6 +281,9 @@ def test_a_provider_walks_from_registration_into_the_pool(
         '{ providers(filter: {category: "' + category + '"}) { edges { node { legalName } } } }'
     )
     assert gql(directory)["providers"]["edges"] == []
+    # passing against the KPI recommendation (no data yet: EXTEND) waits for the probation end
+    db.query(models.Application).update({"probation_ends_at": datetime.now(UTC)})
+    db.commit()
     passed = reviewer(
         f'mutation($a: ID!) {{ decideProbation(application: $a, decision: PASS, reason: "All pilot orders delivered on time.") {{ {APP} }} }}',
         {"a": app_id},

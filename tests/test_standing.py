@@ -9,6 +9,7 @@ import pytest
 
 from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource, Region, Role, Tier
 from linkstar.core.runtime import tables as models
+from tests.four_eyes import approve_pending
 from tests.harness import global_id
 
 STANDING = """query($id: ID!) { provider(id: $id) {
@@ -116,7 +117,8 @@ def test_the_ladder_over_three_failing_periods_then_recovery(shipper, sign_in, d
         'mutation($s: ID!) { decideTermination(sanction: $s, confirm: true, reason: "Three months of lost parcels.") { status } }',
         {"s": proposal["id"]},
     )
-    assert decided["decideTermination"]["status"] == "CONFIRMED"
+    assert decided["decideTermination"]["status"] == "ACTIVE"  # a second person confirms
+    assert approve_pending(admin, "TERMINATION")["status"] == "APPROVED"
     assert (
         admin(STANDING, gid)["provider"]["applications"]["edges"][0]["node"]["status"]
         == "TERMINATED"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Role
 from linkstar.core.runtime import tables as models
+from tests.four_eyes import approve_pending
 from tests.harness import global_id
 from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 
@@ -116,7 +117,12 @@ def test_an_upheld_appeal_excludes_the_observations_re_evaluates_and_undoes_the_
     assert reviewer(DECIDE, {"a": first["id"], "u": False})["decideAppeal"]["status"] == "REJECTED"
     second = partner(APPEAL, {"s": card["id"], "o": disputed})["fileAppeal"]
     assert second["round"] == 2
-    upheld = reviewer(DECIDE, {"a": second["id"], "u": True})["decideAppeal"]
+    # the second round is decided by two staff members
+    assert reviewer(DECIDE, {"a": second["id"], "u": True})["decideAppeal"]["status"] == "OPEN"
+    approve_pending(admin, "APPEAL_SECOND_ROUND")
+    upheld = reviewer(
+        "query($a: ID!) { node(id: $a) { ... on Appeal { status effects } } }", {"a": second["id"]}
+    )["node"]
     assert upheld["status"] == "UPHELD" and sorted(
         upheld["effects"]["excludedObservations"]
     ) == sorted(lost)
@@ -149,6 +155,7 @@ def test_appeal_rounds_and_deadline(shipper, sign_in, db) -> None:
     for _ in range(2):
         appeal = partner(APPEAL, {"s": global_id("Scorecard", card_id), "o": []})["fileAppeal"]
         reviewer(DECIDE, {"a": appeal["id"], "u": False})
+    approve_pending(admin, "APPEAL_SECOND_ROUND")  # the second round needs a second person
     assert (
         partner.errors(APPEAL, {"s": global_id("Scorecard", card_id), "o": []})[0]["extensions"][
             "code"

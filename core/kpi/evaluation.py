@@ -276,7 +276,10 @@ async def evaluate_category(
     await take_turns(session, Scorecard, f"evaluate:{category}")
     timezone = contribution.metrics[0].window.timezone
     month = period_of(label, PeriodKind.MONTH, timezone)
-    conditions = [Application.category_key == category, Application.status.in_(EVALUATED)]
+    # re-scoring one provider (an appeal) includes an ended membership: the appeal may
+    # remove the basis of its termination
+    statuses = EVALUATED if provider_id is None else (*EVALUATED, ApplicationStatus.TERMINATED)
+    conditions = [Application.category_key == category, Application.status.in_(statuses)]
     if provider_id is not None:
         conditions.append(Application.provider_id == provider_id)
     providers = sorted(

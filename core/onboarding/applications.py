@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkstar.core.identity.policy import Forbidden, Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
-from linkstar.core.kernel.events import DomainEvent
+from linkstar.core.kernel.timeline import record as timeline_record
 from linkstar.core.kernel.vocabulary import ApplicationStatus as S
 from linkstar.core.kernel.vocabulary import DocumentStatus, Role
 from linkstar.core.onboarding.documents import DocumentRequirement
-from linkstar.core.onboarding.models import AgreementSignature, Application, Document, Interview
+from linkstar.core.onboarding.models import AgreementSignature, Application, Document
 from linkstar.core.onboarding.policy import OnboardingPolicy
 from linkstar.core.providers.categories import ProfileInvalid
 from linkstar.core.providers.models import CategoryProfileRow, Provider
@@ -46,6 +46,8 @@ class Action(enum.StrEnum):
     PASS_PROBATION = "PASS_PROBATION"  # → active, in the pool
     FAIL_PROBATION = "FAIL_PROBATION"
     EXTEND_PROBATION = "EXTEND_PROBATION"
+    TERMINATE = "TERMINATE"  # cooperation ends: a confirmed proposal or a veto
+    REINSTATE = "REINSTATE"  # an upheld appeal removed the termination's basis
 
 
 class Actor(enum.StrEnum):
@@ -79,6 +81,12 @@ TRANSITIONS: dict[tuple[S, Action], tuple[S, Actor]] = {
     (S.PROBATION, Action.FAIL_PROBATION): (S.REJECTED, Actor.REVIEWER),
     (S.PROBATION, Action.EXTEND_PROBATION): (S.PROBATION, Actor.REVIEWER),
     **{(state, Action.WITHDRAW): (S.WITHDRAWN, Actor.PROVIDER) for state in _OPEN_BY_PROVIDER},
+    # a veto ends every open application, pending ones included; a confirmed proposal ends
+    # a membership; reinstatement restores the membership the termination ended
+    **{(state, Action.TERMINATE): (S.TERMINATED, Actor.REVIEWER) for state in _OPEN_BY_PROVIDER},
+    (S.PROBATION, Action.TERMINATE): (S.TERMINATED, Actor.REVIEWER),
+    (S.ACTIVE, Action.TERMINATE): (S.TERMINATED, Actor.REVIEWER),
+    (S.TERMINATED, Action.REINSTATE): (S.ACTIVE, Actor.REVIEWER),
 }
 OPEN_STATES = frozenset(_OPEN_BY_PROVIDER) | {S.PROBATION, S.ACTIVE}
 REASON_REQUIRED = frozenset(
@@ -89,8 +97,40 @@ REASON_REQUIRED = frozenset(
         Action.FAIL_PROBATION,
         Action.EXTEND_PROBATION,
         Action.WITHDRAW,
+        Action.TERMINATE,
+        Action.REINSTATE,
     }
 )
+# review work only the assigned reviewer does (an admin reassigns); standing decisions
+# (TERMINATE, REINSTATE) are not review work
+ASSIGNEE_ONLY = frozenset(
+    {
+        Action.REQUEST_INFORMATION,
+        Action.SCHEDULE_INTERVIEW,
+        Action.RECORD_INTERVIEW,
+        Action.APPROVE,
+        Action.REJECT,
+        Action.PASS_PROBATION,
+        Action.FAIL_PROBATION,
+        Action.EXTEND_PROBATION,
+    }
+)
+DECIDING = frozenset(
+    {
+        Action.APPROVE,
+        Action.REJECT,
+        Action.PASS_PROBATION,
+        Action.FAIL_PROBATION,
+        Action.TERMINATE,
+        Action.REINSTATE,
+    }
+)
+
+
+class NotAssignee(LinkStarError):
+    """Another reviewer is assigned to the application."""
+
+    code = "NOT_ASSIGNEE"
 
 
 class InvalidTransition(LinkStarError):
@@ -107,9 +147,17 @@ class InvalidTransition(LinkStarError):
         )
 
 
+STANDING_ACTIONS = frozenset({Action.TERMINATE, Action.REINSTATE})  # not review steps
+
+
 def allowed_actions(state: S) -> list[Action]:
-    """Actions possible from `state`, in table order."""
-    return [action for (from_state, action) in TRANSITIONS if from_state is state]
+    """Review and provider actions possible from `state`, in table order (termination and
+    reinstatement are standing decisions, taken elsewhere)."""
+    return [
+        action
+        for (from_state, action) in TRANSITIONS
+        if from_state is state and action not in STANDING_ACTIONS
+    ]
 
 
 def actor_of(viewer: Viewer, application: Application) -> Actor | None:
@@ -136,18 +184,14 @@ def timeline(
     internal: bool = False,
 ) -> None:
     """Append a timeline entry (append-only; it is the evidence a dispute needs)."""
-    session.add(
-        DomainEvent(
-            event_type=event_type,
-            subject_type="Application" if application else "Provider",
-            subject_id=application.id if application else provider_id,
-            provider_id=provider_id,
-            application_id=application.id if application else None,
-            actor=viewer.label,
-            actor_account_id=viewer.account_id,
-            payload=payload,
-            internal=internal,
-        )
+    timeline_record(
+        session,
+        viewer,
+        event_type,
+        payload,
+        provider_id=provider_id,
+        application_id=application.id if application else None,
+        internal=internal,
     )
 
 
@@ -169,8 +213,19 @@ async def transition(
         raise Forbidden(f"only the {who.value.lower()} may {action.value} this application")
     if action in REASON_REQUIRED and not (reason and reason.strip()):
         raise InvalidInput(f"{action.value} needs a written reason")
+    if (
+        action in ASSIGNEE_ONLY
+        and application.reviewer_account_id is not None
+        and application.reviewer_account_id != viewer.account_id
+    ):
+        raise NotAssignee(
+            "another reviewer is assigned to this application",
+            suggestion="an admin can reassign it (assignReviewer)",
+        )
     application.status = next_state
     application.updated_at = utcnow()
+    if action in DECIDING:
+        application.decided_at = application.updated_at
     timeline(
         session,
         application,
@@ -378,24 +433,64 @@ async def start_probation(application: Application, policy: OnboardingPolicy) ->
 
 
 def extend_probation(application: Application, policy: OnboardingPolicy) -> None:
-    """Probation may be extended once."""
+    """Probation may be extended once (from its end, or from now if it never had dates)."""
     if application.probation_extended:
         raise InvalidInput(
             "probation was already extended once; pass or fail it", code="ALREADY_EXTENDED"
         )
-    assert application.probation_ends_at is not None
-    application.probation_ends_at += timedelta(days=policy.probation_extension_days)
+    if application.probation_started_at is None:
+        application.probation_started_at = utcnow()
+    ends = application.probation_ends_at or utcnow()
+    application.probation_ends_at = ends + timedelta(days=policy.probation_extension_days)
     application.probation_extended = True
 
 
-def new_interview(
-    application: Application, at: Any, interviewer_id: int, channel: str
-) -> Interview:
-    """An interview row for `application`."""
-    return Interview(
-        application_id=application.id,
-        provider_id=application.provider_id,
-        scheduled_at=at,
-        interviewer_account_id=interviewer_id,
-        channel=channel,
+async def end_memberships(
+    session: AsyncSession,
+    provider_id: int,
+    viewer: Viewer,
+    reason: str,
+    category: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> list[Application]:
+    """TERMINATE the provider's open applications (of one category, or all): one state table."""
+    stmt = select(Application).where(
+        Application.provider_id == provider_id, Application.status.in_(OPEN_STATES)
     )
+    if category is not None:
+        stmt = stmt.where(Application.category_key == category)
+    ended = list((await session.execute(stmt.order_by(Application.id))).scalars().all())
+    for application in ended:
+        application.terminated_from = application.status
+        await transition(session, application, viewer, Action.TERMINATE, reason, payload)
+    return ended
+
+
+async def reinstate_memberships(
+    session: AsyncSession,
+    provider_id: int,
+    category: str,
+    viewer: Viewer,
+    reason: str,
+    payload: dict[str, Any] | None = None,
+) -> list[Application]:
+    """REINSTATE the category's terminated memberships: their termination lost its basis."""
+    rows = (
+        (
+            await session.execute(
+                select(Application)
+                .where(
+                    Application.provider_id == provider_id,
+                    Application.category_key == category,
+                    Application.status == S.TERMINATED,
+                    Application.terminated_from.in_((S.PROBATION, S.ACTIVE)),
+                )
+                .order_by(Application.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for application in rows:
+        await transition(session, application, viewer, Action.REINSTATE, reason, payload)
+    return list(rows)

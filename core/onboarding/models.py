@@ -48,6 +48,10 @@ class Application(Base):
     probation_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pilot_order_quota: Mapped[int | None] = mapped_column(Integer)
     probation_extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the state a termination ended: only a membership (probation, active) is reinstated
+    terminated_from: Mapped[ApplicationStatus | None] = mapped_column(
+        enum_column(ApplicationStatus, "terminated_from")
+    )
     # Optimistic locking: concurrent reviewers cannot both win one transition.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -122,3 +126,27 @@ class Interview(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))  # PASSED / FAILED
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ProviderBar(Base):
+    """A provider barred from the platform (a veto): no new application, its number not again.
+
+    `registration_key` is the registration number reduced to letters and digits, so the same
+    number written with spaces or dashes, or under another region, is still recognised. Only a
+    reviewer lifts a bar; the lift is recorded here and on the timeline.
+    """
+
+    __tablename__ = "provider_bars"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    registration_key: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    violation_id: Mapped[int | None] = mapped_column(IdType)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lifted_by: Mapped[str | None] = mapped_column(String(254))
+    lift_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""The ASGI application: /graphql, /healthz, /readyz."""
+"""The ASGI application: /graphql, /documents/{id}, /healthz, /readyz."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, session_factory
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.core.kpi.catalog import record_metric_versions
+from linkstar.core.runtime.downloads import document_endpoint
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 
@@ -261,6 +262,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             Route(
                 "/graphql", GraphQLEndpoint(graphql, settings, sessions), methods=["GET", "POST"]
             ),
+            Route("/documents/{id}", document_endpoint(settings, sessions), methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -185,14 +185,20 @@ async def load_demo(
         contribution = registry.categories[key]
         for provider, skill in held:
             status = rng.choice(_STATUSES)
-            session.add(
-                models.Application(
-                    provider_id=provider.id,
-                    category_key=key,
-                    status=status,
-                    tier=rng.choice(_TIERS) if status is ApplicationStatus.ACTIVE else Tier.REGULAR,
-                )
+            application = models.Application(
+                provider_id=provider.id,
+                category_key=key,
+                status=status,
+                tier=rng.choice(_TIERS) if status is ApplicationStatus.ACTIVE else Tier.REGULAR,
             )
+            if status is ApplicationStatus.PROBATION:  # half-way through its probation
+                policy = contribution.onboarding
+                application.probation_started_at = now - timedelta(days=policy.probation_days // 2)
+                application.probation_ends_at = application.probation_started_at + timedelta(
+                    days=policy.probation_days
+                )
+                application.pilot_order_quota = policy.pilot_order_quota
+            session.add(application)
             applications += 1
             if contribution.profile is not None:
                 data = contribution.profile.validate(

@@ -18,12 +18,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import claim, take_turns, utcnow
-from linkstar.core.kernel.errors import InvalidInput, NotFound
-from linkstar.core.kernel.vocabulary import ApplicationStatus, SanctionKind, SanctionStatus
+from linkstar.core.kernel.errors import Conflict, InvalidInput, NotFound
+from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
 from linkstar.core.kpi.models import KpiObservation, Scorecard
-from linkstar.core.onboarding.models import Application
+from linkstar.core.onboarding.admission import lift_bars_of_violation
+from linkstar.core.onboarding.applications import reinstate_memberships
+from linkstar.core.onboarding.models import Application, Document
+from linkstar.core.standing.approvals import ApprovalKind, request_approval
+from linkstar.core.standing.basis import without_basis
 from linkstar.core.standing.consequences import _event
 from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
+from linkstar.core.standing.states import (
+    AppealAction,
+    AppealStatus,
+    SanctionAction,
+    move_appeal,
+    move_sanction,
+)
 from linkstar.core.standing.verdicts import evaluate_category
 
 if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
@@ -31,6 +42,7 @@ if TYPE_CHECKING:  # the registry holds domains' declarations; domains never cal
 
 APPEAL_DAYS = 30
 MAX_ROUNDS = 2
+TERMINATING = (SanctionKind.TERMINATED, SanctionKind.TERMINATION_PROPOSED)
 
 
 class AppealReason(enum.StrEnum):
@@ -68,8 +80,13 @@ async def file_appeal(
     evidence: list[str],
     metric_key: str | None,
     observation_ids: list[int],
+    document_ids: list[int] | None = None,
 ) -> Appeal:
-    """File an appeal on the viewer's own provider's subject, within the deadline."""
+    """File an appeal on the viewer's own provider's subject, within the deadline.
+
+    Evidence is free text (`evidence`) and/or uploaded documents (`document_ids`), which must
+    be the provider's own."""
+    document_ids = sorted(set(document_ids or []))
     provider_id = viewer.provider_id
     model = {
         SubjectType.METRIC_RESULT: Scorecard,
@@ -81,7 +98,24 @@ async def file_appeal(
         raise NotFound("nothing to appeal with that id")
     # one filing at a time per subject: a second one filed at once then sees the first
     await take_turns(session, Appeal, f"appeal:{subject_type.value}:{subject_id}")
-    if not statement.strip() or not evidence:
+    if document_ids:
+        owned = set(
+            (
+                await session.execute(
+                    select(Document.id).where(
+                        Document.id.in_(document_ids), Document.provider_id == provider_id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if owned != set(document_ids):
+            raise InvalidInput(
+                "evidence documents must be documents your provider uploaded",
+                code="UNKNOWN_DOCUMENT",
+            )
+    if not statement.strip() or not (evidence or document_ids):
         raise InvalidInput(
             "an appeal needs a statement and evidence",
             suggestion=f"{reason.value} needs {EVIDENCE_NEEDED[reason]}",
@@ -137,6 +171,7 @@ async def file_appeal(
         reason_code=reason.value,
         statement=statement.strip(),
         evidence=evidence,
+        document_ids=document_ids,
         observation_ids=sorted(set(observation_ids)),
         round=len(earlier) + 1,
         status="OPEN",
@@ -147,94 +182,76 @@ async def file_appeal(
     await session.flush()
     _event(
         session,
+        viewer,
         provider_id,
         "appeal.filed",
         {"appeal": appeal.id, "subject": subject_type.value, "round": appeal.round},
-        viewer.label,
     )
     return appeal
 
 
 async def _undo_sanctions(
-    session: AsyncSession, sanctions: list[Sanction], actor: str, why: str
+    session: AsyncSession, sanctions: list[Sanction], viewer: Viewer, why: str
 ) -> list[int]:
+    """Reverse `sanctions`; a reversed termination reinstates the membership it ended, unless
+    another termination of that category still stands."""
     undone = []
     for sanction in sanctions:
         if sanction.status is SanctionStatus.REVERSED:
             continue
-        await claim(
-            session,
-            Sanction,
-            sanction.id,
-            {"status": sanction.status},
-            {
-                "status": SanctionStatus.REVERSED,
-                "resolved_at": utcnow(),
-                "resolved_by": actor,
-                "resolution": why,
-            },
-            f"sanction {sanction.id}",
-        )
+        await move_sanction(session, sanction, SanctionAction.REVERSE, viewer.label, why)
         undone.append(sanction.id)
-        if sanction.kind in (SanctionKind.TERMINATED, SanctionKind.TERMINATION_PROPOSED):
-            for application in (
-                (
-                    await session.execute(
-                        select(Application).where(
-                            Application.provider_id == sanction.provider_id,
-                            Application.category_key == sanction.category_key,
-                            Application.status == ApplicationStatus.TERMINATED,
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            ):
-                application.status = ApplicationStatus.ACTIVE
-                application.decided_at = None
         _event(
             session,
+            viewer,
             sanction.provider_id,
             "sanction.reversed",
-            {"sanction": sanction.id, "reason": why},
-            actor,
+            {"category": sanction.category_key, "sanction": sanction.id, "reason": why},
         )
+        if sanction.kind in TERMINATING and not await _terminations_stand(session, sanction):
+            await reinstate_memberships(
+                session,
+                sanction.provider_id,
+                sanction.category_key,
+                viewer,
+                why,
+                {"sanction": sanction.id},
+            )
     return undone
 
 
-async def _undo_tier_changes(
-    session: AsyncSession,
-    provider_id: int,
-    category: str,
-    scorecards: set[int],
-    actor: str,
-    why: str,
-) -> list[int]:
-    undone = []
-    changes = (
-        (
-            await session.execute(
-                select(TierChange)
-                .where(
-                    TierChange.provider_id == provider_id,
-                    TierChange.category_key == category,
-                    TierChange.reversed_at.is_(None),
-                )
-                .order_by(TierChange.id.desc())
+async def _terminations_stand(session: AsyncSession, reversed_one: Sanction) -> bool:
+    """Whether another confirmed termination of the same provider and category still stands."""
+    found = (
+        await session.execute(
+            select(Sanction.id)
+            .where(
+                Sanction.provider_id == reversed_one.provider_id,
+                Sanction.category_key == reversed_one.category_key,
+                Sanction.kind.in_(TERMINATING),
+                Sanction.status == SanctionStatus.CONFIRMED,
+                Sanction.id != reversed_one.id,
             )
+            .limit(1)
         )
-        .scalars()
-        .all()
-    )
-    for change in changes:
-        if not scorecards & set(change.cause.get("scorecards", [])):
+    ).scalar_one_or_none()
+    return found is not None
+
+
+async def _undo_tier_changes(
+    session: AsyncSession, changes: list[TierChange], viewer: Viewer, why: str
+) -> list[int]:
+    """Reverse tier changes, newest first; the tier goes back where it still is the result."""
+    undone = []
+    for change in sorted(changes, key=lambda c: c.id, reverse=True):
+        if change.reversed_at is not None:
             continue
         await claim(
             session,
             TierChange,
             change.id,
             {"reversed_at": None},
-            {"reversed_at": utcnow(), "reversed_by": actor, "reversal_reason": why},
+            {"reversed_at": utcnow(), "reversed_by": viewer.label, "reversal_reason": why},
             f"tier change {change.id}",
         )
         application = await session.get(Application, change.application_id)
@@ -243,12 +260,32 @@ async def _undo_tier_changes(
         undone.append(change.id)
         _event(
             session,
-            provider_id,
+            viewer,
+            change.provider_id,
             "tier.reversed",
             {"tierChange": change.id, "restored": change.from_tier.value, "reason": why},
-            actor,
+            change.application_id,
         )
     return undone
+
+
+async def _tier_changes_caused_by(
+    session: AsyncSession, provider_id: int, category: str, scorecards: set[int]
+) -> list[TierChange]:
+    changes = (
+        (
+            await session.execute(
+                select(TierChange).where(
+                    TierChange.provider_id == provider_id,
+                    TierChange.category_key == category,
+                    TierChange.reversed_at.is_(None),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [c for c in changes if scorecards & set(c.cause.get("scorecards", []))]
 
 
 async def decide_appeal(
@@ -258,130 +295,154 @@ async def decide_appeal(
     appeal: Appeal,
     uphold: bool,
     reason: str,
+    approved: bool = False,
 ) -> Appeal:
-    """Uphold (and undo every downstream effect) or reject, with the reason."""
-    if appeal.status != "OPEN":
-        raise InvalidInput(
-            f"the appeal is already {appeal.status.lower()}", code="INVALID_TRANSITION"
-        )
+    """Uphold (and undo every consequence whose basis it removed, transitively) or reject.
+
+    The second round is decided by two staff members: the first one's decision becomes a
+    request that another approves (`approved` is set when that approval executes it).
+    """
     if not reason.strip():
         raise InvalidInput("give the reason for the decision")
+    if appeal.round >= MAX_ROUNDS and not approved:
+        if appeal.status != AppealStatus.OPEN.value:
+            raise Conflict(f"the appeal was already {appeal.status.lower()}")
+        await request_approval(
+            session,
+            viewer,
+            ApprovalKind.APPEAL_SECOND_ROUND,
+            appeal.provider_id,
+            appeal.id,
+            {"uphold": uphold, "reason": reason.strip()},
+        )
+        return appeal
     if uphold:  # upholding re-evaluates: wait for a running evaluation first, as it would us
         await take_turns(session, Scorecard, f"evaluate:{appeal.category_key}")
-    await claim(
+    await move_appeal(
         session,
-        Appeal,
-        appeal.id,
-        {"status": "OPEN"},
-        {
-            "status": "UPHELD" if uphold else "REJECTED",
-            "decided_by": viewer.label,
-            "decision_reason": reason.strip(),
-            "decided_at": utcnow(),
-        },
-        "the appeal",
+        appeal,
+        AppealAction.UPHOLD if uphold else AppealAction.REJECT,
+        {"decided_by": viewer.label, "decision_reason": reason.strip(), "decided_at": utcnow()},
     )
     effects: dict[str, Any] = {}
     why = f"appeal {appeal.id} upheld: {reason.strip()}"
     if uphold:
-        caused: list[Sanction] = []
         if appeal.subject_type == SubjectType.METRIC_RESULT.value:
-            card = await session.get(Scorecard, appeal.subject_id)
-            assert card is not None
-            excluded = []
-            for observation in (
-                (
-                    await session.execute(
-                        select(KpiObservation).where(KpiObservation.id.in_(appeal.observation_ids))
-                    )
-                )
-                .scalars()
-                .all()
-            ):
-                session.add(
-                    KpiObservation(
-                        provider_id=observation.provider_id,
-                        category_key=observation.category_key,
-                        metric_key=observation.metric_key,
-                        subject_ref=observation.subject_ref,
-                        observed_at=observation.observed_at,
-                        value=observation.value,
-                        source=observation.source,
-                        attributable=False,
-                        non_attributable_reason=why,
-                        idempotency_key=f"appeal-{appeal.id}-{observation.id}",
-                        supersedes_id=observation.id,
-                        correction_reason=why,
-                        reported_by=viewer.label,
-                        reported_at=utcnow(),
-                    )
-                )
-                excluded.append(observation.id)
-            await session.flush()
-            effects["excludedObservations"] = excluded
-            contribution = registry.category(appeal.category_key)
-            # undo what the contested scorecard caused, then re-evaluate the period
-            caused = [
-                s
-                for s in (
-                    await session.execute(
-                        select(Sanction).where(
-                            Sanction.provider_id == appeal.provider_id,
-                            Sanction.category_key == appeal.category_key,
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-                if card.id in s.cause.get("scorecards", [])
-            ]
-            effects["reversedSanctions"] = await _undo_sanctions(session, caused, viewer.label, why)
-            effects["reversedTierChanges"] = await _undo_tier_changes(
-                session, appeal.provider_id, appeal.category_key, {card.id}, viewer.label, why
-            )
-            summary = await evaluate_category(
-                session, contribution, card.period, appeal.provider_id, registry.aggregations
-            )
-            effects["reevaluated"] = {"period": card.period, "written": summary.written}
+            effects = await _uphold_metric_result(session, registry, viewer, appeal, why)
         elif appeal.subject_type == SubjectType.VIOLATION.value:
-            violation = await session.get(Violation, appeal.subject_id)
-            assert violation is not None
-            violation.overturned_at = utcnow()
-            caused = [
-                s
-                for s in (
-                    await session.execute(
-                        select(Sanction).where(Sanction.provider_id == appeal.provider_id)
-                    )
-                )
-                .scalars()
-                .all()
-                if violation.id in s.cause.get("violations", [])
-            ]
-            effects["overturnedViolation"] = violation.id
-            effects["reversedSanctions"] = await _undo_sanctions(session, caused, viewer.label, why)
+            effects = await _uphold_violation(session, viewer, appeal, why)
         else:
-            sanction = await session.get(Sanction, appeal.subject_id)
-            assert sanction is not None
-            effects["reversedSanctions"] = await _undo_sanctions(
-                session, [sanction], viewer.label, why
-            )
-            if sanction.kind in (SanctionKind.RESTRICTED_INTAKE, SanctionKind.DOWNGRADE):
-                effects["reversedTierChanges"] = await _undo_tier_changes(
-                    session,
-                    appeal.provider_id,
-                    appeal.category_key,
-                    set(sanction.cause.get("scorecards", [])),
-                    viewer.label,
-                    why,
-                )
+            effects = await _uphold_sanction(session, viewer, appeal, why)
     appeal.effects = effects
     _event(
         session,
+        viewer,
         appeal.provider_id,
         f"appeal.{appeal.status.lower()}",
         {"appeal": appeal.id, "reason": reason.strip(), **effects},
-        viewer.label,
     )
     await session.flush()
     return appeal
+
+
+async def _uphold_metric_result(
+    session: AsyncSession, registry: Registry, viewer: Viewer, appeal: Appeal, why: str
+) -> dict[str, Any]:
+    """Exclude the disputed observations, re-score the period, then reverse every ladder
+    consequence (and what those caused) whose failing periods no longer all fail."""
+    card = await session.get(Scorecard, appeal.subject_id)
+    assert card is not None
+    excluded = []
+    for observation in (
+        (
+            await session.execute(
+                select(KpiObservation).where(KpiObservation.id.in_(appeal.observation_ids))
+            )
+        )
+        .scalars()
+        .all()
+    ):
+        session.add(
+            KpiObservation(
+                provider_id=observation.provider_id,
+                category_key=observation.category_key,
+                metric_key=observation.metric_key,
+                subject_ref=observation.subject_ref,
+                observed_at=observation.observed_at,
+                value=observation.value,
+                source=observation.source,
+                attributable=False,
+                non_attributable_reason=why,
+                idempotency_key=f"appeal-{appeal.id}-{observation.id}",
+                supersedes_id=observation.id,
+                correction_reason=why,
+                reported_by=viewer.label,
+                reported_at=utcnow(),
+            )
+        )
+        excluded.append(observation.id)
+    await session.flush()
+    summary = await evaluate_category(
+        session,
+        registry.category(appeal.category_key),
+        card.period,
+        appeal.provider_id,
+        registry.aggregations,
+    )
+    sanctions, demotions = await without_basis(session, appeal.provider_id, appeal.category_key)
+    reversed_sanctions = await _undo_sanctions(session, sanctions, viewer, why)
+    # a demotion also falls with a restriction it came with (same failing periods)
+    return {
+        "excludedObservations": excluded,
+        "reevaluated": {"period": card.period, "written": summary.written},
+        "reversedSanctions": reversed_sanctions,
+        "reversedTierChanges": await _undo_tier_changes(session, demotions, viewer, why),
+    }
+
+
+async def _uphold_violation(
+    session: AsyncSession, viewer: Viewer, appeal: Appeal, why: str
+) -> dict[str, Any]:
+    """Overturn the violation: reverse the sanctions it caused, lift the bar of its veto."""
+    violation = await session.get(Violation, appeal.subject_id)
+    assert violation is not None
+    violation.overturned_at = utcnow()
+    caused = [
+        s
+        for s in (
+            await session.execute(
+                select(Sanction).where(Sanction.provider_id == appeal.provider_id)
+            )
+        )
+        .scalars()
+        .all()
+        if violation.id in s.cause.get("violations", [])
+    ]
+    effects: dict[str, Any] = {
+        "overturnedViolation": violation.id,
+        "reversedSanctions": await _undo_sanctions(session, caused, viewer, why),
+    }
+    lifted = await lift_bars_of_violation(session, violation.id, viewer, why)
+    if lifted:
+        effects["liftedBars"] = lifted
+    return effects
+
+
+async def _uphold_sanction(
+    session: AsyncSession, viewer: Viewer, appeal: Appeal, why: str
+) -> dict[str, Any]:
+    """Reverse the sanction and the tier changes that came from the same scorecards."""
+    sanction = await session.get(Sanction, appeal.subject_id)
+    assert sanction is not None
+    effects: dict[str, Any] = {
+        "reversedSanctions": await _undo_sanctions(session, [sanction], viewer, why)
+    }
+    if sanction.kind in (SanctionKind.RESTRICTED_INTAKE, SanctionKind.DOWNGRADE):
+        changes = await _tier_changes_caused_by(
+            session,
+            appeal.provider_id,
+            appeal.category_key,
+            set(sanction.cause.get("scorecards", [])),
+        )
+        effects["reversedTierChanges"] = await _undo_tier_changes(session, changes, viewer, why)
+    return effects

@@ -24,8 +24,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import take_turns, utcnow
-from linkstar.core.kernel.events import DomainEvent
+from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.timeline import record
 from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
     SanctionKind,
@@ -35,8 +37,12 @@ from linkstar.core.kernel.vocabulary import (
 )
 from linkstar.core.kpi.models import Scorecard
 from linkstar.core.kpi.scoring import ScoringPolicy
+from linkstar.core.onboarding.admission import bar_provider
+from linkstar.core.onboarding.applications import end_memberships
 from linkstar.core.onboarding.models import Application
+from linkstar.core.standing.basis import failing, voided_metrics
 from linkstar.core.standing.models import Sanction, TierChange, Violation
+from linkstar.core.standing.states import SanctionAction, move_sanction
 
 TIERS = [Tier.REGULAR, Tier.PREFERRED, Tier.STRATEGIC_PARTNER]
 
@@ -49,11 +55,7 @@ class CardSummary:
     failing: bool
 
 
-def _failing(results: list[dict]) -> bool:
-    return any(r["status"] == "FAIL" for r in results)
-
-
-def _consecutive(periods: list[str]) -> bool:
+def consecutive(periods: list[str]) -> bool:
     """Whether month labels (newest first) follow each other without a gap."""
     for newer, older in itertools.pairwise(periods):
         year, month = map(int, newer.split("-"))
@@ -64,18 +66,18 @@ def _consecutive(periods: list[str]) -> bool:
 
 
 async def recent_cards(
-    session: AsyncSession, category: str, providers: list[int], label: str, count: int
+    session: AsyncSession, category: str, providers: list[int], label: str | None, count: int
 ) -> dict[int, list[CardSummary]]:
-    """Latest-revision scorecards up to `label`, newest first, at most `count` per provider."""
+    """Latest-revision scorecards up to `label` (None: all), newest first, at most `count` per
+    provider."""
+    bounds = [Scorecard.category_key == category, Scorecard.provider_id.in_(providers)]
+    if label is not None:
+        bounds.append(Scorecard.period <= label)
     latest = (
         select(
             Scorecard.provider_id, Scorecard.period, func.max(Scorecard.revision).label("revision")
         )
-        .where(
-            Scorecard.category_key == category,
-            Scorecard.period <= label,
-            Scorecard.provider_id.in_(providers),
-        )
+        .where(*bounds)
         .group_by(Scorecard.provider_id, Scorecard.period)
         .subquery()
     )
@@ -90,11 +92,13 @@ async def recent_cards(
         .where(Scorecard.category_key == category)
         .order_by(Scorecard.provider_id, Scorecard.period.desc())
     )
+    voided = await voided_metrics(session, providers, category)
     cards: dict[int, list[CardSummary]] = defaultdict(list)
     for card in (await session.execute(stmt)).scalars().all():
         if len(cards[card.provider_id]) < count:
+            void = voided.get((card.provider_id, card.period), set())
             cards[card.provider_id].append(
-                CardSummary(card.id, card.period, card.composite, _failing(card.results))
+                CardSummary(card.id, card.period, card.composite, failing(card.results, void))
             )
     return cards
 
@@ -122,7 +126,7 @@ def ladder(cards: list[CardSummary], label: str, policy: ScoringPolicy | None = 
         return result
     streak: list[CardSummary] = []
     for card in cards:
-        if not card.failing or (streak and not _consecutive([streak[-1].period, card.period])):
+        if not card.failing or (streak and not consecutive([streak[-1].period, card.period])):
             break
         streak.append(card)
     ids = [c.id for c in streak]
@@ -131,7 +135,7 @@ def ladder(cards: list[CardSummary], label: str, policy: ScoringPolicy | None = 
         window = cards[:promotion_periods]
         if (
             len(window) == promotion_periods
-            and _consecutive([c.period for c in window])
+            and consecutive([c.period for c in window])
             and all(
                 c.composite is not None and c.composite >= promotion_score and not c.failing
                 for c in window
@@ -176,24 +180,25 @@ def ladder(cards: list[CardSummary], label: str, policy: ScoringPolicy | None = 
     return result
 
 
+POLICY = Viewer(label="policy")  # the platform's rules acting, with no account behind them
+
+
 def _event(
     session: AsyncSession,
+    actor: Viewer,
     provider_id: int,
     event_type: str,
     payload: dict,
-    actor: str,
     application_id: int | None = None,
 ) -> None:
-    session.add(
-        DomainEvent(
-            event_type=event_type,
-            subject_type="Provider",
-            subject_id=provider_id,
-            provider_id=provider_id,
-            application_id=application_id,
-            actor=actor,
-            payload=payload,
-        )
+    """Record on the provider's timeline (the one timeline writer), with the acting account."""
+    record(
+        session,
+        actor,
+        event_type,
+        payload,
+        provider_id=provider_id,
+        application_id=application_id,
     )
 
 
@@ -276,7 +281,6 @@ async def apply_ladder(
         .all()
     )
     added = 0
-    now = utcnow()
     for pid, plan in plans.items():
         for kind, key, reason, cause in plan.sanctions:
             if key in known:
@@ -300,24 +304,27 @@ async def apply_ladder(
             )
             _event(
                 session,
+                POLICY,
                 pid,
                 f"sanction.{kind.value.lower()}",
                 {"category": category, "period": label, "reason": reason, "scorecards": cause},
-                "policy",
             )
             added += 1
         if plan.lift_restriction:
             for sanction in restricted.get(pid, []):
-                sanction.status = SanctionStatus.LIFTED
-                sanction.resolved_at = now
-                sanction.resolved_by = "policy"
-                sanction.resolution = f"no failing metric in {label}"
+                await move_sanction(
+                    session,
+                    sanction,
+                    SanctionAction.LIFT,
+                    POLICY.label,
+                    f"no failing metric in {label}",
+                )
                 _event(
                     session,
+                    POLICY,
                     pid,
                     "sanction.lifted",
                     {"category": category, "sanction": sanction.id, "period": label},
-                    "policy",
                 )
         application = applications.get(pid)
         if plan.tier_step and plan.tier_key not in known_tiers and application is not None:
@@ -331,7 +338,7 @@ async def apply_ladder(
                     TIERS[position],
                     plan.tier_reason,
                     {"scorecards": plan.tier_cause},
-                    "policy",
+                    POLICY,
                     plan.tier_key,
                 )
     return added
@@ -343,14 +350,12 @@ async def change_tier(
     tier: Tier,
     reason: str,
     cause: dict,
-    decided_by: str,
+    actor: Viewer,
     dedupe_key: str | None = None,
 ) -> TierChange:
     """Move an application's tier (never skipping a level) and record it in the tier history."""
     step = TIERS.index(tier) - TIERS.index(application.tier)
     if abs(step) != 1:
-        from linkstar.core.kernel.errors import InvalidInput
-
         raise InvalidInput(
             f"a tier changes one level at a time ({application.tier.value} → {tier.value})",
             code="TIER_SKIP",
@@ -363,7 +368,8 @@ async def change_tier(
         to_tier=tier,
         reason=reason,
         cause=cause,
-        decided_by=decided_by,
+        decided_by=actor.label,
+        decided_by_account_id=actor.account_id,
         dedupe_key=dedupe_key,
     )
     session.add(change)
@@ -371,6 +377,7 @@ async def change_tier(
     application.updated_at = utcnow()
     _event(
         session,
+        actor,
         application.provider_id,
         "tier.changed",
         {
@@ -380,7 +387,6 @@ async def change_tier(
             "reason": reason,
             **cause,
         },
-        decided_by,
         application.id,
     )
     await session.flush()
@@ -404,11 +410,15 @@ async def record_violation(
     description: str,
     evidence_ref: str | None,
     occurred_at: datetime,
-    recorded_by: int | None,
-    actor: str,
+    actor: Viewer,
     policy: ScoringPolicy | None = None,
 ) -> tuple[Violation, list[Sanction]]:
-    """Record a violation and apply the milestones it crosses (a VETO terminates at once)."""
+    """Record a violation and apply the milestones it crosses.
+
+    A VETO binds the provider, not one application: every open application of every
+    category is terminated (through the onboarding state table), each category gets a
+    TERMINATED sanction naming the violation, and the provider is barred from applying again.
+    """
     policy = policy or ScoringPolicy()
     # the points before this violation decide its milestones: count them one recording at a time
     await take_turns(session, Violation, f"violations:{provider_id}:{category}")
@@ -436,7 +446,7 @@ async def record_violation(
         expires_at=None
         if severity is Severity.VETO
         else occurred_at + timedelta(days=policy.point_expiry_days),
-        recorded_by=recorded_by,
+        recorded_by=actor.account_id,
     )
     session.add(violation)
     await session.flush()
@@ -446,31 +456,25 @@ async def record_violation(
     sanctions: list[Sanction] = []
     cause = {"scorecards": [], "violations": [violation.id]}
     if severity is Severity.VETO:
-        sanctions.append(
-            Sanction(
-                provider_id=provider_id,
-                category_key=category,
-                kind=SanctionKind.TERMINATED,
-                status=SanctionStatus.CONFIRMED,
-                dedupe_key=f"veto:{violation.id}",
-                cause=cause,
-                reason=f"one-vote veto: {description}",
-            )
+        why = f"one-vote veto: {description}"
+        ended = await end_memberships(
+            session, provider_id, actor, why, payload={"violation": violation.id}
         )
-        for application in (
-            (
-                await session.execute(
-                    select(Application).where(
-                        Application.provider_id == provider_id, Application.category_key == category
-                    )
+        for key in sorted({category} | {a.category_key for a in ended}):
+            sanctions.append(
+                Sanction(
+                    provider_id=provider_id,
+                    category_key=key,
+                    kind=SanctionKind.TERMINATED,
+                    status=SanctionStatus.CONFIRMED,
+                    dedupe_key=f"veto:{violation.id}"
+                    if key == category
+                    else f"veto:{violation.id}:{key}",
+                    cause=cause,
+                    reason=why,
                 )
             )
-            .scalars()
-            .all()
-        ):
-            if application.status in (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE):
-                application.status = ApplicationStatus.TERMINATED
-                application.decided_at = now
+        await bar_provider(session, provider_id, actor, why, violation.id)
     for threshold, kind in policy.point_milestones:
         if before < threshold <= after:
             sanctions.append(
@@ -487,6 +491,7 @@ async def record_violation(
     session.add_all(sanctions)
     _event(
         session,
+        actor,
         provider_id,
         "violation.recorded",
         {
@@ -496,15 +501,18 @@ async def record_violation(
             "activePoints": after,
             "description": description,
         },
-        actor,
     )
     for sanction in sanctions:
         _event(
             session,
+            actor,
             provider_id,
             f"sanction.{sanction.kind.value.lower()}",
-            {"category": category, "reason": sanction.reason, "violation": violation.id},
-            actor,
+            {
+                "category": sanction.category_key,
+                "reason": sanction.reason,
+                "violation": violation.id,
+            },
         )
     await session.flush()
     return violation, sanctions
@@ -542,35 +550,63 @@ def probation_recommendation(cards: list[CardSummary], extended: bool) -> Recomm
     )
 
 
+RENEWAL_CLOSED_PERIODS = 3  # closed months a renewal needs before it can be judged
+
+
 def renewal_recommendation(
-    cards: list[CardSummary], active_sanctions: list[Sanction]
+    cards: list[CardSummary],
+    active_sanctions: list[Sanction],
+    live_violations: list[Violation],
+    current_period: str,
 ) -> Recommendation:
-    """RENEW / RENEW_WITH_CONDITIONS / DO_NOT_RENEW from the last scorecards, with reasons."""
-    rated = [c.composite for c in cards if c.composite is not None]
-    failing = sum(1 for c in cards if c.failing)
-    reasons = [f"{len(cards)} scorecard(s) considered", f"{failing} with a failing metric"]
+    """RENEW / RENEW_WITH_CONDITIONS / DO_NOT_RENEW / INSUFFICIENT_HISTORY, with reasons.
+
+    Only closed periods count (a month counts once it has ended: the running month is a
+    projection, not a result), at least RENEWAL_CLOSED_PERIODS of them; live violations weigh:
+    a SEVERE one (or 6 points) means DO_NOT_RENEW, a MAJOR one (or 3 points) caps the advice at
+    RENEW_WITH_CONDITIONS.
+    """
+    closed = [c for c in cards if c.period < current_period]
+    rated = [c.composite for c in closed if c.composite is not None]
+    failing = sum(1 for c in closed if c.failing)
+    points = sum(v.points for v in live_violations)
+    worst = max((v.severity for v in live_violations), key=_SEVERITY_ORDER.index, default=None)
+    reasons = [
+        f"{len(closed)} closed period(s) considered",
+        f"{failing} with a failing metric",
+        f"{len(live_violations)} live violation(s), {points} point(s)",
+    ]
     severe = [
         s
         for s in active_sanctions
         if s.kind in (SanctionKind.TERMINATION_PROPOSED, SanctionKind.TERMINATED)
     ]
-    if not rated:
-        return Recommendation(
-            "RENEW_WITH_CONDITIONS", (*reasons, "no rated period: renew on probation terms")
-        )
-    average = (sum(rated, Decimal(0)) / len(rated)).quantize(Decimal("0.01"))
-    reasons.append(f"average composite {average}")
     if severe:
         return Recommendation(
             "DO_NOT_RENEW",
             (*reasons, f"{severe[0].kind.value.lower()} on record: {severe[0].reason}"),
         )
-    if average >= 75 and failing <= 1:
+    if worst in (Severity.SEVERE, Severity.VETO) or points >= 6:
+        return Recommendation("DO_NOT_RENEW", (*reasons, "serious compliance violations are live"))
+    if len(rated) < RENEWAL_CLOSED_PERIODS:
+        return Recommendation(
+            "INSUFFICIENT_HISTORY",
+            (*reasons, f"renewal is judged on at least {RENEWAL_CLOSED_PERIODS} closed periods"),
+        )
+    average = (sum(rated, Decimal(0)) / len(rated)).quantize(Decimal("0.01"))
+    reasons.append(f"average composite {average}")
+    conditional = worst is Severity.MAJOR or points >= 3
+    if average >= 75 and failing <= 1 and not conditional:
         return Recommendation("RENEW", tuple(reasons))
-    if average >= 60 and failing <= len(cards) // 2:
+    if average >= 60 and failing <= len(closed) // 2:
         conditions = "improvement plan for the failing metrics, reviewed quarterly"
+        if conditional:
+            conditions = "compliance plan for the live violations, reviewed quarterly"
         return Recommendation("RENEW_WITH_CONDITIONS", (*reasons, conditions))
     return Recommendation("DO_NOT_RENEW", (*reasons, "persistently below the standard"))
+
+
+_SEVERITY_ORDER = [Severity.MINOR, Severity.MAJOR, Severity.SEVERE, Severity.VETO]
 
 
 STRATEGIC_SCORE = Decimal(95)
@@ -586,7 +622,7 @@ def strategic_eligibility(tier: Tier, cards: list[CardSummary]) -> Recommendatio
             "NOT_ELIGIBLE", ("only preferred providers move up to strategic partner",)
         )
     window = cards[:STRATEGIC_PERIODS]
-    if len(window) < STRATEGIC_PERIODS or not _consecutive([c.period for c in window]):
+    if len(window) < STRATEGIC_PERIODS or not consecutive([c.period for c in window]):
         return Recommendation(
             "NOT_ELIGIBLE", (f"needs {STRATEGIC_PERIODS} consecutive scored periods",)
         )

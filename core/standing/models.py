@@ -88,6 +88,7 @@ class TierChange(Base):
     reason: Mapped[str] = mapped_column(Text)
     cause: Mapped[dict[str, Any]] = mapped_column(JSON)
     decided_by: Mapped[str] = mapped_column(String(254))
+    decided_by_account_id: Mapped[int | None] = mapped_column(IdType)  # None: the policy
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -111,6 +112,8 @@ class Appeal(Base):
     reason_code: Mapped[str] = mapped_column(String(40))
     statement: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list[str]] = mapped_column(JSON)
+    # uploaded documents (ids) the provider links as evidence: typed, checked to be its own
+    document_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     observation_ids: Mapped[list[int]] = mapped_column(JSON)
     round: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))  # OPEN / UPHELD / REJECTED
@@ -118,5 +121,34 @@ class Appeal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(254))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     effects: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApprovalRequest(Base):
+    """A decision one staff member asked for and a second, different one must approve
+    (four eyes): raising a tier above computed eligibility, confirming a termination,
+    deciding the second round of an appeal.
+
+    `pending_key` is set while the request is pending and cleared once decided: its unique
+    constraint allows one pending request per subject.
+    """
+
+    __tablename__ = "approval_requests"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    subject_id: Mapped[int] = mapped_column(IdType)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))  # PENDING / APPROVED / REJECTED
+    pending_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(254))
+    requested_by_account_id: Mapped[int | None] = mapped_column(IdType)
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decided_by_account_id: Mapped[int | None] = mapped_column(IdType)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

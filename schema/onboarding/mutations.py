@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -13,17 +13,18 @@ from strawberry.scalars import JSON
 from linkstar.core.identity.models import Account
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
-from linkstar.core.kernel.storage import LocalDirectoryStore, sniff_media_type
+from linkstar.core.kernel.storage import LocalDirectoryStore
 from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
     DocumentStatus,
     Role,
 )
+from linkstar.core.onboarding import admission, evidence, review
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.applications import Action as Step
-from linkstar.core.onboarding.models import AgreementSignature, Application, Document, Interview
+from linkstar.core.onboarding.models import AgreementSignature, Application, Document
 from linkstar.core.providers.models import CategoryProfileRow
-from linkstar.core.standing import consequences as rules
+from linkstar.core.standing import probation
 from linkstar.schema.billing.approval import charge_on_approval
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.onboarding.inputs import (
@@ -34,7 +35,7 @@ from linkstar.schema.onboarding.inputs import (
     InterviewOutcome,
     ProbationDecision,
 )
-from linkstar.schema.onboarding.types import ApplicationType, DocumentType
+from linkstar.schema.onboarding.types import ApplicationType, DocumentType, ProviderBarType
 from linkstar.schema.providers.types import CategoryProfile, profile_node
 from linkstar.schema.resolving import (
     application_of,
@@ -49,58 +50,32 @@ from linkstar.schema.resolving import (
 class OnboardingMutation:
     @strawberry.mutation(description="Start a draft application for a category.")
     async def start_application(self, info: Ctx, category: str) -> ApplicationType:
-        provider_id = require_provider_member(info)
+        require_provider_member(info)
         context = ctx(info)
         contribution = context.registry.category(category)
         async with write(info) as session:
-            previous = (
-                (
-                    await session.execute(
-                        select(Application)
-                        .where(
-                            Application.provider_id == provider_id,
-                            Application.category_key == category,
-                        )
-                        .order_by(Application.id.desc())
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            for app in previous:
-                if app.status in onboarding.OPEN_STATES:
-                    raise InvalidInput(
-                        f"there is already an application for {category} ({app.status.value})",
-                        code="APPLICATION_EXISTS",
-                    )
-            rejected = [
-                a for a in previous if a.status is ApplicationStatus.REJECTED and a.decided_at
-            ]
-            if rejected:
-                available = rejected[0].decided_at + timedelta(
-                    days=contribution.onboarding.reapply_cooldown_days
-                )
-                if available > utcnow():
-                    raise InvalidInput(
-                        f"after a rejection, {category} accepts a new application from "
-                        f"{available.date().isoformat()}",
-                        code="REAPPLY_COOLDOWN",
-                        details={"availableFrom": available.isoformat()},
-                    )
-            application = Application(
-                provider_id=provider_id, category_key=category, status=ApplicationStatus.DRAFT
-            )
-            session.add(application)
-            await session.flush()
-            onboarding.timeline(
-                session,
-                application,
-                provider_id,
-                context.viewer,
-                "application.started",
-                {"category": category},
+            application = await admission.start_application(
+                session, context.viewer, category, contribution.onboarding.reapply_cooldown_days
             )
         return ApplicationType.of(application)
+
+    @strawberry.mutation(
+        description="Lift the bar a veto put on a provider (reviewers), with the reason; "
+        "recorded on the timeline."
+    )
+    async def lift_provider_bar(
+        self, info: Ctx, provider: strawberry.ID, reason: str
+    ) -> ProviderBarType:
+        require_reviewer(info)
+        async with write(info) as session:
+            provider_id = parse_id(provider, "Provider")
+            bar = await admission.active_bar(session, provider_id) or await admission.latest_bar(
+                session, provider_id
+            )
+            if bar is None:
+                raise NotFound("the provider has no bar")
+            await admission.lift_bar(session, bar, ctx(info).viewer, reason)
+        return ProviderBarType.of(bar)
 
     @strawberry.mutation(
         description="Fill in (or replace) your category profile; validated by the category."
@@ -151,73 +126,19 @@ class OnboardingMutation:
         require_provider_member(info)
         context = ctx(info)
         data = await file.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[attr-defined]
+        filename = _SAFE_NAME.sub("_", getattr(file, "filename", None) or "upload")[:200]
         async with write(info) as session:
             app = await application_of(session, info, application)
-            if app.status not in (
-                ApplicationStatus.DRAFT,
-                ApplicationStatus.MORE_INFORMATION_REQUESTED,
-                ApplicationStatus.PROBATION,
-                ApplicationStatus.ACTIVE,
-            ):
-                raise InvalidInput(
-                    f"documents cannot change while the application is {app.status.value}",
-                    code="APPLICATION_LOCKED",
-                )
-            contribution = context.registry.category(app.category_key)
-            spec = next((d for d in contribution.documents if d.key == requirement), None)
-            if spec is None:
-                raise InvalidInput(
-                    f"{app.category_key} asks for no document {requirement!r}",
-                    suggestion=f"documents: {[d.key for d in contribution.documents]}",
-                )
-            if len(data) > spec.max_bytes:
-                raise InvalidInput(
-                    f"{spec.name} may be at most {spec.max_bytes} bytes", code="FILE_TOO_LARGE"
-                )
-            if not data:
-                raise InvalidInput("the file is empty", code="FILE_EMPTY")
-            media_type = sniff_media_type(data)
-            if media_type not in spec.media_types:
-                raise InvalidInput(
-                    f"the file's content is {media_type or 'of an unknown type'}, "
-                    f"not one of {sorted(spec.media_types)}",
-                    code="FILE_TYPE_NOT_ALLOWED",
-                    suggestion="the type is read from the bytes, not the file name",
-                )
-            if spec.expires and expires_on is None:
-                raise InvalidInput(f"{spec.name} expires: give its expiry date (expiresOn)")
-            if expires_on is not None and expires_on <= utcnow().date():
-                raise InvalidInput(
-                    f"{spec.name} expired on {expires_on.isoformat()}", code="DOCUMENT_EXPIRED"
-                )
-            key = LocalDirectoryStore(context.settings.storage_dir).put(data)
-            filename = _SAFE_NAME.sub("_", getattr(file, "filename", None) or "upload")[:200]
-            document = Document(
-                provider_id=app.provider_id,
-                application_id=app.id,
-                requirement_key=requirement,
-                filename=filename,
-                media_type=media_type,
-                size_bytes=len(data),
-                sha256=key,
-                storage_key=key,
-                expires_on=expires_on,
-                uploaded_by=context.viewer.account_id,
-            )
-            session.add(document)
-            await session.flush()
-            onboarding.timeline(
+            document = await evidence.upload_document(
                 session,
-                app,
-                app.provider_id,
                 context.viewer,
-                "document.uploaded",
-                {
-                    "requirement": requirement,
-                    "sha256": key,
-                    "size": len(data),
-                    "mediaType": media_type,
-                },
+                app,
+                context.registry.category(app.category_key).documents,
+                requirement,
+                filename,
+                data,
+                expires_on,
+                LocalDirectoryStore(context.settings.storage_dir),
             )
         return DocumentType.of(document)
 
@@ -303,9 +224,21 @@ class OnboardingMutation:
             app.reviewer_account_id = ctx(info).viewer.account_id
         return ApplicationType.of(app)
 
-    @strawberry.mutation(description="Assign an application to a reviewer (admins and reviewers).")
+    @strawberry.mutation(
+        description="Assign an application to a reviewer: admins (re)assign; a reviewer takes an "
+        "unassigned one. Only the assignee reviews and decides it."
+    )
     async def assign_reviewer(
-        self, info: Ctx, application: strawberry.ID, reviewer: strawberry.ID
+        self,
+        info: Ctx,
+        application: strawberry.ID,
+        reviewer: strawberry.ID,
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The application version you saw: refused (CONFLICT) if it changed."
+            ),
+        ] = None,
     ) -> ApplicationType:
         require_reviewer(info)
         async with write(info) as session:
@@ -313,16 +246,8 @@ class OnboardingMutation:
             account = await session.get(Account, parse_id(reviewer, "Account"))
             if account is None or account.role not in (Role.REVIEWER, Role.ADMIN):
                 raise InvalidInput("the assignee must be a reviewer or an admin")
-            app.reviewer_account_id = account.id
-            app.updated_at = utcnow()
-            onboarding.timeline(
-                session,
-                app,
-                app.provider_id,
-                ctx(info).viewer,
-                "application.assigned",
-                {"reviewer": account.email},
-                internal=True,
+            await review.assign(
+                session, app, ctx(info).viewer, account.id, account.email, expected_version
             )
         return ApplicationType.of(app)
 
@@ -455,11 +380,11 @@ class OnboardingMutation:
                 Step.SCHEDULE_INTERVIEW,
                 payload={
                     "at": at.isoformat(),
-                    "interviewer": account.email,
+                    "interviewer": f"{account.role.value.title()} {account.display_name}",
                     "channel": channel.value,
                 },
             )
-            session.add(onboarding.new_interview(app, at, account.id, channel.value))
+            session.add(review.new_interview(app, at, account.id, channel.value))
         return ApplicationType.of(app)
 
     @strawberry.mutation(description="Record the interview's outcome and notes.")
@@ -467,32 +392,9 @@ class OnboardingMutation:
         self, info: Ctx, application: strawberry.ID, outcome: InterviewOutcome, notes: str
     ) -> ApplicationType:
         require_reviewer(info)
-        if not notes.strip():
-            raise InvalidInput("record what the interview showed (notes)")
         async with write(info) as session:
             app = await application_of(session, info, application)
-            interview = (
-                (
-                    await session.execute(
-                        select(Interview)
-                        .where(Interview.application_id == app.id)
-                        .order_by(Interview.id.desc())
-                    )
-                )
-                .scalars()
-                .first()
-            )
-            await onboarding.transition(
-                session,
-                app,
-                ctx(info).viewer,
-                Step.RECORD_INTERVIEW,
-                payload={"outcome": outcome.value},
-            )
-            assert interview is not None
-            interview.outcome = outcome.value
-            interview.notes = notes.strip()
-            interview.recorded_at = utcnow()
+            await review.record_interview(session, ctx(info).viewer, app, outcome.value, notes)
         return ApplicationType.of(app)
 
     @strawberry.mutation(
@@ -505,49 +407,13 @@ class OnboardingMutation:
         context = ctx(info)
         async with write(info) as session:
             app = await application_of(session, info, application)
-            contribution = context.registry.category(app.category_key)
-            checklist = await onboarding.checklist(
-                session, app, contribution, contribution.onboarding
+            await review.approve(
+                session,
+                context.viewer,
+                app,
+                context.registry.category(app.category_key),
+                reason,
             )
-            blocking = [
-                i
-                for i in checklist.items
-                if i.mandatory and i.status is not onboarding.ItemStatus.OK
-            ]
-            if blocking and app.status in (
-                ApplicationStatus.IN_REVIEW,
-                ApplicationStatus.INTERVIEWED,
-            ):
-                raise onboarding.ChecklistIncomplete(blocking)
-            if (
-                contribution.category.interview_required
-                and app.status is ApplicationStatus.INTERVIEWED
-            ):
-                interview = (
-                    (
-                        await session.execute(
-                            select(Interview)
-                            .where(Interview.application_id == app.id)
-                            .order_by(Interview.id.desc())
-                        )
-                    )
-                    .scalars()
-                    .first()
-                )
-                if interview is None or interview.outcome != InterviewOutcome.PASSED.value:
-                    raise InvalidInput(
-                        "the interview was not passed; reject instead", code="INTERVIEW_NOT_PASSED"
-                    )
-            if (
-                contribution.category.interview_required
-                and app.status is ApplicationStatus.IN_REVIEW
-            ):
-                raise InvalidInput(
-                    f"{app.category_key} requires an interview before approval",
-                    code="INTERVIEW_REQUIRED",
-                )
-            await onboarding.transition(session, app, context.viewer, Step.APPROVE, reason)
-            await onboarding.start_probation(app, contribution.onboarding)
             await charge_on_approval(session, context.registry, app, context.viewer.account_id)
         return ApplicationType.of(app)
 
@@ -566,7 +432,17 @@ class OnboardingMutation:
         description="End probation: PASS (joins the pool), FAIL (rejected) or EXTEND (once)."
     )
     async def decide_probation(
-        self, info: Ctx, application: strawberry.ID, decision: ProbationDecision, reason: str
+        self,
+        info: Ctx,
+        application: strawberry.ID,
+        decision: ProbationDecision,
+        reason: str,
+        admin_override: Annotated[
+            bool,
+            strawberry.argument(
+                description="Admins only: pass against the recommendation before the end."
+            ),
+        ] = False,
     ) -> ApplicationType:
         require_reviewer(info)
         context = ctx(info)
@@ -577,22 +453,13 @@ class OnboardingMutation:
         }[decision]
         async with write(info) as session:
             app = await application_of(session, info, application)
-            policy = context.registry.category(app.category_key).onboarding
-            if step is Step.EXTEND_PROBATION and app.status is ApplicationStatus.PROBATION:
-                onboarding.extend_probation(app, policy)
-
-            cards = (
-                await rules.recent_cards(session, app.category_key, [app.provider_id], "9999-12", 6)
-            ).get(app.provider_id, [])
-            started = app.probation_started_at.strftime("%Y-%m") if app.probation_started_at else ""
-            in_probation = [c for c in cards if c.period >= started]
-            advice = rules.probation_recommendation(in_probation, app.probation_extended)
-            basis = {
-                "recommendation": advice.decision,
-                "recommendationReasons": list(advice.reasons),
-                "scorecards": [c.id for c in in_probation],
-            }
-            await onboarding.transition(session, app, context.viewer, step, reason, payload=basis)
-            if step is not Step.EXTEND_PROBATION:
-                app.decided_at = utcnow()
+            await probation.decide_probation(
+                session,
+                context.viewer,
+                app,
+                step,
+                reason,
+                context.registry.category(app.category_key).onboarding,
+                admin_override,
+            )
         return ApplicationType.of(app)

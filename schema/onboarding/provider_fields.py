@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
+from linkstar.core.onboarding import admission
 from linkstar.core.onboarding.models import Application, Document
 from linkstar.schema import loaders
 from linkstar.schema.nodes import Ctx, child_connection, ctx, page_of, zero
 from linkstar.schema.onboarding.types import (
     ApplicationType,
     DocumentType,
+    ProviderBarType,
     TimelineEntry,
     timeline_page,
 )
@@ -25,6 +27,16 @@ class OnboardingProviderFields:
         if not self._private(info):
             return None
         return self.id in await loaders.expired_document_owners(ctx(info)).load(0)
+
+    @strawberry.field(
+        description="The bar in force after a veto, if any (the provider and staff only)."
+    )
+    async def active_bar(self, info: Ctx) -> ProviderBarType | None:
+        if not self._private(info):
+            return None
+        async with ctx(info).session() as session:
+            bar = await admission.active_bar(session, self.id)
+        return ProviderBarType.of(bar) if bar else None
 
     @strawberry.field(description="Everything that happened to this provider and its applications.")
     async def timeline(

@@ -22,12 +22,14 @@ from linkstar.core.kernel.vocabulary import (
 )
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.documents import DocumentRequirement as DocumentRequirementSpec
-from linkstar.core.onboarding.models import Application, Document, Interview
+from linkstar.core.onboarding.models import Application, Document, Interview, ProviderBar
 from linkstar.core.providers.models import Provider
 from linkstar.core.standing import consequences as rules
+from linkstar.core.standing import probation
 from linkstar.schema import loaders
 from linkstar.schema.nodes import Ctx, ctx, page_of, rows_for_nodes, rows_resolver
 from linkstar.schema.pagination import Connection, PageArgs
+from linkstar.schema.people import shown_actor
 from linkstar.schema.providers.types import ProviderType, ServiceCategoryType
 from linkstar.schema.standing.types import Recommendation
 
@@ -152,15 +154,9 @@ class ApplicationType(relay.Node):
         if self.status is not ApplicationStatus.PROBATION or self.probation_started_at is None:
             return None
         async with ctx(info).session() as session:
-            cards = (
-                await rules.recent_cards(
-                    session, self.category_key, [self.provider_id], "9999-12", 6
-                )
-            ).get(self.provider_id, [])
-        started = self.probation_started_at.strftime("%Y-%m")
-        result = rules.probation_recommendation(
-            [c for c in cards if c.period >= started], self.probation_extended
-        )
+            row = await session.get(Application, self.id)
+            assert row is not None
+            result = await probation.recommendation_for(session, row)
         return Recommendation(decision=result.decision, reasons=list(result.reasons))
 
     @strawberry.field(description="What can be done next from the current state.")
@@ -277,21 +273,33 @@ async def checklist_for(info: Ctx, application_id: int) -> ChecklistType:
 class InterviewType:
     scheduled_at: datetime
     channel: str
-    interviewer_account_id: int
     outcome: str | None
-    notes: str | None
     recorded_at: datetime | None
+    interviewer_id: strawberry.Private[int]
+    internal_notes: strawberry.Private[str | None]
+
+    @strawberry.field(description="The interviewer's account id (staff only; null for others).")
+    def interviewer_account_id(self, info: Ctx) -> int | None:
+        return self.interviewer_id if _staff(info) else None
+
+    @strawberry.field(description="The interviewer's notes (internal: staff only).")
+    def notes(self, info: Ctx) -> str | None:
+        return self.internal_notes if _staff(info) else None
 
     @classmethod
     def of(cls, row: Interview) -> InterviewType:
         return cls(
             scheduled_at=row.scheduled_at,
             channel=row.channel,
-            interviewer_account_id=row.interviewer_account_id,
+            interviewer_id=row.interviewer_account_id,
             outcome=row.outcome,
-            notes=row.notes,
+            internal_notes=row.notes,
             recorded_at=row.recorded_at,
         )
+
+
+def _staff(info: Ctx) -> bool:
+    return allowed(ctx(info).viewer, PolicyAction.READ_ANY_PROVIDER)
 
 
 @strawberry.type(description="An append-only record of something that happened (who, when, what).")
@@ -299,12 +307,17 @@ class TimelineEntry(relay.Node):
     id: relay.NodeID[int]
     occurred_at: datetime
     event_type: str
-    actor: str
     payload: JSON
     internal: bool = strawberry.field(
         description="Staff-only entry (e.g. an internal review note)."
     )
     provider_id: strawberry.Private[int | None]
+    actor_label: strawberry.Private[str]
+    actor_account_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Who acted; staff appear to providers by role and display name.")
+    async def actor(self, info: Ctx) -> str:
+        return await shown_actor(info, self.actor_label, self.actor_account_id)
 
     @classmethod
     def of(cls, row: DomainEvent) -> TimelineEntry:
@@ -312,7 +325,8 @@ class TimelineEntry(relay.Node):
             id=row.id,
             occurred_at=row.occurred_at,
             event_type=row.event_type,
-            actor=row.actor,
+            actor_label=row.actor,
+            actor_account_id=row.actor_account_id,
             payload=row.payload,
             internal=row.internal,
             provider_id=row.provider_id,
@@ -359,6 +373,13 @@ class DocumentType(relay.Node):
     reviewed_at: datetime | None
     provider_id: strawberry.Private[int]
 
+    @strawberry.field(
+        description="Where to download it (GET, with the same bearer token): the provider's "
+        "members and staff only."
+    )
+    def download_path(self) -> str:
+        return f"/documents/{relay.to_base64('Document', self.id)}"
+
     @strawberry.field(description="Whether the document's expiry date has passed.")
     def is_expired(self) -> bool:
         return self.expires_on is not None and self.expires_on <= datetime.now(UTC).date()
@@ -385,3 +406,23 @@ class DocumentType(relay.Node):
         return ProviderType.of(await loaders.by_id(ctx(info), Provider).load(self.provider_id))
 
     resolve_nodes = rows_resolver(Document)
+
+
+@strawberry.type(
+    name="ProviderBar",
+    description="A bar on a provider after a veto: no new application, its number not again.",
+)
+class ProviderBarType:
+    reason: str
+    created_at: datetime
+    lifted_at: datetime | None
+    lift_reason: str | None
+
+    @classmethod
+    def of(cls, row: ProviderBar) -> ProviderBarType:
+        return cls(
+            reason=row.reason,
+            created_at=row.created_at,
+            lifted_at=row.lifted_at,
+            lift_reason=row.lift_reason,
+        )

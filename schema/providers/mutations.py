@@ -10,6 +10,7 @@ from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.vocabulary import (
     Role,
 )
+from linkstar.core.onboarding import admission
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.providers import registration
 from linkstar.core.providers.models import Provider, ProviderMarketplace
@@ -36,6 +37,7 @@ class ProviderMutation:
         if not 2 <= len(provider.legal_name.strip()) <= 200:
             raise registration.RegistrationInvalid({"legalName": "must have 2 to 200 characters"})
         async with write(info) as session:
+            await admission.refuse_barred_registration(session, number)
             row = Provider(
                 legal_name=provider.legal_name.strip(),
                 region=provider.region,

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.kernel.db import claim, utcnow
+from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import (
-    ApplicationStatus,
-    SanctionKind,
-    SanctionStatus,
     Severity,
     Tier,
 )
+from linkstar.core.kpi.scoring import ScoringPolicy
 from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider
-from linkstar.core.standing import appeals
+from linkstar.core.standing import appeals, approvals, decisions
 from linkstar.core.standing import consequences as standing
-from linkstar.core.standing.models import Appeal, Sanction, TierChange
+from linkstar.core.standing.models import Appeal
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.onboarding.types import ApplicationType
 from linkstar.schema.resolving import parse_id, require_provider_member, require_reviewer, write
-from linkstar.schema.standing.types import AppealType, SanctionType, TierChangeType, ViolationType
+from linkstar.schema.standing.types import (
+    AppealType,
+    ApprovalRequestType,
+    SanctionType,
+    TierChangeType,
+    ViolationType,
+)
 
 
 @strawberry.type
@@ -61,8 +66,7 @@ class StandingMutation:
                 description.strip(),
                 evidence_ref,
                 occurred_at,
-                context.viewer.account_id,
-                context.viewer.label,
+                context.viewer,
                 context.registry.category(category).scoring,
             )
         return ViolationType.of(violation)
@@ -72,56 +76,9 @@ class StandingMutation:
         self, info: Ctx, sanction: strawberry.ID, confirm: bool, reason: str
     ) -> SanctionType:
         require_reviewer(info)
-        if not reason.strip():
-            raise InvalidInput("give the reason for the decision")
         async with write(info) as session:
-            row = await session.get(Sanction, parse_id(sanction, "Sanction"))
-            if row is None:
-                raise NotFound("no such sanction")
-            if (
-                row.kind is not SanctionKind.TERMINATION_PROPOSED
-                or row.status is not SanctionStatus.ACTIVE
-            ):
-                raise InvalidInput(
-                    "only an open termination proposal can be decided", code="INVALID_TRANSITION"
-                )
-            await claim(
-                session,
-                Sanction,
-                row.id,
-                {"kind": SanctionKind.TERMINATION_PROPOSED, "status": SanctionStatus.ACTIVE},
-                {
-                    "status": SanctionStatus.CONFIRMED if confirm else SanctionStatus.REVERSED,
-                    "resolved_at": utcnow(),
-                    "resolved_by": ctx(info).viewer.label,
-                    "resolution": reason.strip(),
-                },
-                "the termination proposal",
-            )
-            if confirm:
-                for application in (
-                    (
-                        await session.execute(
-                            select(Application).where(
-                                Application.provider_id == row.provider_id,
-                                Application.category_key == row.category_key,
-                                Application.status.in_(
-                                    (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE)
-                                ),
-                            )
-                        )
-                    )
-                    .scalars()
-                    .all()
-                ):
-                    application.status = ApplicationStatus.TERMINATED
-                    application.decided_at = utcnow()
-            standing._event(
-                session,
-                row.provider_id,
-                "termination.confirmed" if confirm else "termination.rejected",
-                {"category": row.category_key, "sanction": row.id, "reason": reason.strip()},
-                ctx(info).viewer.label,
+            row = await decisions.decide_termination(
+                session, ctx(info).viewer, parse_id(sanction, "Sanction"), confirm, reason
             )
         return SanctionType.of(row)
 
@@ -132,67 +89,40 @@ class StandingMutation:
         self, info: Ctx, tier_change: strawberry.ID, reason: str
     ) -> TierChangeType:
         require_reviewer(info)
-        if not reason.strip():
-            raise InvalidInput("give the reason for the reversal")
         async with write(info) as session:
-            change = await session.get(TierChange, parse_id(tier_change, "TierChange"))
-            if change is None:
-                raise NotFound("no such tier change")
-            application = await session.get(Application, change.application_id)
-            assert application is not None
-            if change.reversed_at is not None or application.tier is not change.to_tier:
-                raise InvalidInput(
-                    "only the latest, unreversed tier change can be reversed",
-                    code="INVALID_TRANSITION",
-                )
-            await claim(
-                session,
-                TierChange,
-                change.id,
-                {"reversed_at": None},
-                {
-                    "reversed_at": utcnow(),
-                    "reversed_by": ctx(info).viewer.label,
-                    "reversal_reason": reason.strip(),
-                },
-                "the tier change",
-            )
-            application.tier = change.from_tier
-            application.updated_at = utcnow()
-            standing._event(
-                session,
-                change.provider_id,
-                "tier.reversed",
-                {
-                    "category": change.category_key,
-                    "tierChange": change.id,
-                    "restored": change.from_tier.value,
-                    "reason": reason.strip(),
-                },
-                ctx(info).viewer.label,
-                application.id,
+            change = await decisions.reverse_tier_change(
+                session, ctx(info).viewer, parse_id(tier_change, "TierChange"), reason
             )
         return TierChangeType.of(change)
 
     @strawberry.mutation(
-        description="Move an application one tier up or down (e.g. to strategic partner), with why."
+        description="Move an application one tier up or down, with why; a raise above the computed "
+        "eligibility waits for a second staff member (pendingApprovals, decideApproval)."
     )
     async def set_tier(
-        self, info: Ctx, application: strawberry.ID, tier: Tier, reason: str
+        self,
+        info: Ctx,
+        application: strawberry.ID,
+        tier: Tier,
+        reason: str,
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The application version you saw: refused (CONFLICT) if it changed."
+            ),
+        ] = None,
     ) -> ApplicationType:
         require_reviewer(info)
-        if not reason.strip():
-            raise InvalidInput("give the reason for the tier decision")
         async with write(info) as session:
-            row = await session.get(Application, parse_id(application, "Application"))
-            if row is None:
-                raise NotFound("no such application")
-            if row.status is not ApplicationStatus.ACTIVE:
-                raise InvalidInput(
-                    "only a provider in the pool has a tier to change", code="INVALID_TRANSITION"
-                )
-            await standing.change_tier(
-                session, row, tier, reason.strip(), {"decision": "reviewer"}, ctx(info).viewer.label
+            application_id = parse_id(application, "Application")
+            row = await decisions.set_tier(
+                session,
+                ctx(info).viewer,
+                application_id,
+                tier,
+                reason,
+                await _scoring_policy(session, info, application_id),
+                expected_version,
             )
         return ApplicationType.of(row)
 
@@ -209,6 +139,10 @@ class StandingMutation:
         evidence: list[str],
         metric: str | None = None,
         observations: list[strawberry.ID] | None = None,
+        documents: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Uploaded documents (your own) that prove the case."),
+        ] = None,
     ) -> AppealType:
         require_provider_member(info)
         type_name = {
@@ -227,6 +161,7 @@ class StandingMutation:
                 evidence,
                 metric,
                 [parse_id(o, "KpiObservation") for o in observations or []],
+                [parse_id(d, "Document") for d in documents or []],
             )
         return AppealType.of(appeal)
 
@@ -245,3 +180,41 @@ class StandingMutation:
                 session, ctx(info).registry, ctx(info).viewer, row, uphold, reason
             )
         return AppealType.of(row)
+
+    @strawberry.mutation(
+        description="Approve (the decision takes effect now) or reject a decision another staff "
+        "member asked for; the requester cannot approve their own (SAME_APPROVER)."
+    )
+    async def decide_approval(
+        self, info: Ctx, request: strawberry.ID, approve: bool, reason: str
+    ) -> ApprovalRequestType:
+        require_reviewer(info)
+        context = ctx(info)
+        async with write(info) as session:
+            row = await decisions.decide_approval(
+                session,
+                context.registry,
+                context.viewer,
+                parse_id(request, "ApprovalRequest"),
+                approve,
+                reason,
+            )
+        return ApprovalRequestType.of(row)
+
+
+@strawberry.type
+class StandingQuery:
+    @strawberry.field(description="Decisions waiting for a second staff member, oldest first.")
+    async def pending_approvals(self, info: Ctx) -> list[ApprovalRequestType]:
+        require_reviewer(info)
+        async with ctx(info).session() as session:
+            rows = await approvals.pending(session)
+        return [ApprovalRequestType.of(r) for r in rows]
+
+
+async def _scoring_policy(session: AsyncSession, info: Ctx, application_id: int) -> ScoringPolicy:
+    """The scoring policy of the application's category (the default for an unknown id)."""
+    row = await session.get(Application, application_id)
+    if row is None:
+        return ScoringPolicy()
+    return ctx(info).registry.category(row.category_key).scoring

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import select
 
 from linkstar.core.kernel.errors import InvalidInput
-from linkstar.core.kernel.vocabulary import (
-    SanctionStatus,
-)
-from linkstar.core.standing import consequences as rules
+from linkstar.core.standing import renewal
 from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
 from linkstar.schema.nodes import Ctx, child_connection, ctx
 from linkstar.schema.pagination import Connection, PageArgs
@@ -81,7 +77,8 @@ class StandingProviderFields:
         return await child_connection(info, self.id, TierChange, TierChangeType.of, args)
 
     @strawberry.field(
-        description="Renew, renew with conditions, or not: from the last scorecards, with reasons."
+        description="RENEW, RENEW_WITH_CONDITIONS, DO_NOT_RENEW or INSUFFICIENT_HISTORY: from "
+        "the last closed periods and live violations, with reasons."
     )
     async def renewal_recommendation(
         self, info: Ctx, category: str, periods: int = 12
@@ -93,21 +90,5 @@ class StandingProviderFields:
         if not 1 <= periods <= 36:
             raise InvalidInput("periods must be between 1 and 36")
         async with ctx(info).session() as session:
-            cards = (
-                await rules.recent_cards(session, category, [self.id], "9999-12", periods)
-            ).get(self.id, [])
-            open_sanctions = list(
-                (
-                    await session.execute(
-                        select(Sanction).where(
-                            Sanction.provider_id == self.id,
-                            Sanction.category_key == category,
-                            Sanction.status.in_((SanctionStatus.ACTIVE, SanctionStatus.CONFIRMED)),
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            )
-        result = rules.renewal_recommendation(cards, open_sanctions)
+            result = await renewal.renewal_for(session, self.id, category, periods)
         return Recommendation(decision=result.decision, reasons=list(result.reasons))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from linkstar.core.identity.policy import Action, allowed
 from linkstar.core.kernel.vocabulary import (
     SanctionKind,
     SanctionStatus,
@@ -15,8 +18,9 @@ from linkstar.core.kernel.vocabulary import (
     Tier,
 )
 from linkstar.core.standing import appeals
-from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
-from linkstar.schema.nodes import rows_resolver
+from linkstar.core.standing.models import Appeal, ApprovalRequest, Sanction, TierChange, Violation
+from linkstar.schema.nodes import Ctx, ctx, rows_for_nodes, rows_resolver
+from linkstar.schema.people import shown_actor
 
 SeverityEnum = strawberry.enum(Severity, description="Violation severity; VETO terminates at once.")
 
@@ -103,11 +107,18 @@ class TierChangeType(relay.Node):
     to_tier: Tier
     reason: str
     cause: JSON
-    decided_by: str
     created_at: datetime
     reversed_at: datetime | None
     reversal_reason: str | None
     provider_id: strawberry.Private[int]
+    decided_by_label: strawberry.Private[str]
+    decided_by_account_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description='Who decided: "policy", or staff by role and display name (staff see more).'
+    )
+    async def decided_by(self, info: Ctx) -> str:
+        return await shown_actor(info, self.decided_by_label, self.decided_by_account_id)
 
     @classmethod
     def of(cls, row: TierChange) -> TierChangeType:
@@ -118,7 +129,8 @@ class TierChangeType(relay.Node):
             to_tier=row.to_tier,
             reason=row.reason,
             cause=row.cause,
-            decided_by=row.decided_by,
+            decided_by_label=row.decided_by,
+            decided_by_account_id=row.decided_by_account_id,
             created_at=row.created_at,
             reversed_at=row.reversed_at,
             reversal_reason=row.reversal_reason,
@@ -153,6 +165,9 @@ class AppealType(relay.Node):
     reason_code: str
     statement: str
     evidence: list[str]
+    evidence_documents: list[strawberry.ID] = strawberry.field(
+        description="Uploaded documents linked as evidence (Document ids: node(id:), downloadPath)."
+    )
     round: int
     status: str
     decision_reason: str | None
@@ -171,6 +186,9 @@ class AppealType(relay.Node):
             reason_code=row.reason_code,
             statement=row.statement,
             evidence=list(row.evidence),
+            evidence_documents=[
+                strawberry.ID(relay.to_base64("Document", i)) for i in row.document_ids or []
+            ],
             round=row.round,
             status=row.status,
             decision_reason=row.decision_reason,
@@ -181,3 +199,48 @@ class AppealType(relay.Node):
         )
 
     resolve_nodes = rows_resolver(Appeal)
+
+
+@strawberry.type(
+    name="ApprovalRequest",
+    description="A decision one staff member asked for that a second one must approve "
+    "(TIER_RAISE, TERMINATION, APPEAL_SECOND_ROUND). Staff only.",
+)
+class ApprovalRequestType(relay.Node):
+    id: relay.NodeID[int]
+    kind: str
+    subject_id: int = strawberry.field(description="The application, sanction or appeal number.")
+    payload: JSON
+    status: str
+    requested_by: str
+    decided_by: str | None
+    decision_reason: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    provider_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, row: ApprovalRequest) -> ApprovalRequestType:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            subject_id=row.subject_id,
+            payload=row.payload,
+            status=row.status,
+            requested_by=row.requested_by,
+            decided_by=row.decided_by,
+            decision_reason=row.decision_reason,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            provider_id=row.provider_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Ctx, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        if not allowed(ctx(info).viewer, Action.READ_ANY_PROVIDER):
+            return [None for _ in node_ids]
+        return [
+            cls.of(r) if r else None for r in await rows_for_nodes(info, ApprovalRequest, node_ids)
+        ]

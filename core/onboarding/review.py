@@ -1,0 +1,180 @@
+"""Review decisions on one application: assignment, approval into probation, the interview
+record, and the rules for passing probation against the KPI recommendation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkstar.core.identity.policy import Forbidden, Viewer
+from linkstar.core.kernel.db import claim, utcnow
+from linkstar.core.kernel.errors import InvalidInput, LinkStarError
+from linkstar.core.kernel.vocabulary import ApplicationStatus as S
+from linkstar.core.kernel.vocabulary import Role
+from linkstar.core.onboarding.applications import (
+    Action,
+    ChecklistIncomplete,
+    ItemStatus,
+    checklist,
+    start_probation,
+    timeline,
+    transition,
+)
+from linkstar.core.onboarding.models import Application, Interview
+
+if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
+    from linkstar.core.contract.registry import CategoryContribution
+
+PASSED = "PASSED"
+
+
+async def latest_interview(session: AsyncSession, application: Application) -> Interview | None:
+    """The application's most recent interview."""
+    return (
+        (
+            await session.execute(
+                select(Interview)
+                .where(Interview.application_id == application.id)
+                .order_by(Interview.id.desc())
+            )
+        )
+        .scalars()
+        .first()
+    )
+
+
+async def approve(
+    session: AsyncSession,
+    viewer: Viewer,
+    application: Application,
+    contribution: CategoryContribution,
+    reason: str | None,
+) -> Application:
+    """Approve into probation: every mandatory item accepted, the interview (where the category
+    requires one) held and passed; probation starts with the category's terms."""
+    items = await checklist(session, application, contribution, contribution.onboarding)
+    blocking = [i for i in items.items if i.mandatory and i.status is not ItemStatus.OK]
+    if blocking and application.status in (S.IN_REVIEW, S.INTERVIEWED):
+        raise ChecklistIncomplete(blocking)
+    if contribution.category.interview_required:
+        if application.status is S.IN_REVIEW:
+            raise InvalidInput(
+                f"{application.category_key} requires an interview before approval",
+                code="INTERVIEW_REQUIRED",
+            )
+        if application.status is S.INTERVIEWED:
+            interview = await latest_interview(session, application)
+            if interview is None or interview.outcome != PASSED:
+                raise InvalidInput(
+                    "the interview was not passed; reject instead", code="INTERVIEW_NOT_PASSED"
+                )
+    await transition(session, application, viewer, Action.APPROVE, reason)
+    await start_probation(application, contribution.onboarding)
+    return application
+
+
+async def record_interview(
+    session: AsyncSession, viewer: Viewer, application: Application, outcome: str, notes: str
+) -> Application:
+    """Record a held interview's outcome and (internal) notes; not before it was scheduled."""
+    if not notes.strip():
+        raise InvalidInput("record what the interview showed (notes)")
+    interview = await latest_interview(session, application)
+    if interview is not None and interview.scheduled_at > utcnow():
+        raise InvalidInput(
+            f"the interview is scheduled for {interview.scheduled_at.isoformat()}; "
+            "record it once it has been held",
+            code="INTERVIEW_NOT_HELD_YET",
+            suggestion="reschedule it (scheduleInterview) if it was held earlier",
+        )
+    await transition(
+        session, application, viewer, Action.RECORD_INTERVIEW, payload={"outcome": outcome}
+    )
+    assert interview is not None  # INTERVIEW_SCHEDULED always has one
+    interview.outcome = outcome
+    interview.notes = notes.strip()
+    interview.recorded_at = utcnow()
+    return application
+
+
+class ProbationNotOver(LinkStarError):
+    """Passing against the recommendation before the probation has run its course."""
+
+    code = "PROBATION_NOT_OVER"
+
+
+def check_probation_pass(
+    application: Application, viewer: Viewer, recommendation: str, admin_override: bool
+) -> bool:
+    """Whether a PASS goes against the system's recommendation; refused while the probation
+    still runs, unless an admin overrides explicitly."""
+    against = recommendation != "PASS"
+    if admin_override and viewer.role is not Role.ADMIN:
+        raise Forbidden("only an admin overrides the probation rules")
+    if against and not admin_override:
+        ends = application.probation_ends_at
+        if ends is None or ends > utcnow():
+            raise ProbationNotOver(
+                f"the system recommends {recommendation}; passing against it needs the "
+                "probation to have run"
+                + (f" (it ends {ends.isoformat()})" if ends else " (it has no end date)"),
+                suggestion="wait for the end, extend it, or ask an admin to override",
+            )
+    return against
+
+
+async def assign(
+    session: AsyncSession,
+    application: Application,
+    viewer: Viewer,
+    reviewer_id: int,
+    email: str,
+    expected_version: int | None = None,
+) -> None:
+    """Assign the application to a reviewer: an admin reassigns; a reviewer only takes an
+    unassigned one. Of concurrent assignments exactly one wins; with `expected_version` (the
+    version the caller saw) a caller who decided on a stale view loses too."""
+    current = application.reviewer_account_id
+    if current is not None and current != reviewer_id and viewer.role is not Role.ADMIN:
+        raise Forbidden("only an admin reassigns an application")
+    if current is None and viewer.role is not Role.ADMIN and reviewer_id != viewer.account_id:
+        raise Forbidden("a reviewer takes an application for themself; an admin assigns others")
+    await claim(
+        session,
+        Application,
+        application.id,
+        {
+            "reviewer_account_id": current,
+            "version": application.version if expected_version is None else expected_version,
+        },
+        {
+            "reviewer_account_id": reviewer_id,
+            "version": application.version + 1,
+            "updated_at": utcnow(),
+        },
+        "the assignment",
+    )
+    timeline(
+        session,
+        application,
+        application.provider_id,
+        viewer,
+        "application.assigned",
+        {"reviewer": email, "previous": current},
+        internal=True,
+    )
+
+
+def new_interview(
+    application: Application, at: Any, interviewer_id: int, channel: str
+) -> Interview:
+    """An interview row for `application`."""
+    return Interview(
+        application_id=application.id,
+        provider_id=application.provider_id,
+        scheduled_at=at,
+        interviewer_account_id=interviewer_id,
+        channel=channel,
+    )
