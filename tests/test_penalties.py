@@ -12,10 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.billing import orders
 from linkstar.core.fees.rules import PenaltyRule
+from linkstar.core.identity.models import Account
 from linkstar.core.kernel.money import Money
+from linkstar.core.kernel.vocabulary import Region, Tier
 from linkstar.core.ledger import journal
 from tests.test_plugin_contract import make_plugin, refused
 from tests.test_settlement import complete, october, parties, run  # noqa: F401
+from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401
 
 CAP = Money.of("5000.00", "CNY")
 SHARE = PenaltyRule(
@@ -115,3 +118,71 @@ def test_a_sanction_deducts_its_penalty_once_and_an_upheld_appeal_reverses_it(
     # is USD 2,000.00 (the CNY cap does not apply to USD), and the DOWNGRADE rule does not fire
     assert fined == Money.of("36800.00", "USD")
     assert restored == Money.of("38800.00", "USD")
+
+
+def test_the_ladder_deducts_the_penalty_of_a_restriction_and_its_reversal_gives_it_back(
+    migrated,
+    registry,
+    sign_in,
+    db,
+    shipper,
+) -> None:
+    from sqlalchemy import select
+
+    from linkstar.core.kernel.vocabulary import Role, SanctionKind
+    from linkstar.core.standing.models import Sanction
+    from linkstar.core.standing.states import SanctionAction, move_sanction
+
+    provider = shipper
+    seller = Account(
+        email="seller@example.com", display_name="Seller", password_hash="x", role=Role.SELLER
+    )
+    db.add(seller)
+    db.commit()
+
+    async def august_orders(session: AsyncSession) -> None:
+        for order, amount in ((1, "6000.00"), (2, "4000.00")):
+            party = orders.OrderParty(order, provider.id, seller.id, "logistics")
+            money = Money.of(amount, "USD")
+            await orders.record_seller_payment(session, party, money, f"p{order}")
+            rate = orders.commission_rate(
+                "logistics",
+                registry.category("logistics").fee_rules,
+                Region.MAINLAND_CHINA,
+                Tier.PREFERRED,
+            )
+            when = datetime(2026, 8, 10, tzinfo=UTC)
+            await orders.complete_order(session, party, money, rate, Tier.PREFERRED, when)
+
+    run(migrated, august_orders)
+    for month in (7, 8):
+        month_of_data(db, provider.id, 2026, month, lost=2)
+    admin = sign_in(Role.ADMIN)
+    evaluate(admin, "2026-07")
+    evaluate(admin, "2026-08")  # the second failing month restricts intake
+
+    owner = journal.provider_owner(provider.id)
+
+    async def payable(session: AsyncSession) -> Money:
+        return await journal.balance(session, "PROVIDER_PAYABLE", owner, "USD")
+
+    # USD 10,000 at 2.5 % commission (PREFERRED) leaves 9,750.00; 3 % of 10,000 is 300.00
+    assert run(migrated, payable) == Money.of("9450.00", "USD")
+    evaluate(admin, "2026-08")  # idempotent: no second deduction
+    assert run(migrated, payable) == Money.of("9450.00", "USD")
+
+    async def reverse_restriction(session: AsyncSession) -> None:
+        restriction = (
+            await session.execute(
+                select(Sanction).where(
+                    Sanction.provider_id == provider.id,
+                    Sanction.kind == SanctionKind.RESTRICTED_INTAKE,
+                )
+            )
+        ).scalar_one()
+        await move_sanction(
+            session, restriction, SanctionAction.REVERSE, "reviewer", "appeal upheld"
+        )
+
+    run(migrated, reverse_restriction)
+    assert run(migrated, payable) == Money.of("9750.00", "USD")

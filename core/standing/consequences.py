@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,9 +25,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.billing.orders import penalize
+from linkstar.core.billing.settlement import SETTLEMENT_TIMEZONE
+from linkstar.core.fees.rules import PenaltyRule
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import take_turns, utcnow
 from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.periods import PeriodKind, period_of
 from linkstar.core.kernel.timeline import record
 from linkstar.core.kernel.vocabulary import (
     ApplicationStatus,
@@ -220,8 +225,12 @@ async def apply_ladder(
     label: str,
     providers: list[int],
     policy: ScoringPolicy | None = None,
+    penalties: Sequence[PenaltyRule] = (),
 ) -> int:
-    """Apply the category's performance ladder for `label`; returns the sanctions added."""
+    """Apply the category's performance ladder for `label`; returns the sanctions added.
+
+    Each sanction added brings the category's penalties for its kind (`penalties`), deducted
+    from the provider's payable and linked to the sanction."""
     policy = policy or ScoringPolicy()
     depth = max(policy.terminate_after, policy.promotion_periods)
     cards = await recent_cards(session, category, providers, label, depth)
@@ -290,18 +299,31 @@ async def apply_ladder(
                 continue
             if kind is SanctionKind.TERMINATION_PROPOSED and pid in proposals:
                 continue
-            session.add(
-                Sanction(
-                    provider_id=pid,
-                    category_key=category,
-                    kind=kind,
-                    status=SanctionStatus.ACTIVE,
-                    dedupe_key=key,
-                    period=label,
-                    cause={"scorecards": cause, "violations": []},
-                    reason=reason,
-                )
+            sanction = Sanction(
+                provider_id=pid,
+                category_key=category,
+                kind=kind,
+                status=SanctionStatus.ACTIVE,
+                dedupe_key=key,
+                period=label,
+                cause={"scorecards": cause, "violations": []},
+                reason=reason,
             )
+            session.add(sanction)
+            if any(rule.on == kind.value for rule in penalties):
+                await session.flush()
+                month = period_of(label, PeriodKind.MONTH, SETTLEMENT_TIMEZONE)
+                await penalize(
+                    session,
+                    penalties,
+                    on=kind.value,
+                    provider_id=pid,
+                    category=category,
+                    cause_type="sanction",
+                    cause_id=sanction.id,
+                    period_start=month.start,
+                    period_end=month.end,
+                )
             _event(
                 session,
                 POLICY,

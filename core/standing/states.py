@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.billing.orders import reverse_penalties
 from linkstar.core.kernel.db import claim, utcnow
 from linkstar.core.kernel.errors import Conflict, LinkStarError
 from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
@@ -93,6 +94,9 @@ async def move_sanction(
     await claim(
         session, Sanction, sanction.id, {"status": sanction.status}, changes, "the sanction"
     )
+    if target is SanctionStatus.REVERSED:
+        # whatever the sanction cost the provider is given back, by reversing entries
+        await reverse_penalties(session, "sanction", sanction.id, f"sanction reversed: {why}")
     return target
 
 

@@ -84,7 +84,9 @@ async def evaluate_category(
         key = contribution.category.key
         judged = await _judged(session, key, label, list(summary.providers))
         if judged:
-            await apply_ladder(session, key, label, judged, contribution.scoring)
+            await apply_ladder(
+                session, key, label, judged, contribution.scoring, contribution.penalty_rules
+            )
     return summary
 
 

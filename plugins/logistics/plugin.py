@@ -26,6 +26,7 @@ from linkstar.schema.plugin_api import (
     MetricDefinition,
     Money,
     OnboardingPolicy,
+    PenaltyRule,
     Region,
     ScoringCurve,
     ScoringPolicy,
@@ -269,6 +270,24 @@ def linkstar_metric_definitions(category: ServiceCategory) -> list[MetricDefinit
 @hookimpl
 def linkstar_required_documents(category: ServiceCategory) -> list[DocumentRequirement] | None:
     return DOCUMENTS if category.key == KEY else None
+
+
+# Restricted intake for lost or late parcels costs part of the month's order revenue.
+PENALTY_RULES = [
+    PenaltyRule(
+        key="restricted_intake_penalty",
+        name="Restricted-intake deduction",
+        on="RESTRICTED_INTAKE",
+        revenue_percent=Decimal("3"),
+        caps=(Money.of("3500.00", "CNY"), Money.of("4000.00", "HKD"), Money.of("500.00", "USD")),
+        note="3 % of the month's order revenue, at most CNY 3,500 (HKD 4,000, USD 500).",
+    )
+]
+
+
+@hookimpl
+def linkstar_penalty_rules(category: ServiceCategory) -> list[PenaltyRule] | None:
+    return PENALTY_RULES if category.key == KEY else None
 
 
 @hookimpl
