@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from linkstar.core.kernel.db import is_outage
 from linkstar.core.kernel.errors import LinkStarError
 
 log = logging.getLogger("linkstar.graphql")
 
 INTERNAL_MESSAGE = "Internal server error. It has been logged; please retry or report it."
+UNAVAILABLE_MESSAGE = "the service is temporarily unavailable; retry shortly"
+RETRY_AFTER_SECONDS = 5
 
 
 def _graphql_core_code(error: GraphQLError) -> str | None:
@@ -31,6 +34,8 @@ def code_of(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, LinkStarError):
         return original.code
+    if original is not None and is_outage(original):
+        return "SERVICE_UNAVAILABLE"
     if error.path is None and isinstance(original, ValueError | TypeError | GraphQLError):
         return "BAD_USER_INPUT"  # a variable that does not coerce to its type
     if original is None:
@@ -70,6 +75,16 @@ def shape_error(error: GraphQLError) -> GraphQLError:
             error.path,
             None,
             {**(error.extensions or {}), "code": code},
+        )
+    if code_of(error) == "SERVICE_UNAVAILABLE":
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            None,
+            {"code": "SERVICE_UNAVAILABLE"},
         )
     return GraphQLError(
         INTERNAL_MESSAGE,
@@ -114,3 +129,13 @@ class ErrorCodes(SchemaExtension):
                     for e in shaped
                 ]
             result.errors = shaped
+            if any((e.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" for e in shaped):
+                _answer_unavailable(self.execution_context.context)
+
+
+def _answer_unavailable(context: object) -> None:
+    """A database outage met inside GraphQL answers HTTP 503 with Retry-After, like outside."""
+    response = getattr(context, "response", None)
+    if response is not None:
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -39,6 +39,7 @@ from graphql.language import OperationType
 from strawberry.extensions import SchemaExtension
 
 from linkstar.core.identity import audit
+from linkstar.core.kernel.db import is_outage
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.schema.errors import code_of, log
 from linkstar.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -251,8 +252,11 @@ class AuditMutations(SchemaExtension):
         yield
         try:
             await self._record()
-        except Exception:  # the caller's answer must not depend on the audit store
-            log.exception("could not write the audit log")
+        except Exception as error:  # the caller's answer must not depend on the audit store
+            if is_outage(error):
+                log.warning("could not write the audit log: the database is unavailable")
+            else:
+                log.exception("could not write the audit log")
 
     async def _record(self) -> None:
         execution = self.execution_context

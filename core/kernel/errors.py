@@ -67,3 +67,12 @@ class ConfigurationError(LinkStarError):
     """The process configuration (environment, database URL, …) is unusable."""
 
     code = "CONFIGURATION"
+
+
+class DatabaseUnavailable(LinkStarError):
+    """The database cannot be reached right now (stopped, frozen, locked); retry shortly.
+
+    Answered with HTTP 503 and `Retry-After`.
+    """
+
+    code = "SERVICE_UNAVAILABLE"

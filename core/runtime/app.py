@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from typing import Any
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,9 +22,10 @@ from linkstar.core.identity import audit, ratelimit
 from linkstar.core.identity.accounts import authenticate
 from linkstar.core.identity.policy import ANONYMOUS, Unauthenticated
 from linkstar.core.kernel.config import Settings
-from linkstar.core.kernel.db import create_engine, session_factory
+from linkstar.core.kernel.db import create_engine, is_outage, session_factory, timeouts_of
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.core.kpi.catalog import record_metric_versions
+from linkstar.core.runtime.edge import Edge
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 
@@ -167,8 +170,9 @@ class GraphQLEndpoint:
                             details={"reason": exc.message},
                         ),
                     )
-                except Exception:  # the refusal stands even if the audit store is down
-                    log.exception("could not audit a refused credential")
+                except Exception as error:  # the refusal stands even if the audit store is down
+                    if not is_outage(error):
+                        log.exception("could not audit a refused credential")
             except ratelimit.RateLimited as exc:
                 refusal = graphql_error(
                     429, exc.code, exc.message, {"Retry-After": str(exc.retry_after)}
@@ -177,6 +181,15 @@ class GraphQLEndpoint:
             await refusal(scope, receive, send)
             return
         await self.graphql(scope, receive, send)
+
+
+READINESS_TIMEOUT = 3.0
+
+
+def _processing_seconds(engine: Any) -> float:
+    """How long a request may work once its body has arrived: one statement plus connecting."""
+    timeouts = timeouts_of(engine)
+    return timeouts.statement + timeouts.connect
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
@@ -209,13 +222,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     async def readyz(_: Request) -> Response:
         try:
-            async with engine.connect() as connection:
+            # a frozen database must make readiness false quickly, not hang the probe
+            async with asyncio.timeout(READINESS_TIMEOUT), engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
                 version = (
                     await connection.execute(text("SELECT version_num FROM alembic_version"))
                 ).first()
         except Exception as exc:  # readiness must answer, whatever the failure
-            log.warning("readiness check failed: %s", exc)
+            log.warning("readiness check failed: %s", type(exc).__name__)
             return JSONResponse(
                 {"status": "unavailable", "database": "unreachable or not migrated"},
                 status_code=503,
@@ -238,6 +252,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             Route("/readyz", readyz),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(Edge, processing_seconds=_processing_seconds(engine))],
     )
     app.state.settings = settings
     app.state.registry = registry
