@@ -29,7 +29,13 @@ from linkstar.schema.access import ProviderPrivate, StaffOnly, declares_owner
 from linkstar.schema.errors import ErrorCodes, code_of
 from linkstar.schema.fees.category_fields import FeesCategoryFields
 from linkstar.schema.fees.queries import FeeQuery
-from linkstar.schema.hardening import MAX_TOKENS, AliasLimit, AuditMutations, ShapeLimits
+from linkstar.schema.hardening import (
+    MAX_TOKENS,
+    AliasLimit,
+    AuditMutations,
+    ShapeLimits,
+    ValidText,
+)
 from linkstar.schema.identity.schema import IdentityMutation, IdentityQuery
 from linkstar.schema.kpi.alert_mutations import AlertMutation
 from linkstar.schema.kpi.category_fields import KpiCategoryFields
@@ -46,6 +52,7 @@ from linkstar.schema.providers.mutations import ProviderMutation
 from linkstar.schema.providers.queries import ProviderQuery
 from linkstar.schema.providers.types import CategoryProfile, ProviderType, ServiceCategoryType
 from linkstar.schema.query import Mutation, Query
+from linkstar.schema.scalars import SCALAR_OVERRIDES
 from linkstar.schema.standing.mutations import StandingMutation
 from linkstar.schema.standing.provider_fields import StandingProviderFields
 
@@ -221,6 +228,7 @@ def _core_type_fields() -> dict[str, frozenset[str]]:
         types=CORE_TYPES,
         config=CONFIG,
         extra_fields=_built_in_fields(),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     return {
         name: frozenset(getattr(gql_type, "fields", {}) or {})
@@ -239,7 +247,7 @@ def _built_in_fields() -> dict[str, list[StrawberryField]]:
 
 
 def _extensions(production: bool) -> list[Any]:
-    rules: list[Any] = [ShapeLimits, AliasLimit]
+    rules: list[Any] = [ShapeLimits, AliasLimit, ValidText]
     if production:
         rules.append(NoSchemaIntrospectionCustomRule)
     # Classes or factories, never shared instances (each request gets its own).
@@ -366,6 +374,7 @@ def compose_schema(
             config=PRODUCTION_CONFIG if production else CONFIG,
             extensions=extensions,
             extra_fields=extra_fields,
+            scalar_overrides=SCALAR_OVERRIDES,
         )
         schema.as_str()  # resolves every lazy type now, so a broken one fails start-up
     except PluginContractError:

@@ -29,9 +29,18 @@ def _graphql_core_code(error: GraphQLError) -> str | None:
     return None
 
 
+def _original(error: GraphQLError) -> BaseException | None:
+    """What caused `error`, through graphql-core's wrappers (a variable's coercion error
+    wraps the scalar's error, which wraps what the scalar raised)."""
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    return original
+
+
 def code_of(error: GraphQLError) -> str:
     """The stable code an error will carry in `extensions.code`."""
-    original = error.original_error
+    original = _original(error)
     if isinstance(original, LinkStarError):
         return original.code
     if original is not None and is_outage(original):
@@ -49,7 +58,22 @@ def code_of(error: GraphQLError) -> str:
 
 def shape_error(error: GraphQLError) -> GraphQLError:
     """Give the error a code; replace anything unexpected by an opaque internal error."""
-    original = error.original_error
+    original = _original(error)
+    if isinstance(original, LinkStarError) and error.path is None:
+        # refused while coercing a variable or literal: keep graphql-core's message (it
+        # names the variable), add the code
+        extensions = {**(error.extensions or {}), "code": original.code}
+        if original.suggestion:
+            extensions["suggestion"] = original.suggestion
+        return GraphQLError(
+            error.message,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            None,
+            extensions,
+        )
     if isinstance(original, LinkStarError):
         extensions = {"code": original.code, **(error.extensions or {})}
         if original.suggestion:

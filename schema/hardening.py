@@ -10,6 +10,9 @@ a stable `extensions.code`:
 | estimated cost > MAX_COST (page sizes multiply down nested lists) | QUERY_TOO_COSTLY |
 | more than MAX_TOKENS tokens | QUERY_TOO_LARGE |
 | introspection in production | INTROSPECTION_DISABLED |
+| a string literal with a NUL or a lone surrogate | INVALID_TEXT |
+
+(Variables are checked for the same before GraphQL runs: `core.runtime.payload`.)
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from graphql import (
     ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
     VariableNode,
     get_operation_ast,
@@ -40,6 +44,7 @@ from strawberry.extensions import SchemaExtension
 
 from linkstar.core.identity import audit
 from linkstar.core.kernel.db import is_outage
+from linkstar.core.kernel.text import is_valid_text
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.schema.errors import code_of, log
 from linkstar.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -178,6 +183,24 @@ class AliasLimit(ValidationRule):
                         extensions={"code": "TOO_MANY_ALIASES"},
                     )
                 )
+
+
+class ValidText(ValidationRule):
+    """Refuses string literals holding a NUL or a lone surrogate, ids included (INVALID_TEXT).
+
+    PostgreSQL cannot store them and SQLite would; refusing them in validation keeps both
+    databases alike and means no resolver, audit row or SQL statement ever sees them.
+    """
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if not is_valid_text(node.value):
+            self.report_error(
+                GraphQLError(
+                    "text may not contain NUL characters or lone surrogates",
+                    node,
+                    extensions={"code": "INVALID_TEXT"},
+                )
+            )
 
 
 def _page_size(field: FieldNode) -> int:

@@ -25,9 +25,11 @@ from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, is_outage, session_factory, timeouts_of
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.core.kpi.catalog import record_metric_versions
+from linkstar.core.runtime import payload
 from linkstar.core.runtime.edge import Edge
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
+from linkstar.schema.hardening import MAX_TOKENS
 
 log = logging.getLogger("linkstar")
 
@@ -102,29 +104,40 @@ class GraphQLEndpoint:
         return None
 
     async def _refuse_shape(self, request: Request) -> tuple[Response | None, bytes | None]:
-        """Batches and GET mutations answer with a code (strawberry would answer plain text)."""
-        if request.method == "GET":
-            query = request.query_params.get("query")
-            if query:
-                try:
-                    document = parse(query, max_tokens=5_000)
-                except GraphQLError:
-                    return None, None  # strawberry reports the syntax error with its code
-                if any(
-                    isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
-                    for d in document.definitions
-                ):
-                    return graphql_error(
-                        405, "METHOD_NOT_ALLOWED", "send mutations with POST"
-                    ), None
-            return None, None
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "application/json":
-            return None, None
-        body = await request.body()
-        if body.lstrip()[:1] == b"[":
-            return graphql_error(400, "BATCHING_DISABLED", "send one operation per request"), None
+        """Malformed requests, batches and GET mutations answer with a code (strawberry would
+        answer plain text, or a 500); see `payload` for every check."""
+        try:
+            if request.method == "GET":
+                return self._refuse_get(request), None
+            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            body = await request.body()
+            if media_type == "multipart/form-data":
+                await _check_multipart(request.scope, body)
+                return None, body
+            if body.lstrip()[:1] == b"[":
+                return (
+                    graphql_error(400, "BATCHING_DISABLED", "send one operation per request"),
+                    None,
+                )
+            payload.check_operation(payload.decode_json(body))
+        except payload.MalformedRequest as exc:
+            return graphql_error(exc.status, exc.code, exc.message), None
         return None, body
+
+    def _refuse_get(self, request: Request) -> Response | None:
+        payload.check_query_params(request.query_params)
+        query = request.query_params.get("query")
+        if query:
+            try:
+                document = parse(query, max_tokens=MAX_TOKENS)
+            except GraphQLError:
+                return None  # strawberry reports the syntax error with its code
+            if any(
+                isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
+                for d in document.definitions
+            ):
+                return graphql_error(405, "METHOD_NOT_ALLOWED", "send mutations with POST")
+        return None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -190,6 +203,29 @@ def _processing_seconds(engine: Any) -> float:
     """How long a request may work once its body has arrived: one statement plus connecting."""
     timeouts = timeouts_of(engine)
     return timeouts.statement + timeouts.connect
+
+
+async def _check_multipart(scope: Any, body: bytes) -> None:
+    """Parse a multipart body once with tight limits, so strawberry only sees sane ones."""
+    delivered = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal delivered
+        if delivered:
+            return {"type": "http.disconnect"}
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request = Request(scope, replay)
+    try:
+        form = await request.form(max_files=payload.MAX_PARTS, max_fields=payload.MAX_PARTS)
+    except Exception as exc:  # python-multipart's refusals: too many parts, bad framing
+        detail = getattr(exc, "detail", None) or "the multipart body is malformed"
+        raise payload.MalformedRequest(str(detail)[:200]) from None
+    try:
+        payload.check_form(form)
+    finally:
+        await form.close()
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
