@@ -24,6 +24,7 @@ from sqlalchemy import (
     Enum,
     Integer,
     MetaData,
+    String,
     event,
     func,
     select,
@@ -41,7 +42,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from linkstar.core.kernel.errors import ConfigurationError, Conflict, DatabaseUnavailable
+from linkstar.core.kernel.errors import (
+    ConfigurationError,
+    Conflict,
+    DatabaseUnavailable,
+    InvalidInput,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -185,6 +191,7 @@ def create_engine(
         }
     engine = create_async_engine(url, **kwargs)
     _TIMEOUTS[engine.sync_engine] = timeouts
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_overlong_text)
     if url.get_backend_name() == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -196,6 +203,40 @@ def create_engine(
             cursor.close()
 
     return engine
+
+
+def _refuse_overlong_text(
+    _connection: Any,
+    _cursor: Any,
+    _statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """Refuse a value longer than its column's declared length, on every database alike.
+
+    PostgreSQL refuses it (varchar(255)), SQLite would store it: checked here, for every
+    INSERT and UPDATE of every bounded string column, so both answer TEXT_TOO_LONG.
+    """
+    compiled = getattr(context, "compiled", None)
+    if compiled is None or not (context.isinsert or context.isupdate):
+        return
+    limits = {
+        key: (bind.type.length, getattr(bind, "_orig_key", key))
+        for key, bind in ((b.key, b) for b in compiled.binds.values())
+        if isinstance(bind.type, String) and bind.type.length
+    }
+    if not limits:
+        return
+    for row in context.compiled_parameters:
+        for key, (length, name) in limits.items():
+            value = row.get(key)
+            if isinstance(value, str) and len(value) > length:
+                raise InvalidInput(
+                    f"{name} may have at most {length} characters (got {len(value)})",
+                    code="TEXT_TOO_LONG",
+                    details={"field": str(name), "maxLength": length},
+                )
 
 
 def timeouts_of(engine: AsyncEngine) -> DatabaseTimeouts:
