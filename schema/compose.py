@@ -32,6 +32,7 @@ from linkstar.schema.fees.queries import FeeQuery
 from linkstar.schema.hardening import (
     MAX_TOKENS,
     AliasLimit,
+    AuditedMutation,
     AuditMutations,
     ShapeLimits,
     ValidText,
@@ -196,6 +197,8 @@ class LinkStarSchema(strawberry.Schema):
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         fields = [*type_definition.fields, *self._extra_fields.get(type_definition.name, [])]
+        if type_definition.name == "Mutation":
+            fields = [_audited(f) for f in fields]
         order = FIELD_ORDER.get(type_definition.name)
         if order:  # a stable sort: plugin fields keep their own order, after the built-ins
             fields.sort(key=lambda f: order.get(f.graphql_name or f.python_name, len(order)))
@@ -206,6 +209,15 @@ class LinkStarSchema(strawberry.Schema):
         for error in errors:
             if code_of(error) == "INTERNAL_SERVER_ERROR":
                 log.error("internal error at %s", error.path, exc_info=error.original_error)
+
+
+def _audited(field: StrawberryField) -> StrawberryField:
+    """A copy of a root mutation field that writes its own audit entry (`AuditedMutation`)."""
+    if any(isinstance(e, AuditedMutation) for e in field.extensions):
+        return field
+    audited = copy.copy(field)
+    audited.extensions = [*field.extensions, AuditedMutation()]
+    return audited
 
 
 def _definition_name(cls: type) -> str | None:

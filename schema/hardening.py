@@ -17,12 +17,11 @@ a stable `extensions.code`:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
@@ -37,13 +36,14 @@ from graphql import (
     StringValueNode,
     ValidationRule,
     VariableNode,
-    get_operation_ast,
 )
 from graphql.language import OperationType
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.types import Info
 
 from linkstar.core.identity import audit
 from linkstar.core.kernel.db import is_outage
+from linkstar.core.kernel.errors import AuditUnavailable, LinkStarError
 from linkstar.core.kernel.text import is_valid_text
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.schema.errors import code_of, log
@@ -218,57 +218,93 @@ def _page_size(field: FieldNode) -> int:
     return DEFAULT_PAGE_SIZE
 
 
-def _root_fields(
-    document: Any, selection_set: SelectionSetNode, seen: frozenset[str] = frozenset()
-) -> list[FieldNode]:
-    """The root fields an operation executes, through fragments."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+TARGET_ARGUMENTS = frozenset(
+    {
+        "id",
+        "application",
+        "document",
+        "provider",
+        "sanction",
+        "appeal",
+        "email",
+        "category",
+        "subject",
     }
-    fields: list[FieldNode] = []
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            fields.append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            fields.extend(_root_fields(document, selection.selection_set, seen))
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                fields.extend(
-                    _root_fields(document, fragment.selection_set, seen | {selection.name.value})
-                )
-    return fields
+)
 
 
-def _argument_target(field: FieldNode, variables: dict[str, Any]) -> str | None:
+def _target(arguments: dict[str, Any]) -> str | None:
     """The object a mutation acts on, from its first id-like argument, for the audit trail."""
-    for argument in field.arguments or ():
-        if argument.name.value in {
-            "id",
-            "application",
-            "document",
-            "provider",
-            "sanction",
-            "appeal",
-            "email",
-            "category",
-            "subject",
-        }:
-            value = argument.value
-            if isinstance(value, VariableNode):
-                resolved = variables.get(value.name.value)
-                return None if resolved is None else f"{argument.name.value}={str(resolved)[:200]}"
-            literal = getattr(value, "value", None)
-            if literal is not None:
-                return f"{argument.name.value}={str(literal)[:200]}"
+    for name, value in arguments.items():
+        if name in TARGET_ARGUMENTS and value is not None:
+            return f"{name}={str(value)[:200]}"
     return None
 
 
-class AuditMutations(SchemaExtension):
-    """Writes one audit entry per executed root mutation field, with its outcome and target.
+def _code_of_exception(error: BaseException) -> str:
+    if isinstance(error, LinkStarError):
+        return error.code
+    if is_outage(error):
+        return "SERVICE_UNAVAILABLE"
+    if isinstance(error, GraphQLError):
+        return str((error.extensions or {}).get("code") or "BAD_REQUEST")
+    return "INTERNAL_SERVER_ERROR"
 
-    Also records every FORBIDDEN error (queries included) as a permission-denied event. A
-    failure to write the audit is logged, never shown to the caller.
+
+class AuditedMutation(FieldExtension):
+    """Write-ahead audit of one root mutation field, with that field's own outcome.
+
+    Before the resolver runs, its entry is written (outcome FAILED, `details.status` =
+    "started"); if that write fails, the mutation does not run and answers
+    AUDIT_UNAVAILABLE, so nothing escapes the log. After the resolver, the entry is settled
+    with the outcome of this field alone (a sibling's error never books it). An entry that
+    stays "started" records a mutation whose outcome could not be written (the database
+    went away in between).
+    """
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        context = info.context
+        row = audit.entry(
+            context.viewer,
+            f"mutation.{info.field_name}",
+            AuditOutcome.FAILED,
+            target=_target(kwargs),
+            client_address=context.client_address,
+            details={"codes": [], "status": "started"},
+        )
+        try:
+            await audit.record(context.sessionmaker, row)
+        except Exception as error:
+            if not is_outage(error):
+                log.exception("could not write an audit entry; the mutation did not run")
+            raise AuditUnavailable(
+                "the audit log cannot be written now, so the mutation did not run",
+                suggestion="retry shortly",
+            ) from None
+        try:
+            result = await next_(source, info, **kwargs)
+        except Exception as error:
+            code = _code_of_exception(error)
+            outcome = AuditOutcome.DENIED if code in DENIED_CODES else AuditOutcome.FAILED
+            await _settle(context, row.id, outcome, [code])
+            raise
+        await _settle(context, row.id, AuditOutcome.SUCCESS, [])
+        return result
+
+
+async def _settle(context: Any, entry_id: int, outcome: AuditOutcome, codes: list[str]) -> None:
+    try:
+        await audit.settle(context.sessionmaker, entry_id, outcome, {"codes": codes})
+    except Exception as error:  # the entry stays "started": the attempt is on record
+        log.warning("could not settle audit entry %s: %s", entry_id, type(error).__name__)
+
+
+class AuditMutations(SchemaExtension):
+    """Records every FORBIDDEN error (queries included) as a permission-denied event.
+
+    (Each root mutation field writes its own entry: see `AuditedMutation`.)
     """
 
     async def on_operation(self) -> AsyncIterator[None]:
@@ -289,35 +325,6 @@ class AuditMutations(SchemaExtension):
         result = execution.result
         errors = list(getattr(result, "errors", None) or [])
         entries = []
-        document = execution.graphql_document
-        operation = get_operation_ast(document, execution.operation_name) if document else None
-        if (
-            operation is not None
-            and operation.operation is OperationType.MUTATION
-            and result is not None
-        ):
-            variables = execution.variables or {}
-            for field in _root_fields(document, operation.selection_set):
-                key = field.alias.value if field.alias else field.name.value
-                codes = [code_of(e) for e in errors if e.path and e.path[0] == key]
-                if not codes and errors and not getattr(result, "data", None):
-                    codes = [code_of(errors[0])]
-                if not codes:
-                    outcome = AuditOutcome.SUCCESS
-                elif any(c in DENIED_CODES for c in codes):
-                    outcome = AuditOutcome.DENIED
-                else:
-                    outcome = AuditOutcome.FAILED
-                entries.append(
-                    audit.entry(
-                        context.viewer,
-                        f"mutation.{field.name.value}",
-                        outcome,
-                        target=_argument_target(field, variables),
-                        client_address=context.client_address,
-                        details={"codes": [c for c in codes if c]},
-                    )
-                )
         for error in errors:
             if code_of(error) == "FORBIDDEN":
                 entries.append(

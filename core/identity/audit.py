@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from linkstar.core.identity.models import AuditEntry
@@ -40,3 +41,18 @@ async def record(sessions: async_sessionmaker[AsyncSession], *entries: AuditEntr
         return
     async with sessions() as session, session.begin():
         session.add_all(entries)
+
+
+async def settle(
+    sessions: async_sessionmaker[AsyncSession],
+    entry_id: int,
+    outcome: AuditOutcome,
+    details: dict[str, Any],
+) -> None:
+    """Give a write-ahead entry (written before its action ran) the action's outcome."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.id == entry_id)
+            .values(outcome=outcome, details=details)
+        )

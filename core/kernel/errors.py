@@ -76,3 +76,9 @@ class DatabaseUnavailable(LinkStarError):
     """
 
     code = "SERVICE_UNAVAILABLE"
+
+
+class AuditUnavailable(LinkStarError):
+    """A mutation's audit entry could not be written, so the mutation did not run."""
+
+    code = "AUDIT_UNAVAILABLE"
