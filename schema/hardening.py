@@ -38,6 +38,8 @@ from graphql import (
     VariableNode,
 )
 from graphql.language import OperationType
+from sqlalchemy import inspect
+from sqlalchemy.exc import StatementError
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types import Info
 
@@ -252,14 +254,14 @@ def _code_of_exception(error: BaseException) -> str:
 
 
 class AuditedMutation(FieldExtension):
-    """Write-ahead audit of one root mutation field, with that field's own outcome.
+    """The audit entry of one root mutation field, with that field's own outcome.
 
-    Before the resolver runs, its entry is written (outcome FAILED, `details.status` =
-    "started"); if that write fails, the mutation does not run and answers
-    AUDIT_UNAVAILABLE, so nothing escapes the log. After the resolver, the entry is settled
-    with the outcome of this field alone (a sibling's error never books it). An entry that
-    stays "started" records a mutation whose outcome could not be written (the database
-    went away in between).
+    The entry rides in the mutation's own transaction: the first transaction the resolver
+    commits through `Context.session()` inserts it, so the change and its entry commit or
+    fail together; a mutation whose entry cannot be written does not happen and answers
+    AUDIT_UNAVAILABLE. A resolver that fails is booked FAILED (or DENIED) with its own code,
+    in a transaction of its own; a sibling's error never books it. A resolver that commits
+    by other means gets its entry written just after (the fallback, "where possible").
     """
 
     async def resolve_async(
@@ -269,36 +271,72 @@ class AuditedMutation(FieldExtension):
         row = audit.entry(
             context.viewer,
             f"mutation.{info.field_name}",
-            AuditOutcome.FAILED,
+            AuditOutcome.SUCCESS,
             target=_target(kwargs),
             client_address=context.client_address,
-            details={"codes": [], "status": "started"},
+            details={"codes": []},
         )
-        try:
-            await audit.record(context.sessionmaker, row)
-        except Exception as error:
-            if not is_outage(error):
-                log.exception("could not write an audit entry; the mutation did not run")
-            raise AuditUnavailable(
-                "the audit log cannot be written now, so the mutation did not run",
-                suggestion="retry shortly",
-            ) from None
+        context.pending_audit = row
         try:
             result = await next_(source, info, **kwargs)
         except Exception as error:
+            if _is_audit_insert(error):
+                log.error("could not write an audit entry; the mutation was rolled back")
+                raise AuditUnavailable(
+                    "the audit log cannot be written now, so the mutation did not happen",
+                    suggestion="retry shortly",
+                ) from None
             code = _code_of_exception(error)
             outcome = AuditOutcome.DENIED if code in DENIED_CODES else AuditOutcome.FAILED
-            await _settle(context, row.id, outcome, [code])
+            await _book_failure(context, row, outcome, code)
             raise
-        await _settle(context, row.id, AuditOutcome.SUCCESS, [])
+        finally:
+            context.pending_audit = None
+        if not inspect(row).has_identity:  # the resolver committed no transaction of ours
+            try:
+                await audit.record(context.sessionmaker, row)
+            except Exception as error:
+                if not is_outage(error):
+                    log.exception("could not write an audit entry")
+                raise AuditUnavailable(
+                    "the action ran but its audit entry could not be written",
+                    suggestion="an administrator should check the audit log",
+                ) from None
         return result
 
 
-async def _settle(context: Any, entry_id: int, outcome: AuditOutcome, codes: list[str]) -> None:
+def _is_audit_insert(error: BaseException | None) -> bool:
+    """Whether `error` came from inserting the audit entry (even if a resolver translated
+    the database error into one of its own, say EMAIL_TAKEN for any IntegrityError)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        statement = getattr(error, "statement", None) or ""
+        if isinstance(error, StatementError) and "INSERT INTO audit_log" in statement:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+async def _book_failure(context: Any, row: Any, outcome: AuditOutcome, code: str) -> None:
+    """Book a failed field; if an earlier transaction of it wrote SUCCESS, correct it."""
     try:
-        await audit.settle(context.sessionmaker, entry_id, outcome, {"codes": codes})
-    except Exception as error:  # the entry stays "started": the attempt is on record
-        log.warning("could not settle audit entry %s: %s", entry_id, type(error).__name__)
+        if inspect(row).has_identity:
+            await audit.settle(context.sessionmaker, row.id, outcome, {"codes": [code]})
+        else:
+            await audit.record(
+                context.sessionmaker,
+                audit.entry(
+                    context.viewer,
+                    row.action,
+                    outcome,
+                    target=row.target,
+                    client_address=row.client_address,
+                    details={"codes": [code]},
+                ),
+            )
+    except Exception as error:  # nothing of the failed mutation was committed
+        log.warning("could not book a failed mutation: %s", type(error).__name__)
 
 
 class AuditMutations(SchemaExtension):

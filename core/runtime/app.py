@@ -23,7 +23,6 @@ from linkstar.core.identity.accounts import authenticate
 from linkstar.core.identity.policy import ANONYMOUS, Unauthenticated
 from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, is_outage, session_factory, timeouts_of
-from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.core.kpi.catalog import record_metric_versions
 from linkstar.core.runtime import payload
 from linkstar.core.runtime.edge import Edge
@@ -36,6 +35,7 @@ log = logging.getLogger("linkstar")
 
 MAX_JSON_BYTES = 4 * 1024 * 1024  # a 10,000-record KPI report fits
 MAX_MULTIPART_BYTES = 25 * 1024 * 1024
+MAX_ANONYMOUS_BYTES = 64 * 1024  # before authentication: sign-in, sign-up, registration
 CSRF_HEADER = "x-linkstar-csrf"
 
 
@@ -65,7 +65,9 @@ class GraphQLEndpoint:
 
     - POST bodies must be JSON, or multipart with the CSRF header (a browser cannot send a
       custom header cross-site without a preflight); form-encoded and text/plain are refused.
-    - Bodies are bounded; mutations over GET are refused by strawberry itself.
+    - Bodies are bounded, much more tightly without credentials (MAX_ANONYMOUS_BYTES); the
+      credential is checked before the body is read, and the body's shape before GraphQL
+      parses it (`payload`).
     - A bad credential is a 401, never a silent downgrade to anonymous.
     """
 
@@ -97,9 +99,14 @@ class GraphQLEndpoint:
         if length is None or not length.isdigit():
             return graphql_error(411, "LENGTH_REQUIRED", "send a Content-Length header")
         limit = MAX_MULTIPART_BYTES if media_type == "multipart/form-data" else MAX_JSON_BYTES
+        if not request.headers.get("authorization"):
+            limit = MAX_ANONYMOUS_BYTES  # nobody is accountable yet: parse little
         if int(length) > limit:
             return graphql_error(
-                413, "REQUEST_TOO_LARGE", f"the request body exceeds {limit} bytes"
+                413,
+                "REQUEST_TOO_LARGE",
+                f"the request body exceeds {limit} bytes",
+                {"Connection": "close"},
             )
         return None
 
@@ -139,9 +146,42 @@ class GraphQLEndpoint:
                 return graphql_error(405, "METHOD_NOT_ALLOWED", "send mutations with POST")
         return None
 
+    async def _authenticate(self, request: Request) -> Response | None:
+        """Find the viewer (before the body is read: a bad credential costs no parsing)."""
+        try:
+            async with self.sessions() as session:
+                viewer = await authenticate(
+                    session, request.headers.get("authorization"), self.settings.secret_key
+                )
+            if viewer.token_id is not None:
+                await ratelimit.hit(
+                    self.sessions,
+                    f"token:{viewer.token_id}",
+                    ratelimit.REQUESTS_PER_API_TOKEN,
+                    "requests with this API token",
+                )
+        except Unauthenticated as exc:
+            try:
+                await audit.record_security_event(
+                    self.sessions,
+                    "security.authentication_refused",
+                    client_address=request.client.host if request.client else None,
+                    reason=exc.message,
+                )
+            except Exception as error:  # the refusal stands even if the audit store is down
+                if not is_outage(error):
+                    log.exception("could not audit a refused credential")
+            return graphql_error(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"})
+        except ratelimit.RateLimited as exc:
+            return graphql_error(429, exc.code, exc.message, {"Retry-After": str(exc.retry_after)})
+        request.state.viewer = viewer
+        return None
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         refusal = self._refuse(request)
+        if refusal is None:
+            refusal = await self._authenticate(request)
         body: bytes | None = None
         if refusal is None:
             refusal, body = await self._refuse_shape(request)
@@ -156,40 +196,6 @@ class GraphQLEndpoint:
                 return await receive()
 
             receive = receive_body
-        if refusal is None:
-            try:
-                async with self.sessions() as session:
-                    viewer = await authenticate(
-                        session, request.headers.get("authorization"), self.settings.secret_key
-                    )
-                if viewer.token_id is not None:
-                    await ratelimit.hit(
-                        self.sessions,
-                        f"token:{viewer.token_id}",
-                        ratelimit.REQUESTS_PER_API_TOKEN,
-                        "requests with this API token",
-                    )
-                request.state.viewer = viewer
-            except Unauthenticated as exc:
-                refusal = graphql_error(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"})
-                try:
-                    await audit.record(
-                        self.sessions,
-                        audit.entry(
-                            ANONYMOUS,
-                            "security.authentication_refused",
-                            AuditOutcome.DENIED,
-                            client_address=request.client.host if request.client else None,
-                            details={"reason": exc.message},
-                        ),
-                    )
-                except Exception as error:  # the refusal stands even if the audit store is down
-                    if not is_outage(error):
-                        log.exception("could not audit a refused credential")
-            except ratelimit.RateLimited as exc:
-                refusal = graphql_error(
-                    429, exc.code, exc.message, {"Retry-After": str(exc.retry_after)}
-                )
         if refusal is not None:
             await refusal(scope, receive, send)
             return

@@ -7,7 +7,7 @@ with a stable code, never plain text or a traceback:
 |---|---|---|
 | the database is stopped, frozen, locked, out of connections | 503 | SERVICE_UNAVAILABLE |
 | the request did not finish within its deadline | 503 | SERVICE_UNAVAILABLE |
-| the body arrives too slowly (slow-loris) | 408 | REQUEST_TIMEOUT |
+| the headers or the body arrive too slowly (slow-loris) | 408 | REQUEST_TIMEOUT |
 | an unexpected error | 500 | INTERNAL_SERVER_ERROR (logged once) |
 
 503 answers carry `Retry-After`; a 408 closes the connection.
@@ -21,8 +21,10 @@ import asyncio
 import logging
 from typing import Any
 
+import h11
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from linkstar.core.kernel.db import is_outage
 
@@ -161,3 +163,61 @@ def _forget(task: asyncio.Future[Any]) -> None:
     """Collect a cancelled request's outcome so it is not reported as never retrieved."""
     if not task.cancelled():
         task.exception()
+
+
+HEADER_SECONDS = 5.0  # a request's line and headers must arrive within this
+
+
+class BoundedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing connections whose headers trickle in.
+
+    uvicorn bounds the idle time between requests (keep-alive) but not the time a request's
+    headers may take, so a client sending a byte every few seconds holds a connection for
+    ever (slow-loris). Here the headers of every request must be complete within
+    HEADER_SECONDS of their first byte (or of the connection); the body is bounded by
+    `Edge`. Serve with `uvicorn.run(..., http=HTTP_PROTOCOL)`.
+    """
+
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self._header_timer is None and self.conn.their_state is h11.IDLE:
+            self._arm()  # the first bytes of the next request on a kept-alive connection
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._disarm()  # the headers are in
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(HEADER_SECONDS, self._headers_too_slow)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.write(_HEADERS_TIMEOUT_RESPONSE)
+            self.transport.close()
+
+
+_HEADERS_TIMEOUT_BODY = (
+    b'{"data":null,"errors":[{"message":"the request headers arrived too slowly",'
+    b'"extensions":{"code":"REQUEST_TIMEOUT"}}]}'
+)
+_HEADERS_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+    + f"content-length: {len(_HEADERS_TIMEOUT_BODY)}\r\n\r\n".encode()
+    + _HEADERS_TIMEOUT_BODY
+)
+HTTP_PROTOCOL = f"{__name__}:BoundedH11Protocol"
