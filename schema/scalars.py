@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 
-from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.errors import DateOutOfRange
 
 # Instants the platform records (observations, violations, deadlines): this century and next.
 EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -23,11 +23,9 @@ EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 
 
-def _out_of_range(value: object, low: object, high: object) -> InvalidInput:
-    return InvalidInput(
-        f"{value} is outside the accepted range {low} to {high}",
-        code="DATE_OUT_OF_RANGE",
-        suggestion="check the year",
+def _out_of_range(value: object, low: object, high: object) -> DateOutOfRange:
+    return DateOutOfRange(
+        f"{value} is outside the accepted range {low} to {high}", suggestion="check the year"
     )
 
 

@@ -46,7 +46,7 @@ from linkstar.core.kernel.errors import (
     ConfigurationError,
     Conflict,
     DatabaseUnavailable,
-    InvalidInput,
+    TextTooLong,
 )
 
 NAMING_CONVENTION = {
@@ -232,9 +232,8 @@ def _refuse_overlong_text(
         for key, (length, name) in limits.items():
             value = row.get(key)
             if isinstance(value, str) and len(value) > length:
-                raise InvalidInput(
+                raise TextTooLong(
                     f"{name} may have at most {length} characters (got {len(value)})",
-                    code="TEXT_TOO_LONG",
                     details={"field": str(name), "maxLength": length},
                 )
 

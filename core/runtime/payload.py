@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from linkstar.core.kernel.errors import InvalidText
+from linkstar.core.kernel.errors import MalformedRequest as MalformedRequestError
 from linkstar.core.kernel.text import is_valid_text
 
 MAX_JSON_DEPTH = 64
@@ -28,7 +30,9 @@ MAX_FILENAME_CHARS = 255
 class MalformedRequest(Exception):
     """A request GraphQL cannot be asked to run; carries its HTTP status and stable code."""
 
-    def __init__(self, message: str, code: str = "MALFORMED_REQUEST", status: int = 400) -> None:
+    def __init__(
+        self, message: str, code: str = MalformedRequestError.code, status: int = 400
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -49,7 +53,7 @@ def _check(value: Any) -> None:
         if isinstance(item, str):
             if not is_valid_text(item):
                 raise MalformedRequest(
-                    "text may not contain NUL characters or lone surrogates", "INVALID_TEXT"
+                    "text may not contain NUL characters or lone surrogates", InvalidText.code
                 )
             continue
         if not isinstance(item, dict | list):
@@ -66,7 +70,7 @@ def decode_json(raw: bytes | str, what: str = "the body") -> Any:
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise MalformedRequest(f"{what} is not valid UTF-8", "INVALID_TEXT") from None
+            raise MalformedRequest(f"{what} is not valid UTF-8", InvalidText.code) from None
     try:
         value = json.loads(raw, parse_int=_number, parse_float=_number)
     except MalformedRequest:
@@ -91,7 +95,7 @@ def check_document(query: Any) -> None:
         )
     if not is_valid_text(query):
         raise MalformedRequest(
-            "text may not contain NUL characters or lone surrogates", "INVALID_TEXT"
+            "text may not contain NUL characters or lone surrogates", InvalidText.code
         )
 
 
@@ -113,7 +117,7 @@ def check_query_params(params: Any) -> None:
     for name in ("query", "variables", "operationName"):
         if not is_valid_text(params.get(name) or ""):
             raise MalformedRequest(
-                "text may not contain NUL characters or lone surrogates", "INVALID_TEXT"
+                "text may not contain NUL characters or lone surrogates", InvalidText.code
             )
     if params.get("query") is not None:
         check_document(params.get("query"))
@@ -134,7 +138,7 @@ def check_form(form: Any) -> None:
             raise MalformedRequest(f"file names may have at most {MAX_FILENAME_CHARS} characters")
         if not is_valid_text(name):
             raise MalformedRequest(
-                "text may not contain NUL characters or lone surrogates", "INVALID_TEXT"
+                "text may not contain NUL characters or lone surrogates", InvalidText.code
             )
     operations = form.get("operations")
     if not isinstance(operations, str):
