@@ -34,7 +34,14 @@ from linkstar.schema.billing.types import ChargeType, PayoutType, StatementType
 from linkstar.schema.errors import ErrorCodes, code_of
 from linkstar.schema.fees.category_fields import FeesCategoryFields
 from linkstar.schema.fees.queries import FeeQuery
-from linkstar.schema.hardening import MAX_TOKENS, AliasLimit, AuditMutations, ShapeLimits
+from linkstar.schema.hardening import (
+    MAX_TOKENS,
+    AliasLimit,
+    AuditedMutation,
+    AuditMutations,
+    ShapeLimits,
+    ValidText,
+)
 from linkstar.schema.identity.schema import IdentityMutation, IdentityQuery
 from linkstar.schema.kpi.alert_mutations import AlertMutation
 from linkstar.schema.kpi.category_fields import KpiCategoryFields
@@ -51,6 +58,7 @@ from linkstar.schema.providers.mutations import ProviderMutation
 from linkstar.schema.providers.queries import ProviderQuery
 from linkstar.schema.providers.types import CategoryProfile, ProviderType, ServiceCategoryType
 from linkstar.schema.query import Mutation, Query
+from linkstar.schema.scalars import SCALAR_OVERRIDES
 from linkstar.schema.standing.mutations import StandingMutation, StandingQuery
 from linkstar.schema.standing.provider_fields import StandingProviderFields
 
@@ -208,6 +216,8 @@ class LinkStarSchema(strawberry.Schema):
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
         fields = [*type_definition.fields, *self._extra_fields.get(type_definition.name, [])]
+        if type_definition.name == "Mutation":
+            fields = [_audited(f) for f in fields]
         order = FIELD_ORDER.get(type_definition.name)
         if order:  # a stable sort: plugin fields keep their own order, after the built-ins
             fields.sort(key=lambda f: order.get(f.graphql_name or f.python_name, len(order)))
@@ -218,6 +228,15 @@ class LinkStarSchema(strawberry.Schema):
         for error in errors:
             if code_of(error) == "INTERNAL_SERVER_ERROR":
                 log.error("internal error at %s", error.path, exc_info=error.original_error)
+
+
+def _audited(field: StrawberryField) -> StrawberryField:
+    """A copy of a root mutation field that writes its own audit entry (`AuditedMutation`)."""
+    if any(isinstance(e, AuditedMutation) for e in field.extensions):
+        return field
+    audited = copy.copy(field)
+    audited.extensions = [*field.extensions, AuditedMutation()]
+    return audited
 
 
 def _definition_name(cls: type) -> str | None:
@@ -240,6 +259,7 @@ def _core_type_fields() -> dict[str, frozenset[str]]:
         types=CORE_TYPES,
         config=CONFIG,
         extra_fields=_built_in_fields(),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     return {
         name: frozenset(getattr(gql_type, "fields", {}) or {})
@@ -258,7 +278,7 @@ def _built_in_fields() -> dict[str, list[StrawberryField]]:
 
 
 def _extensions(production: bool) -> list[Any]:
-    rules: list[Any] = [ShapeLimits, AliasLimit]
+    rules: list[Any] = [ShapeLimits, AliasLimit, ValidText]
     if production:
         rules.append(NoSchemaIntrospectionCustomRule)
     # Classes or factories, never shared instances (each request gets its own).
@@ -385,6 +405,7 @@ def compose_schema(
             config=PRODUCTION_CONFIG if production else CONFIG,
             extensions=extensions,
             extra_fields=extra_fields,
+            scalar_overrides=SCALAR_OVERRIDES,
         )
         schema.as_str()  # resolves every lazy type now, so a broken one fails start-up
     except PluginContractError:

@@ -7,12 +7,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from linkstar.core.contract.registry import Registry
+from linkstar.core.identity.models import AuditEntry
 from linkstar.core.identity.policy import ANONYMOUS, Viewer
 from linkstar.core.kernel.config import Settings
 
@@ -29,6 +32,9 @@ class Context:
     request: Request | None = None
     response: Response | None = None
     viewer: Viewer = ANONYMOUS
+    # The audit entry of the root mutation field now running (see hardening.AuditedMutation):
+    # the first transaction that commits through `session()` writes it, atomically.
+    pending_audit: AuditEntry | None = None
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
 
     @asynccontextmanager
@@ -38,6 +44,8 @@ class Context:
         An AsyncSession must not be shared by concurrently resolved sibling fields.
         """
         async with self.sessionmaker() as session:
+            if self.pending_audit is not None:
+                _carry_audit(session.sync_session, self)
             yield session
 
     def loader(self, key: Hashable, batch: BatchFn) -> DataLoader[Any, Any]:
@@ -58,3 +66,30 @@ class Context:
         if self.request is None or self.request.client is None:
             return None
         return self.request.client.host
+
+
+def _carry_audit(session: Session, context: Context) -> None:
+    """Make the first transaction of `session` that writes something also write the running
+    mutation's audit entry (a read-only transaction stays read-only: no write lock taken)."""
+    wrote = False
+
+    def on_execute(state: ORMExecuteState) -> None:
+        nonlocal wrote
+        wrote = wrote or state.is_insert or state.is_update or state.is_delete
+
+    def before_flush(flushing: Session, *_: Any) -> None:
+        nonlocal wrote
+        wrote = wrote or bool(flushing.new or flushing.dirty or flushing.deleted)
+
+    def before_commit(committing: Session) -> None:
+        nonlocal wrote
+        entry = context.pending_audit
+        if not wrote:
+            before_flush(committing)
+        if wrote and entry is not None and not inspect(entry).has_identity:
+            committing.add(entry)  # (a no-op when already pending in this session)
+        wrote = False
+
+    event.listen(session, "do_orm_execute", on_execute)
+    event.listen(session, "before_flush", before_flush)
+    event.listen(session, "before_commit", before_commit)

@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from linkstar.core.kernel.db import is_outage
 from linkstar.core.kernel.errors import LinkStarError
 
 log = logging.getLogger("linkstar.graphql")
 
 INTERNAL_MESSAGE = "Internal server error. It has been logged; please retry or report it."
+UNAVAILABLE_MESSAGE = "the service is temporarily unavailable; retry shortly"
+RETRY_AFTER_SECONDS = 5
 
 
 def _graphql_core_code(error: GraphQLError) -> str | None:
@@ -26,11 +29,22 @@ def _graphql_core_code(error: GraphQLError) -> str | None:
     return None
 
 
+def _original(error: GraphQLError) -> BaseException | None:
+    """What caused `error`, through graphql-core's wrappers (a variable's coercion error
+    wraps the scalar's error, which wraps what the scalar raised)."""
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    return original
+
+
 def code_of(error: GraphQLError) -> str:
     """The stable code an error will carry in `extensions.code`."""
-    original = error.original_error
+    original = _original(error)
     if isinstance(original, LinkStarError):
         return original.code
+    if original is not None and is_outage(original):
+        return "SERVICE_UNAVAILABLE"
     if error.path is None and isinstance(original, ValueError | TypeError | GraphQLError):
         return "BAD_USER_INPUT"  # a variable that does not coerce to its type
     if original is None:
@@ -44,7 +58,22 @@ def code_of(error: GraphQLError) -> str:
 
 def shape_error(error: GraphQLError) -> GraphQLError:
     """Give the error a code; replace anything unexpected by an opaque internal error."""
-    original = error.original_error
+    original = _original(error)
+    if isinstance(original, LinkStarError) and error.path is None:
+        # refused while coercing a variable or literal: keep graphql-core's message (it
+        # names the variable), add the code
+        extensions = {**(error.extensions or {}), "code": original.code}
+        if original.suggestion:
+            extensions["suggestion"] = original.suggestion
+        return GraphQLError(
+            error.message,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            None,
+            extensions,
+        )
     if isinstance(original, LinkStarError):
         extensions = {"code": original.code, **(error.extensions or {})}
         if original.suggestion:
@@ -70,6 +99,16 @@ def shape_error(error: GraphQLError) -> GraphQLError:
             error.path,
             None,
             {**(error.extensions or {}), "code": code},
+        )
+    if code_of(error) == "SERVICE_UNAVAILABLE":
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            None,
+            {"code": "SERVICE_UNAVAILABLE"},
         )
     return GraphQLError(
         INTERNAL_MESSAGE,
@@ -114,3 +153,13 @@ class ErrorCodes(SchemaExtension):
                     for e in shaped
                 ]
             result.errors = shaped
+            if any((e.extensions or {}).get("code") == "SERVICE_UNAVAILABLE" for e in shaped):
+                _answer_unavailable(self.execution_context.context)
+
+
+def _answer_unavailable(context: object) -> None:
+    """A database outage met inside GraphQL answers HTTP 503 with Retry-After, like outside."""
+    response = getattr(context, "response", None)
+    if response is not None:
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

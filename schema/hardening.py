@@ -10,16 +10,18 @@ a stable `extensions.code`:
 | estimated cost > MAX_COST (page sizes multiply down nested lists) | QUERY_TOO_COSTLY |
 | more than MAX_TOKENS tokens | QUERY_TOO_LARGE |
 | introspection in production | INTROSPECTION_DISABLED |
+| a string literal with a NUL or a lone surrogate | INVALID_TEXT |
+
+(Variables are checked for the same before GraphQL runs: `core.runtime.payload`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
@@ -31,14 +33,20 @@ from graphql import (
     ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
     VariableNode,
-    get_operation_ast,
 )
 from graphql.language import OperationType
-from strawberry.extensions import SchemaExtension
+from sqlalchemy import inspect
+from sqlalchemy.exc import StatementError
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.types import Info
 
 from linkstar.core.identity import audit
+from linkstar.core.kernel.db import is_outage
+from linkstar.core.kernel.errors import AuditUnavailable, LinkStarError
+from linkstar.core.kernel.text import is_valid_text
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.schema.errors import code_of, log
 from linkstar.schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -179,6 +187,24 @@ class AliasLimit(ValidationRule):
                 )
 
 
+class ValidText(ValidationRule):
+    """Refuses string literals holding a NUL or a lone surrogate, ids included (INVALID_TEXT).
+
+    PostgreSQL cannot store them and SQLite would; refusing them in validation keeps both
+    databases alike and means no resolver, audit row or SQL statement ever sees them.
+    """
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if not is_valid_text(node.value):
+            self.report_error(
+                GraphQLError(
+                    "text may not contain NUL characters or lone surrogates",
+                    node,
+                    extensions={"code": "INVALID_TEXT"},
+                )
+            )
+
+
 def _page_size(field: FieldNode) -> int:
     """The page a connection field asks for; a variable counts as the maximum page."""
     for argument in field.arguments or ():
@@ -194,65 +220,140 @@ def _page_size(field: FieldNode) -> int:
     return DEFAULT_PAGE_SIZE
 
 
-def _root_fields(
-    document: Any, selection_set: SelectionSetNode, seen: frozenset[str] = frozenset()
-) -> list[FieldNode]:
-    """The root fields an operation executes, through fragments."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+TARGET_ARGUMENTS = frozenset(
+    {
+        "id",
+        "application",
+        "document",
+        "provider",
+        "sanction",
+        "appeal",
+        "email",
+        "category",
+        "subject",
     }
-    fields: list[FieldNode] = []
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            fields.append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            fields.extend(_root_fields(document, selection.selection_set, seen))
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                fields.extend(
-                    _root_fields(document, fragment.selection_set, seen | {selection.name.value})
-                )
-    return fields
+)
 
 
-def _argument_target(field: FieldNode, variables: dict[str, Any]) -> str | None:
+def _target(arguments: dict[str, Any]) -> str | None:
     """The object a mutation acts on, from its first id-like argument, for the audit trail."""
-    for argument in field.arguments or ():
-        if argument.name.value in {
-            "id",
-            "application",
-            "document",
-            "provider",
-            "sanction",
-            "appeal",
-            "email",
-            "category",
-            "subject",
-        }:
-            value = argument.value
-            if isinstance(value, VariableNode):
-                resolved = variables.get(value.name.value)
-                return None if resolved is None else f"{argument.name.value}={str(resolved)[:200]}"
-            literal = getattr(value, "value", None)
-            if literal is not None:
-                return f"{argument.name.value}={str(literal)[:200]}"
+    for name, value in arguments.items():
+        if name in TARGET_ARGUMENTS and value is not None:
+            return f"{name}={str(value)[:200]}"
     return None
 
 
-class AuditMutations(SchemaExtension):
-    """Writes one audit entry per executed root mutation field, with its outcome and target.
+def _code_of_exception(error: BaseException) -> str:
+    if isinstance(error, LinkStarError):
+        return error.code
+    if is_outage(error):
+        return "SERVICE_UNAVAILABLE"
+    if isinstance(error, GraphQLError):
+        return str((error.extensions or {}).get("code") or "BAD_REQUEST")
+    return "INTERNAL_SERVER_ERROR"
 
-    Also records every FORBIDDEN error (queries included) as a permission-denied event. A
-    failure to write the audit is logged, never shown to the caller.
+
+class AuditedMutation(FieldExtension):
+    """The audit entry of one root mutation field, with that field's own outcome.
+
+    The entry rides in the mutation's own transaction: the first transaction the resolver
+    commits through `Context.session()` inserts it, so the change and its entry commit or
+    fail together; a mutation whose entry cannot be written does not happen and answers
+    AUDIT_UNAVAILABLE. A resolver that fails is booked FAILED (or DENIED) with its own code,
+    in a transaction of its own; a sibling's error never books it. A resolver that commits
+    by other means gets its entry written just after (the fallback, "where possible").
+    """
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        context = info.context
+        row = audit.entry(
+            context.viewer,
+            f"mutation.{info.field_name}",
+            AuditOutcome.SUCCESS,
+            target=_target(kwargs),
+            client_address=context.client_address,
+            details={"codes": []},
+        )
+        context.pending_audit = row
+        try:
+            result = await next_(source, info, **kwargs)
+        except Exception as error:
+            if _is_audit_insert(error):
+                log.error("could not write an audit entry; the mutation was rolled back")
+                raise AuditUnavailable(
+                    "the audit log cannot be written now, so the mutation did not happen",
+                    suggestion="retry shortly",
+                ) from None
+            code = _code_of_exception(error)
+            outcome = AuditOutcome.DENIED if code in DENIED_CODES else AuditOutcome.FAILED
+            await _book_failure(context, row, outcome, code)
+            raise
+        finally:
+            context.pending_audit = None
+        if not inspect(row).has_identity:  # the resolver committed no transaction of ours
+            try:
+                await audit.record(context.sessionmaker, row)
+            except Exception as error:
+                if not is_outage(error):
+                    log.exception("could not write an audit entry")
+                raise AuditUnavailable(
+                    "the action ran but its audit entry could not be written",
+                    suggestion="an administrator should check the audit log",
+                ) from None
+        return result
+
+
+def _is_audit_insert(error: BaseException | None) -> bool:
+    """Whether `error` came from inserting the audit entry (even if a resolver translated
+    the database error into one of its own, say EMAIL_TAKEN for any IntegrityError)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        statement = getattr(error, "statement", None) or ""
+        if isinstance(error, StatementError) and "INSERT INTO audit_log" in statement:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+async def _book_failure(context: Any, row: Any, outcome: AuditOutcome, code: str) -> None:
+    """Book a failed field; if an earlier transaction of it wrote SUCCESS, correct it."""
+    try:
+        if inspect(row).has_identity:
+            await audit.settle(context.sessionmaker, row.id, outcome, {"codes": [code]})
+        else:
+            await audit.record(
+                context.sessionmaker,
+                audit.entry(
+                    context.viewer,
+                    row.action,
+                    outcome,
+                    target=row.target,
+                    client_address=row.client_address,
+                    details={"codes": [code]},
+                ),
+            )
+    except Exception as error:  # nothing of the failed mutation was committed
+        log.warning("could not book a failed mutation: %s", type(error).__name__)
+
+
+class AuditMutations(SchemaExtension):
+    """Records every FORBIDDEN error (queries included) as a permission-denied event.
+
+    (Each root mutation field writes its own entry: see `AuditedMutation`.)
     """
 
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         try:
             await self._record()
-        except Exception:  # the caller's answer must not depend on the audit store
-            log.exception("could not write the audit log")
+        except Exception as error:  # the caller's answer must not depend on the audit store
+            if is_outage(error):
+                log.warning("could not write the audit log: the database is unavailable")
+            else:
+                log.exception("could not write the audit log")
 
     async def _record(self) -> None:
         execution = self.execution_context
@@ -262,35 +363,6 @@ class AuditMutations(SchemaExtension):
         result = execution.result
         errors = list(getattr(result, "errors", None) or [])
         entries = []
-        document = execution.graphql_document
-        operation = get_operation_ast(document, execution.operation_name) if document else None
-        if (
-            operation is not None
-            and operation.operation is OperationType.MUTATION
-            and result is not None
-        ):
-            variables = execution.variables or {}
-            for field in _root_fields(document, operation.selection_set):
-                key = field.alias.value if field.alias else field.name.value
-                codes = [code_of(e) for e in errors if e.path and e.path[0] == key]
-                if not codes and errors and not getattr(result, "data", None):
-                    codes = [code_of(errors[0])]
-                if not codes:
-                    outcome = AuditOutcome.SUCCESS
-                elif any(c in DENIED_CODES for c in codes):
-                    outcome = AuditOutcome.DENIED
-                else:
-                    outcome = AuditOutcome.FAILED
-                entries.append(
-                    audit.entry(
-                        context.viewer,
-                        f"mutation.{field.name.value}",
-                        outcome,
-                        target=_argument_target(field, variables),
-                        client_address=context.client_address,
-                        details={"codes": [c for c in codes if c]},
-                    )
-                )
         for error in errors:
             if code_of(error) == "FORBIDDEN":
                 entries.append(

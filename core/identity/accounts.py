@@ -319,6 +319,15 @@ async def accept_invitation(
     return await _open_session(session, account, secret)
 
 
+def _claimed_id(value: object) -> int:
+    """A database id from a signed claim; anything else makes the token invalid."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    raise Unauthenticated("the access token is invalid")
+
+
 async def authenticate(session: AsyncSession, authorization: str | None, secret: str) -> Viewer:
     """The viewer behind an `Authorization` header; Unauthenticated for a bad credential."""
     if not authorization:
@@ -361,11 +370,12 @@ async def authenticate(session: AsyncSession, authorization: str | None, secret:
         ) from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("the access token is invalid") from None
+    session_id, account_id = _claimed_id(claims["sid"]), _claimed_id(claims["sub"])
     row = (
         await session.execute(
             select(AuthSession, Account)
             .join(Account, Account.id == AuthSession.account_id)
-            .where(AuthSession.id == int(claims["sid"]), Account.id == int(claims["sub"]))
+            .where(AuthSession.id == session_id, Account.id == account_id)
         )
     ).first()
     if row is None or row[0].revoked_at is not None or row[1].disabled:

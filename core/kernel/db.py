@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import os
+import sqlite3
+import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,12 +24,14 @@ from sqlalchemy import (
     Enum,
     Integer,
     MetaData,
+    String,
     event,
     func,
     select,
     text,
     update,
 )
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -36,7 +42,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from linkstar.core.kernel.errors import Conflict
+from linkstar.core.kernel.errors import (
+    ConfigurationError,
+    Conflict,
+    DatabaseUnavailable,
+    TextTooLong,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -118,12 +129,69 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(url: URL, *, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; on SQLite turn on foreign keys and WAL for concurrent readers."""
-    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+@dataclass(frozen=True, slots=True)
+class DatabaseTimeouts:
+    """How long the app waits for the database before answering "unavailable" (seconds).
+
+    | variable | default | bounds |
+    |---|---|---|
+    | LINKSTAR_DB_CONNECT_TIMEOUT | 5 | opening a connection (a frozen server never answers) |
+    | LINKSTAR_DB_POOL_TIMEOUT | 10 | waiting for a pooled connection |
+    | LINKSTAR_DB_STATEMENT_TIMEOUT | 60 | one statement (server side); with the connect |
+    | | | timeout, one request's work (client side) |
+    """
+
+    connect: float = 5.0
+    pool: float = 10.0
+    statement: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseTimeouts:
+        """Read the LINKSTAR_DB_*_TIMEOUT variables; a bad value is a ConfigurationError."""
+        env = os.environ if env is None else env
+        values: dict[str, float] = {}
+        for name in ("connect", "pool", "statement"):
+            variable = f"LINKSTAR_DB_{name.upper()}_TIMEOUT"
+            raw = env.get(variable, "").strip()
+            if not raw:
+                continue
+            try:
+                value = float(raw)
+            except ValueError:
+                value = -1.0
+            if not 0 < value <= 3600:
+                raise ConfigurationError(
+                    f"{variable}={raw!r} is not a number of seconds between 0 and 3600"
+                )
+            values[name] = value
+        return cls(**values)
+
+
+_TIMEOUTS: weakref.WeakKeyDictionary[Any, DatabaseTimeouts] = weakref.WeakKeyDictionary()
+
+
+def create_engine(
+    url: URL, *, echo: bool = False, timeouts: DatabaseTimeouts | None = None
+) -> AsyncEngine:
+    """Create the async engine with bounded waits (see `DatabaseTimeouts`).
+
+    On SQLite, foreign keys and WAL for concurrent readers. On PostgreSQL, a server-side
+    statement timeout and a connect timeout, so a stopped or frozen database fails requests
+    quickly instead of holding them.
+    """
+    timeouts = timeouts or DatabaseTimeouts.from_env()
+    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "pool_timeout": timeouts.pool}
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
+        kwargs.pop("pool_timeout")  # SQLite's default pool does not queue
+    else:
+        kwargs["connect_args"] = {
+            "connect_timeout": max(1, round(timeouts.connect)),
+            "options": f"-c statement_timeout={int(timeouts.statement * 1000)}",
+        }
     engine = create_async_engine(url, **kwargs)
+    _TIMEOUTS[engine.sync_engine] = timeouts
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_overlong_text)
     if url.get_backend_name() == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -135,6 +203,79 @@ def create_engine(url: URL, *, echo: bool = False) -> AsyncEngine:
             cursor.close()
 
     return engine
+
+
+def _refuse_overlong_text(
+    _connection: Any,
+    _cursor: Any,
+    _statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """Refuse a value longer than its column's declared length, on every database alike.
+
+    PostgreSQL refuses it (varchar(255)), SQLite would store it: checked here, for every
+    INSERT and UPDATE of every bounded string column, so both answer TEXT_TOO_LONG.
+    """
+    compiled = getattr(context, "compiled", None)
+    if compiled is None or not (context.isinsert or context.isupdate):
+        return
+    limits = {
+        key: (bind.type.length, getattr(bind, "_orig_key", key))
+        for key, bind in ((b.key, b) for b in compiled.binds.values())
+        if isinstance(bind.type, String) and bind.type.length
+    }
+    if not limits:
+        return
+    for row in context.compiled_parameters:
+        for key, (length, name) in limits.items():
+            value = row.get(key)
+            if isinstance(value, str) and len(value) > length:
+                raise TextTooLong(
+                    f"{name} may have at most {length} characters (got {len(value)})",
+                    details={"field": str(name), "maxLength": length},
+                )
+
+
+def timeouts_of(engine: AsyncEngine) -> DatabaseTimeouts:
+    """The timeouts `engine` was created with."""
+    return _TIMEOUTS.get(engine.sync_engine) or DatabaseTimeouts()
+
+
+# PostgreSQL SQLSTATE classes that mean "the server cannot serve now": connection exception,
+# insufficient resources, operator intervention (shutdown, cancel), system error.
+_OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57", "58")
+_SQLITE_OUTAGE_MESSAGES = ("database is locked", "unable to open", "disk i/o error")
+
+
+def is_outage(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) means the database is unreachable right now.
+
+    Stopped, frozen, restarting, out of connections, locked: an outage, answered with
+    SERVICE_UNAVAILABLE. A missing table or a constraint violation is a bug or a bad
+    request, not an outage.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sa_exc.TimeoutError | DatabaseUnavailable):
+            return True
+        if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+            return True
+        original = getattr(error, "orig", None)
+        if isinstance(original, sqlite3.OperationalError):
+            message = str(original).lower()
+            return any(m in message for m in _SQLITE_OUTAGE_MESSAGES)
+        if original is not None and type(original).__module__.startswith("psycopg"):
+            import psycopg
+
+            if isinstance(original, psycopg.OperationalError):
+                state = getattr(original, "sqlstate", None)
+                return state is None or state[:2] in _OUTAGE_SQLSTATE_CLASSES
+            return isinstance(original, psycopg.InterfaceError)
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -67,3 +67,51 @@ class ConfigurationError(LinkStarError):
     """The process configuration (environment, database URL, …) is unusable."""
 
     code = "CONFIGURATION"
+
+
+class DatabaseUnavailable(LinkStarError):
+    """The database cannot be reached right now (stopped, frozen, locked); retry shortly.
+
+    Answered with HTTP 503 and `Retry-After`.
+    """
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+class AuditUnavailable(LinkStarError):
+    """A mutation's audit entry could not be written, so the mutation did not run."""
+
+    code = "AUDIT_UNAVAILABLE"
+
+
+class MalformedRequest(LinkStarError):
+    """The HTTP request is not a GraphQL request: not a JSON object, truncated, mistyped
+    members, nested too deep, numbers too long, bad multipart framing. HTTP 400."""
+
+    code = "MALFORMED_REQUEST"
+
+
+class InvalidText(InvalidInput):
+    """Text with a NUL character or a lone surrogate, anywhere in a request (ids included);
+    refused before any resolver runs. HTTP 400 for variables, a GraphQL error for literals."""
+
+    code = "INVALID_TEXT"
+
+
+class DateOutOfRange(InvalidInput):
+    """A DateTime outside 2000–2199 (UTC) or a Date outside 1900–2199."""
+
+    code = "DATE_OUT_OF_RANGE"
+
+
+class TextTooLong(InvalidInput):
+    """A text longer than the column that stores it (the same on SQLite and PostgreSQL);
+    `details` names the field and its maximum length."""
+
+    code = "TEXT_TOO_LONG"
+
+
+class RequestTimeout(LinkStarError):
+    """The request's headers or body arrived too slowly; the connection is closed. HTTP 408."""
+
+    code = "REQUEST_TIMEOUT"

@@ -12,6 +12,7 @@ from typing import Any
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,18 +23,21 @@ from linkstar.core.identity import audit, ratelimit
 from linkstar.core.identity.accounts import authenticate
 from linkstar.core.identity.policy import ANONYMOUS, Unauthenticated
 from linkstar.core.kernel.config import Settings
-from linkstar.core.kernel.db import create_engine, session_factory
-from linkstar.core.kernel.vocabulary import AuditOutcome
+from linkstar.core.kernel.db import create_engine, is_outage, session_factory, timeouts_of
 from linkstar.core.kpi.catalog import record_metric_versions
+from linkstar.core.runtime import payload
 from linkstar.core.runtime.downloads import document_endpoint
+from linkstar.core.runtime.edge import Edge
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
+from linkstar.schema.hardening import MAX_TOKENS
 
 log = logging.getLogger("linkstar")
 
 
 MAX_JSON_BYTES = 4 * 1024 * 1024  # a 10,000-record KPI report fits
 MAX_MULTIPART_BYTES = 25 * 1024 * 1024
+MAX_ANONYMOUS_BYTES = 64 * 1024  # before authentication: sign-in, sign-up, registration
 CSRF_HEADER = "x-linkstar-csrf"
 
 
@@ -63,7 +67,9 @@ class GraphQLEndpoint:
 
     - POST bodies must be JSON, or multipart with the CSRF header (a browser cannot send a
       custom header cross-site without a preflight); form-encoded and text/plain are refused.
-    - Bodies are bounded; mutations over GET are refused by strawberry itself.
+    - Bodies are bounded, much more tightly without credentials (MAX_ANONYMOUS_BYTES); the
+      credential is checked before the body is read, and the body's shape before GraphQL
+      parses it (`payload`).
     - A bad credential is a 401, never a silent downgrade to anonymous.
     """
 
@@ -95,40 +101,89 @@ class GraphQLEndpoint:
         if length is None or not length.isdigit():
             return graphql_error(411, "LENGTH_REQUIRED", "send a Content-Length header")
         limit = MAX_MULTIPART_BYTES if media_type == "multipart/form-data" else MAX_JSON_BYTES
+        if not request.headers.get("authorization"):
+            limit = MAX_ANONYMOUS_BYTES  # nobody is accountable yet: parse little
         if int(length) > limit:
             return graphql_error(
-                413, "REQUEST_TOO_LARGE", f"the request body exceeds {limit} bytes"
+                413,
+                "REQUEST_TOO_LARGE",
+                f"the request body exceeds {limit} bytes",
+                {"Connection": "close"},
             )
         return None
 
     async def _refuse_shape(self, request: Request) -> tuple[Response | None, bytes | None]:
-        """Batches and GET mutations answer with a code (strawberry would answer plain text)."""
-        if request.method == "GET":
-            query = request.query_params.get("query")
-            if query:
-                try:
-                    document = parse(query, max_tokens=5_000)
-                except GraphQLError:
-                    return None, None  # strawberry reports the syntax error with its code
-                if any(
-                    isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
-                    for d in document.definitions
-                ):
-                    return graphql_error(
-                        405, "METHOD_NOT_ALLOWED", "send mutations with POST"
-                    ), None
-            return None, None
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "application/json":
-            return None, None
-        body = await request.body()
-        if body.lstrip()[:1] == b"[":
-            return graphql_error(400, "BATCHING_DISABLED", "send one operation per request"), None
+        """Malformed requests, batches and GET mutations answer with a code (strawberry would
+        answer plain text, or a 500); see `payload` for every check."""
+        try:
+            if request.method == "GET":
+                return self._refuse_get(request), None
+            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            body = await request.body()
+            if media_type == "multipart/form-data":
+                await _check_multipart(request.scope, body)
+                return None, body
+            if body.lstrip()[:1] == b"[":
+                return (
+                    graphql_error(400, "BATCHING_DISABLED", "send one operation per request"),
+                    None,
+                )
+            payload.check_operation(payload.decode_json(body))
+        except payload.MalformedRequest as exc:
+            return graphql_error(exc.status, exc.code, exc.message), None
         return None, body
+
+    def _refuse_get(self, request: Request) -> Response | None:
+        payload.check_query_params(request.query_params)
+        query = request.query_params.get("query")
+        if query:
+            try:
+                document = parse(query, max_tokens=MAX_TOKENS)
+            except GraphQLError:
+                return None  # strawberry reports the syntax error with its code
+            if any(
+                isinstance(d, OperationDefinitionNode) and d.operation is OperationType.MUTATION
+                for d in document.definitions
+            ):
+                return graphql_error(405, "METHOD_NOT_ALLOWED", "send mutations with POST")
+        return None
+
+    async def _authenticate(self, request: Request) -> Response | None:
+        """Find the viewer (before the body is read: a bad credential costs no parsing)."""
+        try:
+            async with self.sessions() as session:
+                viewer = await authenticate(
+                    session, request.headers.get("authorization"), self.settings.secret_key
+                )
+            if viewer.token_id is not None:
+                await ratelimit.hit(
+                    self.sessions,
+                    f"token:{viewer.token_id}",
+                    ratelimit.REQUESTS_PER_API_TOKEN,
+                    "requests with this API token",
+                )
+        except Unauthenticated as exc:
+            try:
+                await audit.record_security_event(
+                    self.sessions,
+                    "security.authentication_refused",
+                    client_address=request.client.host if request.client else None,
+                    reason=exc.message,
+                )
+            except Exception as error:  # the refusal stands even if the audit store is down
+                if not is_outage(error):
+                    log.exception("could not audit a refused credential")
+            return graphql_error(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"})
+        except ratelimit.RateLimited as exc:
+            return graphql_error(429, exc.code, exc.message, {"Retry-After": str(exc.retry_after)})
+        request.state.viewer = viewer
+        return None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         refusal = self._refuse(request)
+        if refusal is None:
+            refusal = await self._authenticate(request)
         body: bytes | None = None
         if refusal is None:
             refusal, body = await self._refuse_shape(request)
@@ -143,39 +198,6 @@ class GraphQLEndpoint:
                 return await receive()
 
             receive = receive_body
-        if refusal is None:
-            try:
-                async with self.sessions() as session:
-                    viewer = await authenticate(
-                        session, request.headers.get("authorization"), self.settings.secret_key
-                    )
-                if viewer.token_id is not None:
-                    await ratelimit.hit(
-                        self.sessions,
-                        f"token:{viewer.token_id}",
-                        ratelimit.REQUESTS_PER_API_TOKEN,
-                        "requests with this API token",
-                    )
-                request.state.viewer = viewer
-            except Unauthenticated as exc:
-                refusal = graphql_error(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"})
-                try:
-                    await audit.record(
-                        self.sessions,
-                        audit.entry(
-                            ANONYMOUS,
-                            "security.authentication_refused",
-                            AuditOutcome.DENIED,
-                            client_address=request.client.host if request.client else None,
-                            details={"reason": exc.message},
-                        ),
-                    )
-                except Exception:  # the refusal stands even if the audit store is down
-                    log.exception("could not audit a refused credential")
-            except ratelimit.RateLimited as exc:
-                refusal = graphql_error(
-                    429, exc.code, exc.message, {"Retry-After": str(exc.retry_after)}
-                )
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -196,6 +218,38 @@ async def evaluate_at_close(sessions: Any, registry: Registry, interval: float) 
         except Exception:  # the server keeps serving; the next tick retries
             log.exception("scheduled evaluation failed")
         await asyncio.sleep(interval)
+
+
+READINESS_TIMEOUT = 3.0
+
+
+def _processing_seconds(engine: Any) -> float:
+    """How long a request may work once its body has arrived: one statement plus connecting."""
+    timeouts = timeouts_of(engine)
+    return timeouts.statement + timeouts.connect
+
+
+async def _check_multipart(scope: Any, body: bytes) -> None:
+    """Parse a multipart body once with tight limits, so strawberry only sees sane ones."""
+    delivered = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal delivered
+        if delivered:
+            return {"type": "http.disconnect"}
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request = Request(scope, replay)
+    try:
+        form = await request.form(max_files=payload.MAX_PARTS, max_fields=payload.MAX_PARTS)
+    except Exception as exc:  # python-multipart's refusals: too many parts, bad framing
+        detail = getattr(exc, "detail", None) or "the multipart body is malformed"
+        raise payload.MalformedRequest(str(detail)[:200]) from None
+    try:
+        payload.check_form(form)
+    finally:
+        await form.close()
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
@@ -228,13 +282,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     async def readyz(_: Request) -> Response:
         try:
-            async with engine.connect() as connection:
+            # a frozen database must make readiness false quickly, not hang the probe
+            async with asyncio.timeout(READINESS_TIMEOUT), engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
                 version = (
                     await connection.execute(text("SELECT version_num FROM alembic_version"))
                 ).first()
         except Exception as exc:  # readiness must answer, whatever the failure
-            log.warning("readiness check failed: %s", exc)
+            log.warning("readiness check failed: %s", type(exc).__name__)
             return JSONResponse(
                 {"status": "unavailable", "database": "unreachable or not migrated"},
                 status_code=503,
@@ -267,6 +322,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             Route("/readyz", readyz),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(Edge, processing_seconds=_processing_seconds(engine))],
     )
     app.state.settings = settings
     app.state.registry = registry

@@ -76,6 +76,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from linkstar.core.contract.registry import load_registry
     from linkstar.core.runtime.app import create_app
+    from linkstar.core.runtime.edge import HTTP_PROTOCOL
     from linkstar.schema.compose import compose_schema
 
     settings = Settings.from_env()
@@ -83,7 +84,9 @@ def serve(host: str, port: int, workers: int) -> None:
     check_database(settings.database_url)
     click.echo(f"LinkStar ({settings.environment}) on http://{host}:{port}/graphql", err=True)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="info", http=HTTP_PROTOCOL
+        )
     else:
         uvicorn.run(
             "linkstar.core.runtime.app:create_app",
@@ -91,6 +94,7 @@ def serve(host: str, port: int, workers: int) -> None:
             host=host,
             port=port,
             workers=workers,
+            http=HTTP_PROTOCOL,
         )
 
 
