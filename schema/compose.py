@@ -26,6 +26,8 @@ from strawberry.types.field import StrawberryField
 from linkstar.core.contract.registry import Registry
 from linkstar.core.kernel.errors import PluginContractError
 from linkstar.schema.access import ProviderPrivate, StaffOnly, declares_owner
+from linkstar.schema.context import SharedReads
+from linkstar.schema.document_cache import DocumentCache
 from linkstar.schema.errors import ErrorCodes, code_of
 from linkstar.schema.fees.category_fields import FeesCategoryFields
 from linkstar.schema.fees.queries import FeeQuery
@@ -248,6 +250,8 @@ def _extensions(production: bool) -> list[Any]:
         AuditMutations,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(rules),
+        DocumentCache,  # after the two above: it keys on their parse options and rules
+        SharedReads,
     ]
 
 

@@ -120,7 +120,9 @@ def utcnow() -> datetime:
 
 def create_engine(url: URL, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine; on SQLite turn on foreign keys and WAL for concurrent readers."""
-    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+    # No ping per checkout: a read query checks out one connection per request, and the
+    # pool recycles connections before a server or proxy would drop them as idle.
+    kwargs: dict[str, Any] = {"echo": echo, "pool_recycle": 1800}
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(url, **kwargs)

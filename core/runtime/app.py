@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -226,6 +227,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with sessions() as session, session.begin():
             await record_metric_versions(session, registry)
+        # Everything built so far (schema, registry, modules) lives as long as the process:
+        # moved out of the collector's generations, full collections stop re-scanning it.
+        gc.freeze()
         yield
         await engine.dispose()
 
