@@ -13,8 +13,11 @@ providers. Prints figures; asserts nothing about time.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import resource
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -96,11 +99,10 @@ def load(url, metrics) -> None:
         if batch:
             with engine.begin() as connection:
                 connection.execute(rows_sql, batch)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("ANALYZE"))
-        else:
-            connection.execute(text("ANALYZE"))
+    with engine.begin() as connection:  # what autovacuum / a periodic PRAGMA optimize does
+        connection.execute(text("ANALYZE"))
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("PRAGMA optimize"))
     engine.dispose()
 
 
@@ -139,6 +141,31 @@ def hand_written(url, metric_key: str) -> float:
     return elapsed
 
 
+def peak_memory(url) -> float:
+    """Peak resident memory (MB) of `linkstar evaluate` for the benchmark's month and category."""
+    driver = "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
+    env = {
+        **os.environ,
+        "LINKSTAR_DATABASE_URL": url.set(drivername=driver).render_as_string(False),
+    }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "linkstar"),
+            "evaluate",
+            "--period",
+            PERIOD,
+            "--category",
+            CATEGORY,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(before, after) / 1024  # kilobytes on Linux
+
+
 def run(raw_url: str) -> None:
     url = async_database_url(raw_url)
     registry = load_registry()
@@ -153,6 +180,7 @@ def run(raw_url: str) -> None:
     print(f"evaluate_category({CATEGORY}, {PERIOD}): {seconds:.2f} s, {written} scorecards written")
     again, rewritten = asyncio.run(evaluate(url, contribution))
     print(f"re-evaluation (idempotent): {again:.2f} s, {rewritten} scorecards written")
+    print(f"`linkstar evaluate` (a third, idempotent run) peak memory: {peak_memory(url):.0f} MB")
     ratio = next(m for m in contribution.metrics if m.aggregation.kind.value == "RATIO_OF_COUNTS")
     print(
         f"hand-written single SQL query for {ratio.key} (1 of 5 metrics): {hand_written(url, ratio.key):.2f} s"

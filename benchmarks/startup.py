@@ -1,9 +1,13 @@
-"""Start-up cost: plugin discovery + validation + schema composition, with every built-in plugin.
+"""Start-up cost: plugin discovery + validation + schema composition, with every built-in plugin;
+then `linkstar serve` to its first `/healthz` against a bare Starlette app under uvicorn.
 
-    .venv/bin/python benchmarks/startup.py [runs]
+    .venv/bin/python benchmarks/startup.py [runs] [postgresql://postgres@127.0.0.1:5432/test]
 
 Each run happens in a fresh interpreter (so imports count, as they do at a real start-up).
-Prints the median and the spread of the runs.
+Prints the median and the spread of the runs. The serve comparison migrates a scratch
+database (SQLite file, or one created and dropped on the given server), then alternates:
+`linkstar serve` (production mode) and `uvicorn raw_pages:create_app` (a plain Starlette app),
+each timed from process start to the first 200 from `/healthz`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,11 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
+
+from _bench import linkstar_server, ratios, raw_server, scratch_database
+
+from linkstar.core.contract.registry import load_registry
+from linkstar.core.runtime.migrate import upgrade
 
 PROBE = """
 import time
@@ -45,5 +54,24 @@ def main(runs: int) -> None:
     )
 
 
+def serve(runs: int, database: str | None) -> None:
+    with scratch_database(database) as url:
+        upgrade(url, load_registry())
+        ours: list[float] = []
+        theirs: list[float] = []
+        for _ in range(runs):
+            for make, into in (
+                (lambda: linkstar_server(url), ours),
+                (lambda: raw_server("raw_pages", url), theirs),
+            ):
+                server = make()
+                into.append(server.ready_after)
+                server.stop()
+        print(f"backend {url.get_backend_name()}, {runs} interleaved runs:")
+        print(ratios("process start → first /healthz", ours, theirs, "s", False))
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    main(runs)
+    serve(runs, sys.argv[2] if len(sys.argv) > 2 else None)

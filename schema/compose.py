@@ -31,6 +31,8 @@ from linkstar.schema.billing.mutations import BillingMutation
 from linkstar.schema.billing.provider_fields import BillingProviderFields
 from linkstar.schema.billing.queries import BillingQuery
 from linkstar.schema.billing.types import ChargeType, PayoutType, StatementType
+from linkstar.schema.context import SharedReads
+from linkstar.schema.document_cache import DocumentCache
 from linkstar.schema.errors import ErrorCodes, code_of
 from linkstar.schema.fees.category_fields import FeesCategoryFields
 from linkstar.schema.fees.queries import FeeQuery
@@ -287,6 +289,8 @@ def _extensions(production: bool) -> list[Any]:
         AuditMutations,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(rules),
+        DocumentCache,  # after the two above: it keys on their parse options and rules
+        SharedReads,
     ]
 
 

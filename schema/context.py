@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from linkstar.core.contract.registry import Registry
 from linkstar.core.identity.models import AuditEntry
@@ -20,6 +23,33 @@ from linkstar.core.identity.policy import ANONYMOUS, Viewer
 from linkstar.core.kernel.config import Settings
 
 BatchFn = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
+
+
+class SharedReadSession(AsyncSession):
+    """The one session all reads of a query share: its statements take turns.
+
+    Sibling fields and loader batches resolve concurrently, and an AsyncSession must not run
+    two statements at once; a lock around each statement (not around each caller's block)
+    serialises them without ever making one caller wait for another caller's block, so
+    nested use (a block that awaits a loader) cannot deadlock. Results are pre-buffered by
+    AsyncSession, so nothing is read from the connection after a statement's turn ends.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn = asyncio.Lock()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().execute(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().scalar(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().get(*args, **kwargs)
 
 
 @dataclass
@@ -36,17 +66,33 @@ class Context:
     # the first transaction that commits through `session()` writes it, atomically.
     pending_audit: AuditEntry | None = None
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
+    share_reads: bool = False
+    _reads: SharedReadSession | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A short-lived session of its own: one per loader batch or per mutation.
+        """A session for a loader batch, a resolver's reads, or a mutation.
 
-        An AsyncSession must not be shared by concurrently resolved sibling fields.
+        In a query (`share_reads`, set by `SharedReads`), every caller gets the request's one
+        read session: one connection checkout and one transaction per request, whatever the
+        number of loaders. In a mutation each caller gets a short-lived session of its own,
+        so a write transaction is never mixed with reads made before it.
         """
-        async with self.sessionmaker() as session:
-            if self.pending_audit is not None:
-                _carry_audit(session.sync_session, self)
-            yield session
+        if not self.share_reads:
+            async with self.sessionmaker() as session:
+                if self.pending_audit is not None:
+                    _carry_audit(session.sync_session, self)
+                yield session
+            return
+        if self._reads is None:
+            self._reads = SharedReadSession(**self.sessionmaker.kw)
+        yield self._reads
+
+    async def close(self) -> None:
+        """End the request's read session (its transaction, its connection checkout)."""
+        reads, self._reads = self._reads, None
+        if reads is not None:
+            await reads.close()
 
     def loader(self, key: Hashable, batch: BatchFn) -> DataLoader[Any, Any]:
         """The request's DataLoader for `key`, created on first use from `batch`.
@@ -93,3 +139,19 @@ def _carry_audit(session: Session, context: Context) -> None:
     event.listen(session, "do_orm_execute", on_execute)
     event.listen(session, "before_flush", before_flush)
     event.listen(session, "before_commit", before_commit)
+
+
+class SharedReads(SchemaExtension):
+    """Lets a query's reads share one session, and ends it when the operation ends."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.share_reads = self.execution_context.operation_type is OperationType.QUERY
+        yield
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            await context.close()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from strawberry.dataloader import DataLoader
 
-from linkstar.core.kernel.vocabulary import ApplicationStatus
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Tier
 from linkstar.core.kpi.models import Scorecard
 from linkstar.core.onboarding.models import Application, Document
 from linkstar.core.providers.models import CategoryProfileRow, ProviderMarketplace
@@ -64,10 +66,12 @@ def child_pages(
     model: type[Any],
     parent_attr: str,
     filters: tuple[tuple[str, Any], ...] = (),
+    unread: tuple[str, ...] = (),
 ) -> DataLoader[tuple[int, PageArgs], list[Any]]:
     """Pages of `model` rows per parent id, one query per distinct page arguments.
 
-    Keys are (parent_id, PageArgs); `filters` are equality conditions on `model` columns.
+    Keys are (parent_id, PageArgs); `filters` are equality conditions on `model` columns;
+    `unread` columns are not fetched.
     """
     parent_col = getattr(model, parent_attr)
     where = [getattr(model, name) == value for name, value in filters]
@@ -79,12 +83,14 @@ def child_pages(
         results: dict[tuple[int, PageArgs], list[Any]] = {}
         async with context.session() as session:
             for args, parent_ids in by_args.items():
-                pages = await nested_pages(session, model, parent_col, parent_ids, args, where)
+                pages = await nested_pages(
+                    session, model, parent_col, parent_ids, args, where, unread
+                )
                 for parent_id, rows in pages.items():
                     results[(parent_id, args)] = rows
         return [results[key] for key in keys]
 
-    return context.loader(("pages", model.__tablename__, parent_attr, filters), batch)
+    return context.loader(("pages", model.__tablename__, parent_attr, filters, unread), batch)
 
 
 def child_counts(
@@ -143,33 +149,62 @@ def expired_document_owners(context: Context) -> DataLoader[int, set[int]]:
     return context.loader("expired_document_owners", batch)
 
 
-def public_standings(context: Context) -> DataLoader[int, list[tuple[Any, Any]]]:
-    """Per provider: (latest scorecard, tier) of every category it is ACTIVE in; one query.
+@dataclass(frozen=True, slots=True)
+class StandingRow:
+    """What the public summary shows of a provider's latest scorecard in one category."""
 
-    The latest *rated* scorecard wins: a month without evidence (no composite) never replaces
-    an earlier real standing with UNRATED; UNRATED shows only while nothing was ever rated."""
+    category_key: str
+    period: str
+    composite: Decimal | None
+    standing: str
+    tier: Tier
 
-    async def batch(ids: Sequence[int]) -> list[list[tuple[Any, Any]]]:
+
+def public_standings(context: Context) -> DataLoader[int, list[StandingRow]]:
+    """Per provider: its latest scorecard's summary and tier in every category it is ACTIVE in.
+
+    One query selecting only the five columns shown (a scorecard row also carries its
+    results and metric definitions as JSON, kilobytes each). The latest *rated* scorecard
+    wins: a month without evidence (no composite) never replaces an earlier real standing with
+    UNRATED; UNRATED shows only while nothing was ever rated.
+    """
+
+    async def batch(ids: Sequence[int]) -> list[list[StandingRow]]:
         card = Scorecard
         rank = func.row_number().over(
             partition_by=(card.provider_id, card.category_key),
             order_by=(card.composite.is_(None), card.period.desc(), card.revision.desc()),
         )
-        ranked = select(card.id, rank.label("rank")).where(card.provider_id.in_(ids)).subquery()
+        ranked = select(
+            card.provider_id,
+            card.category_key,
+            card.period,
+            card.composite,
+            card.standing,
+            rank.label("rank"),
+        ).where(card.provider_id.in_(ids))
+        latest = ranked.subquery()
         stmt = (
-            select(card, Application.tier)
-            .join(ranked, (ranked.c.id == card.id) & (ranked.c.rank == 1))
+            select(
+                latest.c.provider_id,
+                latest.c.category_key,
+                latest.c.period,
+                latest.c.composite,
+                latest.c.standing,
+                Application.tier,
+            )
             .join(
                 Application,
-                (Application.provider_id == card.provider_id)
-                & (Application.category_key == card.category_key)
+                (Application.provider_id == latest.c.provider_id)
+                & (Application.category_key == latest.c.category_key)
                 & (Application.status == ApplicationStatus.ACTIVE),
             )
+            .where(latest.c.rank == 1)
         )
-        grouped: dict[int, list[tuple[Any, Any]]] = defaultdict(list)
+        grouped: dict[int, list[StandingRow]] = defaultdict(list)
         async with context.session() as session:
-            for row, tier in (await session.execute(stmt)).all():
-                grouped[row.provider_id].append((row, tier))
+            for provider_id, *fields in (await session.execute(stmt)).all():
+                grouped[provider_id].append(StandingRow(*fields))
         return [grouped[i] for i in ids]
 
     return context.loader("public_standings", batch)

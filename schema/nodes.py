@@ -65,12 +65,17 @@ async def child_connection(
     to_node: Any,
     args: PageArgs,
     filters: tuple[tuple[str, Any], ...] = (),
+    unread: tuple[str, ...] = (),
 ) -> Connection[Any]:
-    """A provider's private list: filtered to nothing for viewers who may not see it."""
+    """A provider's private list: filtered to nothing for viewers who may not see it.
+
+    `unread`: columns `to_node` never reads, not fetched."""
     context = ctx(info)
     if not can_read_private(context.viewer, parent_id):
         return page_of([], args, to_node, zero)
-    rows = await loaders.child_pages(context, model, "provider_id", filters).load((parent_id, args))
+    rows = await loaders.child_pages(context, model, "provider_id", filters, unread).load(
+        (parent_id, args)
+    )
 
     async def count() -> int:
         return await loaders.child_counts(context, model, "provider_id", filters).load(parent_id)

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased, defer
 
 from linkstar.core.kernel.errors import InvalidInput
 
@@ -184,8 +184,12 @@ async def nested_pages(
     parent_ids: Sequence[int],
     args: PageArgs,
     where: Sequence[Any] = (),
+    unread: Sequence[str] = (),
 ) -> dict[int, list[Any]]:
-    """For every parent, its page of children (limit + 1 rows, in query order), in ONE query."""
+    """For every parent, its page of children (limit + 1 rows, in query order), in ONE query.
+
+    `unread` names columns the caller never reads (large JSON, say): they are not fetched.
+    """
     id_col = model.id
     order = id_col.asc() if args.forward else id_col.desc()
     rank = func.row_number().over(partition_by=parent_col, order_by=order).label("rank")
@@ -197,6 +201,8 @@ async def nested_pages(
         .where(subquery.c.rank <= args.limit + 1)
         .order_by(getattr(subquery.c, parent_col.key), subquery.c.rank)
     )
+    if unread:
+        stmt = stmt.options(defer(*(getattr(entity, name) for name in unread), raiseload=True))
     pages: dict[int, list[Any]] = {pid: [] for pid in parent_ids}
     for row in (await session.scalars(stmt)).all():
         pages[getattr(row, parent_col.key)].append(row)

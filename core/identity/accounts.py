@@ -37,8 +37,13 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 256
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _hasher = PasswordHasher()
-# Verifying against a real hash when the account does not exist keeps timing uniform.
-_DUMMY_HASH = _hasher.hash("linkstar-timing-equaliser")
+# Verifying against a real hash when the account does not exist keeps timing uniform. It is a
+# constant made with the hasher's parameters (hashing at import cost every start-up ~0.1-1 s);
+# tests/test_fast_paths.py checks the parameters still match, so the timing stays equal.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$dd8gLALFJEpEFAx1WyIN8A"
+    "$ti5614IC5+4rrAeAvN0mz9Bg++D/sQr9Te1epRbl/5o"
+)
 
 
 def digest(token: str) -> str:

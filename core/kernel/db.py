@@ -180,7 +180,15 @@ def create_engine(
     quickly instead of holding them.
     """
     timeouts = timeouts or DatabaseTimeouts.from_env()
-    kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "pool_timeout": timeouts.pool}
+    # A ping per checkout is kept (one per request, now that a request reads through one
+    # session): it is what lets the pool recover at once after a database restart. Idle
+    # connections are recycled before a server or proxy would drop them.
+    kwargs: dict[str, Any] = {
+        "echo": echo,
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        "pool_timeout": timeouts.pool,
+    }
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
         kwargs.pop("pool_timeout")  # SQLite's default pool does not queue

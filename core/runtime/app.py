@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -305,6 +306,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             scheduler = asyncio.create_task(
                 evaluate_at_close(sessions, registry, settings.evaluation_interval)
             )
+        # Everything built so far (schema, registry, modules) lives as long as the process:
+        # moved out of the collector's generations, full collections stop re-scanning it.
+        gc.freeze()
         yield
         if scheduler is not None:
             scheduler.cancel()

@@ -80,13 +80,15 @@ def serve(host: str, port: int, workers: int) -> None:
     from linkstar.schema.compose import compose_schema
 
     settings = Settings.from_env()
-    compose_schema(load_registry(settings.disabled_plugins))  # fail here, not in a worker
+    # Plugins and the schema fail here, not in a worker. One worker serves the app built by
+    # this very check, so the schema is composed once (composing is a good part of start-up).
+    app = create_app(settings) if workers == 1 else None
+    if app is None:
+        compose_schema(load_registry(settings.disabled_plugins))
     check_database(settings.database_url)
     click.echo(f"LinkStar ({settings.environment}) on http://{host}:{port}/graphql", err=True)
-    if workers == 1:
-        uvicorn.run(
-            create_app(settings), host=host, port=port, log_level="info", http=HTTP_PROTOCOL
-        )
+    if app is not None:
+        uvicorn.run(app, host=host, port=port, log_level="info", http=HTTP_PROTOCOL)
     else:
         uvicorn.run(
             "linkstar.core.runtime.app:create_app",

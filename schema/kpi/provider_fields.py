@@ -32,19 +32,16 @@ class KpiProviderFields:
     )
     async def public_standings(self, info: Ctx) -> list[PublicStanding]:
         rows = await loaders.public_standings(ctx(info)).load(self.id)
-        order = list(ctx(info).registry.categories)
+        order = {key: n for n, key in enumerate(ctx(info).registry.categories)}
         return [
             PublicStanding(
                 category=row.category_key,
                 period=row.period,
                 composite=row.composite,
                 standing=row.standing,
-                tier=tier,
+                tier=row.tier,
             )
-            for row, tier in sorted(
-                rows,
-                key=lambda r: order.index(r[0].category_key) if r[0].category_key in order else 99,
-            )
+            for row in sorted(rows, key=lambda r: order.get(r.category_key, 99))
         ]
 
     @strawberry.field(description="The latest scorecard of a category for a month (e.g. 2026-10).")
@@ -106,6 +103,7 @@ class KpiProviderFields:
             Scorecard,
             ScorecardType.of,
             PageArgs.parse(first, after, last, before),
+            unread=("definitions",),  # kilobytes of JSON per card that the type never shows
         )
 
     @strawberry.field(description="One metric over the last periods, oldest first (for charts).")

@@ -1,0 +1,60 @@
+"""Reported records keep every field through the fast input path, whether optional fields are
+omitted, null or given; bad values are still refused by GraphQL with their codes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from linkstar.core.runtime import tables as models
+from tests.test_reporting import REPORT, partner, record  # noqa: F401  (partner is a fixture)
+
+NOW = datetime.now(UTC)
+
+
+def test_every_field_of_a_record_is_stored_as_sent(partner, db) -> None:
+    # given one record with every optional field, one with explicit nulls, one without them
+    full = record(
+        1,
+        "0",
+        evidenceRef="s3://evidence/1",
+        notAttributableReason="carrier strike",
+    )
+    nulls = record(2, "1", evidenceRef=None, notAttributableReason=None, supersedes=None)
+    bare = record(3, "1")
+    # when they are reported together
+    answer = partner(REPORT, {"r": [full, nulls, bare]})
+    # then all three are stored with exactly what was sent
+    assert answer["reportObservations"] == {"accepted": 3, "duplicates": 0}
+    rows = {r.idempotency_key: r for r in db.query(models.KpiObservation).all()}
+    assert rows["ship-1"].evidence_ref == "s3://evidence/1"
+    assert rows["ship-1"].non_attributable_reason == "carrier strike"
+    assert rows["ship-1"].attributable is False and rows["ship-1"].value == Decimal(0)
+    for key in ("ship-2", "ship-3"):
+        assert rows[key].evidence_ref is None and rows[key].attributable is True
+        assert rows[key].value == Decimal(1) and rows[key].subject_ref == f"shipment-{key[-1]}"
+    assert rows["ship-3"].observed_at == datetime.fromisoformat(bare["observedAt"])
+
+
+def test_a_correction_names_the_record_it_supersedes(partner, db) -> None:
+    partner(REPORT, {"r": [record(1, "0")]})
+    original = db.query(models.KpiObservation).one()
+    from tests.harness import global_id
+
+    fix = record(9, "1", supersedes=global_id("KpiObservation", original.id))
+    fix["correctionReason"] = "scanner misread the delivery"
+    assert partner(REPORT, {"r": [fix]})["reportObservations"]["accepted"] == 1
+    stored = db.query(models.KpiObservation).filter_by(idempotency_key="ship-9").one()
+    assert stored.supersedes_id == original.id
+    assert stored.correction_reason == "scanner misread the delivery"
+
+
+def test_values_graphql_cannot_parse_are_refused_with_a_code(partner, db) -> None:
+    for bad in (
+        {**record(1), "value": "a lot"},
+        {**record(1), "observedAt": "yesterday"},
+        {k: v for k, v in record(1).items() if k != "metric"},
+    ):
+        error = partner.errors(REPORT, {"r": [bad]})[0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert db.query(models.KpiObservation).count() == 0
