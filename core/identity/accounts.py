@@ -21,7 +21,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.identity.models import Account, ApiToken, AuthSession, Invitation
+from linkstar.core.identity.models import (
+    Account,
+    ApiToken,
+    AuthSession,
+    Invitation,
+    SpentRefreshToken,
+)
 from linkstar.core.identity.policy import Unauthenticated, Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
@@ -160,15 +166,36 @@ async def login(session: AsyncSession, email: str, password: str, secret: str) -
     return await _open_session(session, account, secret)
 
 
+class RefreshTokenReused(Unauthenticated):
+    """A refresh token that was already rotated away came back: it was copied."""
+
+    code = "REFRESH_TOKEN_REUSED"
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            "this refresh token was already used; the session has been ended for safety",
+            suggestion="sign in again; if you did not reuse the token, change your password",
+        )
+        self.session_id = session_id
+
+
 async def refresh(session: AsyncSession, refresh_token: str, secret: str) -> IssuedTokens:
-    """Rotate a refresh token: the old one stops working, a new pair is issued."""
+    """Rotate a refresh token: the old one stops working, a new pair is issued.
+
+    A rotated token presented again raises RefreshTokenReused naming its session; the caller
+    ends that session (`end_reused_session`) in a transaction of its own, since this one is
+    rolled back by the error.
+    """
+    token_hash = digest(refresh_token)
     auth_session = (
         await session.execute(
-            select(AuthSession)
-            .where(AuthSession.refresh_hash == digest(refresh_token))
-            .with_for_update()
+            select(AuthSession).where(AuthSession.refresh_hash == token_hash).with_for_update()
         )
     ).scalar_one_or_none()
+    if auth_session is None:
+        spent = await session.get(SpentRefreshToken, token_hash)
+        if spent is not None:
+            raise RefreshTokenReused(spent.session_id)
     if (
         auth_session is None
         or auth_session.revoked_at is not None
@@ -181,11 +208,23 @@ async def refresh(session: AsyncSession, refresh_token: str, secret: str) -> Iss
     if account is None or account.disabled:
         raise Unauthenticated("the account is disabled")
     new_refresh = secrets.token_urlsafe(32)
+    session.add(SpentRefreshToken(token_hash=token_hash, session_id=auth_session.id))
     auth_session.refresh_hash = digest(new_refresh)
     auth_session.expires_at = utcnow() + REFRESH_TTL
     await session.flush()
     access, access_expires = _access_token(account, auth_session, secret)
     return IssuedTokens(account, access, access_expires, new_refresh, auth_session.expires_at)
+
+
+async def end_reused_session(session: AsyncSession, session_id: int) -> int | None:
+    """Revoke the session whose rotated refresh token was reused; returns its account id."""
+    auth_session = await session.get(AuthSession, session_id)
+    if auth_session is None:
+        return None
+    if auth_session.revoked_at is None:
+        auth_session.revoked_at = utcnow()
+        auth_session.revoked_reason = "refresh token reused"
+    return auth_session.account_id
 
 
 async def revoke_sessions(

@@ -123,3 +123,34 @@ class RateLimitWindow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch seconds
     hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one (account, address) pair and until when that pair must wait.
+
+    Keyed by the email as typed (normalised), so unknown addresses are throttled exactly
+    like real ones and the throttle tells nothing about which accounts exist.
+    """
+
+    __tablename__ = "login_throttles"
+
+    account_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SpentRefreshToken(Base):
+    """A refresh token already rotated away: presenting it again means it was stolen.
+
+    Kept as long as its session lives, so a reuse is recognised and ends the session.
+    """
+
+    __tablename__ = "spent_refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True
+    )
+    spent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -7,10 +7,12 @@
 | LINKSTAR_DISABLED_PLUGINS | (none) | comma-separated entry-point names not to load |
 | LINKSTAR_STORAGE_DIR | ./var/storage | where uploaded documents are stored |
 | LINKSTAR_SECRET_KEY | (dev: generated) | signs access tokens; required in production |
+| LINKSTAR_TRUSTED_PROXIES | (none) | proxy addresses/CIDRs whose X-Forwarded-For is believed |
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -34,6 +36,9 @@ class Settings:
     disabled_plugins: tuple[str, ...]
     storage_dir: str
     secret_key: str
+    # Reverse proxies whose X-Forwarded-For is believed; none by default, so nothing on the
+    # host can choose the address that the audit log and the per-address limits see.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def development(self) -> bool:
@@ -66,7 +71,24 @@ class Settings:
             disabled_plugins=disabled,
             storage_dir=storage_dir,
             secret_key=_secret_key(env, environment, storage_dir),
+            trusted_proxies=parse_trusted_proxies(env.get("LINKSTAR_TRUSTED_PROXIES", "")),
         )
+
+
+def parse_trusted_proxies(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`10.0.0.1, 10.1.0.0/16` → networks; a bad entry is a ConfigurationError."""
+    networks = []
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"LINKSTAR_TRUSTED_PROXIES: {part.strip()!r} is not an IP address or CIDR",
+                suggestion="e.g. LINKSTAR_TRUSTED_PROXIES=10.0.0.5,10.1.0.0/16",
+            ) from None
+    return tuple(networks)
 
 
 def async_database_url(raw: str) -> URL:

@@ -83,7 +83,10 @@ def serve(host: str, port: int, workers: int) -> None:
     check_database(settings.database_url)
     click.echo(f"LinkStar ({settings.environment}) on http://{host}:{port}/graphql", err=True)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        # proxy_headers=False: the app believes X-Forwarded-For only from LINKSTAR_TRUSTED_PROXIES
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="info", proxy_headers=False
+        )
     else:
         uvicorn.run(
             "linkstar.core.runtime.app:create_app",
@@ -91,6 +94,7 @@ def serve(host: str, port: int, workers: int) -> None:
             host=host,
             port=port,
             workers=workers,
+            proxy_headers=False,
         )
 
 

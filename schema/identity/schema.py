@@ -8,7 +8,7 @@ import strawberry
 from sqlalchemy import func, select
 
 from linkstar.core.identity import accounts as identity
-from linkstar.core.identity import audit, ratelimit
+from linkstar.core.identity import audit, throttle
 from linkstar.core.identity.models import Account, ApiToken, AuditEntry
 from linkstar.core.identity.policy import Action, require
 from linkstar.core.kernel.errors import InvalidInput, NotFound
@@ -135,27 +135,18 @@ class IdentityMutation:
     async def login(self, info: Ctx, email: str, password: str) -> AuthPayload:
         context = ctx(info)
         key = email.strip().lower()[:200]
-        await ratelimit.hit(
-            context.sessionmaker,
-            f"login:account:{key}",
-            ratelimit.LOGIN_PER_ACCOUNT,
-            "sign-in attempts for this account",
-        )
-        if context.client_address:
-            await ratelimit.hit(
-                context.sessionmaker,
-                f"login:address:{context.client_address}",
-                ratelimit.LOGIN_PER_ADDRESS,
-                "sign-in attempts from this address",
-            )
+        address = context.client_address
+        await throttle.check(context.sessionmaker, key, address)
         try:
             async with context.session() as session, session.begin():
                 issued = await identity.login(session, email, password, context.settings.secret_key)
         except identity.Unauthenticated:
+            await throttle.failed(context.sessionmaker, key, address)
             await _security_event(
                 info, "security.login_failed", AuditOutcome.FAILED, label=key or "?"
             )
             raise
+        await throttle.succeeded(context.sessionmaker, key, address)
         await _security_event(
             info, "security.login_succeeded", AuditOutcome.SUCCESS, label=issued.account.email
         )
@@ -166,10 +157,22 @@ class IdentityMutation:
     )
     async def refresh_session(self, info: Ctx, refresh_token: str) -> AuthPayload:
         context = ctx(info)
-        async with context.session() as session, session.begin():
-            return AuthPayload.of(
-                await identity.refresh(session, refresh_token, context.settings.secret_key)
+        try:
+            async with context.session() as session, session.begin():
+                return AuthPayload.of(
+                    await identity.refresh(session, refresh_token, context.settings.secret_key)
+                )
+        except identity.RefreshTokenReused as exc:
+            async with context.session() as session, session.begin():
+                account_id = await identity.end_reused_session(session, exc.session_id)
+            await _security_event(
+                info,
+                "security.refresh_token_reused",
+                AuditOutcome.DENIED,
+                session=exc.session_id,
+                account=account_id,
             )
+            raise
 
     @strawberry.mutation(
         description="End the current session: its refresh and access tokens stop working."
