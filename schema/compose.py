@@ -138,6 +138,8 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "logout",
             "change_password",
             "sign_up_seller",
+            "verify_email",
+            "request_email_verification",
             "create_api_token",
             "revoke_api_token",
             "invite_member",

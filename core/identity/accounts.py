@@ -81,6 +81,19 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+class EmailNotVerified(Unauthenticated):
+    """The password is right but the address is not proven yet (only its owner learns this)."""
+
+    code = "EMAIL_NOT_VERIFIED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "confirm your email address first",
+            suggestion="use the token we mailed you (verifyEmail), or ask for a new one with "
+            "requestEmailVerification",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedTokens:
     """What a successful login or refresh hands back (the refresh token only this once)."""
@@ -123,7 +136,9 @@ async def create_account(
             await session.flush()
     except IntegrityError:
         raise InvalidInput(
-            f"an account with email {email} already exists", code="EMAIL_TAKEN"
+            "an account with this email address already exists",
+            code="EMAIL_TAKEN",
+            suggestion="sign in with it",
         ) from None
     return account
 
@@ -140,7 +155,8 @@ def _access_token(account: Account, auth_session: AuthSession, secret: str) -> t
     return jwt.encode(claims, secret, algorithm="HS256"), expires
 
 
-async def _open_session(session: AsyncSession, account: Account, secret: str) -> IssuedTokens:
+async def open_session(session: AsyncSession, account: Account, secret: str) -> IssuedTokens:
+    """A new signed-in session for `account` (credentials already checked by the caller)."""
     refresh = secrets.token_urlsafe(32)
     auth_session = AuthSession(
         account_id=account.id, refresh_hash=digest(refresh), expires_at=utcnow() + REFRESH_TTL
@@ -163,7 +179,9 @@ async def login(session: AsyncSession, email: str, password: str, secret: str) -
     valid = _verify(account.password_hash if account else _DUMMY_HASH, password)
     if account is None or not valid or account.disabled:
         raise Unauthenticated("invalid email or password")
-    return await _open_session(session, account, secret)
+    if account.email_verified_at is None:
+        raise EmailNotVerified()
+    return await open_session(session, account, secret)
 
 
 class RefreshTokenReused(Unauthenticated):
@@ -258,7 +276,7 @@ async def change_password(
     await revoke_sessions(session, account.id, "password changed")
     # a leaked password must not live on as a long-lived API token
     await revoke_api_tokens(session, account.id)
-    return await _open_session(session, account, secret)
+    return await open_session(session, account, secret)
 
 
 async def revoke_api_tokens(session: AsyncSession, account_id: int) -> None:
@@ -311,10 +329,11 @@ async def revoke_api_token(session: AsyncSession, viewer: Viewer, token_id: int)
     return token
 
 
-async def invite_member(
-    session: AsyncSession, viewer: Viewer, email: str
-) -> tuple[Invitation, str]:
-    """An invitation to join the viewer's provider; the plain token is returned only here."""
+async def invite_member(session: AsyncSession, viewer: Viewer, email: str) -> Invitation:
+    """An invitation to join the viewer's provider; its token is mailed to the invited address
+    only (through the outbox), so accepting it proves the address."""
+    from linkstar.core.identity import outbox
+
     assert viewer.provider_id is not None and viewer.account_id is not None
     plain = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -326,7 +345,17 @@ async def invite_member(
     )
     session.add(invitation)
     await session.flush()
-    return invitation, plain
+    provider = await session.get(Provider, viewer.provider_id)
+    outbox.queue(
+        session,
+        invitation.email,
+        "LinkStar: you are invited to join a provider",
+        f"You are invited to join {provider.legal_name if provider else 'a provider'} on "
+        f"LinkStar. Accept within {INVITATION_TTL.days} days with this token:\n\n{plain}\n\n"
+        'GraphQL: mutation { acceptInvitation(token: "' + plain + '", password: "…", '
+        'displayName: "…") { accessToken refreshToken } }\n',
+    )
+    return invitation
 
 
 async def accept_invitation(
@@ -355,7 +384,7 @@ async def accept_invitation(
         provider_id=invitation.provider_id,
     )
     invitation.accepted_at = utcnow()
-    return await _open_session(session, account, secret)
+    return await open_session(session, account, secret)
 
 
 async def authenticate(session: AsyncSession, authorization: str | None, secret: str) -> Viewer:

@@ -41,6 +41,8 @@ STALE_AFTER = 86_400  # longer than every window
 # Failed sign-ins from one address, whatever the account: the ceiling against password
 # spraying. Successful sign-ins do not count, so an office behind one NAT is not locked out.
 LOGIN_FAILURES_PER_ADDRESS = Limit(hits=30, window=900)
+# Self-service sign-ups, registrations, invitation acceptances and address confirmations.
+SIGN_UPS_PER_ADDRESS = Limit(hits=20, window=3600)
 REQUESTS_PER_API_TOKEN = Limit(hits=600, window=60)
 REPORT_BATCHES_PER_TOKEN = Limit(hits=60, window=60)
 REPORT_BATCHES_PER_ACCOUNT = Limit(hits=120, window=60)

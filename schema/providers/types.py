@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,41 @@ from linkstar.core.providers.models import CategoryProfileRow, Provider
 from linkstar.schema import loaders
 from linkstar.schema.context import Context
 from linkstar.schema.nodes import Ctx, ctx, rows_for_nodes, rows_resolver
+
+
+@strawberry.enum(description="The type of a category profile field's value.")
+class ProfileFieldKind(enum.Enum):
+    INT = "INT"
+    DECIMAL = "DECIMAL"
+    BOOLEAN = "BOOLEAN"
+    TEXT = "TEXT"
+    TEXT_LIST = "TEXT_LIST"
+    ENUM = "ENUM"
+    ENUM_LIST = "ENUM_LIST"
+    MONEY = "MONEY"
+
+
+@strawberry.type(name="ProfileField", description="One field of a category profile.")
+class ProfileFieldType:
+    key: str = strawberry.field(description="The key to use in saveCategoryProfile's `data`.")
+    type: ProfileFieldKind
+    required: bool
+    description: str = strawberry.field(description="What a valid value looks like.")
+    choices: list[str] | None = strawberry.field(
+        description="The allowed values of an ENUM or ENUM_LIST field."
+    )
+
+    @classmethod
+    def of(cls, field: Any) -> ProfileFieldType:
+        said = getattr(field, "description", "")
+        rule = field.constraint()
+        return cls(
+            key=field.name,
+            type=ProfileFieldKind(field.kind),
+            required=not field.optional,
+            description=f"{said} ({rule})" if said and rule else said or rule,
+            choices=field.choice_values(),
+        )
 
 
 @strawberry.type(name="ServiceCategory", description="A cooperation type providers apply for.")
@@ -48,6 +84,17 @@ class ServiceCategoryType(relay.Node):
             plugin=contribution.owner,
             contribution=contribution,
         )
+
+    @strawberry.field(
+        description="The fields of this category's profile (the keys of "
+        "saveCategoryProfile's `data`), with their types; empty when the category has none."
+    )
+    def profile_fields(self) -> list[ProfileFieldType]:
+        spec = self.contribution.profile
+        schema = spec.profile_schema() if spec is not None else None
+        if schema is None:
+            return []
+        return [ProfileFieldType.of(field) for field in schema.fields.values()]
 
     @classmethod
     def resolve_nodes(
