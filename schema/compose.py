@@ -103,6 +103,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "category_profiles",
             "category_profile",
             "registration_details",
+            "registration",
             "has_expired_documents",
             "scorecard",
             "scorecards",

@@ -22,6 +22,7 @@ from linkstar.core.providers.models import CategoryProfileRow, Provider
 from linkstar.schema import loaders
 from linkstar.schema.context import Context
 from linkstar.schema.nodes import Ctx, ctx, rows_for_nodes, rows_resolver
+from linkstar.schema.providers.registration_types import RegistrationDetails
 
 
 @strawberry.enum(description="The type of a category profile field's value.")
@@ -229,12 +230,22 @@ class ProviderType(relay.Node):
         return None
 
     @strawberry.field(
-        description="Registration details (legal representative, contact, team, cases, services)."
+        description="Registration details (legal representative, contact, team, cases, services).",
+        deprecation_reason="untyped; use registration",
     )
     async def registration_details(self, info: Ctx) -> JSON | None:
         if not self._private(info):
             return None
         row = await loaders.by_id(ctx(info), Provider).load(self.id)
         return row.details if row else None
+
+    @strawberry.field(
+        description="Registration details, typed; the provider and staff only (else null)."
+    )
+    async def registration(self, info: Ctx) -> RegistrationDetails | None:
+        if not self._private(info):
+            return None
+        row = await loaders.by_id(ctx(info), Provider).load(self.id)
+        return RegistrationDetails.of(row.details or {}) if row else None
 
     resolve_nodes = rows_resolver(Provider)
