@@ -76,3 +76,32 @@ def test_registration_details_are_typed_and_private(gql, server, db) -> None:
     assert details["certifications"] == ["Amazon SPN"]
     # a stranger sees nothing (the provider is not even listed)
     assert gql.raw(REGISTRATION, {"id": owner.provider_id}).json()["data"]["provider"] is None
+
+
+def test_a_downgrade_names_its_scorecards_by_global_id(shipper, sign_in, db) -> None:
+    from tests.test_standing import evaluate, month_of_data
+
+    admin = sign_in(Role.ADMIN)
+    for month in (8, 9):
+        month_of_data(db, shipper.id, 2026, month, lost=2)
+    evaluate(admin, "2026-08")
+    evaluate(admin, "2026-09")
+    history = admin(
+        """query($id: ID!) { provider(id: $id) {
+          tierHistory { edges { node { toTier causedBy { scorecards violations } } } } } }""",
+        {"id": global_id("Provider", shipper.id)},
+    )["provider"]["tierHistory"]["edges"]
+    (change,) = [e["node"] for e in history]
+    assert change["toTier"] == "REGULAR" and change["causedBy"]["violations"] == []
+    cards = change["causedBy"]["scorecards"]
+    resolved = [
+        admin(
+            "query($id: ID!) { node(id: $id) { __typename ... on Scorecard { period } } }",
+            {"id": card},
+        )["node"]
+        for card in cards
+    ]
+    assert sorted((n["__typename"], n["period"]) for n in resolved) == [
+        ("Scorecard", "2026-08"),
+        ("Scorecard", "2026-09"),
+    ]
