@@ -41,7 +41,7 @@ def setup(extras: str = "") -> None:
     wanted = "|".join([extras, *(str(p.stat().st_mtime) for p in inputs)])
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
-    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools>=69", "wheel")
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools>=77", "wheel")
     target = f".[{extras}]" if extras else "."
     run(PY, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", "-e", target)
     STAMP.write_text(wanted)

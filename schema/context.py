@@ -18,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from linkstar.core.contract.registry import Registry
+from linkstar.core.identity import addresses
 from linkstar.core.identity.models import AuditEntry
 from linkstar.core.identity.policy import ANONYMOUS, Viewer
 from linkstar.core.kernel.config import Settings
@@ -108,10 +109,14 @@ class Context:
 
     @property
     def client_address(self) -> str | None:
-        """The caller's address as seen by this process (behind a proxy: the proxy's)."""
+        """The caller's address; `X-Forwarded-For` counts only from LINKSTAR_TRUSTED_PROXIES."""
         if self.request is None or self.request.client is None:
             return None
-        return self.request.client.host
+        return addresses.client_address(
+            self.request.client.host,
+            self.request.headers.getlist("x-forwarded-for"),
+            self.settings.trusted_proxies,
+        )
 
 
 def _carry_audit(session: Session, context: Context) -> None:

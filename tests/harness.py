@@ -99,8 +99,37 @@ def sync_engine(migrated: URL) -> Iterator[Engine]:
         def _fk(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
+    _ENGINES.append(engine)
     yield engine
+    _ENGINES.remove(engine)
     engine.dispose()
+
+
+_ENGINES: list[Engine] = []
+
+
+def mailbox(email: str) -> list[tuple[str, str]]:
+    """(subject, body) of every message the outbox holds for `email`, oldest first."""
+    from linkstar.core.identity.models import OutboxMessage
+
+    with Session(_ENGINES[-1]) as session:
+        rows = session.query(OutboxMessage).filter_by(recipient=email).order_by(OutboxMessage.id)
+        return [(m.subject, m.body) for m in rows]
+
+
+def mailed_token(email: str) -> str:
+    """The token in the newest message to `email` (verification or invitation)."""
+    import re
+
+    messages = mailbox(email)
+    assert messages, f"no mail to {email}"
+    found = re.search(r"^([A-Za-z0-9_-]{40,})$", messages[-1][1], re.MULTILINE)
+    assert found, messages[-1]
+    return found.group(1)
+
+
+VERIFY = """mutation($t: String!) { verifyEmail(token: $t) {
+  accessToken refreshToken account { email role isProviderOwner provider { id legalName } } } }"""
 
 
 def free_port() -> int:
@@ -144,7 +173,10 @@ class StatementCounter:
 
 def start_server(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # as `linkstar serve`: the app, not uvicorn, decides whose X-Forwarded-For to believe
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -17,9 +17,9 @@ import pytest
 from pypdf import PdfWriter
 from stdnum.cn import ric, uscc
 
-from linkstar.core.kernel.vocabulary import Role
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Role
 from linkstar.core.runtime import tables as models
-from tests.harness import GraphQLClient, global_id
+from tests.harness import VERIFY, GraphQLClient, global_id, mailbox, mailed_token
 
 
 def _blank_pdf() -> bytes:
@@ -106,7 +106,7 @@ def registration(region: str, name: str, number: str | None = None) -> dict[str,
 
 
 REGISTER = """mutation($account: AccountInput!, $provider: ProviderInput!) {
-  registerProvider(account: $account, provider: $provider) { accessToken account { role isProviderOwner provider { id legalName } } } }"""
+  registerProvider(account: $account, provider: $provider) { email message } }"""
 APP = "id status version allowedActions probationEndsAt pilotOrderQuota"
 
 
@@ -125,9 +125,11 @@ def register(
             "provider": registration(region, name, number),
         },
     )
-    assert data["registerProvider"]["account"]["isProviderOwner"] is True
-    client = GraphQLClient(server_url, data["registerProvider"]["accessToken"])
-    client.provider_id = data["registerProvider"]["account"]["provider"]["id"]  # type: ignore[attr-defined]
+    assert data["registerProvider"]["email"] == email
+    verified = gql(VERIFY, {"t": mailed_token(email)})["verifyEmail"]
+    assert verified["account"]["isProviderOwner"] is True
+    client = GraphQLClient(server_url, verified["accessToken"])
+    client.provider_id = verified["account"]["provider"]["id"]  # type: ignore[attr-defined]
     return client
 
 
@@ -340,21 +342,31 @@ def test_uscc_is_checked_with_its_check_character(gql, db) -> None:
 def test_the_same_uscc_cannot_register_twice(gql, server, db) -> None:
     number = new_uscc()
     register(gql, server.url, "MAINLAND_CHINA", "First Ltd", number)
-    errors = gql.errors(
-        REGISTER,
-        {
-            "account": {
-                "email": "b@example.com",
-                "password": "a long owner passphrase",
-                "displayName": "B",
-            },
-            "provider": registration("MAINLAND_CHINA", "Second Ltd", number),
+    second = {
+        "account": {
+            "email": "b@example.com",
+            "password": "a long owner passphrase",
+            "displayName": "B",
         },
+        "provider": registration("MAINLAND_CHINA", "Second Ltd", number),
+    }
+    # the first provider is not listed: the answer tells nobody that the number is known ...
+    answer = gql(REGISTER, second)["registerProvider"]
+    assert answer["email"] == "b@example.com"
+    # ... only the address owner learns it, by mail
+    assert mailbox("b@example.com")[-1][0] == "LinkStar: this provider is already registered"
+    assert db.query(models.Account).filter_by(email="b@example.com").count() == 0
+    assert db.query(models.Provider).filter_by(registration_number=number).count() == 1
+    # a listed provider is public, so its number is refused outright
+    first = db.query(models.Provider).filter_by(registration_number=number).one()
+    db.add(
+        models.Application(
+            provider_id=first.id, category_key="agency", status=ApplicationStatus.ACTIVE
+        )
     )
+    db.commit()
+    errors = gql.errors(REGISTER, second)
     assert errors[0]["extensions"]["code"] == "DUPLICATE_REGISTRATION"
-    assert (
-        db.query(models.Account).filter_by(email="b@example.com").count() == 0
-    )  # no half-written record
 
 
 def test_registration_lists_every_invalid_field(gql, db) -> None:

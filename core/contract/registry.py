@@ -203,6 +203,19 @@ def load_registry(disabled: Iterable[str] = ()) -> Registry:
     return build_registry(discover(disabled))
 
 
+BUILT_IN_DISTRIBUTION = "linkstar"
+
+
+def load_built_in_registry() -> Registry:
+    """The plugins shipped with LinkStar itself, whatever else is installed.
+
+    The committed SDL (schema/schema.graphql) describes this graph, so installing a
+    third-party plugin never makes the core's own schema check fail.
+    """
+    shipped = [p for p in discover() if p.distribution == BUILT_IN_DISTRIBUTION]
+    return build_registry(shipped)
+
+
 def _impls_in_order(
     manager: pluggy.PluginManager, hook: str, order: Sequence[str]
 ) -> list[tuple[str, Any]]:

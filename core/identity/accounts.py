@@ -21,7 +21,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.identity.models import Account, ApiToken, AuthSession, Invitation
+from linkstar.core.identity.models import (
+    Account,
+    ApiToken,
+    AuthSession,
+    Invitation,
+    SpentRefreshToken,
+)
 from linkstar.core.identity.policy import Unauthenticated, Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
@@ -80,6 +86,19 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+class EmailNotVerified(Unauthenticated):
+    """The password is right but the address is not proven yet (only its owner learns this)."""
+
+    code = "EMAIL_NOT_VERIFIED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "confirm your email address first",
+            suggestion="use the token we mailed you (verifyEmail), or ask for a new one with "
+            "requestEmailVerification",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedTokens:
     """What a successful login or refresh hands back (the refresh token only this once)."""
@@ -122,7 +141,9 @@ async def create_account(
             await session.flush()
     except IntegrityError:
         raise InvalidInput(
-            f"an account with email {email} already exists", code="EMAIL_TAKEN"
+            "an account with this email address already exists",
+            code="EMAIL_TAKEN",
+            suggestion="sign in with it",
         ) from None
     return account
 
@@ -139,7 +160,8 @@ def _access_token(account: Account, auth_session: AuthSession, secret: str) -> t
     return jwt.encode(claims, secret, algorithm="HS256"), expires
 
 
-async def _open_session(session: AsyncSession, account: Account, secret: str) -> IssuedTokens:
+async def open_session(session: AsyncSession, account: Account, secret: str) -> IssuedTokens:
+    """A new signed-in session for `account` (credentials already checked by the caller)."""
     refresh = secrets.token_urlsafe(32)
     auth_session = AuthSession(
         account_id=account.id, refresh_hash=digest(refresh), expires_at=utcnow() + REFRESH_TTL
@@ -162,18 +184,41 @@ async def login(session: AsyncSession, email: str, password: str, secret: str) -
     valid = _verify(account.password_hash if account else _DUMMY_HASH, password)
     if account is None or not valid or account.disabled:
         raise Unauthenticated("invalid email or password")
-    return await _open_session(session, account, secret)
+    if account.email_verified_at is None:
+        raise EmailNotVerified()
+    return await open_session(session, account, secret)
+
+
+class RefreshTokenReused(Unauthenticated):
+    """A refresh token that was already rotated away came back: it was copied."""
+
+    code = "REFRESH_TOKEN_REUSED"
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            "this refresh token was already used; the session has been ended for safety",
+            suggestion="sign in again; if you did not reuse the token, change your password",
+        )
+        self.session_id = session_id
 
 
 async def refresh(session: AsyncSession, refresh_token: str, secret: str) -> IssuedTokens:
-    """Rotate a refresh token: the old one stops working, a new pair is issued."""
+    """Rotate a refresh token: the old one stops working, a new pair is issued.
+
+    A rotated token presented again raises RefreshTokenReused naming its session; the caller
+    ends that session (`end_reused_session`) in a transaction of its own, since this one is
+    rolled back by the error.
+    """
+    token_hash = digest(refresh_token)
     auth_session = (
         await session.execute(
-            select(AuthSession)
-            .where(AuthSession.refresh_hash == digest(refresh_token))
-            .with_for_update()
+            select(AuthSession).where(AuthSession.refresh_hash == token_hash).with_for_update()
         )
     ).scalar_one_or_none()
+    if auth_session is None:
+        spent = await session.get(SpentRefreshToken, token_hash)
+        if spent is not None:
+            raise RefreshTokenReused(spent.session_id)
     if (
         auth_session is None
         or auth_session.revoked_at is not None
@@ -186,11 +231,23 @@ async def refresh(session: AsyncSession, refresh_token: str, secret: str) -> Iss
     if account is None or account.disabled:
         raise Unauthenticated("the account is disabled")
     new_refresh = secrets.token_urlsafe(32)
+    session.add(SpentRefreshToken(token_hash=token_hash, session_id=auth_session.id))
     auth_session.refresh_hash = digest(new_refresh)
     auth_session.expires_at = utcnow() + REFRESH_TTL
     await session.flush()
     access, access_expires = _access_token(account, auth_session, secret)
     return IssuedTokens(account, access, access_expires, new_refresh, auth_session.expires_at)
+
+
+async def end_reused_session(session: AsyncSession, session_id: int) -> int | None:
+    """Revoke the session whose rotated refresh token was reused; returns its account id."""
+    auth_session = await session.get(AuthSession, session_id)
+    if auth_session is None:
+        return None
+    if auth_session.revoked_at is None:
+        auth_session.revoked_at = utcnow()
+        auth_session.revoked_reason = "refresh token reused"
+    return auth_session.account_id
 
 
 async def revoke_sessions(
@@ -224,7 +281,7 @@ async def change_password(
     await revoke_sessions(session, account.id, "password changed")
     # a leaked password must not live on as a long-lived API token
     await revoke_api_tokens(session, account.id)
-    return await _open_session(session, account, secret)
+    return await open_session(session, account, secret)
 
 
 async def revoke_api_tokens(session: AsyncSession, account_id: int) -> None:
@@ -277,10 +334,11 @@ async def revoke_api_token(session: AsyncSession, viewer: Viewer, token_id: int)
     return token
 
 
-async def invite_member(
-    session: AsyncSession, viewer: Viewer, email: str
-) -> tuple[Invitation, str]:
-    """An invitation to join the viewer's provider; the plain token is returned only here."""
+async def invite_member(session: AsyncSession, viewer: Viewer, email: str) -> Invitation:
+    """An invitation to join the viewer's provider; its token is mailed to the invited address
+    only (through the outbox), so accepting it proves the address."""
+    from linkstar.core.identity import outbox
+
     assert viewer.provider_id is not None and viewer.account_id is not None
     plain = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -292,7 +350,17 @@ async def invite_member(
     )
     session.add(invitation)
     await session.flush()
-    return invitation, plain
+    provider = await session.get(Provider, viewer.provider_id)
+    outbox.queue(
+        session,
+        invitation.email,
+        "LinkStar: you are invited to join a provider",
+        f"You are invited to join {provider.legal_name if provider else 'a provider'} on "
+        f"LinkStar. Accept within {INVITATION_TTL.days} days with this token:\n\n{plain}\n\n"
+        'GraphQL: mutation { acceptInvitation(token: "' + plain + '", password: "…", '
+        'displayName: "…") { accessToken refreshToken } }\n',
+    )
+    return invitation
 
 
 async def accept_invitation(
@@ -321,7 +389,7 @@ async def accept_invitation(
         provider_id=invitation.provider_id,
     )
     invitation.accepted_at = utcnow()
-    return await _open_session(session, account, secret)
+    return await open_session(session, account, secret)
 
 
 def _claimed_id(value: object) -> int:

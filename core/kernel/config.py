@@ -8,10 +8,12 @@
 | LINKSTAR_STORAGE_DIR | ./var/storage | where uploaded documents are stored |
 | LINKSTAR_SECRET_KEY | (dev: generated) | signs access tokens; required in production |
 | LINKSTAR_EVALUATION_INTERVAL | 600 | seconds between in-server evaluations of closed months |
+| LINKSTAR_TRUSTED_PROXIES | (none) | proxy addresses/CIDRs whose X-Forwarded-For is believed |
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -37,6 +39,9 @@ class Settings:
     secret_key: str
     # seconds between the in-server scheduler's runs (closed months evaluated at close); 0: off
     evaluation_interval: float = 0
+    # Reverse proxies whose X-Forwarded-For is believed; none by default, so nothing on the
+    # host can choose the address that the audit log and the per-address limits see.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def development(self) -> bool:
@@ -80,7 +85,24 @@ class Settings:
             storage_dir=storage_dir,
             secret_key=_secret_key(env, environment, storage_dir),
             evaluation_interval=interval,
+            trusted_proxies=parse_trusted_proxies(env.get("LINKSTAR_TRUSTED_PROXIES", "")),
         )
+
+
+def parse_trusted_proxies(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`10.0.0.1, 10.1.0.0/16` → networks; a bad entry is a ConfigurationError."""
+    networks = []
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"LINKSTAR_TRUSTED_PROXIES: {part.strip()!r} is not an IP address or CIDR",
+                suggestion="e.g. LINKSTAR_TRUSTED_PROXIES=10.0.0.5,10.1.0.0/16",
+            ) from None
+    return tuple(networks)
 
 
 def async_database_url(raw: str) -> URL:

@@ -115,3 +115,115 @@ class RequestTimeout(LinkStarError):
     """The request's headers or body arrived too slowly; the connection is closed. HTTP 408."""
 
     code = "REQUEST_TIMEOUT"
+
+
+# Every `extensions.code` a client can receive, with what it means. The README's list is
+# generated from this table (`linkstar docs error-codes`), and a test fails when a code used
+# anywhere in the code is missing here or when the README's list differs.
+ERROR_CODES: dict[str, str] = {
+    # any request
+    "INVALID_INPUT": "an argument fails validation; the message says which and why",
+    "INVALID_ID": "a global ID that does not decode, or names another type",
+    "INVALID_PAGINATION": "bad first/last/after/before (page size at most 100)",
+    "NOT_FOUND": "no such object, or one you may not see (both answer alike)",
+    "CONFLICT": "someone else changed the object first; reload and retry",
+    "UNAUTHENTICATED": "sign in first, or the token is invalid, expired or revoked",
+    "FORBIDDEN": "you are signed in but may not do this",
+    "RATE_LIMITED": "too many attempts; `details.retryAfterSeconds` says when to retry",
+    "INTERNAL_SERVER_ERROR": "a bug on our side; never carries internals",
+    # the HTTP edge and the GraphQL layer
+    "GRAPHQL_VALIDATION_FAILED": "the document does not validate against the schema",
+    "BAD_USER_INPUT": "a variable does not coerce to its declared type",
+    "BAD_REQUEST": "the request cannot be executed as sent",
+    "QUERY_TOO_DEEP": "selection depth over the limit (12)",
+    "TOO_MANY_ALIASES": "more than 30 aliases",
+    "QUERY_TOO_LARGE": "more than 5,000 tokens",
+    "QUERY_TOO_COSTLY": "the estimated number of objects is over 25,000",
+    "REQUEST_TOO_LARGE": "the body is over the size limit (4 MB JSON, 25 MB multipart)",
+    "LENGTH_REQUIRED": "send the body with a Content-Length (not chunked)",
+    "UNSUPPORTED_MEDIA_TYPE": "POST bodies are JSON, or multipart with the CSRF header",
+    "CSRF_HEADER_REQUIRED": "multipart requests need the X-LinkStar-CSRF header",
+    "METHOD_NOT_ALLOWED": "mutations need POST",
+    "BATCHING_DISABLED": "send one operation per request",
+    "INTROSPECTION_DISABLED": "introspection is off in production",
+    # identity
+    "EMAIL_TAKEN": "an account with this address already exists (staff and invitations only)",
+    "EMAIL_NOT_VERIFIED": "the password is right but the address is not confirmed yet",
+    "VERIFICATION_INVALID": "the address-confirmation token is invalid, used or expired",
+    "INVITATION_INVALID": "the invitation is invalid, used or expired",
+    "REFRESH_TOKEN_REUSED": "a rotated refresh token came back: its session was ended",
+    # providers and onboarding
+    "DUPLICATE_REGISTRATION": "a listed provider already has this registration number",
+    "REGISTRATION_INVALID": "registration fields fail validation (`details` lists each)",
+    "INVALID_USCC": "the unified social credit code fails its check character",
+    "INVALID_REGISTRATION_NUMBER": "the registration number is malformed for its region",
+    "PROFILE_INVALID": "category profile data fails the category's profile fields",
+    "APPLICATION_EXISTS": "the provider already has a live application in this category",
+    "APPLICATION_LOCKED": "the application cannot be changed in its current state",
+    "APPLICATION_NOT_IN_REVIEW": "the step needs the application to be in review",
+    "INVALID_TRANSITION": "not allowed in this state; see `currentState` and `allowedActions`",
+    "CHECKLIST_INCOMPLETE": "submission refused: `details` lists everything missing",
+    "REAPPLY_COOLDOWN": "a rejected category can be applied for again only after the cool-down",
+    "FILE_EMPTY": "the uploaded file is empty",
+    "FILE_TOO_LARGE": "the file is over the requirement's size limit",
+    "FILE_TYPE_NOT_ALLOWED": "the file's type (read from its bytes) is not allowed here",
+    "DOCUMENT_EXPIRED": "the document's expiry date has passed",
+    "AGREEMENT_VERSION_MISMATCH": "sign the agreement's current version and text hash",
+    "INTERVIEW_REQUIRED": "the category requires an interview before approval",
+    "INTERVIEW_NOT_PASSED": "the interview did not pass",
+    "NO_INTERVIEW": "no interview is scheduled",
+    "ALREADY_EXTENDED": "probation can be extended only once",
+    # KPI data and standing
+    "BATCH_INVALID": "a report batch is refused whole; `details.records` lists the problems",
+    "BATCH_TOO_LARGE": "more records in one report than allowed",
+    "THRESHOLD_NOT_STRICTER": "a provider's own alert line must be stricter than the platform's",
+    "TIER_SKIP": "tiers change one level at a time",
+    "APPEAL_EXISTS": "an appeal on this subject is already open",
+    "APPEAL_DEADLINE_PASSED": "appeals are filed within 30 days",
+    "APPEAL_ROUNDS_EXHAUSTED": "no further appeal round is allowed",
+    # KPI verdicts
+    "PERIOD_NOT_CLOSED": "a month is evaluated only after it and its reporting grace period end",
+    "NOT_PENDING": "the observation claim was already reviewed",
+    "REASON_REQUIRED": "this decision needs a reason",
+    # standing, onboarding review and four eyes
+    "PROVIDER_BARRED": "a vetoed provider cannot apply or register again until staff lift the bar",
+    "NOT_ASSIGNEE": "only the reviewer assigned to the application decides it (admins reassign)",
+    "PROBATION_NOT_OVER": "passing probation against the recommendation waits for its end date",
+    "INTERVIEW_NOT_HELD_YET": "an interview cannot be recorded before its scheduled time",
+    "SAME_APPROVER": "a four-eyes decision needs a second, different staff member",
+    "APPROVAL_PENDING": "the same decision already waits for a second staff member",
+    "UNKNOWN_DOCUMENT": "the evidence names a document that is not the provider's own upload",
+    "FILE_CONTENT_REFUSED": "the file's structure or active content is refused (PDF, CSV, xlsx)",
+    "EVIDENCE_TAMPERED": "a stored document no longer matches its recorded hash (HTTP 409)",
+    # money
+    "UNBALANCED_ENTRY": "a journal entry's debits and credits differ (a bug if ever seen)",
+    "ALREADY_REVERSED": "a journal entry is reversed at most once, and a reversal never",
+    "CHARGE_NOT_OPEN": "a PAID or WAIVED charge takes no payment or waiver",
+    "CURRENCY_MISMATCH": "money in another currency than the charge's; nothing is converted",
+    "INVALID_AMOUNT": "an amount that is not positive or has more decimals than its currency",
+    "OVERPAYMENT": "a payment above what the charge still asks for",
+    "DUPLICATE_PAYMENT": "this bank reference is already recorded for the charge",
+    "INVALID_BANK_REFERENCE": "a bank reference of 1 to 120 characters is required",
+    "INVALID_CYCLE": "a settlement cycle is a month (2026-10) or a quarter (2026-Q4)",
+    "CYCLE_NOT_CLOSED": "a settlement cycle is settled only after it has ended",
+    "SAME_PERSON": "whoever approved a payout cannot also pay it",
+    # the request edge
+    "MALFORMED_REQUEST": "the body is not a GraphQL request (JSON object, sane nesting, multipart)",
+    "INVALID_TEXT": "text with a NUL character or a lone surrogate, anywhere in the request",
+    "DATE_OUT_OF_RANGE": "a DateTime outside 2000-2199 (UTC) or a Date outside 1900-2199",
+    "TEXT_TOO_LONG": "a text longer than its field allows (`details` names field and maximum)",
+    "REQUEST_TIMEOUT": "the request's headers or body arrived too slowly (HTTP 408)",
+    "SERVICE_UNAVAILABLE": "the database is unreachable right now (HTTP 503, `Retry-After`)",
+    "AUDIT_UNAVAILABLE": "the audit entry could not be written, so the mutation did not run",
+    # the command line only
+    "CONFIGURATION": "the environment, database URL or port is unusable (CLI, start-up)",
+    "PLUGIN_CONTRACT": "a plugin breaks the plugin contract; the process does not start",
+    "LINKSTAR_ERROR": "the base code of LinkStarError (not raised as such)",
+}
+
+
+def error_code_table() -> str:
+    """The Markdown table of ERROR_CODES that README.md embeds (between its markers)."""
+    lines = ["| code | meaning |", "|---|---|"]
+    lines += [f"| `{code}` | {meaning} |" for code, meaning in ERROR_CODES.items()]
+    return "\n".join(lines) + "\n"

@@ -51,12 +51,22 @@ class CategoryProfileSpec:
     - `validate(data)`: returns the normalised data (JSON-safe) or raises ProfileInvalid.
     - `build(record)`: makes a `graphql_type` instance from a stored `ProfileRecord`.
     - `demo(rng, region)`: realistic example data for `linkstar demo`; must pass `validate`.
+    - `schema`: the `ProfileSchema` whose fields `ServiceCategory.profileFields` lists to
+      clients (optional: when `validate` is a ProfileSchema's own method, that schema is used).
     """
 
     graphql_type: type
     validate: Callable[[Mapping[str, Any]], dict[str, Any]]
     build: Callable[[ProfileRecord], Any]
     demo: Callable[[random.Random, Region], dict[str, Any]]
+    schema: Any = None
+
+    def profile_schema(self) -> Any:
+        """The declared ProfileSchema, or the one `validate` belongs to; None if unknown."""
+        if self.schema is not None:
+            return self.schema
+        owner = getattr(self.validate, "__self__", None)
+        return owner if hasattr(owner, "fields") and hasattr(owner, "category") else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from linkstar.core.kernel.money import Money, is_known_currency
 from linkstar.core.providers.categories import ProfileInvalid
@@ -24,19 +24,35 @@ class FieldError(ValueError):
 
 @dataclass(frozen=True)
 class ProfileField:
-    """Base: a named field, optional or required."""
+    """Base: a named field, optional or required, with an optional description for clients."""
 
     name: str
     optional: bool = False
+    description: str = ""
+
+    kind: ClassVar[str] = "TEXT"
 
     def check(self, value: Any) -> Any:  # pragma: no cover - every field overrides it
         raise NotImplementedError
 
+    def constraint(self) -> str:
+        """What a valid value looks like, in words (served by `ServiceCategory.profileFields`)."""
+        return ""
+
+    def choice_values(self) -> list[str] | None:
+        """The allowed values of an enum field; None for other fields."""
+        choices = getattr(self, "choices", None)
+        return [c.value for c in choices] if choices is not None else None
+
 
 @dataclass(frozen=True)
 class IntField(ProfileField):
+    kind: ClassVar[str] = "INT"
     minimum: int = 0
     maximum: int = 1_000_000_000
+
+    def constraint(self) -> str:
+        return f"an integer from {self.minimum} to {self.maximum}"
 
     def check(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -48,8 +64,12 @@ class IntField(ProfileField):
 
 @dataclass(frozen=True)
 class DecimalField(ProfileField):
+    kind: ClassVar[str] = "DECIMAL"
     minimum: Decimal = Decimal(0)
     maximum: Decimal = Decimal(10**12)
+
+    def constraint(self) -> str:
+        return f"a decimal string from {self.minimum} to {self.maximum}"
 
     def check(self, value: Any) -> str:
         if isinstance(value, float | bool):
@@ -65,6 +85,11 @@ class DecimalField(ProfileField):
 
 @dataclass(frozen=True)
 class BoolField(ProfileField):
+    kind: ClassVar[str] = "BOOLEAN"
+
+    def constraint(self) -> str:
+        return "true or false"
+
     def check(self, value: Any) -> bool:
         if not isinstance(value, bool):
             raise FieldError("must be true or false")
@@ -73,7 +98,11 @@ class BoolField(ProfileField):
 
 @dataclass(frozen=True)
 class TextField(ProfileField):
+    kind: ClassVar[str] = "TEXT"
     max_length: int = 500
+
+    def constraint(self) -> str:
+        return f"a non-empty string of at most {self.max_length} characters"
 
     def check(self, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -85,9 +114,16 @@ class TextField(ProfileField):
 
 @dataclass(frozen=True)
 class TextListField(ProfileField):
+    kind: ClassVar[str] = "TEXT_LIST"
     min_items: int = 1
     max_items: int = 50
     max_length: int = 100
+
+    def constraint(self) -> str:
+        return (
+            f"{self.min_items} to {self.max_items} distinct strings of at most "
+            f"{self.max_length} characters"
+        )
 
     def check(self, value: Any) -> list[str]:
         if not isinstance(value, list):
@@ -102,8 +138,12 @@ class TextListField(ProfileField):
 
 @dataclass(frozen=True)
 class EnumListField(ProfileField):
+    kind: ClassVar[str] = "ENUM_LIST"
     choices: type[enum.Enum] | None = None
     min_items: int = 1
+
+    def constraint(self) -> str:
+        return f"at least {self.min_items} distinct values of `choices`"
 
     def check(self, value: Any) -> list[str]:
         assert self.choices is not None
@@ -120,7 +160,11 @@ class EnumListField(ProfileField):
 
 @dataclass(frozen=True)
 class EnumField(ProfileField):
+    kind: ClassVar[str] = "ENUM"
     choices: type[enum.Enum] | None = None
+
+    def constraint(self) -> str:
+        return "one value of `choices`"
 
     def check(self, value: Any) -> str:
         assert self.choices is not None
@@ -132,6 +176,11 @@ class EnumField(ProfileField):
 
 @dataclass(frozen=True)
 class MoneyField(ProfileField):
+    kind: ClassVar[str] = "MONEY"
+
+    def constraint(self) -> str:
+        return '{"amount": "<decimal string>", "currency": "<ISO 4217>"}, not negative'
+
     def check(self, value: Any) -> dict[str, str]:
         if not isinstance(value, Mapping) or set(value) != {"amount", "currency"}:
             raise FieldError('must be {"amount": "<decimal>", "currency": "<ISO 4217>"}')

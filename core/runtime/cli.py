@@ -38,13 +38,15 @@ def _safe_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-async def _check_database(url: URL) -> None:
+async def _check_database(url: URL, heads: set[str] | None) -> None:
     from linkstar.core.kernel.db import create_engine
+    from linkstar.core.runtime.migrate import applied_revisions
 
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+            applied = await connection.run_sync(applied_revisions) if heads else None
     except Exception as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ConfigurationError(
@@ -53,16 +55,72 @@ async def _check_database(url: URL) -> None:
         ) from None
     finally:
         await engine.dispose()
+    if heads and not applied:
+        raise ConfigurationError(
+            f"the database at {_safe_url(url)} is not migrated",
+            suggestion="run `linkstar db upgrade` first",
+        )
+    if heads and applied is not None and heads - applied:
+        raise ConfigurationError(
+            f"the database at {_safe_url(url)} is not up to date "
+            f"(missing {', '.join(sorted(heads - applied))})",
+            suggestion="run `linkstar db upgrade`",
+        )
 
 
-def check_database(url: URL) -> None:
-    """Raise ConfigurationError with one clear line if the database cannot be reached."""
-    asyncio.run(_check_database(url))
+def check_database(url: URL, migrated: bool = False) -> None:
+    """Raise ConfigurationError with one clear line if the database cannot be reached, or
+    (`migrated`) if it lacks any revision `linkstar db upgrade` would apply."""
+    heads = None
+    if migrated:
+        from linkstar.core.contract.registry import load_registry
+        from linkstar.core.runtime.migrate import head_revisions
+
+        heads = head_revisions(load_registry())  # as `db upgrade`: every installed plugin
+    _run(_check_database(url, heads))
+
+
+def _run(coroutine: Any) -> Any:
+    """asyncio.run, with database errors told in one line (no traceback)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return asyncio.run(coroutine)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigurationError(
+            f"database error: {reason}",
+            suggestion="run `linkstar db upgrade` if the database is not migrated",
+        ) from None
 
 
 @click.group()
 def main() -> None:
     """LinkStar: service-provider onboarding and KPI management."""
+
+
+def _check_port(host: str, port: int) -> None:
+    """One clear line for a port out of range or already in use (before uvicorn starts)."""
+    import socket
+
+    if not 0 <= port <= 65535:
+        raise ConfigurationError(
+            f"--port must be between 1 and 65535 (0: any free port), not {port}"
+        )
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigurationError(f"cannot resolve --host {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot listen on {host}:{port}: {exc.strerror}",
+                suggestion="stop what uses that port or choose another with --port",
+            ) from None
 
 
 @main.command()
@@ -85,10 +143,14 @@ def serve(host: str, port: int, workers: int) -> None:
     app = create_app(settings) if workers == 1 else None
     if app is None:
         compose_schema(load_registry(settings.disabled_plugins))
-    check_database(settings.database_url)
+    _check_port(host, port)
+    check_database(settings.database_url, migrated=True)
     click.echo(f"LinkStar ({settings.environment}) on http://{host}:{port}/graphql", err=True)
     if app is not None:
-        uvicorn.run(app, host=host, port=port, log_level="info", http=HTTP_PROTOCOL)
+        # proxy_headers=False: the app believes X-Forwarded-For only from LINKSTAR_TRUSTED_PROXIES
+        uvicorn.run(
+            app, host=host, port=port, log_level="info", http=HTTP_PROTOCOL, proxy_headers=False
+        )
     else:
         uvicorn.run(
             "linkstar.core.runtime.app:create_app",
@@ -97,6 +159,7 @@ def serve(host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             http=HTTP_PROTOCOL,
+            proxy_headers=False,
         )
 
 
@@ -134,7 +197,9 @@ def db_upgrade(revision: str) -> None:
 
 
 @main.command()
-@click.option("--if-empty", is_flag=True, help="Do nothing when providers already exist.")
+@click.option(
+    "--if-empty", is_flag=True, help="Kept for scripts: the demo never loads twice anyway."
+)
 @click.option("--seed", default=2026, show_default=True, type=int)
 @_fail_cleanly
 def demo(if_empty: bool, seed: int) -> None:
@@ -146,22 +211,24 @@ def demo(if_empty: bool, seed: int) -> None:
 
     settings = Settings.from_env()
     registry = load_registry(settings.disabled_plugins)
-    check_database(settings.database_url)
+    check_database(settings.database_url, migrated=True)
 
     async def run() -> dict[str, int] | None:
         engine = create_engine(settings.database_url)
         try:
             async with session_factory(engine)() as session, session.begin():
-                if if_empty and await has_providers(session):
+                if await has_providers(session):
                     return None
                 await record_metric_versions(session, registry)
                 return await load_demo(session, registry, seed=seed)
         finally:
             await engine.dispose()
 
-    counts = asyncio.run(run())
+    counts = _run(run())
     if counts is None:
-        click.echo("demo: providers already exist; nothing loaded")
+        click.echo(
+            "demo: providers already exist (the demo is loaded, or real data is); nothing loaded"
+        )
     else:
         click.echo("demo: loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
@@ -177,11 +244,14 @@ def demo(if_empty: bool, seed: int) -> None:
 )
 @click.option("--category", default=None, help="Only this category.")
 @click.option(
-    "--provider", "provider_id", default=None, type=int, help="Only this provider (database id)."
+    "--provider",
+    "provider",
+    default=None,
+    help="Only this provider: its global id (as the API gives it) or its registration number.",
 )
 @_fail_cleanly
 def evaluate_command(
-    period: str | None, due: bool, category: str | None, provider_id: int | None
+    period: str | None, due: bool, category: str | None, provider: str | None
 ) -> None:
     """Evaluate a closed month (--period) or every closed month that is due (--due)."""
     import time
@@ -191,14 +261,14 @@ def evaluate_command(
     from linkstar.core.kernel.errors import InvalidInput
     from linkstar.core.standing.verdicts import evaluate_due, evaluate_period
 
-    if due == (period is not None) or (due and (category or provider_id)):
+    if due == (period is not None) or (due and (category or provider)):
         raise InvalidInput(
             "give either --period MONTH (optionally with --category/--provider) or --due",
             suggestion="e.g. linkstar evaluate --period 2026-10, or linkstar evaluate --due",
         )
     settings = Settings.from_env()
     registry = load_registry(settings.disabled_plugins)
-    check_database(settings.database_url)
+    check_database(settings.database_url, migrated=True)
 
     async def run() -> list[tuple[str, Any]]:
         engine = create_engine(settings.database_url)
@@ -206,6 +276,7 @@ def evaluate_command(
             if due:
                 return await evaluate_due(session_factory(engine), registry, by="cli")
             async with session_factory(engine)() as session, session.begin():
+                provider_id = await _provider_id(session, provider) if provider else None
                 summaries = await evaluate_period(
                     session, registry, period or "", category, provider_id, by="cli"
                 )
@@ -214,7 +285,7 @@ def evaluate_command(
             await engine.dispose()
 
     started = time.perf_counter()
-    summaries = asyncio.run(run())
+    summaries = _run(run())
     if due and not summaries:
         click.echo("nothing due: every closed month is evaluated")
     for key, summary in summaries:
@@ -237,7 +308,7 @@ def settle_command(cycle: str) -> None:
 
     settings = Settings.from_env()
     registry = load_registry(settings.disabled_plugins)
-    check_database(settings.database_url)
+    check_database(settings.database_url, migrated=True)
 
     async def run() -> list[tuple[int, str, str, str]]:
         engine = create_engine(settings.database_url)
@@ -258,10 +329,37 @@ def settle_command(cycle: str) -> None:
         finally:
             await engine.dispose()
 
-    rows = asyncio.run(run())
+    rows = _run(run())
     for provider_id, currency, closing, payout in rows:
         click.echo(f"provider {provider_id}\t{currency}\tclosing {closing}\tpayout {payout}")
     click.echo(f"{cycle}: {len(rows)} statements")
+
+
+async def _provider_id(session: Any, given: str) -> int:
+    """The provider named by a global id (`Provider:…` in base64) or a registration number."""
+    import base64
+    import binascii
+
+    from sqlalchemy import select
+
+    from linkstar.core.providers.models import Provider
+
+    given = given.strip()
+    found = (
+        await session.execute(select(Provider.id).where(Provider.registration_number == given))
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    try:
+        kind, _, node = base64.b64decode(given, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        kind, node = "", ""
+    if kind == "Provider" and node.isdigit() and await session.get(Provider, int(node)):
+        return int(node)
+    raise ConfigurationError(
+        f"no provider has the id or registration number {given!r}",
+        suggestion="pass a Provider id as the API returns it, or its registration number",
+    )
 
 
 @main.group()
@@ -284,7 +382,7 @@ def create_admin(email: str, display_name: str, password: str) -> None:
     from linkstar.core.kernel.vocabulary import Role
 
     settings = Settings.from_env()
-    check_database(settings.database_url)
+    check_database(settings.database_url, migrated=True)
 
     async def run() -> int:
         engine = create_engine(settings.database_url)
@@ -301,8 +399,59 @@ def create_admin(email: str, display_name: str, password: str) -> None:
         finally:
             await engine.dispose()
 
-    account_id = asyncio.run(run())
+    account_id = _run(run())
     click.echo(f"admin account {email} created (id {account_id})")
+
+
+@main.group()
+def mail() -> None:
+    """The mail outbox (address confirmations, invitations, notices)."""
+
+
+@mail.command("drain")
+@click.option(
+    "--smtp",
+    default=None,
+    metavar="HOST[:PORT]",
+    help="Send through this SMTP server; without it, print the messages (development).",
+)
+@click.option("--sender", default="LinkStar <no-reply@localhost>", show_default=True)
+@_fail_cleanly
+def mail_drain(smtp: str | None, sender: str) -> None:
+    """Send every pending outbox message once, oldest first, and mark it sent."""
+    from email.message import EmailMessage
+
+    from linkstar.core.identity import outbox
+    from linkstar.core.kernel.db import create_engine, session_factory
+
+    settings = Settings.from_env()
+    check_database(settings.database_url, migrated=True)
+
+    def deliver(message: Any) -> None:
+        if smtp is None:
+            click.echo(f"To: {message.recipient}\nSubject: {message.subject}\n\n{message.body}")
+            return
+        import smtplib
+
+        host, _, port = smtp.partition(":")
+        email = EmailMessage()
+        email["From"], email["To"], email["Subject"] = sender, message.recipient, message.subject
+        email.set_content(message.body)
+        try:
+            with smtplib.SMTP(host, int(port or 25), timeout=30) as client:
+                client.send_message(email)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ConfigurationError(f"cannot send mail through {smtp}: {exc}") from None
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            return await outbox.drain(session_factory(engine), deliver, limit=10_000)
+        finally:
+            await engine.dispose()
+
+    sent = _run(run())
+    click.echo(f"mail: {sent} message(s) sent", err=True)
 
 
 @main.group()
@@ -310,10 +459,12 @@ def schema() -> None:
     """The composed GraphQL schema."""
 
 
-def _composed_sdl() -> str:
-    from linkstar.core.contract.registry import load_registry
+def _composed_sdl(installed: bool) -> str:
+    from linkstar.core.contract.registry import load_built_in_registry, load_registry
     from linkstar.schema.compose import compose_schema, sdl
 
+    if not installed:
+        return sdl(compose_schema(load_built_in_registry()))
     settings = Settings.from_env()
     return sdl(compose_schema(load_registry(settings.disabled_plugins)))
 
@@ -322,14 +473,77 @@ def _composed_sdl() -> str:
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=SCHEMA_FILE,
-    show_default=True,
+    default=None,
+    help=f"Where to write [default: {SCHEMA_FILE} for the core's SDL, stdout with --installed].",
+)
+@click.option(
+    "--installed",
+    is_flag=True,
+    help="Compose every installed and enabled plugin (a plugin author's view), not only the "
+    "built-in ones that the committed SDL describes.",
 )
 @_fail_cleanly
-def schema_export(output: Path) -> None:
-    """Write the composed schema's SDL (commit schema/schema.graphql)."""
-    output.write_text(_composed_sdl())
+def schema_export(output: Path | None, installed: bool) -> None:
+    """Write the SDL of the core and its built-in plugins (commit schema/schema.graphql).
+
+    With --installed, the graph as this installation serves it, third-party plugins included:
+    never written over the core's committed SDL.
+    """
+    text_out = _composed_sdl(installed)
+    if output is None and installed:
+        click.echo(text_out, nl=False)
+        return
+    output = output or SCHEMA_FILE
+    if installed and output.resolve() == SCHEMA_FILE:
+        raise ConfigurationError(
+            f"{SCHEMA_FILE} describes the built-in plugins only",
+            suggestion="write the installed graph elsewhere with --output, or to stdout",
+        )
+    try:
+        output.write_text(text_out)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot write {output}: {exc.strerror}") from None
     click.echo(f"wrote {output}")
+
+
+@main.group()
+def docs() -> None:
+    """Documentation generated from the code."""
+
+
+README_FILE = SCHEMA_FILE.parent.parent / "README.md"
+CODES_START, CODES_END = "<!-- error-codes:start -->\n", "<!-- error-codes:end -->"
+
+
+@docs.command("error-codes")
+@click.option(
+    "--readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Rewrite the list between the error-codes markers of this file (e.g. {README_FILE}).",
+)
+@_fail_cleanly
+def docs_error_codes(readme: Path | None) -> None:
+    """Print every `extensions.code` with its meaning (from core/kernel/errors.py)."""
+    from linkstar.core.kernel.errors import error_code_table
+
+    table = error_code_table()
+    if readme is None:
+        click.echo(table, nl=False)
+        return
+    try:
+        text_in = readme.read_text()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {readme}: {exc.strerror}") from None
+    if CODES_START not in text_in or CODES_END not in text_in:
+        raise ConfigurationError(
+            f"{readme} has no {CODES_START.strip()} … {CODES_END} markers",
+            suggestion="add both markers, on lines of their own, where the list belongs",
+        )
+    head, rest = text_in.split(CODES_START, 1)
+    _, tail = rest.split(CODES_END, 1)
+    readme.write_text(head + CODES_START + table + CODES_END + tail)
+    click.echo(f"wrote the error codes into {readme}")
 
 
 @main.command("plugins")

@@ -144,4 +144,6 @@ def demo(rng: random.Random, region: Region) -> dict[str, Any]:
     return data
 
 
-SPEC = CategoryProfileSpec(graphql_type=ErpProfile, validate=validate, build=build, demo=demo)
+SPEC = CategoryProfileSpec(
+    graphql_type=ErpProfile, validate=validate, build=build, demo=demo, schema=SCHEMA
+)

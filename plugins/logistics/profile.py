@@ -229,4 +229,6 @@ def demo(rng: random.Random, region: Region) -> dict[str, Any]:
     return data
 
 
-SPEC = CategoryProfileSpec(graphql_type=LogisticsProfile, validate=validate, build=build, demo=demo)
+SPEC = CategoryProfileSpec(
+    graphql_type=LogisticsProfile, validate=validate, build=build, demo=demo, schema=SCHEMA
+)

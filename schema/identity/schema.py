@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import strawberry
 from sqlalchemy import func, select
 
 from linkstar.core.identity import accounts as identity
-from linkstar.core.identity import audit, ratelimit
-from linkstar.core.identity.models import Account, ApiToken, AuditEntry
+from linkstar.core.identity import audit, outbox, ratelimit, throttle, verification
+from linkstar.core.identity.models import Account, ApiToken, AuditEntry, OutboxMessage
 from linkstar.core.identity.policy import Action, require
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import AuditOutcome, Role, TokenScope
@@ -22,6 +23,7 @@ from linkstar.schema.identity.types import (
     AuthPayload,
     CreatedApiToken,
     CreatedInvitation,
+    SignUpPayload,
 )
 from linkstar.schema.nodes import Ctx, ctx, parse_global_id
 from linkstar.schema.pagination import Connection, PageArgs, node_int, paginate
@@ -42,6 +44,32 @@ async def _security_event(
             details=details,
         ),
     )
+
+
+async def limit_sign_ups(info: Ctx) -> None:
+    """Sign-ups, registrations, invitation and address confirmations: per address, per hour."""
+    context = ctx(info)
+    await ratelimit.hit(
+        context.sessionmaker,
+        f"signup:address:{context.client_address or 'unknown'}",
+        ratelimit.SIGN_UPS_PER_ADDRESS,
+        "sign-ups from this address",
+    )
+
+
+def _print_message(message: OutboxMessage) -> None:
+    print(
+        f"--- mail to {message.recipient}: {message.subject}\n{message.body}---",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+async def deliver_in_development(info: Ctx) -> None:
+    """In development there is no mail server: print what the outbox holds to stderr."""
+    context = ctx(info)
+    if context.settings.development:
+        await outbox.drain(context.sessionmaker, _print_message)
 
 
 @strawberry.type
@@ -135,27 +163,20 @@ class IdentityMutation:
     async def login(self, info: Ctx, email: str, password: str) -> AuthPayload:
         context = ctx(info)
         key = email.strip().lower()[:200]
-        await ratelimit.hit(
-            context.sessionmaker,
-            f"login:account:{key}",
-            ratelimit.LOGIN_PER_ACCOUNT,
-            "sign-in attempts for this account",
-        )
-        if context.client_address:
-            await ratelimit.hit(
-                context.sessionmaker,
-                f"login:address:{context.client_address}",
-                ratelimit.LOGIN_PER_ADDRESS,
-                "sign-in attempts from this address",
-            )
+        address = context.client_address
+        await throttle.check(context.sessionmaker, key, address)
         try:
             async with context.session() as session, session.begin():
                 issued = await identity.login(session, email, password, context.settings.secret_key)
+        except identity.EmailNotVerified:
+            raise  # the right password: not a failure to throttle
         except identity.Unauthenticated:
+            await throttle.failed(context.sessionmaker, key, address)
             await _security_event(
                 info, "security.login_failed", AuditOutcome.FAILED, label=key or "?"
             )
             raise
+        await throttle.succeeded(context.sessionmaker, key, address)
         await _security_event(
             info, "security.login_succeeded", AuditOutcome.SUCCESS, label=issued.account.email
         )
@@ -166,10 +187,22 @@ class IdentityMutation:
     )
     async def refresh_session(self, info: Ctx, refresh_token: str) -> AuthPayload:
         context = ctx(info)
-        async with context.session() as session, session.begin():
-            return AuthPayload.of(
-                await identity.refresh(session, refresh_token, context.settings.secret_key)
+        try:
+            async with context.session() as session, session.begin():
+                return AuthPayload.of(
+                    await identity.refresh(session, refresh_token, context.settings.secret_key)
+                )
+        except identity.RefreshTokenReused as exc:
+            async with context.session() as session, session.begin():
+                account_id = await identity.end_reused_session(session, exc.session_id)
+            await _security_event(
+                info,
+                "security.refresh_token_reused",
+                AuditOutcome.DENIED,
+                session=exc.session_id,
+                account=account_id,
             )
+            raise
 
     @strawberry.mutation(
         description="End the current session: its refresh and access tokens stop working."
@@ -201,17 +234,53 @@ class IdentityMutation:
         await _security_event(info, "security.password_changed", AuditOutcome.SUCCESS)
         return AuthPayload.of(issued)
 
-    @strawberry.mutation(description="Sign up as a seller.")
+    @strawberry.mutation(
+        description="Sign up as a seller. The answer is the same whether or not the address is "
+        "free; a token to confirm it is mailed to the address (then call verifyEmail)."
+    )
     async def sign_up_seller(
         self, info: Ctx, email: str, password: str, display_name: str
-    ) -> AuthPayload:
+    ) -> SignUpPayload:
         context = ctx(info)
+        await limit_sign_ups(info)
         async with context.session() as session, session.begin():
-            await identity.create_account(
+            account = await verification.sign_up(
                 session, email=email, password=password, display_name=display_name, role=Role.SELLER
             )
-            issued = await identity.login(session, email, password, context.settings.secret_key)
+        await deliver_in_development(info)
+        if account is not None:
+            await _security_event(info, "security.signed_up", AuditOutcome.SUCCESS, role="SELLER")
+        return SignUpPayload(
+            email=identity.normalise_email(email), message=verification.SIGN_UP_ANSWER
+        )
+
+    @strawberry.mutation(
+        description="Confirm your email address with the token mailed to it; signs you in."
+    )
+    async def verify_email(self, info: Ctx, token: str) -> AuthPayload:
+        context = ctx(info)
+        await limit_sign_ups(info)
+        async with context.session() as session, session.begin():
+            issued = await verification.verify_email(session, token, context.settings.secret_key)
+        await _security_event(
+            info, "security.email_verified", AuditOutcome.SUCCESS, label=issued.account.email
+        )
         return AuthPayload.of(issued)
+
+    @strawberry.mutation(
+        description="Mail a new confirmation token to an unconfirmed address. The answer is "
+        "the same for every address."
+    )
+    async def request_email_verification(self, info: Ctx, email: str) -> SignUpPayload:
+        context = ctx(info)
+        await limit_sign_ups(info)
+        async with context.session() as session, session.begin():
+            await verification.request_verification(session, email)
+        await deliver_in_development(info)
+        return SignUpPayload(
+            email=email.strip().lower(),
+            message="if this address has an unconfirmed account, a new token was mailed to it",
+        )
 
     @strawberry.mutation(
         description="Create a personal API token with scopes; the token is shown once."
@@ -251,16 +320,16 @@ class IdentityMutation:
         return ApiTokenType.of(token)
 
     @strawberry.mutation(
-        description="Invite a member to your provider (owners only); the token is shown once."
+        description="Invite a member to your provider (owners only); the token is mailed to "
+        "the invited address, so accepting proves the address."
     )
     async def invite_member(self, info: Ctx, email: str) -> CreatedInvitation:
         context = ctx(info)
         require(context.viewer, Action.INVITE_MEMBER, context.viewer.provider_id)
         async with context.session() as session, session.begin():
-            invitation, plain = await identity.invite_member(session, context.viewer, email)
-        return CreatedInvitation(
-            email=invitation.email, expires_at=invitation.expires_at, token=plain
-        )
+            invitation = await identity.invite_member(session, context.viewer, email)
+        await deliver_in_development(info)
+        return CreatedInvitation(email=invitation.email, expires_at=invitation.expires_at)
 
     @strawberry.mutation(
         description="Accept an invitation: create your partner account and sign in."
@@ -269,6 +338,7 @@ class IdentityMutation:
         self, info: Ctx, token: str, password: str, display_name: str
     ) -> AuthPayload:
         context = ctx(info)
+        await limit_sign_ups(info)
         async with context.session() as session, session.begin():
             return AuthPayload.of(
                 await identity.accept_invitation(

@@ -151,11 +151,25 @@ class CreatedApiToken:
     api_token: ApiTokenType
 
 
-@strawberry.type(description="An invitation to join a provider. `token` is shown only here.")
+@strawberry.type(
+    description="An invitation to join a provider; its token is mailed to the invited address."
+)
 class CreatedInvitation:
     email: str
     expires_at: datetime
-    token: str
+    token: str | None = strawberry.field(
+        default=None,
+        deprecation_reason="the token is mailed to the invited address only (always null)",
+    )
+
+
+@strawberry.type(
+    description="The answer to a sign-up: the same whether or not the address was free. "
+    "What happens next is in the message mailed to the address."
+)
+class SignUpPayload:
+    email: str
+    message: str
 
 
 @strawberry.input(description="Narrow the audit log.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,42 @@ from linkstar.core.providers.models import CategoryProfileRow, Provider
 from linkstar.schema import loaders
 from linkstar.schema.context import Context
 from linkstar.schema.nodes import Ctx, ctx, rows_for_nodes, rows_resolver
+from linkstar.schema.providers.registration_types import RegistrationDetails
+
+
+@strawberry.enum(description="The type of a category profile field's value.")
+class ProfileFieldKind(enum.Enum):
+    INT = "INT"
+    DECIMAL = "DECIMAL"
+    BOOLEAN = "BOOLEAN"
+    TEXT = "TEXT"
+    TEXT_LIST = "TEXT_LIST"
+    ENUM = "ENUM"
+    ENUM_LIST = "ENUM_LIST"
+    MONEY = "MONEY"
+
+
+@strawberry.type(name="ProfileField", description="One field of a category profile.")
+class ProfileFieldType:
+    key: str = strawberry.field(description="The key to use in saveCategoryProfile's `data`.")
+    type: ProfileFieldKind
+    required: bool
+    description: str = strawberry.field(description="What a valid value looks like.")
+    choices: list[str] | None = strawberry.field(
+        description="The allowed values of an ENUM or ENUM_LIST field."
+    )
+
+    @classmethod
+    def of(cls, field: Any) -> ProfileFieldType:
+        said = getattr(field, "description", "")
+        rule = field.constraint()
+        return cls(
+            key=field.name,
+            type=ProfileFieldKind(field.kind),
+            required=not field.optional,
+            description=f"{said} ({rule})" if said and rule else said or rule,
+            choices=field.choice_values(),
+        )
 
 
 @strawberry.type(name="ServiceCategory", description="A cooperation type providers apply for.")
@@ -48,6 +85,17 @@ class ServiceCategoryType(relay.Node):
             plugin=contribution.owner,
             contribution=contribution,
         )
+
+    @strawberry.field(
+        description="The fields of this category's profile (the keys of "
+        "saveCategoryProfile's `data`), with their types; empty when the category has none."
+    )
+    def profile_fields(self) -> list[ProfileFieldType]:
+        spec = self.contribution.profile
+        schema = spec.profile_schema() if spec is not None else None
+        if schema is None:
+            return []
+        return [ProfileFieldType.of(field) for field in schema.fields.values()]
 
     @classmethod
     def resolve_nodes(
@@ -182,12 +230,22 @@ class ProviderType(relay.Node):
         return None
 
     @strawberry.field(
-        description="Registration details (legal representative, contact, team, cases, services)."
+        description="Registration details (legal representative, contact, team, cases, services).",
+        deprecation_reason="untyped; use registration",
     )
     async def registration_details(self, info: Ctx) -> JSON | None:
         if not self._private(info):
             return None
         row = await loaders.by_id(ctx(info), Provider).load(self.id)
         return row.details if row else None
+
+    @strawberry.field(
+        description="Registration details, typed; the provider and staff only (else null)."
+    )
+    async def registration(self, info: Ctx) -> RegistrationDetails | None:
+        if not self._private(info):
+            return None
+        row = await loaders.by_id(ctx(info), Provider).load(self.id)
+        return RegistrationDetails.of(row.details or {}) if row else None
 
     resolve_nodes = rows_resolver(Provider)

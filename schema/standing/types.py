@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,64 @@ from linkstar.core.standing import appeals
 from linkstar.core.standing.models import Appeal, ApprovalRequest, Sanction, TierChange, Violation
 from linkstar.schema.nodes import Ctx, ctx, rows_for_nodes, rows_resolver
 from linkstar.schema.people import shown_actor
+
+
+def _gids(type_name: str, ids: Iterable[Any]) -> list[relay.GlobalID]:
+    return [relay.GlobalID(type_name, str(i)) for i in ids]
+
+
+@strawberry.type(description="What caused a sanction or a tier change.")
+class Cause:
+    scorecards: list[relay.GlobalID] = strawberry.field(
+        description="Scorecard ids (resolve with node/nodes)."
+    )
+    violations: list[relay.GlobalID] = strawberry.field(
+        description="Violation ids (resolve with node/nodes)."
+    )
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any] | None) -> Cause:
+        raw = raw or {}
+        return cls(
+            scorecards=_gids("Scorecard", raw.get("scorecards", [])),
+            violations=_gids("Violation", raw.get("violations", [])),
+        )
+
+
+@strawberry.type(description="What deciding an appeal changed (all empty until it is upheld).")
+class AppealEffects:
+    excluded_observations: list[relay.GlobalID] = strawberry.field(
+        description="KpiObservation ids excluded by appended corrections."
+    )
+    reversed_sanctions: list[relay.GlobalID] = strawberry.field(description="Sanction ids.")
+    reversed_tier_changes: list[relay.GlobalID] = strawberry.field(description="TierChange ids.")
+    overturned_violation: relay.GlobalID | None = strawberry.field(description="A Violation id.")
+    reevaluated_period: str | None = strawberry.field(
+        description="The period evaluated again after the correction."
+    )
+    scorecards_written: int | None = strawberry.field(
+        description="Scorecards that re-evaluation wrote (a changed result is a new revision)."
+    )
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any] | None) -> AppealEffects:
+        raw = raw or {}
+        overturned = raw.get("overturnedViolation")
+        reevaluated = raw.get("reevaluated") or {}
+        return cls(
+            excluded_observations=_gids("KpiObservation", raw.get("excludedObservations", [])),
+            reversed_sanctions=_gids("Sanction", raw.get("reversedSanctions", [])),
+            reversed_tier_changes=_gids("TierChange", raw.get("reversedTierChanges", [])),
+            overturned_violation=(
+                relay.GlobalID("Violation", str(overturned)) if overturned is not None else None
+            ),
+            reevaluated_period=reevaluated.get("period"),
+            scorecards_written=reevaluated.get("written"),
+        )
+
+
+CAUSE_DEPRECATED = "raw database ids; use causedBy (global ids)"
+
 
 SeverityEnum = strawberry.enum(Severity, description="Violation severity; VETO terminates at once.")
 
@@ -41,7 +99,7 @@ class SanctionType(relay.Node):
     status: SanctionStatus
     period: str | None
     reason: str
-    cause: JSON
+    cause: JSON = strawberry.field(deprecation_reason=CAUSE_DEPRECATED)
     created_at: datetime
     resolved_at: datetime | None
     resolution: str | None
@@ -62,6 +120,10 @@ class SanctionType(relay.Node):
             resolution=row.resolution,
             provider_id=row.provider_id,
         )
+
+    @strawberry.field(description="The scorecards and violations that caused it.")
+    def caused_by(self) -> Cause:
+        return Cause.of(self.cause)
 
     resolve_nodes = rows_resolver(Sanction)
 
@@ -106,7 +168,7 @@ class TierChangeType(relay.Node):
     from_tier: Tier
     to_tier: Tier
     reason: str
-    cause: JSON
+    cause: JSON = strawberry.field(deprecation_reason=CAUSE_DEPRECATED)
     created_at: datetime
     reversed_at: datetime | None
     reversal_reason: str | None
@@ -136,6 +198,10 @@ class TierChangeType(relay.Node):
             reversal_reason=row.reversal_reason,
             provider_id=row.provider_id,
         )
+
+    @strawberry.field(description="The scorecards and violations that caused it.")
+    def caused_by(self) -> Cause:
+        return Cause.of(self.cause)
 
     resolve_nodes = rows_resolver(TierChange)
 
@@ -171,7 +237,9 @@ class AppealType(relay.Node):
     round: int
     status: str
     decision_reason: str | None
-    effects: JSON
+    effects: JSON = strawberry.field(
+        deprecation_reason="raw database ids; use outcome (typed, global ids)"
+    )
     created_at: datetime
     decided_at: datetime | None
     provider_id: strawberry.Private[int]
@@ -197,6 +265,10 @@ class AppealType(relay.Node):
             decided_at=row.decided_at,
             provider_id=row.provider_id,
         )
+
+    @strawberry.field(description="What deciding the appeal changed, as global ids.")
+    def outcome(self) -> AppealEffects:
+        return AppealEffects.of(self.effects)
 
     resolve_nodes = rows_resolver(Appeal)
 
