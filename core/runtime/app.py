@@ -10,6 +10,7 @@ from typing import Any
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,6 +24,8 @@ from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, session_factory
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.core.kpi.catalog import record_metric_versions
+from linkstar.core.runtime import observability
+from linkstar.core.runtime.protocol import GraphQLOverHTTP
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 
@@ -183,8 +186,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     """Build the app. Plugins are loaded and the schema composed here, before serving."""
     settings = settings or Settings.from_env()
     registry = registry or load_registry(settings.disabled_plugins)
-    schema = compose_schema(registry, production=not settings.development)
+    schema = compose_schema(
+        registry,
+        production=not settings.development,
+        extensions=[observability.OperationMetrics],
+    )
     engine = create_engine(settings.database_url)
+    observability.instrument_pool(engine)
     sessions = session_factory(engine)
 
     def make_context(request: Request, response: Response) -> Context:
@@ -227,16 +235,21 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         async with sessions() as session, session.begin():
             await record_metric_versions(session, registry)
         yield
+        observability.release_pool(engine)
         await engine.dispose()
 
     app = Starlette(
         routes=[
             Route(
-                "/graphql", GraphQLEndpoint(graphql, settings, sessions), methods=["GET", "POST"]
+                "/graphql",
+                GraphQLOverHTTP(GraphQLEndpoint(graphql, settings, sessions)),
+                methods=["GET", "POST"],
             ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", observability.metrics),
         ],
+        middleware=[Middleware(observability.RequestTelemetry)],
         lifespan=lifespan,
     )
     app.state.settings = settings

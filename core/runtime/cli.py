@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -60,6 +63,31 @@ def check_database(url: URL) -> None:
     asyncio.run(_check_database(url))
 
 
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _share_metrics_between_workers(workers: int) -> Path | None:
+    """Before starting several workers: give them a shared, empty metrics directory.
+
+    Must run before `prometheus_client` is first imported in this process (the client picks
+    its storage at import time); the workers inherit the variable. A directory named by the
+    operator loses its old sample files (a previous run's would be summed in); otherwise a new
+    temporary one is made. Returns a temporary directory to remove afterwards, else None.
+    """
+    if workers <= 1:
+        return None
+    named = os.environ.get(METRICS_DIR_ENV)
+    if named:
+        directory = Path(named)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        return None
+    directory = Path(tempfile.mkdtemp(prefix="linkstar-metrics-"))
+    os.environ[METRICS_DIR_ENV] = str(directory)
+    return directory
+
+
 @click.group()
 def main() -> None:
     """LinkStar: service-provider onboarding and KPI management."""
@@ -71,27 +99,35 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @_fail_cleanly
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the GraphQL API with uvicorn."""
+    """Serve the GraphQL API with uvicorn (JSON logs on stderr, metrics at /metrics)."""
+    temporary = _share_metrics_between_workers(workers)  # before the metrics client loads
     import uvicorn
 
     from linkstar.core.contract.registry import load_registry
     from linkstar.core.runtime.app import create_app
+    from linkstar.core.runtime.observability import log_config
     from linkstar.schema.compose import compose_schema
 
     settings = Settings.from_env()
     compose_schema(load_registry(settings.disabled_plugins))  # fail here, not in a worker
     check_database(settings.database_url)
     click.echo(f"LinkStar ({settings.environment}) on http://{host}:{port}/graphql", err=True)
+    logging = {"log_config": log_config(), "access_log": False}  # one record per request
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **logging)
     else:
-        uvicorn.run(
-            "linkstar.core.runtime.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-        )
+        try:
+            uvicorn.run(
+                "linkstar.core.runtime.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                **logging,
+            )
+        finally:
+            if temporary is not None:
+                shutil.rmtree(temporary, ignore_errors=True)
 
 
 @main.group()

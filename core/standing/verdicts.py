@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.periods import PeriodKind, period_of
+from linkstar.core.kernel.telemetry import EVALUATION_SECONDS
 from linkstar.core.kpi import evaluation
 from linkstar.core.kpi.evaluation import EvaluationSummary
 from linkstar.core.kpi.metrics import CustomAggregation
@@ -30,13 +31,18 @@ async def evaluate_category(
 ) -> EvaluationSummary:
     """Score one category for the month `label`, then apply its sanction ladder; the caller
     commits."""
-    summary = await evaluation.evaluate_category(
-        session, contribution, label, provider_id, aggregations
-    )
-    if summary.providers:
-        await apply_ladder(
-            session, contribution.category.key, label, list(summary.providers), contribution.scoring
+    with EVALUATION_SECONDS.labels(contribution.category.key).time():
+        summary = await evaluation.evaluate_category(
+            session, contribution, label, provider_id, aggregations
         )
+        if summary.providers:
+            await apply_ladder(
+                session,
+                contribution.category.key,
+                label,
+                list(summary.providers),
+                contribution.scoring,
+            )
     return summary
 
 
