@@ -36,6 +36,7 @@ from linkstar.schema.kpi.category_fields import KpiCategoryFields
 from linkstar.schema.kpi.mutations import KpiMutation
 from linkstar.schema.kpi.provider_fields import KpiProviderFields
 from linkstar.schema.kpi.types import KpiObservationType, ScorecardType
+from linkstar.schema.live.subscriptions import LiveSubscription
 from linkstar.schema.onboarding.category_fields import OnboardingCategoryFields
 from linkstar.schema.onboarding.mutations import OnboardingMutation
 from linkstar.schema.onboarding.provider_fields import OnboardingProviderFields
@@ -218,6 +219,7 @@ def _core_type_fields() -> dict[str, frozenset[str]]:
     schema = LinkStarSchema(
         query=Query,
         mutation=Mutation,
+        subscription=LiveSubscription,
         types=CORE_TYPES,
         config=CONFIG,
         extra_fields=_built_in_fields(),
@@ -362,6 +364,7 @@ def compose_schema(
         schema = LinkStarSchema(
             query=Query,
             mutation=Mutation,
+            subscription=LiveSubscription,
             types=[*CORE_TYPES, *plugin_types],
             config=PRODUCTION_CONFIG if production else CONFIG,
             extensions=extensions,

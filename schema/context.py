@@ -29,6 +29,7 @@ class Context:
     request: Request | None = None
     response: Response | None = None
     viewer: Viewer = ANONYMOUS
+    connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
 
     @asynccontextmanager

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
 from linkstar.core.contract.registry import Registry, load_registry
@@ -24,7 +24,9 @@ from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, session_factory
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.core.kpi.catalog import record_metric_versions
+from linkstar.core.live.hub import EventHub
 from linkstar.core.runtime import observability
+from linkstar.core.runtime.live import SubscriptionAuthentication
 from linkstar.core.runtime.protocol import GraphQLOverHTTP
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
@@ -37,7 +39,7 @@ MAX_MULTIPART_BYTES = 25 * 1024 * 1024
 CSRF_HEADER = "x-linkstar-csrf"
 
 
-class LinkStarGraphQL(GraphQL[Context, None]):
+class LinkStarGraphQL(SubscriptionAuthentication, GraphQL[Context, None]):
     """Strawberry's ASGI view, handing each request a fresh `Context` with its viewer."""
 
     def __init__(self, *args: Any, make_context: Any, **kwargs: Any) -> None:
@@ -231,10 +233,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         return JSONResponse({"status": "ready", "database": "ok", "migrated": version is not None})
 
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with sessions() as session, session.begin():
             await record_metric_versions(session, registry)
+        app.state.hub = EventHub(engine, sessions)  # live events for subscriptions
+        await app.state.hub.start()
         yield
+        await app.state.hub.stop()
         observability.release_pool(engine)
         await engine.dispose()
 
@@ -245,6 +250,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
                 GraphQLOverHTTP(GraphQLEndpoint(graphql, settings, sessions)),
                 methods=["GET", "POST"],
             ),
+            WebSocketRoute("/graphql", graphql),  # subscriptions: graphql-transport-ws
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", observability.metrics),
