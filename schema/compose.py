@@ -37,6 +37,7 @@ from linkstar.schema.kpi.mutations import KpiMutation
 from linkstar.schema.kpi.provider_fields import KpiProviderFields
 from linkstar.schema.kpi.types import KpiObservationType, ScorecardType
 from linkstar.schema.live.subscriptions import LiveSubscription
+from linkstar.schema.live.webhooks import WebhookMutation, WebhookProviderFields
 from linkstar.schema.onboarding.category_fields import OnboardingCategoryFields
 from linkstar.schema.onboarding.mutations import OnboardingMutation
 from linkstar.schema.onboarding.provider_fields import OnboardingProviderFields
@@ -79,9 +80,11 @@ BUILT_IN_FIELDS = (
     *fields_of("Mutation", OnboardingMutation),
     *fields_of("Mutation", StandingMutation),
     *fields_of("Mutation", AlertMutation),
+    *fields_of("Mutation", WebhookMutation),
     *fields_of("Provider", KpiProviderFields),
     *fields_of("Provider", StandingProviderFields),
     *fields_of("Provider", OnboardingProviderFields),
+    *fields_of("Provider", WebhookProviderFields),
     *fields_of("ServiceCategory", KpiCategoryFields),
     *fields_of("ServiceCategory", OnboardingCategoryFields),
     *fields_of("ServiceCategory", FeesCategoryFields),
@@ -118,6 +121,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "applications",
             "documents",
             "observations",
+            "webhooks",
         ),
         "Query": (
             "viewer",
@@ -172,6 +176,8 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "mark_alert_read",
             "file_appeal",
             "decide_appeal",
+            "register_webhook",
+            "disable_webhook",
         ),
     }.items()
 }

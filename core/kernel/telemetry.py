@@ -63,3 +63,8 @@ EVENTS_PUBLISHED = Counter(
     "Domain events handed to live subscribers in this process, by event type.",
     ["event_type"],
 )
+WEBHOOK_DELIVERIES = Counter(
+    "linkstar_webhook_deliveries",
+    "Webhook delivery attempts, by outcome (delivered, retry, dead).",
+    ["outcome"],
+)

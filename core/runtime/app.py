@@ -24,6 +24,7 @@ from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, session_factory
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.core.kpi.catalog import record_metric_versions
+from linkstar.core.live import webhooks  # also installs the webhook outbox writer
 from linkstar.core.live.hub import EventHub
 from linkstar.core.runtime import observability
 from linkstar.core.runtime.live import SubscriptionAuthentication
@@ -238,7 +239,10 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             await record_metric_versions(session, registry)
         app.state.hub = EventHub(engine, sessions)  # live events for subscriptions
         await app.state.hub.start()
+        delivering = webhooks.start_worker(sessions, production=not settings.development)
         yield
+        if delivering is not None:
+            delivering.cancel()
         await app.state.hub.stop()
         observability.release_pool(engine)
         await engine.dispose()

@@ -91,6 +91,9 @@ def _share_metrics_between_workers(workers: int) -> Path | None:
 @click.group()
 def main() -> None:
     """LinkStar: service-provider onboarding and KPI management."""
+    from linkstar.core.live import outbox
+
+    outbox.install()  # every command that writes events also fills the webhook outbox
 
 
 @main.command()
@@ -319,3 +322,43 @@ def plugins() -> None:
         )
     if settings.disabled_plugins:
         click.echo(f"disabled: {', '.join(settings.disabled_plugins)}")
+
+
+@main.group()
+def webhooks() -> None:
+    """Webhook deliveries."""
+
+
+@webhooks.command("drain")
+@click.option("--limit", default=1000, show_default=True, help="Stop after this many attempts.")
+@_fail_cleanly
+def webhooks_drain(limit: int) -> None:
+    """Attempt every delivery that is due now (safe to run beside the servers)."""
+    from linkstar.core.kernel.db import create_engine, session_factory
+    from linkstar.core.live.webhooks import DrainResult, deliver_due
+
+    settings = Settings.from_env()
+    check_database(settings.database_url)
+
+    async def drain() -> DrainResult:
+        engine = create_engine(settings.database_url)
+        total = DrainResult()
+        try:
+            sessions = session_factory(engine)
+            while total.attempted < limit:
+                batch = await deliver_due(
+                    sessions,
+                    production=not settings.development,
+                    limit=min(20, limit - total.attempted),
+                )
+                if not batch.attempted:
+                    break
+                total.delivered += batch.delivered
+                total.failed += batch.failed
+                total.dead += batch.dead
+        finally:
+            await engine.dispose()
+        return total
+
+    result = asyncio.run(drain())
+    click.echo(f"delivered {result.delivered}\tretry later {result.failed}\tdead {result.dead}")
