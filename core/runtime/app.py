@@ -29,6 +29,7 @@ from linkstar.core.live.hub import EventHub
 from linkstar.core.runtime import observability
 from linkstar.core.runtime.live import SubscriptionAuthentication
 from linkstar.core.runtime.protocol import GraphQLOverHTTP
+from linkstar.core.runtime.web import dashboard_routes
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 
@@ -258,6 +259,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", observability.metrics),
+            *dashboard_routes(),
         ],
         middleware=[Middleware(observability.RequestTelemetry)],
         lifespan=lifespan,
