@@ -176,23 +176,25 @@ def demo(if_empty: bool, seed: int) -> None:
     from linkstar.core.kernel.db import create_engine, session_factory
     from linkstar.core.kpi.catalog import record_metric_versions
     from linkstar.core.runtime.demo import has_providers, load_demo
+    from linkstar.core.runtime.progress import Progress, job_progress
 
     settings = Settings.from_env()
     registry = load_registry(settings.disabled_plugins)
     check_database(settings.database_url)
 
-    async def run() -> dict[str, int] | None:
+    async def run(progress: Progress) -> dict[str, int] | None:
         engine = create_engine(settings.database_url)
         try:
             async with session_factory(engine)() as session, session.begin():
                 if if_empty and await has_providers(session):
                     return None
                 await record_metric_versions(session, registry)
-                return await load_demo(session, registry, seed=seed)
+                return await load_demo(session, registry, seed=seed, progress=progress)
         finally:
             await engine.dispose()
 
-    counts = asyncio.run(run())
+    with job_progress() as progress:
+        counts = asyncio.run(run(progress))
     if counts is None:
         click.echo("demo: providers already exist; nothing loaded")
     else:
@@ -214,22 +216,33 @@ def evaluate_command(period: str, category: str | None, provider_id: int | None)
 
     from linkstar.core.contract.registry import load_registry
     from linkstar.core.kernel.db import create_engine, session_factory
+    from linkstar.core.runtime.progress import Progress, job_progress
     from linkstar.core.standing.verdicts import evaluate_period
 
     settings = Settings.from_env()
     registry = load_registry(settings.disabled_plugins)
     check_database(settings.database_url)
 
-    async def run() -> dict[str, Any]:
+    async def run(progress: Progress) -> dict[str, Any]:
+        categories = progress.add_task(f"evaluating {period}", total=None, unit="categories")
+        providers = progress.add_task("providers scored", total=None, unit="providers")
+
+        def done(key: str, summary: Any, total: int) -> None:
+            progress.update(categories, total=total, advance=1)
+            progress.update(providers, advance=summary.evaluated)
+
         engine = create_engine(settings.database_url)
         try:
             async with session_factory(engine)() as session, session.begin():
-                return await evaluate_period(session, registry, period, category, provider_id)
+                return await evaluate_period(
+                    session, registry, period, category, provider_id, on_category=done
+                )
         finally:
             await engine.dispose()
 
     started = time.perf_counter()
-    summaries = asyncio.run(run())
+    with job_progress() as progress:
+        summaries = asyncio.run(run(progress))
     for key, summary in summaries.items():
         click.echo(
             f"{key}\t{summary.period}\tevaluated {summary.evaluated}\twritten {summary.written}"

@@ -6,7 +6,7 @@ a scorecard is never written without the sanctions and tier changes that follow 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,13 +52,18 @@ async def evaluate_period(
     label: str,
     category: str | None = None,
     provider_id: int | None = None,
+    on_category: Callable[[str, EvaluationSummary, int], None] | None = None,
 ) -> dict[str, EvaluationSummary]:
-    """Evaluate every category (or one) for the month `label`; the caller commits."""
+    """Evaluate every category (or one) for the month `label`; the caller commits.
+
+    `on_category(key, summary, total)` is called after each category (for progress bars).
+    """
     period_of(label, PeriodKind.MONTH, "UTC")  # validates the label early
     targets = [registry.category(category)] if category else list(registry.categories.values())
-    return {
-        c.category.key: await evaluate_category(
-            session, c, label, provider_id, registry.aggregations
-        )
-        for c in targets
-    }
+    summaries = {}
+    for c in targets:
+        summary = await evaluate_category(session, c, label, provider_id, registry.aggregations)
+        summaries[c.category.key] = summary
+        if on_category is not None:
+            on_category(c.category.key, summary, len(targets))
+    return summaries
