@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -238,13 +240,20 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with sessions() as session, session.begin():
             await record_metric_versions(session, registry)
-        app.state.hub = EventHub(engine, sessions)  # live events for subscriptions
+        # background work (event fan-out, webhook deliveries) has its own small pool, so it
+        # never takes a connection a request is waiting for
+        background = create_engine(settings.database_url)
+        background_sessions = session_factory(background)
+        app.state.hub = EventHub(background, background_sessions)  # for subscriptions
         await app.state.hub.start()
-        delivering = webhooks.start_worker(sessions, production=not settings.development)
+        delivering = webhooks.start_worker(background_sessions, production=not settings.development)
         yield
         if delivering is not None:
             delivering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivering
         await app.state.hub.stop()
+        await background.dispose()
         observability.release_pool(engine)
         await engine.dispose()
 
