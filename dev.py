@@ -12,6 +12,7 @@ Extra arguments after `test` are passed to pytest; after `up` to `linkstar serve
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -47,12 +48,26 @@ def setup(extras: str = "") -> None:
     STAMP.write_text(wanted)
 
 
+def browser() -> None:
+    """The dashboard's browser test needs Debian's chromium; install it when we may (root)."""
+    if shutil.which("chromium") or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("+ apt-get install chromium (for the dashboard's browser test)", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    quiet = {"stdout": subprocess.DEVNULL, "env": env}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)
+    install = ["apt-get", "install", "-y", "-qq", "chromium"]
+    if subprocess.run(install, check=False, **quiet).returncode:
+        print("chromium could not be installed: the browser tests will be skipped", flush=True)
+
+
 def main(argv: list[str]) -> None:
     command, rest = (argv[0], argv[1:]) if argv else ("up", [])
     if command == "setup":
         setup("test")
     elif command == "test":
         setup("test")
+        browser()
         run(PY, "-m", "pytest", *rest)
     elif command == "up":
         setup("test")

@@ -50,6 +50,8 @@ from linkstar.schema.kpi.category_fields import KpiCategoryFields
 from linkstar.schema.kpi.mutations import KpiMutation
 from linkstar.schema.kpi.provider_fields import KpiProviderFields
 from linkstar.schema.kpi.types import KpiObservationType, ScorecardType
+from linkstar.schema.live.subscriptions import LiveSubscription
+from linkstar.schema.live.webhooks import WebhookMutation, WebhookProviderFields
 from linkstar.schema.onboarding.category_fields import OnboardingCategoryFields
 from linkstar.schema.onboarding.mutations import OnboardingMutation
 from linkstar.schema.onboarding.provider_fields import OnboardingProviderFields
@@ -99,10 +101,12 @@ BUILT_IN_FIELDS = (
     *fields_of("Mutation", StandingMutation),
     *fields_of("Mutation", AlertMutation),
     *fields_of("Mutation", BillingMutation),
+    *fields_of("Mutation", WebhookMutation),
     *fields_of("Provider", KpiProviderFields),
     *fields_of("Provider", StandingProviderFields),
     *fields_of("Provider", OnboardingProviderFields),
     *fields_of("Provider", BillingProviderFields),
+    *fields_of("Provider", WebhookProviderFields),
     *fields_of("ServiceCategory", KpiCategoryFields),
     *fields_of("ServiceCategory", OnboardingCategoryFields),
     *fields_of("ServiceCategory", FeesCategoryFields),
@@ -143,6 +147,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "applications",
             "documents",
             "observations",
+            "webhooks",
         ),
         "Query": (
             "viewer",
@@ -203,6 +208,8 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "file_appeal",
             "decide_appeal",
             "decide_approval",
+            "register_webhook",
+            "disable_webhook",
         ),
     }.items()
 }
@@ -261,6 +268,7 @@ def _core_type_fields() -> dict[str, frozenset[str]]:
     schema = LinkStarSchema(
         query=Query,
         mutation=Mutation,
+        subscription=LiveSubscription,
         types=CORE_TYPES,
         config=CONFIG,
         extra_fields=_built_in_fields(),
@@ -408,6 +416,7 @@ def compose_schema(
         schema = LinkStarSchema(
             query=Query,
             mutation=Mutation,
+            subscription=LiveSubscription,
             types=[*CORE_TYPES, *plugin_types],
             config=PRODUCTION_CONFIG if production else CONFIG,
             extensions=extensions,

@@ -66,6 +66,7 @@ class Context:
     # The audit entry of the root mutation field now running (see hardening.AuditedMutation):
     # the first transaction that commits through `session()` writes it, atomically.
     pending_audit: AuditEntry | None = None
+    connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     _loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
     share_reads: bool = False
     _reads: SharedReadSession | None = None

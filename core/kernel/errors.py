@@ -207,6 +207,9 @@ ERROR_CODES: dict[str, str] = {
     "INVALID_CYCLE": "a settlement cycle is a month (2026-10) or a quarter (2026-Q4)",
     "CYCLE_NOT_CLOSED": "a settlement cycle is settled only after it has ended",
     "SAME_PERSON": "whoever approved a payout cannot also pay it",
+    # live updates
+    "WEBHOOK_URL_REFUSED": "a webhook must be HTTPS to a public address (in production)",
+    "SUBSCRIBER_TOO_SLOW": "a subscription fell too far behind and was ended; resume with `after`",
     # the request edge
     "MALFORMED_REQUEST": "the body is not a GraphQL request (JSON object, sane nesting, multipart)",
     "INVALID_TEXT": "text with a NUL character or a lone surrogate, anywhere in the request",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.periods import period_containing
 from linkstar.core.kpi.aggregations import aggregate
 from linkstar.core.kpi.metrics import Direction, MetricDefinition, in_unit_range
@@ -120,4 +121,22 @@ async def check_running_values(
                 .returning(Alert)
             )
             alerts.extend((await session.execute(stmt)).scalars().all())
+    for alert in alerts:  # on the timeline, so subscribers and webhooks hear of it
+        session.add(
+            DomainEvent(
+                event_type="alert.raised",
+                subject_type="Alert",
+                subject_id=alert.id,
+                provider_id=alert.provider_id,
+                actor="system",
+                payload={
+                    "category": alert.category_key,
+                    "metric": alert.metric_key,
+                    "period": alert.period,
+                    "line": str(alert.line),
+                    "value": str(alert.value),
+                    "threshold": str(alert.threshold),
+                },
+            )
+        )
     return alerts

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.db import take_turns, utcnow
 from linkstar.core.kernel.errors import LinkStarError
+from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.periods import Period, month_to_period, period_containing, period_of
 from linkstar.core.kernel.vocabulary import ApplicationStatus
 from linkstar.core.kpi.aggregations import aggregate
@@ -305,6 +306,7 @@ async def evaluate_category(
         m.key: {"fingerprint": m.fingerprint(), **m.as_dict()} for m in contribution.metrics
     }
     written = unchanged = 0
+    published: list[Scorecard] = []
     for pid in providers:
         rows, score, band = _judge(
             contribution,
@@ -320,22 +322,40 @@ async def evaluate_category(
         if known == fingerprint:
             unchanged += 1
             continue
+        scorecard = Scorecard(
+            provider_id=pid,
+            category_key=category,
+            period=label,
+            revision=revision + 1,
+            period_start=month.start,
+            period_end=month.end,
+            composite=score,
+            history_score=history,
+            standing=band,
+            results=rows,
+            definitions=definitions,
+            inputs_digest=fingerprint,
+        )
+        session.add(scorecard)
+        published.append(scorecard)
+        written += 1
+    await session.flush()
+    for scorecard in published:  # on the timeline, so subscribers and webhooks hear of it
         session.add(
-            Scorecard(
-                provider_id=pid,
-                category_key=category,
-                period=label,
-                revision=revision + 1,
-                period_start=month.start,
-                period_end=month.end,
-                composite=score,
-                history_score=history,
-                standing=band,
-                results=rows,
-                definitions=definitions,
-                inputs_digest=fingerprint,
+            DomainEvent(
+                event_type="scorecard.published",
+                subject_type="Scorecard",
+                subject_id=scorecard.id,
+                provider_id=scorecard.provider_id,
+                actor="system",
+                payload={
+                    "category": category,
+                    "period": label,
+                    "revision": scorecard.revision,
+                    "composite": None if scorecard.composite is None else str(scorecard.composite),
+                    "standing": str(scorecard.standing),
+                },
             )
         )
-        written += 1
     await session.flush()
     return EvaluationSummary(label, len(providers), written, unchanged, tuple(providers))

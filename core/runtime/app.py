@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
 from linkstar.core.contract.registry import Registry, load_registry
@@ -26,9 +26,14 @@ from linkstar.core.identity.policy import ANONYMOUS, Unauthenticated
 from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, is_outage, session_factory, timeouts_of
 from linkstar.core.kpi.catalog import record_metric_versions
-from linkstar.core.runtime import payload
+from linkstar.core.live import webhooks  # also installs the webhook outbox writer
+from linkstar.core.live.hub import EventHub
+from linkstar.core.runtime import observability, payload
 from linkstar.core.runtime.downloads import document_endpoint
 from linkstar.core.runtime.edge import Edge
+from linkstar.core.runtime.live import SubscriptionAuthentication
+from linkstar.core.runtime.protocol import GraphQLOverHTTP
+from linkstar.core.runtime.web import dashboard_routes
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 from linkstar.schema.hardening import MAX_TOKENS
@@ -42,7 +47,7 @@ MAX_ANONYMOUS_BYTES = 64 * 1024  # before authentication: sign-in, sign-up, regi
 CSRF_HEADER = "x-linkstar-csrf"
 
 
-class LinkStarGraphQL(GraphQL[Context, None]):
+class LinkStarGraphQL(SubscriptionAuthentication, GraphQL[Context, None]):
     """Strawberry's ASGI view, handing each request a fresh `Context` with its viewer."""
 
     def __init__(self, *args: Any, make_context: Any, **kwargs: Any) -> None:
@@ -257,8 +262,13 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     """Build the app. Plugins are loaded and the schema composed here, before serving."""
     settings = settings or Settings.from_env()
     registry = registry or load_registry(settings.disabled_plugins)
-    schema = compose_schema(registry, production=not settings.development)
+    schema = compose_schema(
+        registry,
+        production=not settings.development,
+        extensions=[observability.OperationMetrics],
+    )
     engine = create_engine(settings.database_url)
+    observability.instrument_pool(engine)
     sessions = session_factory(engine)
 
     def make_context(request: Request, response: Response) -> Context:
@@ -298,7 +308,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         return JSONResponse({"status": "ready", "database": "ok", "migrated": version is not None})
 
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with sessions() as session, session.begin():
             await record_metric_versions(session, registry)
         scheduler = None
@@ -306,27 +316,47 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             scheduler = asyncio.create_task(
                 evaluate_at_close(sessions, registry, settings.evaluation_interval)
             )
+        # background work (event fan-out, webhook deliveries) has its own small pool, so it
+        # never takes a connection a request is waiting for
+        background = create_engine(settings.database_url)
+        background_sessions = session_factory(background)
+        app.state.hub = EventHub(background, background_sessions)  # for subscriptions
+        await app.state.hub.start()
+        delivering = webhooks.start_worker(background_sessions, production=not settings.development)
         # Everything built so far (schema, registry, modules) lives as long as the process:
         # moved out of the collector's generations, full collections stop re-scanning it.
         gc.freeze()
         yield
-        if scheduler is not None:
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
+        for task in (scheduler, delivering):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await app.state.hub.stop()
+        await background.dispose()
+        observability.release_pool(engine)
         await engine.dispose()
 
     app = Starlette(
         routes=[
             Route(
-                "/graphql", GraphQLEndpoint(graphql, settings, sessions), methods=["GET", "POST"]
+                "/graphql",
+                GraphQLOverHTTP(GraphQLEndpoint(graphql, settings, sessions)),
+                methods=["GET", "POST"],
             ),
             Route("/documents/{id}", document_endpoint(settings, sessions), methods=["GET"]),
+            WebSocketRoute("/graphql", graphql),  # subscriptions: graphql-transport-ws
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", observability.metrics),
+            *dashboard_routes(),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(Edge, processing_seconds=_processing_seconds(engine))],
+        # outermost first: every answer, the edge's refusals included, carries a request id
+        middleware=[
+            Middleware(observability.RequestTelemetry),
+            Middleware(Edge, processing_seconds=_processing_seconds(engine)),
+        ],
     )
     app.state.settings = settings
     app.state.registry = registry

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -94,9 +97,37 @@ def _run(coroutine: Any) -> Any:
         ) from None
 
 
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _share_metrics_between_workers(workers: int) -> Path | None:
+    """Before starting several workers: give them a shared, empty metrics directory.
+
+    Must run before `prometheus_client` is first imported in this process (the client picks
+    its storage at import time); the workers inherit the variable. A directory named by the
+    operator loses its old sample files (a previous run's would be summed in); otherwise a new
+    temporary one is made. Returns a temporary directory to remove afterwards, else None.
+    """
+    if workers <= 1:
+        return None
+    named = os.environ.get(METRICS_DIR_ENV)
+    if named:
+        directory = Path(named)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        return None
+    directory = Path(tempfile.mkdtemp(prefix="linkstar-metrics-"))
+    os.environ[METRICS_DIR_ENV] = str(directory)
+    return directory
+
+
 @click.group()
 def main() -> None:
     """LinkStar: service-provider onboarding and KPI management."""
+    from linkstar.core.live import outbox
+
+    outbox.install()  # every command that writes events also fills the webhook outbox
 
 
 def _check_port(host: str, port: int) -> None:
@@ -129,12 +160,14 @@ def _check_port(host: str, port: int) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @_fail_cleanly
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the GraphQL API with uvicorn."""
+    """Serve the GraphQL API with uvicorn (JSON logs on stderr, metrics at /metrics)."""
+    temporary = _share_metrics_between_workers(workers)  # before the metrics client loads
     import uvicorn
 
     from linkstar.core.contract.registry import load_registry
     from linkstar.core.runtime.app import create_app
     from linkstar.core.runtime.edge import HTTP_PROTOCOL
+    from linkstar.core.runtime.observability import log_config
     from linkstar.schema.compose import compose_schema
 
     settings = Settings.from_env()
@@ -146,21 +179,33 @@ def serve(host: str, port: int, workers: int) -> None:
     _check_port(host, port)
     check_database(settings.database_url, migrated=True)
     click.echo(f"LinkStar ({settings.environment}) on http://{host}:{port}/graphql", err=True)
+    logging = {"log_config": log_config(), "access_log": False}  # one record per request
+    # proxy_headers=False: the app believes X-Forwarded-For only from LINKSTAR_TRUSTED_PROXIES
     if app is not None:
-        # proxy_headers=False: the app believes X-Forwarded-For only from LINKSTAR_TRUSTED_PROXIES
         uvicorn.run(
-            app, host=host, port=port, log_level="info", http=HTTP_PROTOCOL, proxy_headers=False
-        )
-    else:
-        uvicorn.run(
-            "linkstar.core.runtime.app:create_app",
-            factory=True,
+            app,
             host=host,
             port=port,
-            workers=workers,
+            log_level="info",
             http=HTTP_PROTOCOL,
             proxy_headers=False,
+            **logging,
         )
+    else:
+        try:
+            uvicorn.run(
+                "linkstar.core.runtime.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                http=HTTP_PROTOCOL,
+                proxy_headers=False,
+                **logging,
+            )
+        finally:
+            if temporary is not None:
+                shutil.rmtree(temporary, ignore_errors=True)
 
 
 @main.group()
@@ -208,23 +253,25 @@ def demo(if_empty: bool, seed: int) -> None:
     from linkstar.core.kernel.db import create_engine, session_factory
     from linkstar.core.kpi.catalog import record_metric_versions
     from linkstar.core.runtime.demo import has_providers, load_demo
+    from linkstar.core.runtime.progress import Progress, job_progress
 
     settings = Settings.from_env()
     registry = load_registry(settings.disabled_plugins)
     check_database(settings.database_url, migrated=True)
 
-    async def run() -> dict[str, int] | None:
+    async def run(progress: Progress) -> dict[str, int] | None:
         engine = create_engine(settings.database_url)
         try:
             async with session_factory(engine)() as session, session.begin():
                 if await has_providers(session):
                     return None
                 await record_metric_versions(session, registry)
-                return await load_demo(session, registry, seed=seed)
+                return await load_demo(session, registry, seed=seed, progress=progress)
         finally:
             await engine.dispose()
 
-    counts = _run(run())
+    with job_progress() as progress:
+        counts = _run(run(progress))
     if counts is None:
         click.echo(
             "demo: providers already exist (the demo is loaded, or real data is); nothing loaded"
@@ -259,6 +306,7 @@ def evaluate_command(
     from linkstar.core.contract.registry import load_registry
     from linkstar.core.kernel.db import create_engine, session_factory
     from linkstar.core.kernel.errors import InvalidInput
+    from linkstar.core.runtime.progress import Progress, job_progress
     from linkstar.core.standing.verdicts import evaluate_due, evaluate_period
 
     if due == (period is not None) or (due and (category or provider)):
@@ -270,7 +318,14 @@ def evaluate_command(
     registry = load_registry(settings.disabled_plugins)
     check_database(settings.database_url, migrated=True)
 
-    async def run() -> list[tuple[str, Any]]:
+    async def run(progress: Progress) -> list[tuple[str, Any]]:
+        categories = progress.add_task(f"evaluating {period}", total=None, unit="categories")
+        providers = progress.add_task("providers scored", total=None, unit="providers")
+
+        def done(key: str, summary: Any, total: int) -> None:
+            progress.update(categories, total=total, advance=1)
+            progress.update(providers, advance=summary.evaluated)
+
         engine = create_engine(settings.database_url)
         try:
             if due:
@@ -278,14 +333,21 @@ def evaluate_command(
             async with session_factory(engine)() as session, session.begin():
                 provider_id = await _provider_id(session, provider) if provider else None
                 summaries = await evaluate_period(
-                    session, registry, period or "", category, provider_id, by="cli"
+                    session,
+                    registry,
+                    period or "",
+                    category,
+                    provider_id,
+                    by="cli",
+                    on_category=done,
                 )
                 return list(summaries.items())
         finally:
             await engine.dispose()
 
     started = time.perf_counter()
-    summaries = _run(run())
+    with job_progress() as progress:
+        summaries = _run(run(progress))
     if due and not summaries:
         click.echo("nothing due: every closed month is evaluated")
     for key, summary in summaries:
@@ -562,3 +624,43 @@ def plugins() -> None:
         )
     if settings.disabled_plugins:
         click.echo(f"disabled: {', '.join(settings.disabled_plugins)}")
+
+
+@main.group()
+def webhooks() -> None:
+    """Webhook deliveries."""
+
+
+@webhooks.command("drain")
+@click.option("--limit", default=1000, show_default=True, help="Stop after this many attempts.")
+@_fail_cleanly
+def webhooks_drain(limit: int) -> None:
+    """Attempt every delivery that is due now (safe to run beside the servers)."""
+    from linkstar.core.kernel.db import create_engine, session_factory
+    from linkstar.core.live.webhooks import DrainResult, deliver_due
+
+    settings = Settings.from_env()
+    check_database(settings.database_url)
+
+    async def drain() -> DrainResult:
+        engine = create_engine(settings.database_url)
+        total = DrainResult()
+        try:
+            sessions = session_factory(engine)
+            while total.attempted < limit:
+                batch = await deliver_due(
+                    sessions,
+                    production=not settings.development,
+                    limit=min(20, limit - total.attempted),
+                )
+                if not batch.attempted:
+                    break
+                total.delivered += batch.delivered
+                total.failed += batch.failed
+                total.dead += batch.dead
+        finally:
+            await engine.dispose()
+        return total
+
+    result = asyncio.run(drain())
+    click.echo(f"delivered {result.delivered}\tretry later {result.failed}\tdead {result.dead}")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from statistics import NormalDist
 from typing import Any
 
+from rich.progress import Progress
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.cn import uscc
@@ -147,9 +148,18 @@ def _values(
 
 
 async def load_demo(
-    session: AsyncSession, registry: Registry, *, seed: int = 2026, per_category: int = 6
+    session: AsyncSession,
+    registry: Registry,
+    *,
+    seed: int = 2026,
+    per_category: int = 6,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
-    """Insert the demo data set through `session` (caller commits). Returns row counts."""
+    """Insert the demo data set through `session` (caller commits). Returns row counts.
+
+    With `progress`, shows providers generated and months evaluated as they go.
+    """
+    progress = progress or Progress(disable=True)
     rng = random.Random(seed)
     now = datetime.now(UTC)
     months = _month_starts(now)
@@ -181,6 +191,11 @@ async def load_demo(
 
     observations: list[dict[str, Any]] = []
     applications = 0
+    generating = progress.add_task(
+        "generating providers' KPIs",
+        total=sum(len(h) for h in holders.values()),
+        unit="providers",
+    )
     for key, held in holders.items():
         contribution = registry.categories[key]
         for provider, skill in held:
@@ -217,6 +232,7 @@ async def load_demo(
                     payload={"category": key, "status": status.value},
                 )
             )
+            progress.advance(generating)
             if status is ApplicationStatus.IN_REVIEW:
                 continue
             stores = rng.randrange(3, 7)
@@ -273,10 +289,19 @@ async def load_demo(
     from linkstar.core.standing.verdicts import evaluate_period
 
     scorecards = 0
+    evaluating = progress.add_task(
+        "evaluating months", total=len(months) * len(registry.categories), unit="categories"
+    )
     for month in months:  # oldest first, so history, ladders and tiers build up as in production
         label = f"{month + timedelta(days=10):%Y-%m}"
         try:
-            summaries = await evaluate_period(session, registry, label, by="demo")
+            summaries = await evaluate_period(
+                session,
+                registry,
+                label,
+                by="demo",
+                on_category=lambda *_: progress.advance(evaluating),
+            )
         except PeriodNotClosed:
             continue  # still in its grace period: the scheduler evaluates it when it closes
         scorecards += sum(s.written for s in summaries.values())

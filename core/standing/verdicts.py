@@ -12,7 +12,7 @@ for that month — no warning, but no lifted restriction and no promotion either
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.periods import PeriodKind, period_of
+from linkstar.core.kernel.telemetry import EVALUATION_SECONDS
 from linkstar.core.kpi import evaluation
 from linkstar.core.kpi.evaluation import EvaluationSummary, claim_run, due_periods, require_closed
 from linkstar.core.kpi.metrics import CustomAggregation
@@ -77,16 +78,17 @@ async def evaluate_category(
     """Score one closed month of one category, then apply its sanction ladder to the providers
     with evidence; the caller commits."""
     require_closed(contribution, label, now)
-    summary = await evaluation.evaluate_category(
-        session, contribution, label, provider_id, aggregations
-    )
-    if summary.providers:
-        key = contribution.category.key
-        judged = await _judged(session, key, label, list(summary.providers))
-        if judged:
-            await apply_ladder(
-                session, key, label, judged, contribution.scoring, contribution.penalty_rules
-            )
+    with EVALUATION_SECONDS.labels(contribution.category.key).time():
+        summary = await evaluation.evaluate_category(
+            session, contribution, label, provider_id, aggregations
+        )
+        if summary.providers:
+            key = contribution.category.key
+            judged = await _judged(session, key, label, list(summary.providers))
+            if judged:
+                await apply_ladder(
+                    session, key, label, judged, contribution.scoring, contribution.penalty_rules
+                )
     return summary
 
 
@@ -98,11 +100,13 @@ async def evaluate_period(
     provider_id: int | None = None,
     by: str = "manual",
     now: datetime | None = None,
+    on_category: Callable[[str, EvaluationSummary, int], None] | None = None,
 ) -> dict[str, EvaluationSummary]:
     """Evaluate every category (or one) for the closed month `label`; the caller commits.
 
     Refused whole (`PERIOD_NOT_CLOSED`) if the month has not closed for any target category.
-    A whole-category run records its claim, so the scheduler will not evaluate it again."""
+    A whole-category run records its claim, so the scheduler will not evaluate it again.
+    `on_category(key, summary, total)` is called after each category (for progress bars)."""
     period_of(label, PeriodKind.MONTH, "UTC")  # validates the label early
     targets = [registry.category(category)] if category else list(registry.categories.values())
     for contribution in targets:
@@ -114,6 +118,8 @@ async def evaluate_period(
         )
         if provider_id is None:
             await claim_run(session, c.category.key, label, by)
+        if on_category is not None:
+            on_category(c.category.key, summaries[c.category.key], len(targets))
     return summaries
 
 

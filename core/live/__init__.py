@@ -1,0 +1,1 @@
+"""Live: domain events fanned out to subscribers and webhooks."""

@@ -1,0 +1,1 @@
+"""Live updates: subscriptions to domain events."""
