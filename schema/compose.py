@@ -36,6 +36,10 @@ from linkstar.schema.kpi.category_fields import KpiCategoryFields
 from linkstar.schema.kpi.mutations import KpiMutation
 from linkstar.schema.kpi.provider_fields import KpiProviderFields
 from linkstar.schema.kpi.types import KpiObservationType, ScorecardType
+from linkstar.schema.marketplace.category_fields import MarketplaceCategoryFields
+from linkstar.schema.marketplace.mutations import MarketplaceMutation
+from linkstar.schema.marketplace.queries import MarketplaceQuery
+from linkstar.schema.marketplace.types import OfferType, OrderType, ServiceRequestType, StoreType
 from linkstar.schema.onboarding.category_fields import OnboardingCategoryFields
 from linkstar.schema.onboarding.mutations import OnboardingMutation
 from linkstar.schema.onboarding.provider_fields import OnboardingProviderFields
@@ -63,6 +67,10 @@ CORE_TYPES: tuple[type, ...] = (
     KpiObservationType,
     ServiceCategoryType,
     CategoryProfile,
+    StoreType,
+    ServiceRequestType,
+    OfferType,
+    OrderType,
 )
 
 # Every built-in domain adds its fields to the shared types through the door plugins use
@@ -72,18 +80,21 @@ BUILT_IN_FIELDS = (
     *fields_of("Query", OnboardingQuery),
     *fields_of("Query", ProviderQuery),
     *fields_of("Query", FeeQuery),
+    *fields_of("Query", MarketplaceQuery),
     *fields_of("Mutation", IdentityMutation),
     *fields_of("Mutation", KpiMutation),
     *fields_of("Mutation", ProviderMutation),
     *fields_of("Mutation", OnboardingMutation),
     *fields_of("Mutation", StandingMutation),
     *fields_of("Mutation", AlertMutation),
+    *fields_of("Mutation", MarketplaceMutation),
     *fields_of("Provider", KpiProviderFields),
     *fields_of("Provider", StandingProviderFields),
     *fields_of("Provider", OnboardingProviderFields),
     *fields_of("ServiceCategory", KpiCategoryFields),
     *fields_of("ServiceCategory", OnboardingCategoryFields),
     *fields_of("ServiceCategory", FeesCategoryFields),
+    *fields_of("ServiceCategory", MarketplaceCategoryFields),
 )
 
 # The SDL's field order is part of the API clients diff against: the built-in fields of
@@ -131,6 +142,10 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "fee_quote",
             "providers",
             "provider",
+            "stores",
+            "service_requests",
+            "offers",
+            "orders",
         ),
         "Mutation": (
             "login",
@@ -171,6 +186,13 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "mark_alert_read",
             "file_appeal",
             "decide_appeal",
+            "create_store",
+            "create_service_request",
+            "dispatch_service_request",
+            "declare_capacity",
+            "accept_offer",
+            "decline_offer",
+            "expire_offers",
         ),
     }.items()
 }

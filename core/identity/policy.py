@@ -42,6 +42,7 @@ class Action(enum.StrEnum):
     MANAGE_ACCOUNTS = "MANAGE_ACCOUNTS"  # disable accounts and end their sessions and tokens
     REVIEW = "REVIEW"  # review applications, record violations, decide appeals and sanctions
     REPORT_PLATFORM_KPI = "REPORT_PLATFORM_KPI"  # staff report platform-sourced observations
+    ACT_AS_SELLER = "ACT_AS_SELLER"  # stores, service requests, a seller's side of orders
 
 
 OWNED = frozenset(
@@ -59,7 +60,7 @@ _STAFF = frozenset(
 )
 ROLE_ACTIONS: dict[Role | None, frozenset[Action]] = {
     None: frozenset(),  # anonymous: public data only
-    Role.SELLER: frozenset({Action.MANAGE_OWN_API_TOKENS}),
+    Role.SELLER: frozenset({Action.MANAGE_OWN_API_TOKENS, Action.ACT_AS_SELLER}),
     Role.PARTNER: frozenset(
         {
             Action.READ_OWN_PROVIDER,

@@ -6,6 +6,7 @@ Each domain owns its tables (`linkstar.core.<domain>.models`); this module only 
 from linkstar.core.identity.models import *  # noqa: F403
 from linkstar.core.kernel.events import *  # noqa: F403
 from linkstar.core.kpi.models import *  # noqa: F403
+from linkstar.core.marketplace.models import *  # noqa: F403
 from linkstar.core.onboarding.models import *  # noqa: F403
 from linkstar.core.providers.models import *  # noqa: F403
 from linkstar.core.standing.models import *  # noqa: F403

@@ -1,0 +1,94 @@
+"""The marketplace hooks: request requirements and dispatch policies, validated at start-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from linkstar.core.kernel.vocabulary import Tier
+from linkstar.core.marketplace.dispatch import Candidate, choose, score_parts
+from linkstar.core.marketplace.policy import DispatchPolicy
+from linkstar.core.providers.categories import ProfileInvalid
+from linkstar.core.providers.profiles import IntField, ProfileSchema
+from tests.test_plugin_contract import make_plugin, refused, registry_of
+
+
+def test_a_category_without_marketplace_hooks_gets_the_platform_defaults() -> None:
+    contribution = registry_of(("p", make_plugin())).categories["widgets"]
+    assert contribution.dispatch == DispatchPolicy()
+    assert contribution.requirements.validate({"notes": "anything"}) == {"notes": "anything"}
+    with pytest.raises(ProfileInvalid):
+        contribution.requirements.validate({"seats": 3})
+
+
+def test_linkstar_request_requirements_declares_what_a_request_says() -> None:
+    schema = ProfileSchema("widgets", IntField("seats", minimum=1))
+    plugin = make_plugin(
+        linkstar_request_requirements=lambda category: schema
+        if category.key == "widgets"
+        else None
+    )
+    contribution = registry_of(("p", plugin)).categories["widgets"]
+    assert contribution.requirements.validate({"seats": 3}) == {"seats": 3}
+    wrong = make_plugin(
+        linkstar_request_requirements=lambda category: ProfileSchema("other")
+        if category.key == "widgets"
+        else None
+    )
+    assert "must return a ProfileSchema for 'widgets'" in str(refused(("p", wrong)))
+
+
+@pytest.mark.parametrize(
+    ("policy", "problem"),
+    [
+        (DispatchPolicy(response_deadline=timedelta(seconds=5)), "response_deadline"),
+        (DispatchPolicy(max_open_orders=0), "max_open_orders"),
+        (DispatchPolicy(kpi_weight=Decimal(-1)), "kpi_weight"),
+        (DispatchPolicy(exploration_share=Decimal(2)), "exploration_share"),
+        (
+            DispatchPolicy(
+                tier_weights={
+                    Tier.REGULAR: Decimal(30),
+                    Tier.PREFERRED: Decimal(10),
+                    Tier.STRATEGIC_PARTNER: Decimal(20),
+                }
+            ),
+            "must not favour a lower tier",
+        ),
+    ],
+)
+def test_linkstar_dispatch_policy_is_validated(policy: DispatchPolicy, problem: str) -> None:
+    plugin = make_plugin(
+        linkstar_dispatch_policy=lambda category: policy if category.key == "widgets" else None
+    )
+    error = refused(("p", plugin))
+    assert "dispatch policy" in str(error) and problem in str(error)
+
+
+def test_score_parts_are_exact_and_tier_moves_the_weight() -> None:
+    policy = DispatchPolicy()
+    assert score_parts(policy, Tier.STRATEGIC_PARTNER, Decimal("90"), 1, 4) == (
+        Decimal("54.00"),
+        Decimal("20.00"),
+        Decimal("15.00"),
+    )
+    # Unrated providers count with the policy's unrated composite (60 → 36 points).
+    assert score_parts(policy, Tier.REGULAR, None, 0, 5)[0] == Decimal("36.00")
+
+
+def _candidate(pid: int, score: str) -> Candidate:
+    return Candidate(pid, "REGULAR", False, None, 0, 5, "0", "0", "0", score)
+
+
+def test_choice_is_the_best_without_exploration_and_reproducible_with_it() -> None:
+    found = [_candidate(1, "80"), _candidate(2, "60"), _candidate(3, "40")]
+    never = DispatchPolicy(exploration_share=Decimal(0))
+    assert {choose(found, never, seed, 0)[0].provider_id for seed in range(50)} == {1}
+    always = DispatchPolicy(exploration_share=Decimal(1))
+    picks = [choose(found, always, seed, 0) for seed in range(300)]
+    assert {how for _, how in picks} == {"EXPLORATION"}
+    counts = {pid: sum(1 for c, _ in picks if c.provider_id == pid) for pid in (1, 2, 3)}
+    assert counts[1] > counts[2] > counts[3] > 0  # weighted by score, everyone has a chance
+    assert choose(found, always, 7, 2) == choose(found, always, 7, 2)
