@@ -38,6 +38,7 @@ from linkstar.core.kpi.metrics import (
     Unit,
 )
 from linkstar.core.kpi.scoring import ScoringPolicy
+from linkstar.core.marketplace.policy import DispatchPolicy
 from linkstar.core.onboarding import documents
 from linkstar.core.onboarding.documents import MAX_DOCUMENT_BYTES, DocumentRequirement
 from linkstar.core.onboarding.policy import AgreementTemplate, OnboardingPolicy, standard_agreements
@@ -51,6 +52,7 @@ from linkstar.core.providers.categories import (
 from linkstar.core.providers.profiles import (
     BoolField,
     DecimalField,
+    EnumField,
     EnumListField,
     FieldError,
     IntField,
@@ -82,7 +84,9 @@ __all__ = [
     "CustomAggregation",
     "DecimalField",
     "Direction",
+    "DispatchPolicy",
     "DocumentRequirement",
+    "EnumField",
     "EnumListField",
     "EvaluationWindow",
     "FeeKind",

@@ -26,16 +26,14 @@ def test_a_category_without_marketplace_hooks_gets_the_platform_defaults() -> No
 def test_linkstar_request_requirements_declares_what_a_request_says() -> None:
     schema = ProfileSchema("widgets", IntField("seats", minimum=1))
     plugin = make_plugin(
-        linkstar_request_requirements=lambda category: schema
-        if category.key == "widgets"
-        else None
+        linkstar_request_requirements=lambda category: schema if category.key == "widgets" else None
     )
     contribution = registry_of(("p", plugin)).categories["widgets"]
     assert contribution.requirements.validate({"seats": 3}) == {"seats": 3}
     wrong = make_plugin(
-        linkstar_request_requirements=lambda category: ProfileSchema("other")
-        if category.key == "widgets"
-        else None
+        linkstar_request_requirements=lambda category: (
+            ProfileSchema("other") if category.key == "widgets" else None
+        )
     )
     assert "must return a ProfileSchema for 'widgets'" in str(refused(("p", wrong)))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +25,7 @@ from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, session_factory
 from linkstar.core.kernel.vocabulary import AuditOutcome
 from linkstar.core.kpi.catalog import record_metric_versions
+from linkstar.core.marketplace.dispatch import expire_due
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 
@@ -179,6 +182,21 @@ class GraphQLEndpoint:
         await self.graphql(scope, receive, send)
 
 
+EXPIRY_INTERVAL_SECONDS = 60
+
+
+async def _expire_offers_forever(sessions: Any, registry: Registry) -> None:
+    """Every minute, expire overdue offers and move their requests on (`linkstar dispatch
+    expire` does the same once); several processes share the work safely."""
+    while True:
+        await asyncio.sleep(EXPIRY_INTERVAL_SECONDS)
+        try:
+            async with sessions() as session, session.begin():
+                await expire_due(session, registry)
+        except Exception:  # the sweep must outlive a bad minute (database restart, …)
+            log.exception("offer expiry sweep failed")
+
+
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
     """Build the app. Plugins are loaded and the schema composed here, before serving."""
     settings = settings or Settings.from_env()
@@ -226,7 +244,11 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with sessions() as session, session.begin():
             await record_metric_versions(session, registry)
+        sweeper = asyncio.create_task(_expire_offers_forever(sessions, registry))
         yield
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
         await engine.dispose()
 
     app = Starlette(

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from linkstar.plugins.agency.profile import SPEC
+from linkstar.plugins.agency.profile import SPEC, AgencyServiceModel
 from linkstar.schema.plugin_api import (
     Aggregation,
     AggregationKind,
     CategoryProfileSpec,
     Direction,
+    DispatchPolicy,
     DocumentRequirement,
+    EnumListField,
     EvaluationWindow,
     FeeRule,
+    IntField,
     MetricDefinition,
     OnboardingPolicy,
     PeriodKind,
+    ProfileSchema,
     Region,
     ServiceCategory,
+    TextListField,
     Tier,
     Unit,
     commission_by_tier,
@@ -196,3 +201,24 @@ ONBOARDING = OnboardingPolicy(
 @hookimpl
 def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
     return ONBOARDING if category.key == KEY else None
+
+
+# --- marketplace: what a seller's request for store operations says --------------------------
+
+REQUEST_REQUIREMENTS = ProfileSchema(
+    KEY,
+    EnumListField("service_models", choices=AgencyServiceModel),
+    IntField("sku_count", optional=True, minimum=1, maximum=1_000_000),
+    TextListField("product_categories", optional=True, max_items=20),
+)
+
+
+@hookimpl
+def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | None:
+    return REQUEST_REQUIREMENTS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None:
+    # Store operations are long engagements: a team runs a handful of stores at once.
+    return DispatchPolicy(max_open_orders=8) if category.key == KEY else None

@@ -7,25 +7,31 @@ pass rate and classes delivered as scheduled.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
-from linkstar.plugins.training.profile import SPEC
+from linkstar.plugins.training.profile import SPEC, TrainingDeliveryFormat
 from linkstar.schema.plugin_api import (
     MAX_DOCUMENT_BYTES,
     Aggregation,
     AggregationKind,
     CategoryProfileSpec,
     Direction,
+    DispatchPolicy,
     DocumentRequirement,
+    EnumField,
     EvaluationWindow,
     FeeKind,
     FeeRule,
+    IntField,
     MetricDefinition,
     Money,
     OnboardingPolicy,
     PeriodKind,
+    ProfileSchema,
     Region,
     ServiceCategory,
+    TextListField,
     Tier,
     Unit,
     commission_by_tier,
@@ -302,3 +308,28 @@ ONBOARDING = OnboardingPolicy(
 @hookimpl
 def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
     return ONBOARDING if category.key == KEY else None
+
+
+# --- marketplace: what a seller's request for training says ----------------------------------
+
+REQUEST_REQUIREMENTS = ProfileSchema(
+    KEY,
+    TextListField("topics", max_items=20),
+    IntField("seats", minimum=1, maximum=10_000),
+    EnumField("delivery_format", optional=True, choices=TrainingDeliveryFormat),
+)
+
+
+@hookimpl
+def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | None:
+    return REQUEST_REQUIREMENTS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None:
+    # New institutions need a chance to prove themselves: explore more than the default.
+    return (
+        DispatchPolicy(response_deadline=timedelta(hours=48), exploration_share=Decimal("0.3"))
+        if category.key == KEY
+        else None
+    )
