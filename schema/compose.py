@@ -37,7 +37,8 @@ from linkstar.schema.kpi.mutations import KpiMutation
 from linkstar.schema.kpi.provider_fields import KpiProviderFields
 from linkstar.schema.kpi.types import KpiObservationType, ScorecardType
 from linkstar.schema.marketplace.category_fields import MarketplaceCategoryFields
-from linkstar.schema.marketplace.mutations import MarketplaceMutation
+from linkstar.schema.marketplace.mutations import MarketplaceMutation, OrderMutation
+from linkstar.schema.marketplace.provider_fields import MarketplaceProviderFields
 from linkstar.schema.marketplace.queries import MarketplaceQuery
 from linkstar.schema.marketplace.types import OfferType, OrderType, ServiceRequestType, StoreType
 from linkstar.schema.onboarding.category_fields import OnboardingCategoryFields
@@ -88,9 +89,11 @@ BUILT_IN_FIELDS = (
     *fields_of("Mutation", StandingMutation),
     *fields_of("Mutation", AlertMutation),
     *fields_of("Mutation", MarketplaceMutation),
+    *fields_of("Mutation", OrderMutation),
     *fields_of("Provider", KpiProviderFields),
     *fields_of("Provider", StandingProviderFields),
     *fields_of("Provider", OnboardingProviderFields),
+    *fields_of("Provider", MarketplaceProviderFields),
     *fields_of("ServiceCategory", KpiCategoryFields),
     *fields_of("ServiceCategory", OnboardingCategoryFields),
     *fields_of("ServiceCategory", FeesCategoryFields),
@@ -128,6 +131,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "applications",
             "documents",
             "observations",
+            "observation_sources",
         ),
         "Query": (
             "viewer",
@@ -193,6 +197,15 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "accept_offer",
             "decline_offer",
             "expire_offers",
+            "add_milestone",
+            "deliver_milestone",
+            "accept_milestone",
+            "deliver_order",
+            "request_changes",
+            "complete_order",
+            "cancel_order",
+            "open_dispute",
+            "resolve_dispute",
         ),
     }.items()
 }

@@ -39,6 +39,16 @@ from linkstar.core.kpi.metrics import (
 )
 from linkstar.core.kpi.scoring import ScoringPolicy
 from linkstar.core.marketplace.policy import DispatchPolicy
+from linkstar.core.marketplace.signals import (
+    ObservationRule,
+    OrderEventKind,
+    OrderFacts,
+    delivered_on_time,
+    renewed,
+    response_hours,
+    seller_rating,
+    task_failed,
+)
 from linkstar.core.onboarding import documents
 from linkstar.core.onboarding.documents import MAX_DOCUMENT_BYTES, DocumentRequirement
 from linkstar.core.onboarding.policy import AgreementTemplate, OnboardingPolicy, standard_agreements
@@ -101,7 +111,10 @@ __all__ = [
     "Money",
     "MoneyField",
     "MoneyType",
+    "ObservationRule",
     "OnboardingPolicy",
+    "OrderEventKind",
+    "OrderFacts",
     "PageArgs",
     "PeriodKind",
     "ProfileInvalid",
@@ -121,6 +134,7 @@ __all__ = [
     "commission_by_tier",
     "contribute_field",
     "ctx",
+    "delivered_on_time",
     "deposits_by_region_and_tier",
     "documents",
     "fees_by_region",
@@ -129,7 +143,11 @@ __all__ = [
     "loaders",
     "money_of",
     "profile_fields",
+    "renewed",
+    "response_hours",
+    "seller_rating",
     "standard_agreements",
+    "task_failed",
     "utcnow",
 ]
 

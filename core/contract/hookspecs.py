@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from linkstar.core.kpi.metrics import CustomAggregation, MetricDefinition
     from linkstar.core.kpi.scoring import ScoringPolicy
     from linkstar.core.marketplace.policy import DispatchPolicy
+    from linkstar.core.marketplace.signals import ObservationRule
     from linkstar.core.onboarding.documents import DocumentRequirement
     from linkstar.core.onboarding.policy import OnboardingPolicy
     from linkstar.core.providers.categories import (
@@ -194,4 +195,18 @@ def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None
     (e.g. "has a lane covering the requested route") that joins the set-based eligibility
     query. Return None for a category you do not own — the owner returning None takes the
     platform default `DispatchPolicy()`.
+    """
+
+
+@hookspec
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    """Declare which order events feed which of `category`'s metrics with platform data.
+
+    Called once per category at start-up. Return a list of `ObservationRule(event, metric,
+    value)`: on an order event (`OrderEventKind`: offer answered, milestone delivered, order
+    completed or cancelled, re-order) the core calls `value(OrderFacts)` and stores a non-None
+    result as a PLATFORM observation of `metric` (idempotent on the event, with lineage to the
+    order). Helpers: `response_hours`, `delivered_on_time`, `seller_rating`, `task_failed`,
+    `renewed`. Return None for a category you do not own; a category without rules gets no
+    platform data from orders.
     """

@@ -34,6 +34,8 @@ from linkstar.core.marketplace.policy import (
     default_requirements,
     dispatch_policy_problems,
 )
+from linkstar.core.marketplace.signals import ObservationRule
+from linkstar.core.marketplace.signals import rule_problems as observation_rule_problems
 from linkstar.core.onboarding.documents import DocumentRequirement, requirement_problems
 from linkstar.core.onboarding.policy import OnboardingPolicy, default_policy, policy_problems
 from linkstar.core.providers.categories import (
@@ -71,6 +73,7 @@ class CategoryContribution:
     scoring: ScoringPolicy
     requirements: ProfileSchema | None = None  # what a service request must say
     dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
+    order_observations: tuple[ObservationRule, ...] = ()  # order events → platform data
 
     def metric(self, key: str) -> MetricDefinition:
         """The metric with `key`, or NotFound."""
@@ -336,6 +339,12 @@ def _collect_categories(
         if problems:
             raise PluginContractError(owner, f"category {key!r}: malformed fee rule: {problems[0]}")
         requirements, dispatch = _marketplace(manager, order, category, owner)
+        rules = _category_list(
+            manager, order, "linkstar_order_observations", category, owner, ObservationRule
+        )
+        problems = observation_rule_problems(rules, {m.key for m in metrics})
+        if problems:
+            raise PluginContractError(owner, f"category {key!r}: order observations: {problems[0]}")
         result[key] = CategoryContribution(
             category=category,
             owner=owner,
@@ -347,6 +356,7 @@ def _collect_categories(
             scoring=scoring,
             requirements=requirements,
             dispatch=dispatch,
+            order_observations=tuple(rules),
         )
     return result
 

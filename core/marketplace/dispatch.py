@@ -36,8 +36,10 @@ from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Tier
 from linkstar.core.kpi.public import latest_composites
 from linkstar.core.marketplace.models import Offer, Order, ProviderCapacity, ServiceRequest
+from linkstar.core.marketplace.orders import observe, observe_for
 from linkstar.core.marketplace.policy import DispatchPolicy
 from linkstar.core.marketplace.requests import event
+from linkstar.core.marketplace.signals import OrderEventKind, OrderFacts
 from linkstar.core.marketplace.vocabulary import OfferStatus, OrderStatus, RequestStatus
 from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider, ProviderMarketplace
@@ -434,7 +436,39 @@ async def accept_offer(
     await session.flush()
     event(session, "offer.accepted", request, viewer, provider_id=offer.provider_id, order=order.id)
     event(session, "order.created", order, viewer, provider_id=order.provider_id)
+    await _answered(session, registry, offer)
+    repeat = await session.scalar(
+        select(func.count()).where(
+            Order.seller_account_id == order.seller_account_id,
+            Order.provider_id == order.provider_id,
+            Order.category_key == order.category_key,
+            Order.status == OrderStatus.COMPLETED,
+        )
+    )
+    if repeat:
+        await observe(
+            session,
+            registry,
+            order,
+            OrderFacts(OrderEventKind.REORDERED, utcnow(), order_id=order.id, repeat_customer=True),
+        )
     return order
+
+
+async def _answered(session: AsyncSession, registry: Registry, offer: Offer) -> None:
+    await observe_for(
+        session,
+        registry,
+        offer.provider_id,
+        offer.category_key,
+        OrderFacts(
+            OrderEventKind.OFFER_ANSWERED,
+            offer.responded_at or utcnow(),
+            offer_id=offer.id,
+            offered_at=offer.offered_at,
+            responded_at=offer.responded_at,
+        ),
+    )
 
 
 async def provider_capacity(
@@ -491,6 +525,7 @@ async def decline_offer(
         },
         "the offer",
     )
+    await _answered(session, registry, offer)
     await _move_on(session, registry, offer, viewer.label, "offer.declined", reason=reason.strip())
     return offer
 

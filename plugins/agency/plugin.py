@@ -22,7 +22,9 @@ from linkstar.schema.plugin_api import (
     FeeRule,
     IntField,
     MetricDefinition,
+    ObservationRule,
     OnboardingPolicy,
+    OrderEventKind,
     PeriodKind,
     ProfileSchema,
     Region,
@@ -31,10 +33,14 @@ from linkstar.schema.plugin_api import (
     Tier,
     Unit,
     commission_by_tier,
+    delivered_on_time,
     deposits_by_region_and_tier,
     documents,
     hookimpl,
+    renewed,
+    seller_rating,
     standard_agreements,
+    task_failed,
 )
 
 KEY = "agency"
@@ -222,3 +228,19 @@ def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | 
 def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None:
     # Store operations are long engagements: a team runs a handful of stores at once.
     return DispatchPolicy(max_open_orders=8) if category.key == KEY else None
+
+
+# Which order events give this category's metrics platform-sourced data.
+ORDER_OBSERVATIONS = [
+    ObservationRule(
+        OrderEventKind.MILESTONE_DELIVERED, "on_time_task_completion", delivered_on_time
+    ),
+    ObservationRule(OrderEventKind.ORDER_CANCELLED, "on_time_task_completion", task_failed),
+    ObservationRule(OrderEventKind.ORDER_COMPLETED, "customer_satisfaction", seller_rating),
+    ObservationRule(OrderEventKind.REORDERED, "customer_renewal_rate", renewed),
+]
+
+
+@hookimpl
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    return ORDER_OBSERVATIONS if category.key == KEY else None

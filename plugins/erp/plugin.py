@@ -29,7 +29,9 @@ from linkstar.schema.plugin_api import (
     Marketplace,
     MetricDefinition,
     Money,
+    ObservationRule,
     OnboardingPolicy,
+    OrderEventKind,
     ProfileSchema,
     Region,
     ServiceCategory,
@@ -40,6 +42,8 @@ from linkstar.schema.plugin_api import (
     documents,
     fees_by_region,
     hookimpl,
+    response_hours,
+    seller_rating,
     standard_agreements,
 )
 
@@ -391,3 +395,15 @@ def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None
         if category.key == KEY
         else None
     )
+
+
+# Which order events give this category's metrics platform-sourced data.
+ORDER_OBSERVATIONS = [
+    ObservationRule(OrderEventKind.OFFER_ANSWERED, "ticket_first_response_time", response_hours),
+    ObservationRule(OrderEventKind.ORDER_COMPLETED, "seller_satisfaction", seller_rating),
+]
+
+
+@hookimpl
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    return ORDER_OBSERVATIONS if category.key == KEY else None

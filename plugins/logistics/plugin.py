@@ -29,7 +29,9 @@ from linkstar.schema.plugin_api import (
     FeeRule,
     MetricDefinition,
     Money,
+    ObservationRule,
     OnboardingPolicy,
+    OrderEventKind,
     ProfileSchema,
     Region,
     ServiceCategory,
@@ -37,10 +39,12 @@ from linkstar.schema.plugin_api import (
     Tier,
     Unit,
     commission_by_tier,
+    delivered_on_time,
     deposits_by_region_and_tier,
     documents,
     fees_by_region,
     hookimpl,
+    seller_rating,
     standard_agreements,
 )
 
@@ -365,3 +369,15 @@ def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None
         if category.key == KEY
         else None
     )
+
+
+# Which order events give this category's metrics platform-sourced data.
+ORDER_OBSERVATIONS = [
+    ObservationRule(OrderEventKind.MILESTONE_DELIVERED, "on_time_delivery_rate", delivered_on_time),
+    ObservationRule(OrderEventKind.ORDER_COMPLETED, "seller_satisfaction", seller_rating),
+]
+
+
+@hookimpl
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    return ORDER_OBSERVATIONS if category.key == KEY else None

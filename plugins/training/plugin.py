@@ -26,7 +26,9 @@ from linkstar.schema.plugin_api import (
     IntField,
     MetricDefinition,
     Money,
+    ObservationRule,
     OnboardingPolicy,
+    OrderEventKind,
     PeriodKind,
     ProfileSchema,
     Region,
@@ -35,11 +37,14 @@ from linkstar.schema.plugin_api import (
     Tier,
     Unit,
     commission_by_tier,
+    delivered_on_time,
     deposits_by_region_and_tier,
     documents,
     fees_by_region,
     hookimpl,
+    seller_rating,
     standard_agreements,
+    task_failed,
 )
 
 KEY = "training"
@@ -333,3 +338,18 @@ def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None
         if category.key == KEY
         else None
     )
+
+
+# Which order events give this category's metrics platform-sourced data.
+ORDER_OBSERVATIONS = [
+    ObservationRule(
+        OrderEventKind.MILESTONE_DELIVERED, "sessions_delivered_as_scheduled", delivered_on_time
+    ),
+    ObservationRule(OrderEventKind.ORDER_CANCELLED, "course_completion_rate", task_failed),
+    ObservationRule(OrderEventKind.ORDER_COMPLETED, "learner_satisfaction", seller_rating),
+]
+
+
+@hookimpl
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    return ORDER_OBSERVATIONS if category.key == KEY else None

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from linkstar.core.identity.policy import Action, require
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.money import Money as MoneyValue
 from linkstar.core.kernel.vocabulary import Marketplace
-from linkstar.core.marketplace import dispatch, requests
+from linkstar.core.marketplace import dispatch, orders, requests
+from linkstar.core.marketplace.orders import OrderAction
+from linkstar.core.marketplace.vocabulary import Blame
 from linkstar.schema.marketplace.inputs import ServiceRequestInput
 from linkstar.schema.marketplace.types import (
     OfferType,
+    OrderMilestoneType,
     OrderType,
     ProviderCapacityType,
     ServiceRequestType,
@@ -128,3 +133,105 @@ class MarketplaceMutation:
         require_reviewer(info)
         async with write(info) as session:
             return await dispatch.expire_due(session, ctx(info).registry)
+
+
+async def _act(
+    info: Ctx,
+    order: strawberry.ID,
+    action: OrderAction,
+    *,
+    reason: str | None = None,
+    rating: int | None = None,
+    blame: Blame | None = None,
+) -> OrderType:
+    context = ctx(info)
+    async with write(info) as session:
+        row = await orders.load_order(session, context.viewer, parse_id(order, "Order"))
+        await orders.transition(
+            session,
+            context.registry,
+            context.viewer,
+            row,
+            action,
+            reason=reason,
+            rating=rating,
+            blame=blame,
+        )
+    return OrderType.of(row)
+
+
+@strawberry.type
+class OrderMutation:
+    @strawberry.mutation(description="Plan a milestone with its due date (either party).")
+    async def add_milestone(
+        self, info: Ctx, order: strawberry.ID, title: str, due_at: datetime
+    ) -> OrderMilestoneType:
+        context = ctx(info)
+        async with write(info) as session:
+            row = await orders.load_order(session, context.viewer, parse_id(order, "Order"))
+            milestone = await orders.add_milestone(session, context.viewer, row, title, due_at)
+        return OrderMilestoneType.of(milestone)
+
+    @strawberry.mutation(
+        description="Deliver a milestone with a note (the provider); on time is measured here."
+    )
+    async def deliver_milestone(
+        self, info: Ctx, milestone: strawberry.ID, note: str
+    ) -> OrderMilestoneType:
+        context = ctx(info)
+        async with write(info) as session:
+            row = await orders.deliver_milestone(
+                session,
+                context.registry,
+                context.viewer,
+                parse_id(milestone, "OrderMilestone"),
+                note,
+            )
+        return OrderMilestoneType.of(row)
+
+    @strawberry.mutation(description="Accept a delivered milestone (the seller).")
+    async def accept_milestone(self, info: Ctx, milestone: strawberry.ID) -> OrderMilestoneType:
+        async with write(info) as session:
+            row = await orders.accept_milestone(
+                session, ctx(info).viewer, parse_id(milestone, "OrderMilestone")
+            )
+        return OrderMilestoneType.of(row)
+
+    @strawberry.mutation(description="Hand over the work once every milestone is delivered.")
+    async def deliver_order(self, info: Ctx, order: strawberry.ID) -> OrderType:
+        return await _act(info, order, OrderAction.DELIVER)
+
+    @strawberry.mutation(description="Send a delivered order back with what to change (seller).")
+    async def request_changes(self, info: Ctx, order: strawberry.ID, reason: str) -> OrderType:
+        return await _act(info, order, OrderAction.REQUEST_CHANGES, reason=reason)
+
+    @strawberry.mutation(description="Accept the delivery and rate it 1-5 (seller).")
+    async def complete_order(self, info: Ctx, order: strawberry.ID, rating: int) -> OrderType:
+        return await _act(info, order, OrderAction.COMPLETE, rating=rating)
+
+    @strawberry.mutation(
+        description="Cancel with the reason; the party cancelling is to blame (staff name it)."
+    )
+    async def cancel_order(
+        self, info: Ctx, order: strawberry.ID, reason: str, blame: Blame | None = None
+    ) -> OrderType:
+        return await _act(info, order, OrderAction.CANCEL, reason=reason, blame=blame)
+
+    @strawberry.mutation(description="Open a dispute (either party); staff resolve it.")
+    async def open_dispute(self, info: Ctx, order: strawberry.ID, reason: str) -> OrderType:
+        return await _act(info, order, OrderAction.OPEN_DISPUTE, reason=reason)
+
+    @strawberry.mutation(
+        description="Resolve a dispute (staff): completed, or cancelled with who is to blame."
+    )
+    async def resolve_dispute(
+        self,
+        info: Ctx,
+        order: strawberry.ID,
+        cancel: bool,
+        reason: str,
+        blame: Blame | None = None,
+    ) -> OrderType:
+        require_reviewer(info)
+        action = OrderAction.RESOLVE_CANCELLED if cancel else OrderAction.RESOLVE_COMPLETED
+        return await _act(info, order, action, reason=reason, blame=blame)
