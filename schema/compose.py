@@ -150,6 +150,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "service_requests",
             "offers",
             "orders",
+            "provider_ranking",
         ),
         "Mutation": (
             "login",

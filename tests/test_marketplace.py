@@ -367,3 +367,49 @@ def test_the_cli_expires_overdue_offers_once_even_from_two_processes(
     statuses = sorted(e["node"]["status"] for e in seller(REQUESTS)["serviceRequests"]["edges"])
     assert statuses == ["UNMATCHED", "UNMATCHED"]  # direct requests: nobody else to ask
     assert staff(OFFERS, {"s": "EXPIRED"})["offers"]["totalCount"] == 2
+
+
+def _card(db: Any, provider_id: int, period: str, composite: str, revision: int = 1) -> None:
+    from decimal import Decimal
+
+    db.add(
+        models.Scorecard(
+            provider_id=provider_id,
+            category_key="agency",
+            period=period,
+            revision=revision,
+            period_start=datetime(2026, 10, 1, tzinfo=UTC),
+            period_end=datetime(2026, 11, 1, tzinfo=UTC),
+            composite=Decimal(composite),
+            standing="GOOD",
+            results=[],
+            definitions={},
+            inputs_digest=f"{provider_id}-{period}-{revision}",
+        )
+    )
+
+
+def test_the_directory_ranks_by_the_public_kpi_summary_with_filters_and_reasons(
+    pool, sign_in, db
+) -> None:
+    rows = pool["rows"]
+    _card(db, rows["A"].id, "2026-09", "95")
+    _card(db, rows["A"].id, "2026-10", "70")  # the latest period counts
+    _card(db, rows["B"].id, "2026-10", "80")
+    _card(db, rows["B"].id, "2026-10", "90", revision=2)  # and its latest revision
+    db.commit()
+    query = """query($m: Marketplace, $t: Tier) { providerRanking(category: "agency", marketplace: $m, tier: $t) {
+      totalCount edges { node { rank composite tier acceptingOrders why provider { legalName } } } } }"""
+    seller = sign_in(Role.SELLER)
+    entries = [e["node"] for e in seller(query)["providerRanking"]["edges"]]
+    names = [e["provider"]["legalName"][-1] for e in entries]
+    assert names == ["B", "A", "R", "S", "C"]  # rated first; then unrated by tier; T, P not in pool
+    assert entries[0]["composite"] == "90" and entries[0]["why"].startswith(
+        "#1 of 5: KPI composite 90"
+    )
+    restricted = entries[2]
+    assert restricted["acceptingOrders"] is False and "intake restricted" in restricted["why"]
+    shopee = seller(query, {"m": "SHOPEE"})["providerRanking"]["edges"]
+    assert [e["node"]["provider"]["legalName"] for e in shopee] == ["Agency S"]
+    preferred = seller(query, {"t": "PREFERRED"})["providerRanking"]["edges"]
+    assert [e["node"]["provider"]["legalName"] for e in preferred] == ["Agency B"]

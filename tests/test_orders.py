@@ -196,3 +196,38 @@ def test_cancellation_blame_decides_attribution_and_disputes_go_to_staff(
         staff, "resolveDispute", order=disputed, cancel=True, reason="No delivery", blame="PROVIDER"
     )
     assert resolved["data"]["resolveDispute"]["blame"] == "PROVIDER"
+
+
+def test_termination_flags_the_providers_open_orders_for_reassignment(
+    pool, sign_in, staff, db
+) -> None:
+    from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
+
+    seller = sign_in(Role.SELLER)
+    open_order = order_with(pool, seller, "B")
+    closed = order_with(pool, seller, "B")
+    act(seller, "cancelOrder", order=closed, reason="changed plans")
+    db.add(
+        models.Sanction(
+            provider_id=pool["rows"]["B"].id,
+            category_key="agency",
+            kind=SanctionKind.TERMINATED,
+            status=SanctionStatus.ACTIVE,
+            dedupe_key="B:agency:veto",
+            cause={},
+            reason="review manipulation (veto)",
+        )
+    )
+    db.commit()
+    staff("mutation { expireOffers }")  # the sweep the server runs every minute
+    flagged = "query($id: ID!) { node(id: $id) { ... on Order { status needsReassignment } } }"
+    assert seller(flagged, {"id": open_order})["node"] == {
+        "status": "IN_PROGRESS",
+        "needsReassignment": True,
+    }
+    assert seller(flagged, {"id": closed})["node"]["needsReassignment"] is False
+    # And B gets no new offer: the next direct request finds nobody.
+    again = seller(
+        REQUEST, {"i": request_input(provider=global_id("Provider", pool["rows"]["B"].id))}
+    )
+    assert again["createServiceRequest"]["status"] == "UNMATCHED"

@@ -36,14 +36,14 @@ from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Tier
 from linkstar.core.kpi.public import latest_composites
 from linkstar.core.marketplace.models import Offer, Order, ProviderCapacity, ServiceRequest
-from linkstar.core.marketplace.orders import observe, observe_for
+from linkstar.core.marketplace.orders import flag_for_reassignment, observe, observe_for
 from linkstar.core.marketplace.policy import DispatchPolicy
 from linkstar.core.marketplace.requests import event
 from linkstar.core.marketplace.signals import OrderEventKind, OrderFacts
 from linkstar.core.marketplace.vocabulary import OfferStatus, OrderStatus, RequestStatus
 from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider, ProviderMarketplace
-from linkstar.core.standing.public import intake_blocked
+from linkstar.core.standing.public import intake_blocked, terminated
 
 if TYPE_CHECKING:
     from linkstar.core.contract.registry import CategoryContribution, Registry
@@ -212,7 +212,7 @@ async def candidates(
     found = []
     for provider_id, tier, status, hundredths, open_orders, pending, capacity in rows:
         tier = Tier(tier)
-        composite = None if hundredths is None else Decimal(int(hundredths)).scaleb(-2)
+        composite = None if hundredths is None else Decimal(int(hundredths)) / 100
         load = int(open_orders) + int(pending)
         kpi, tier_part, load_part = score_parts(policy, tier, composite, load, int(capacity))
         found.append(
@@ -568,7 +568,8 @@ async def expire_due(
     Safe with several processes: PostgreSQL locks the due offers with SKIP LOCKED, so two
     runs share the work instead of doing it twice; SQLite runs one writer at a time. Each
     offer is expired by a conditional update, so an offer is never expired (nor its request
-    re-offered) twice, and a request is never left without an answer.
+    re-offered) twice, and a request is never left without an answer. The same sweep flags
+    the open orders of providers whose cooperation was terminated for reassignment.
     """
     now = now or utcnow()
     due = (
@@ -592,4 +593,7 @@ async def expire_due(
             "the offer",
         )
         await _move_on(session, registry, offer, "system:expiry", "offer.expired")
+    for key in registry.categories:
+        ended = (await session.scalars(terminated(key))).all()
+        await flag_for_reassignment(session, ended, key)
     return len(offers)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import strawberry
 from sqlalchemy import func, or_, select
 
 from linkstar.core.identity.policy import Action, allowed, require
+from linkstar.core.kernel.vocabulary import Marketplace, Region, Tier
+from linkstar.core.marketplace.directory import rank_providers
 from linkstar.core.marketplace.models import Offer, Order, ServiceRequest, Store
 from linkstar.core.marketplace.vocabulary import OfferStatus, OrderStatus, RequestStatus
 from linkstar.schema.marketplace.types import (
@@ -17,7 +20,18 @@ from linkstar.schema.marketplace.types import (
     StoreType,
 )
 from linkstar.schema.nodes import Ctx, ctx
-from linkstar.schema.pagination import Connection, PageArgs, paginate
+from linkstar.schema.pagination import Connection, PageArgs, list_connection, paginate
+from linkstar.schema.providers.types import ProviderType
+
+
+@strawberry.type(description="A provider's place in the seller directory, and why.")
+class DirectoryEntry:
+    rank: int
+    provider: ProviderType
+    composite: Decimal | None = strawberry.field(description="The public KPI composite.")
+    tier: Tier
+    accepting_orders: bool
+    why: str
 
 
 async def _page(
@@ -130,4 +144,42 @@ class MarketplaceQuery:
             conditions.append(Order.status == status)
         return await _page(
             info, Order, conditions, OrderType.of, PageArgs.parse(first, after, last, before)
+        )
+
+    @strawberry.field(
+        description="The seller directory: a category's pool ranked by the public KPI summary."
+    )
+    async def provider_ranking(
+        self,
+        info: Ctx,
+        category: str,
+        marketplace: Marketplace | None = None,
+        region: Region | None = None,
+        tier: Tier | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[DirectoryEntry]:
+        context = ctx(info)
+        contribution = context.registry.category(category)
+        args = PageArgs.parse(first, after)
+        async with context.session() as session:
+            ranked = await rank_providers(
+                session,
+                category,
+                contribution.dispatch,
+                marketplace=marketplace,
+                region=region,
+                tier=tier,
+            )
+        return list_connection(
+            ranked,
+            args,
+            lambda r: DirectoryEntry(
+                rank=r.rank,
+                provider=ProviderType.of(r.provider),
+                composite=r.composite,
+                tier=r.tier,
+                accepting_orders=r.accepting_orders,
+                why=r.why,
+            ),
         )
