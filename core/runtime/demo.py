@@ -243,11 +243,18 @@ async def load_demo(
         label = f"{month + timedelta(days=10):%Y-%m}"
         summaries = await evaluate_period(session, registry, label)
         scorecards += sum(s.written for s in summaries.values())
+    # Sellers' requests and orders through the real dispatch: this month's platform data.
+    from linkstar.core.runtime.demo_marketplace import load_marketplace_demo
+
+    market = await load_marketplace_demo(session, registry, rng)
+    summaries = await evaluate_period(session, registry, f"{months[-1] + timedelta(days=10):%Y-%m}")
+    scorecards += sum(s.written for s in summaries.values())
     return {
         "providers": len(providers),
         "applications": applications,
         "observations": len(observations),
         "scorecards": scorecards,
+        **market,
     }
 
 
