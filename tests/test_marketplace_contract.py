@@ -12,6 +12,7 @@ from linkstar.core.marketplace.dispatch import Candidate, choose, score_parts
 from linkstar.core.marketplace.policy import DispatchPolicy
 from linkstar.core.providers.categories import ProfileInvalid
 from linkstar.core.providers.profiles import IntField, ProfileSchema
+from tests.test_aggregations import observe  # noqa: F401 - fixture
 from tests.test_plugin_contract import make_plugin, refused, registry_of
 
 
@@ -90,3 +91,23 @@ def test_choice_is_the_best_without_exploration_and_reproducible_with_it() -> No
     counts = {pid: sum(1 for c, _ in picks if c.provider_id == pid) for pid in (1, 2, 3)}
     assert counts[1] > counts[2] > counts[3] > 0  # weighted by score, everyone has a chance
     assert choose(found, always, 7, 2) == choose(found, always, 7, 2)
+
+
+def test_a_platform_only_metric_ignores_self_reported_observations(observe, migrated, db) -> None:
+    import dataclasses
+
+    from linkstar.core.kernel.vocabulary import ObservationSource
+    from linkstar.core.kpi.metrics import AggregationKind, Unit
+    from tests.test_aggregations import metric, run
+
+    for value in ("1", "1", "0"):
+        observe("a", value)  # platform data from orders
+    self_reported = [observe("a", "1"), observe("a", "1")]
+    for row in self_reported:
+        row.source = ObservationSource.SELF_REPORTED
+    db.commit()
+    ratio = metric(AggregationKind.RATIO_OF_COUNTS, Unit.PERCENT, Unit.OUTCOME)
+    assert run(migrated, ratio)[observe.ids["a"]] == (Decimal("80.0000"), 5)
+    strict = dataclasses.replace(ratio, platform_only=True)
+    assert run(migrated, strict)[observe.ids["a"]] == (Decimal("66.6667"), 3)
+    assert strict.as_dict()["platform_only"] is True and "platform_only" not in ratio.as_dict()
