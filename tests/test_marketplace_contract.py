@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -111,3 +111,30 @@ def test_a_platform_only_metric_ignores_self_reported_observations(observe, migr
     strict = dataclasses.replace(ratio, platform_only=True)
     assert run(migrated, strict)[observe.ids["a"]] == (Decimal("66.6667"), 3)
     assert strict.as_dict()["platform_only"] is True and "platform_only" not in ratio.as_dict()
+
+
+def test_linkstar_order_observations_must_name_the_categorys_own_metrics() -> None:
+    from linkstar.core.marketplace.signals import (
+        ObservationRule,
+        OrderEventKind,
+        OrderFacts,
+        delivered_on_time,
+    )
+
+    good = ObservationRule(OrderEventKind.MILESTONE_DELIVERED, "speed", delivered_on_time)
+    plugin = make_plugin(
+        linkstar_order_observations=lambda category: [good] if category.key == "widgets" else None
+    )
+    assert registry_of(("p", plugin)).categories["widgets"].order_observations == (good,)
+    wrong = ObservationRule(OrderEventKind.ORDER_COMPLETED, "nope", delivered_on_time)
+    bad = make_plugin(
+        linkstar_order_observations=lambda category: [wrong] if category.key == "widgets" else None
+    )
+    assert "unknown metric 'nope'" in str(refused(("p", bad)))
+    due = datetime(2026, 10, 1, tzinfo=UTC)
+    facts = OrderFacts(OrderEventKind.MILESTONE_DELIVERED, due, due_at=due, delivered_at=due)
+    assert delivered_on_time(facts) == 1
+    late = OrderFacts(
+        OrderEventKind.MILESTONE_DELIVERED, due, due_at=due, delivered_at=due + timedelta(seconds=1)
+    )
+    assert delivered_on_time(late) == 0
