@@ -138,3 +138,16 @@ def test_linkstar_order_observations_must_name_the_categorys_own_metrics() -> No
         OrderEventKind.MILESTONE_DELIVERED, due, due_at=due, delivered_at=due + timedelta(seconds=1)
     )
     assert delivered_on_time(late) == 0
+
+
+def test_exploration_draws_among_newcomers_so_they_get_orders_in_a_large_pool() -> None:
+    from dataclasses import replace
+
+    best = [_candidate(i, str(90 - i)) for i in range(1, 11)]
+    newcomers = [replace(_candidate(100 + i, "40"), newcomer=True) for i in range(3)]
+    policy = DispatchPolicy()  # explores 20 % of the time
+    picks = [choose(best + newcomers, policy, seed, 0) for seed in range(1000)]
+    explored = [c for c, how in picks if how == "EXPLORATION"]
+    assert 150 < len(explored) < 250
+    assert all(c.newcomer for c in explored)
+    assert {c.provider_id for c, how in picks if how == "BEST"} == {1}

@@ -78,6 +78,7 @@ class Candidate:
     tier_weight: str
     load: str
     score: str
+    newcomer: bool = False  # unrated or on probation: where exploration draws from
 
 
 def _open_orders(category_key: str) -> Any:
@@ -105,14 +106,17 @@ def _offers_out(category_key: str) -> Any:
     )
 
 
-def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select[Any]:
+def eligibility_query(
+    request: ServiceRequest, policy: DispatchPolicy, *, newcomers: bool = False
+) -> Select[Any]:
     """Every eligible provider for `request`, best pre-score first, as one query.
 
     Eligible: ACTIVE in the category, or on PROBATION with pilot quota left; not blocked by a
     sanction (restricted intake, termination); open orders plus pending offers below its
     capacity (its declaration, capped by the category's); serves one of the marketplaces and,
     when the request names regions, is based in one; meets the category's match rule; not
-    excluded by the seller; never offered this request before.
+    excluded by the seller; never offered this request before. `newcomers`: only those without
+    a scorecard or on probation.
     """
     app = Application
     category = request.category_key
@@ -160,6 +164,13 @@ def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select
         conditions.append(app.provider_id.not_in(request.excluded_provider_ids))
     if request.direct_provider_id is not None:
         conditions.append(app.provider_id == request.direct_provider_id)
+    if newcomers:
+        conditions.append(
+            or_(
+                composites.c.composite_hundredths.is_(None),
+                app.status == ApplicationStatus.PROBATION,
+            )
+        )
     if policy.match is not None:
         rule = policy.match(request.requirements, app.provider_id)
         if rule is not None:
@@ -207,8 +218,21 @@ def score_parts(
 async def candidates(
     session: AsyncSession, request: ServiceRequest, policy: DispatchPolicy
 ) -> list[Candidate]:
-    """The `top_k` eligible providers, best first, with their score parts."""
-    rows = (await session.execute(eligibility_query(request, policy).limit(policy.top_k))).all()
+    """The `top_k` eligible providers, best first, with their score parts; when the policy
+    explores, also the `top_k` best newcomers (unrated or on probation), marked as such."""
+    rows = list(
+        (await session.execute(eligibility_query(request, policy).limit(policy.top_k))).all()
+    )
+    newcomer_ids: set[int] = set()
+    if policy.exploration_share > 0:
+        extra = (
+            await session.execute(
+                eligibility_query(request, policy, newcomers=True).limit(policy.top_k)
+            )
+        ).all()
+        newcomer_ids = {row[0] for row in extra}
+        seen = {row[0] for row in rows}
+        rows.extend(row for row in extra if row[0] not in seen)
     found = []
     for provider_id, tier, status, hundredths, open_orders, pending, capacity in rows:
         tier = Tier(tier)
@@ -227,6 +251,7 @@ async def candidates(
                 tier_weight=str(tier_part),
                 load=str(load_part),
                 score=str(kpi + tier_part + load_part),
+                newcomer=provider_id in newcomer_ids,
             )
         )
     found.sort(key=lambda c: (-Decimal(c.score), c.provider_id))
@@ -236,11 +261,17 @@ async def candidates(
 def choose(
     found: list[Candidate], policy: DispatchPolicy, seed: int, round_: int
 ) -> tuple[Candidate, str]:
-    """The candidate to offer to and how it was chosen (BEST or EXPLORATION), reproducibly."""
+    """The candidate to offer to and how it was chosen (BEST or EXPLORATION), reproducibly.
+
+    Exploration draws among the newcomers when there are any (so new and probation providers
+    get a share of the orders however large the pool), else among all candidates, weighted by
+    score.
+    """
     rng = random.Random(f"{seed}:{round_}")
     if len(found) > 1 and Decimal(str(rng.random())) < policy.exploration_share:
-        weights = [float(Decimal(c.score)) + 1.0 for c in found]
-        return rng.choices(found, weights=weights, k=1)[0], "EXPLORATION"
+        pool = [c for c in found if c.newcomer] or found
+        weights = [float(Decimal(c.score)) + 1.0 for c in pool]
+        return rng.choices(pool, weights=weights, k=1)[0], "EXPLORATION"
     return found[0], "BEST"
 
 

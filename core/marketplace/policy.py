@@ -33,8 +33,9 @@ class DispatchPolicy:
 
     score = kpi_weight × composite/100 + tier weight + load_weight × (1 − open/capacity);
     an unrated provider counts with `unrated_composite`. With probability `exploration_share`
-    the pick is a weighted random draw (weights = scores) among the `top_k` best instead of
-    the best one, seeded by the request, so new and probation providers get orders too.
+    the pick is a weighted random draw (weights = scores) among the `top_k` best newcomers
+    (unrated or on probation) instead of the best candidate, seeded by the request, so new and
+    probation providers get orders too.
     """
 
     response_deadline: timedelta = timedelta(hours=24)
