@@ -8,7 +8,8 @@ How a type states its owner (checked for plugin types when the schema is compose
 - `provider_id` attribute: private to that provider (and staff);
 - `owner_account_id` attribute: private to that account (and admins);
 - `linkstar_public = True` class attribute: visible to everyone;
-- `linkstar_admin_only = True` class attribute: admins only.
+- `linkstar_admin_only = True` class attribute: admins only;
+- `linkstar_two_party = True` with `owner_account_id` and `provider_id`: both parties and staff.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ async def visible(context: Context, node: Any) -> bool:
         return allowed(viewer, Action.READ_AUDIT_LOG)
     if getattr(cls, "linkstar_directory", False):  # providers: the public directory
         return can_read_private(viewer, node.id) or await listed(context).load(node.id)
+    if getattr(cls, "linkstar_two_party", False):  # orders: the seller, the provider, staff
+        return viewer.account_id == node.owner_account_id or can_read_private(
+            viewer, node.provider_id
+        )
     owner_account = getattr(node, "owner_account_id", _MISSING)
     if owner_account is not _MISSING:
         return viewer.account_id == owner_account or allowed(viewer, Action.READ_AUDIT_LOG)

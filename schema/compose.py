@@ -52,6 +52,11 @@ from linkstar.schema.kpi.provider_fields import KpiProviderFields
 from linkstar.schema.kpi.types import KpiObservationType, ScorecardType
 from linkstar.schema.live.subscriptions import LiveSubscription
 from linkstar.schema.live.webhooks import WebhookMutation, WebhookProviderFields
+from linkstar.schema.marketplace.category_fields import MarketplaceCategoryFields
+from linkstar.schema.marketplace.mutations import MarketplaceMutation, OrderMutation
+from linkstar.schema.marketplace.provider_fields import MarketplaceProviderFields
+from linkstar.schema.marketplace.queries import MarketplaceQuery
+from linkstar.schema.marketplace.types import OfferType, OrderType, ServiceRequestType, StoreType
 from linkstar.schema.onboarding.category_fields import OnboardingCategoryFields
 from linkstar.schema.onboarding.mutations import OnboardingMutation
 from linkstar.schema.onboarding.provider_fields import OnboardingProviderFields
@@ -83,6 +88,10 @@ CORE_TYPES: tuple[type, ...] = (
     ChargeType,
     StatementType,
     PayoutType,
+    StoreType,
+    ServiceRequestType,
+    OfferType,
+    OrderType,
 )
 
 # Every built-in domain adds its fields to the shared types through the door plugins use
@@ -94,6 +103,7 @@ BUILT_IN_FIELDS = (
     *fields_of("Query", FeeQuery),
     *fields_of("Query", BillingQuery),
     *fields_of("Query", StandingQuery),
+    *fields_of("Query", MarketplaceQuery),
     *fields_of("Mutation", IdentityMutation),
     *fields_of("Mutation", KpiMutation),
     *fields_of("Mutation", ProviderMutation),
@@ -102,15 +112,19 @@ BUILT_IN_FIELDS = (
     *fields_of("Mutation", AlertMutation),
     *fields_of("Mutation", BillingMutation),
     *fields_of("Mutation", WebhookMutation),
+    *fields_of("Mutation", MarketplaceMutation),
+    *fields_of("Mutation", OrderMutation),
     *fields_of("Provider", KpiProviderFields),
     *fields_of("Provider", StandingProviderFields),
     *fields_of("Provider", OnboardingProviderFields),
     *fields_of("Provider", BillingProviderFields),
     *fields_of("Provider", WebhookProviderFields),
+    *fields_of("Provider", MarketplaceProviderFields),
     *fields_of("ServiceCategory", KpiCategoryFields),
     *fields_of("ServiceCategory", OnboardingCategoryFields),
     *fields_of("ServiceCategory", FeesCategoryFields),
     *fields_of("ServiceCategory", BillingCategoryFields),
+    *fields_of("ServiceCategory", MarketplaceCategoryFields),
 )
 
 # The SDL's field order is part of the API clients diff against: the built-in fields of
@@ -148,6 +162,7 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "documents",
             "observations",
             "webhooks",
+            "observation_sources",
         ),
         "Query": (
             "viewer",
@@ -163,6 +178,11 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "pending_approvals",
             "providers",
             "provider",
+            "stores",
+            "service_requests",
+            "offers",
+            "orders",
+            "provider_ranking",
         ),
         "Mutation": (
             "login",
@@ -210,6 +230,22 @@ FIELD_ORDER: dict[str, dict[str, int]] = {
             "decide_approval",
             "register_webhook",
             "disable_webhook",
+            "create_store",
+            "create_service_request",
+            "dispatch_service_request",
+            "declare_capacity",
+            "accept_offer",
+            "decline_offer",
+            "expire_offers",
+            "add_milestone",
+            "deliver_milestone",
+            "accept_milestone",
+            "deliver_order",
+            "request_changes",
+            "complete_order",
+            "cancel_order",
+            "open_dispute",
+            "resolve_dispute",
         ),
     }.items()
 }

@@ -40,6 +40,17 @@ from linkstar.core.kpi.metrics import (
     Unit,
 )
 from linkstar.core.kpi.scoring import ScoringPolicy
+from linkstar.core.marketplace.policy import DispatchPolicy
+from linkstar.core.marketplace.signals import (
+    ObservationRule,
+    OrderEventKind,
+    OrderFacts,
+    delivered_on_time,
+    renewed,
+    response_hours,
+    seller_rating,
+    task_failed,
+)
 from linkstar.core.onboarding import documents
 from linkstar.core.onboarding.documents import MAX_DOCUMENT_BYTES, DocumentRequirement
 from linkstar.core.onboarding.policy import AgreementTemplate, OnboardingPolicy, standard_agreements
@@ -53,6 +64,7 @@ from linkstar.core.providers.categories import (
 from linkstar.core.providers.profiles import (
     BoolField,
     DecimalField,
+    EnumField,
     EnumListField,
     FieldError,
     IntField,
@@ -84,7 +96,9 @@ __all__ = [
     "CustomAggregation",
     "DecimalField",
     "Direction",
+    "DispatchPolicy",
     "DocumentRequirement",
+    "EnumField",
     "EnumListField",
     "EvaluationWindow",
     "FeeKind",
@@ -99,7 +113,10 @@ __all__ = [
     "Money",
     "MoneyField",
     "MoneyType",
+    "ObservationRule",
     "OnboardingPolicy",
+    "OrderEventKind",
+    "OrderFacts",
     "PageArgs",
     "PenaltyRule",
     "PeriodKind",
@@ -121,6 +138,7 @@ __all__ = [
     "commission_by_tier",
     "contribute_field",
     "ctx",
+    "delivered_on_time",
     "deposits_by_region_and_tier",
     "documents",
     "fees_by_region",
@@ -129,7 +147,11 @@ __all__ = [
     "loaders",
     "money_of",
     "profile_fields",
+    "renewed",
+    "response_hours",
+    "seller_rating",
     "standard_agreements",
+    "task_failed",
     "utcnow",
 ]
 

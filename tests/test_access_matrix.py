@@ -62,6 +62,11 @@ EXPECTED = {
     "statement_a": OWNER_A,
     "payout_a": OWNER_A,
     "api_token_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
+    # the marketplace: a seller's own objects, a provider's offers, orders of both parties
+    "store_s": {"seller", "admin"},
+    "request_s": {"seller", "admin"},
+    "offer_a": OWNER_A,
+    "order_a": OWNER_A | {"seller"},
 }
 
 AGENCY_DATA = {
@@ -88,6 +93,55 @@ def _provider(db, name: str, status: ApplicationStatus) -> models.Provider:
     db.flush()
     db.add(models.Application(provider_id=row.id, category_key="agency", status=status))
     return row
+
+
+def _marketplace(db, seller_id: int, provider_id: int) -> tuple:
+    """A store and an accepted request of the seller: offer and order with provider A."""
+    store = models.Store(
+        seller_account_id=seller_id, marketplace="AMAZON", site="US", name="S", currency="USD"
+    )
+    request = models.ServiceRequest(
+        seller_account_id=seller_id,
+        category_key="agency",
+        title="t",
+        scope="s",
+        marketplaces=["AMAZON"],
+        regions=[],
+        requirements={},
+        budget_amount=Decimal(100),
+        budget_currency="USD",
+        desired_start=datetime(2026, 12, 1, tzinfo=UTC).date(),
+        excluded_provider_ids=[],
+        status="ORDERED",
+        seed=1,
+        rounds=1,
+    )
+    db.add_all([store, request])
+    db.flush()
+    offer = models.Offer(
+        request_id=request.id,
+        provider_id=provider_id,
+        category_key="agency",
+        round=1,
+        status="ACCEPTED",
+        respond_by=datetime(2026, 12, 1, tzinfo=UTC),
+        explanation={"candidates": []},
+    )
+    db.add(offer)
+    db.flush()
+    order = models.Order(
+        request_id=request.id,
+        offer_id=offer.id,
+        seller_account_id=seller_id,
+        provider_id=provider_id,
+        category_key="agency",
+        status="IN_PROGRESS",
+        price_amount=Decimal(100),
+        price_currency="USD",
+    )
+    db.add(order)
+    db.commit()
+    return store, request, offer, order
 
 
 @pytest.fixture
@@ -212,6 +266,8 @@ def world(db, sign_in, server):
     clients["token_a_read"] = GraphQLClient(server.url, read["token"])
     clients["token_a_report"] = GraphQLClient(server.url, report["token"])
     account_a = db.query(models.Account).filter_by(provider_id=a.id).one()
+    seller = db.query(models.Account).filter_by(email=clients["seller"].email).one()
+    store, request, offer, order = _marketplace(db, seller.id, a.id)
     ids = {
         "category": global_id("ServiceCategory", "agency"),
         "provider_a": global_id("Provider", a.id),
@@ -229,6 +285,10 @@ def world(db, sign_in, server):
         "charge_a": global_id("Charge", charge.id),
         "statement_a": global_id("Statement", statement.id),
         "payout_a": global_id("Payout", payout.id),
+        "store_s": global_id("Store", store.id),
+        "request_s": global_id("ServiceRequest", request.id),
+        "offer_a": global_id("Offer", offer.id),
+        "order_a": global_id("Order", order.id),
     }
     yield {"clients": clients, "ids": ids, "a": a, "c": c}
     for client in clients.values():
@@ -321,7 +381,57 @@ MUTATIONS = {
         "{ apiTokens { totalCount } }",
         {"seller", "partner_a", "partner_b", "reviewer", "admin"},
     ),
+    "create_store": (
+        'mutation { createStore(marketplace: AMAZON, site: "DE", name: "M", currency: "EUR") { id } }',
+        {"seller"},
+    ),
+    "stores": ("{ stores { totalCount } }", {"seller"}),
+    "service_requests": ("{ serviceRequests { totalCount } }", {"seller", "reviewer", "admin"}),
+    "offers": (
+        "{ offers { totalCount } }",
+        {"partner_a", "partner_b", "token_a_read", "reviewer", "admin"},
+    ),
+    "orders": (
+        "{ orders { totalCount } }",
+        {"seller", "partner_a", "partner_b", "token_a_read", "reviewer", "admin"},
+    ),
+    "expire_offers": ("mutation { expireOffers }", {"reviewer", "admin"}),
+    "declare_capacity": (
+        'mutation { declareCapacity(category: "agency", maxOpenOrders: 3) { maxOpenOrders } }',
+        {"partner_a", "partner_b"},
+    ),
 }
+
+
+# Lists are filtered to what the viewer is a party to.
+LIST_COUNTS = {
+    "{ serviceRequests { totalCount } }": {"seller": 1, "reviewer": 1, "admin": 1},
+    "{ offers { totalCount } }": {
+        "partner_a": 1,
+        "token_a_read": 1,
+        "partner_b": 0,
+        "reviewer": 1,
+        "admin": 1,
+    },
+    "{ orders { totalCount } }": {
+        "seller": 1,
+        "partner_a": 1,
+        "token_a_read": 1,
+        "partner_b": 0,
+        "reviewer": 1,
+        "admin": 1,
+    },
+}
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_marketplace_lists_hold_only_what_the_viewer_is_a_party_to(viewer: str, world) -> None:
+    client = world["clients"][viewer]
+    for query, counts in LIST_COUNTS.items():
+        if viewer not in counts:
+            continue
+        data = client(query)
+        assert next(iter(data.values()))["totalCount"] == counts[viewer], (query, viewer)
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)

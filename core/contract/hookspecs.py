@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from linkstar.core.fees.rules import FeeRule, PenaltyRule
     from linkstar.core.kpi.metrics import CustomAggregation, MetricDefinition
     from linkstar.core.kpi.scoring import ScoringPolicy
+    from linkstar.core.marketplace.policy import DispatchPolicy
+    from linkstar.core.marketplace.signals import ObservationRule
     from linkstar.core.onboarding.documents import DocumentRequirement
     from linkstar.core.onboarding.policy import OnboardingPolicy
     from linkstar.core.providers.categories import (
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
         FieldContribution,
         ServiceCategory,
     )
+    from linkstar.core.providers.profiles import ProfileSchema
 
 PROJECT = "linkstar"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -183,4 +186,44 @@ def linkstar_demo_data(
     Called once per category after the core has created demo providers holding `category`.
     Return None (or an awaitable of None); do nothing for a category you do not own.
     Write through `session`; do not commit.
+    """
+
+
+@hookspec
+def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | None:
+    """Declare what a seller's service request in `category` must say.
+
+    Called once per category at start-up. Return a `ProfileSchema` (the same declarative fields
+    as profiles; its category must be `category.key`); `createServiceRequest` validates the
+    request's `requirements` against it and answers PROFILE_INVALID with every problem. Return
+    None for a category you do not own — the owner returning None takes the platform default
+    (`linkstar.core.marketplace.policy.default_requirements`: an optional note).
+    """
+
+
+@hookspec
+def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None:
+    """Declare how requests in `category` are dispatched to providers.
+
+    Called once per category at start-up. Return a `DispatchPolicy`: the offer's response
+    deadline, the most open orders a provider may hold in the category, the ranking weights
+    (KPI composite, tier, current load), the exploration share and, optionally, a `match`
+    rule — a function of (request requirements, provider-id column) returning an SQL condition
+    (e.g. "has a lane covering the requested route") that joins the set-based eligibility
+    query. Return None for a category you do not own — the owner returning None takes the
+    platform default `DispatchPolicy()`.
+    """
+
+
+@hookspec
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    """Declare which order events feed which of `category`'s metrics with platform data.
+
+    Called once per category at start-up. Return a list of `ObservationRule(event, metric,
+    value)`: on an order event (`OrderEventKind`: offer answered, milestone delivered, order
+    completed or cancelled, re-order) the core calls `value(OrderFacts)` and stores a non-None
+    result as a PLATFORM observation of `metric` (idempotent on the event, with lineage to the
+    order). Helpers: `response_hours`, `delivered_on_time`, `seller_rating`, `task_failed`,
+    `renewed`. Return None for a category you do not own; a category without rules gets no
+    platform data from orders.
     """

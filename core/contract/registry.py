@@ -29,6 +29,13 @@ from linkstar.core.kpi.metrics import (
     metric_problems,
 )
 from linkstar.core.kpi.scoring import ScoringPolicy, scoring_problems
+from linkstar.core.marketplace.policy import (
+    DispatchPolicy,
+    default_requirements,
+    dispatch_policy_problems,
+)
+from linkstar.core.marketplace.signals import ObservationRule
+from linkstar.core.marketplace.signals import rule_problems as observation_rule_problems
 from linkstar.core.onboarding.documents import DocumentRequirement, requirement_problems
 from linkstar.core.onboarding.policy import OnboardingPolicy, default_policy, policy_problems
 from linkstar.core.providers.categories import (
@@ -36,6 +43,7 @@ from linkstar.core.providers.categories import (
     FieldContribution,
     ServiceCategory,
 )
+from linkstar.core.providers.profiles import ProfileSchema
 
 ENTRY_POINT_GROUP = "linkstar.plugins"
 CORE = "linkstar.core"
@@ -64,6 +72,9 @@ class CategoryContribution:
     profile: CategoryProfileSpec | None
     onboarding: OnboardingPolicy
     scoring: ScoringPolicy
+    requirements: ProfileSchema | None = None  # what a service request must say
+    dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
+    order_observations: tuple[ObservationRule, ...] = ()  # order events → platform data
 
     def metric(self, key: str) -> MetricDefinition:
         """The metric with `key`, or NotFound."""
@@ -347,6 +358,13 @@ def _collect_categories(
         problems = penalty_problems(penalty_rules)
         if problems:
             raise PluginContractError(owner, f"category {key!r}: penalty rule: {problems[0]}")
+        requirements, dispatch = _marketplace(manager, order, category, owner)
+        rules = _category_list(
+            manager, order, "linkstar_order_observations", category, owner, ObservationRule
+        )
+        problems = observation_rule_problems(rules, {m.key for m in metrics})
+        if problems:
+            raise PluginContractError(owner, f"category {key!r}: order observations: {problems[0]}")
         result[key] = CategoryContribution(
             category=category,
             owner=owner,
@@ -357,8 +375,43 @@ def _collect_categories(
             profile=profiles[0] if profiles else None,
             onboarding=onboarding,
             scoring=scoring,
+            requirements=requirements,
+            dispatch=dispatch,
+            order_observations=tuple(rules),
         )
     return result
+
+
+def _marketplace(
+    manager: pluggy.PluginManager, order: Sequence[str], category: ServiceCategory, owner: str
+) -> tuple[ProfileSchema, DispatchPolicy]:
+    """The category's request requirements and dispatch policy, or the platform defaults."""
+    key = category.key
+    answers = [
+        a
+        for _, a in _category_answers(
+            manager, order, "linkstar_request_requirements", category, owner
+        )
+    ]
+    if answers and not (isinstance(answers[0], ProfileSchema) and answers[0].category == key):
+        raise PluginContractError(
+            owner,
+            f"linkstar_request_requirements must return a ProfileSchema for {key!r}",
+            suggestion=f'ProfileSchema("{key}", ...fields)',
+        )
+    requirements = answers[0] if answers else default_requirements(key)
+    answers = [
+        a for _, a in _category_answers(manager, order, "linkstar_dispatch_policy", category, owner)
+    ]
+    if answers and not isinstance(answers[0], DispatchPolicy):
+        raise PluginContractError(
+            owner, f"linkstar_dispatch_policy must return a DispatchPolicy for {key!r}"
+        )
+    dispatch = answers[0] if answers else DispatchPolicy()
+    problems = dispatch_policy_problems(dispatch)
+    if problems:
+        raise PluginContractError(owner, f"category {key!r}: dispatch policy: {problems[0]}")
+    return requirements, dispatch
 
 
 def _category_answers(

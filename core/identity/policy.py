@@ -43,6 +43,7 @@ class Action(enum.StrEnum):
     REVIEW = "REVIEW"  # review applications, record violations, decide appeals and sanctions
     REPORT_PLATFORM_KPI = "REPORT_PLATFORM_KPI"  # staff report platform-sourced observations
     MANAGE_MONEY = "MANAGE_MONEY"  # record payments, waive charges, read the whole ledger
+    ACT_AS_SELLER = "ACT_AS_SELLER"  # stores, service requests, a seller's side of orders
 
 
 OWNED = frozenset(
@@ -61,7 +62,7 @@ _STAFF = frozenset(
 )
 ROLE_ACTIONS: dict[Role | None, frozenset[Action]] = {
     None: frozenset(),  # anonymous: public data only
-    Role.SELLER: frozenset({Action.MANAGE_OWN_API_TOKENS}),
+    Role.SELLER: frozenset({Action.MANAGE_OWN_API_TOKENS, Action.ACT_AS_SELLER}),
     Role.PARTNER: frozenset(
         {
             Action.READ_OWN_PROVIDER,

@@ -207,6 +207,10 @@ ERROR_CODES: dict[str, str] = {
     "INVALID_CYCLE": "a settlement cycle is a month (2026-10) or a quarter (2026-Q4)",
     "CYCLE_NOT_CLOSED": "a settlement cycle is settled only after it has ended",
     "SAME_PERSON": "whoever approved a payout cannot also pay it",
+    # the marketplace
+    "DUPLICATE": "the same request (same idempotency or content) was already created",
+    "INTAKE_RESTRICTED": "the provider is under restricted intake or terminated: no new orders",
+    "CAPACITY_FULL": "the provider has as many open orders as it declared it can take",
     # live updates
     "WEBHOOK_URL_REFUSED": "a webhook must be HTTPS to a public address (in production)",
     "SUBSCRIBER_TOO_SLOW": "a subscription fell too far behind and was ended; resume with `after`",

@@ -28,6 +28,7 @@ from sqlalchemy import BigInteger, and_, case, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.periods import Period
+from linkstar.core.kernel.vocabulary import ObservationSource
 from linkstar.core.kpi.metrics import AggregationKind, CustomAggregation, MetricDefinition
 from linkstar.core.kpi.models import OBSERVATION_SCALE, KpiObservation
 
@@ -94,6 +95,8 @@ async def aggregate(
     """
     kind = metric.aggregation.kind
     where = _counted(category, metric.key, period.start, period.end, provider_id)
+    if metric.platform_only:
+        where.append(KpiObservation.source == ObservationSource.PLATFORM)
     if not isinstance(kind, AggregationKind):
         if custom is None or kind not in custom:
             raise ValueError(f"no aggregation {kind!r} is registered")
@@ -183,6 +186,8 @@ async def _growth(
 ) -> Result:
     previous = period.previous()
     where = _counted(category, metric.key, previous.start, period.end, provider_id)
+    if metric.platform_only:
+        where.append(KpiObservation.source == ObservationSource.PLATFORM)
     current = KpiObservation.observed_at >= period.start
     stmt = (
         select(

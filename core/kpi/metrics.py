@@ -191,9 +191,14 @@ class MetricDefinition:
             return self.curve
         return default_curve(self.unit, self.direction, self.threshold)
 
+    # Only the platform's own data (e.g. from orders) counts; self-reports are kept, not scored.
+    platform_only: bool = False
+
     def as_dict(self) -> dict[str, object]:
         """JSON-safe canonical form, stored with each definition version."""
+        extra: dict[str, object] = {"platform_only": True} if self.platform_only else {}
         return {
+            **extra,
             "key": self.key,
             "name": self.name,
             "description": self.description,

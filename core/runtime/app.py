@@ -28,6 +28,7 @@ from linkstar.core.kernel.db import create_engine, is_outage, session_factory, t
 from linkstar.core.kpi.catalog import record_metric_versions
 from linkstar.core.live import webhooks  # also installs the webhook outbox writer
 from linkstar.core.live.hub import EventHub
+from linkstar.core.marketplace.dispatch import expire_due
 from linkstar.core.runtime import observability, payload
 from linkstar.core.runtime.downloads import document_endpoint
 from linkstar.core.runtime.edge import Edge
@@ -258,6 +259,21 @@ async def _check_multipart(scope: Any, body: bytes) -> None:
         await form.close()
 
 
+EXPIRY_INTERVAL_SECONDS = 60
+
+
+async def _expire_offers_forever(sessions: Any, registry: Registry) -> None:
+    """Every minute, expire overdue offers and move their requests on (`linkstar dispatch
+    expire` does the same once); several processes share the work safely."""
+    while True:
+        await asyncio.sleep(EXPIRY_INTERVAL_SECONDS)
+        try:
+            async with sessions() as session, session.begin():
+                await expire_due(session, registry)
+        except Exception:  # the sweep must outlive a bad minute (database restart, …)
+            log.exception("offer expiry sweep failed")
+
+
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
     """Build the app. Plugins are loaded and the schema composed here, before serving."""
     settings = settings or Settings.from_env()
@@ -323,11 +339,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.state.hub = EventHub(background, background_sessions)  # for subscriptions
         await app.state.hub.start()
         delivering = webhooks.start_worker(background_sessions, production=not settings.development)
+        sweeper = asyncio.create_task(_expire_offers_forever(background_sessions, registry))
         # Everything built so far (schema, registry, modules) lives as long as the process:
         # moved out of the collector's generations, full collections stop re-scanning it.
         gc.freeze()
         yield
-        for task in (scheduler, delivering):
+        for task in (scheduler, delivering, sweeper):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -280,6 +280,38 @@ def demo(if_empty: bool, seed: int) -> None:
         click.echo("demo: loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+@main.group("dispatch")
+def dispatch_group() -> None:
+    """The marketplace's dispatch: offers and their deadlines."""
+
+
+@dispatch_group.command("expire")
+@click.option("--limit", default=500, show_default=True, help="Most offers expired in one run.")
+@_fail_cleanly
+def dispatch_expire(limit: int) -> None:
+    """Expire offers past their deadline and offer their requests to the next provider.
+
+    Safe to run from cron while servers run the same sweep: no offer is expired twice.
+    """
+    from linkstar.core.contract.registry import load_registry
+    from linkstar.core.kernel.db import create_engine, session_factory
+    from linkstar.core.marketplace.dispatch import expire_due
+
+    settings = Settings.from_env()
+    registry = load_registry(settings.disabled_plugins)
+    check_database(settings.database_url)
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                return await expire_due(session, registry, limit=limit)
+        finally:
+            await engine.dispose()
+
+    click.echo(f"expired {asyncio.run(run())} offers")
+
+
 @main.command("evaluate")
 @click.option(
     "--period", default=None, help="Month to evaluate, e.g. 2026-10 (in each metric's time zone)."

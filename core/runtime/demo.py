@@ -305,11 +305,18 @@ async def load_demo(
         except PeriodNotClosed:
             continue  # still in its grace period: the scheduler evaluates it when it closes
         scorecards += sum(s.written for s in summaries.values())
+    # Sellers' requests and orders through the real dispatch: this month's platform data.
+    from linkstar.core.runtime.demo_marketplace import load_marketplace_demo
+
+    market = await load_marketplace_demo(session, registry, rng)
+    summaries = await evaluate_period(session, registry, f"{months[-1] + timedelta(days=10):%Y-%m}")
+    scorecards += sum(s.written for s in summaries.values())
     return {
         "providers": len(providers),
         "applications": applications,
         "observations": len(observations),
         "scorecards": scorecards,
+        **market,
     }
 
 

@@ -9,6 +9,7 @@ from linkstar.core.kernel.events import *  # noqa: F403
 from linkstar.core.kpi.models import *  # noqa: F403
 from linkstar.core.ledger.models import *  # noqa: F403
 from linkstar.core.live.models import *  # noqa: F403
+from linkstar.core.marketplace.models import *  # noqa: F403
 from linkstar.core.onboarding.models import *  # noqa: F403
 from linkstar.core.providers.models import *  # noqa: F403
 from linkstar.core.standing.models import *  # noqa: F403

@@ -9,30 +9,41 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from linkstar.plugins.agency.profile import SPEC
+from linkstar.plugins.agency.profile import SPEC, AgencyServiceModel
 from linkstar.schema.plugin_api import (
     Aggregation,
     AggregationKind,
     CategoryProfileSpec,
     Direction,
+    DispatchPolicy,
     DocumentRequirement,
+    EnumListField,
     EvaluationWindow,
     FeeRule,
+    IntField,
     MetricDefinition,
     Money,
+    ObservationRule,
     OnboardingPolicy,
+    OrderEventKind,
     PenaltyRule,
     PeriodKind,
+    ProfileSchema,
     Region,
     ScoringCurve,
     ServiceCategory,
+    TextListField,
     Tier,
     Unit,
     commission_by_tier,
+    delivered_on_time,
     deposits_by_region_and_tier,
     documents,
     hookimpl,
+    renewed,
+    seller_rating,
     standard_agreements,
+    task_failed,
 )
 
 KEY = "agency"
@@ -248,3 +259,40 @@ ONBOARDING = OnboardingPolicy(
 @hookimpl
 def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
     return ONBOARDING if category.key == KEY else None
+
+
+# --- marketplace: what a seller's request for store operations says --------------------------
+
+REQUEST_REQUIREMENTS = ProfileSchema(
+    KEY,
+    EnumListField("service_models", choices=AgencyServiceModel),
+    IntField("sku_count", optional=True, minimum=1, maximum=1_000_000),
+    TextListField("product_categories", optional=True, max_items=20),
+)
+
+
+@hookimpl
+def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | None:
+    return REQUEST_REQUIREMENTS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None:
+    # Store operations are long engagements: a team runs a handful of stores at once.
+    return DispatchPolicy(max_open_orders=8) if category.key == KEY else None
+
+
+# Which order events give this category's metrics platform-sourced data.
+ORDER_OBSERVATIONS = [
+    ObservationRule(
+        OrderEventKind.MILESTONE_DELIVERED, "on_time_task_completion", delivered_on_time
+    ),
+    ObservationRule(OrderEventKind.ORDER_CANCELLED, "on_time_task_completion", task_failed),
+    ObservationRule(OrderEventKind.ORDER_COMPLETED, "customer_satisfaction", seller_rating),
+    ObservationRule(OrderEventKind.REORDERED, "customer_renewal_rate", renewed),
+]
+
+
+@hookimpl
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    return ORDER_OBSERVATIONS if category.key == KEY else None

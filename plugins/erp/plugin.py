@@ -8,6 +8,7 @@ orders synchronised correctly, and how fast a critical bug is fixed.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from linkstar.plugins.erp.profile import SPEC
@@ -18,13 +19,20 @@ from linkstar.schema.plugin_api import (
     AgreementTemplate,
     CategoryProfileSpec,
     Direction,
+    DispatchPolicy,
     DocumentRequirement,
+    EnumListField,
     FeeKind,
     FeeOption,
     FeeRule,
+    IntField,
+    Marketplace,
     MetricDefinition,
     Money,
+    ObservationRule,
     OnboardingPolicy,
+    OrderEventKind,
+    ProfileSchema,
     Region,
     ScoringCurve,
     ServiceCategory,
@@ -35,6 +43,8 @@ from linkstar.schema.plugin_api import (
     documents,
     fees_by_region,
     hookimpl,
+    response_hours,
+    seller_rating,
     standard_agreements,
 )
 
@@ -367,3 +377,39 @@ ONBOARDING = OnboardingPolicy(
 @hookimpl
 def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
     return ONBOARDING if category.key == KEY else None
+
+
+# --- marketplace: what a seller's request for an ERP integration says ------------------------
+
+REQUEST_REQUIREMENTS = ProfileSchema(
+    KEY,
+    EnumListField("integrate_marketplaces", choices=Marketplace),
+    IntField("monthly_orders", optional=True, minimum=1, maximum=100_000_000),
+)
+
+
+@hookimpl
+def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | None:
+    return REQUEST_REQUIREMENTS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None:
+    # Integration projects are short and many run in parallel; answers are expected quickly.
+    return (
+        DispatchPolicy(response_deadline=timedelta(hours=12), max_open_orders=20)
+        if category.key == KEY
+        else None
+    )
+
+
+# Which order events give this category's metrics platform-sourced data.
+ORDER_OBSERVATIONS = [
+    ObservationRule(OrderEventKind.OFFER_ANSWERED, "ticket_first_response_time", response_hours),
+    ObservationRule(OrderEventKind.ORDER_COMPLETED, "seller_satisfaction", seller_rating),
+]
+
+
+@hookimpl
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    return ORDER_OBSERVATIONS if category.key == KEY else None

@@ -8,9 +8,11 @@ own table (`logistics_lanes`) is created by its own Alembic branch (see `migrati
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.plugins.logistics.models import LogisticsLane, LogisticsMode
@@ -20,24 +22,32 @@ from linkstar.schema.plugin_api import (
     AggregationKind,
     CategoryProfileSpec,
     Direction,
+    DispatchPolicy,
     DocumentRequirement,
+    EnumListField,
     FeeKind,
     FeeRule,
     MetricDefinition,
     Money,
+    ObservationRule,
     OnboardingPolicy,
+    OrderEventKind,
     PenaltyRule,
+    ProfileSchema,
     Region,
     ScoringCurve,
     ScoringPolicy,
     ServiceCategory,
+    TextField,
     Tier,
     Unit,
     commission_by_tier,
+    delivered_on_time,
     deposits_by_region_and_tier,
     documents,
     fees_by_region,
     hookimpl,
+    seller_rating,
     standard_agreements,
 )
 
@@ -358,3 +368,53 @@ SCORING = ScoringPolicy(auto_accept_claims_percent=Decimal("1"))
 @hookimpl
 def linkstar_scoring_policy(category: ServiceCategory) -> ScoringPolicy | None:
     return SCORING if category.key == KEY else None
+
+
+# --- marketplace: what a seller's shipping request says, and who can carry it ----------------
+
+REQUEST_REQUIREMENTS = ProfileSchema(
+    KEY,
+    TextField("origin_country", max_length=2),
+    TextField("destination_country", max_length=2),
+    EnumListField("modes", optional=True, choices=LogisticsMode),
+)
+
+
+def covers_lane(requirements: dict, provider_id: object) -> object:
+    """Set-based match rule: the provider has a lane on the requested route (and mode)."""
+    lane = LogisticsLane
+    conditions = [
+        lane.provider_id == provider_id,
+        lane.origin_country == requirements["origin_country"].upper(),
+        lane.destination_country == requirements["destination_country"].upper(),
+    ]
+    if requirements.get("modes"):
+        conditions.append(lane.mode.in_(requirements["modes"]))
+    return exists().where(*conditions)
+
+
+@hookimpl
+def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | None:
+    return REQUEST_REQUIREMENTS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None:
+    # Shipments move fast: an offer waits 4 hours, and only carriers on the lane are asked.
+    return (
+        DispatchPolicy(response_deadline=timedelta(hours=4), max_open_orders=50, match=covers_lane)
+        if category.key == KEY
+        else None
+    )
+
+
+# Which order events give this category's metrics platform-sourced data.
+ORDER_OBSERVATIONS = [
+    ObservationRule(OrderEventKind.MILESTONE_DELIVERED, "on_time_delivery_rate", delivered_on_time),
+    ObservationRule(OrderEventKind.ORDER_COMPLETED, "seller_satisfaction", seller_rating),
+]
+
+
+@hookimpl
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    return ORDER_OBSERVATIONS if category.key == KEY else None

@@ -7,33 +7,44 @@ pass rate and classes delivered as scheduled.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
-from linkstar.plugins.training.profile import SPEC
+from linkstar.plugins.training.profile import SPEC, TrainingDeliveryFormat
 from linkstar.schema.plugin_api import (
     MAX_DOCUMENT_BYTES,
     Aggregation,
     AggregationKind,
     CategoryProfileSpec,
     Direction,
+    DispatchPolicy,
     DocumentRequirement,
+    EnumField,
     EvaluationWindow,
     FeeKind,
     FeeRule,
+    IntField,
     MetricDefinition,
     Money,
+    ObservationRule,
     OnboardingPolicy,
+    OrderEventKind,
     PeriodKind,
+    ProfileSchema,
     Region,
     ServiceCategory,
+    TextListField,
     Tier,
     Unit,
     commission_by_tier,
+    delivered_on_time,
     deposits_by_region_and_tier,
     documents,
     fees_by_region,
     hookimpl,
+    seller_rating,
     standard_agreements,
+    task_failed,
 )
 
 KEY = "training"
@@ -302,3 +313,43 @@ ONBOARDING = OnboardingPolicy(
 @hookimpl
 def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
     return ONBOARDING if category.key == KEY else None
+
+
+# --- marketplace: what a seller's request for training says ----------------------------------
+
+REQUEST_REQUIREMENTS = ProfileSchema(
+    KEY,
+    TextListField("topics", max_items=20),
+    IntField("seats", minimum=1, maximum=10_000),
+    EnumField("delivery_format", optional=True, choices=TrainingDeliveryFormat),
+)
+
+
+@hookimpl
+def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | None:
+    return REQUEST_REQUIREMENTS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None:
+    # New institutions need a chance to prove themselves: explore more than the default.
+    return (
+        DispatchPolicy(response_deadline=timedelta(hours=48), exploration_share=Decimal("0.3"))
+        if category.key == KEY
+        else None
+    )
+
+
+# Which order events give this category's metrics platform-sourced data.
+ORDER_OBSERVATIONS = [
+    ObservationRule(
+        OrderEventKind.MILESTONE_DELIVERED, "sessions_delivered_as_scheduled", delivered_on_time
+    ),
+    ObservationRule(OrderEventKind.ORDER_CANCELLED, "course_completion_rate", task_failed),
+    ObservationRule(OrderEventKind.ORDER_COMPLETED, "learner_satisfaction", seller_rating),
+]
+
+
+@hookimpl
+def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRule] | None:
+    return ORDER_OBSERVATIONS if category.key == KEY else None

@@ -1,0 +1,1 @@
+"""The marketplace loop: sellers' stores and service requests, dispatch, offers and orders."""

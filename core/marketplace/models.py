@@ -1,0 +1,177 @@
+"""Marketplace tables: stores, service requests, capacities, offers, orders and milestones."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from linkstar.core.kernel.db import Base, IdType, ScaledDecimal, UTCDateTime, enum_column, utcnow
+from linkstar.core.kernel.vocabulary import Marketplace
+from linkstar.core.marketplace.vocabulary import Blame, OfferStatus, OrderStatus, RequestStatus
+
+MONEY_SCALE = 4
+
+
+class Store(Base):
+    """A seller's store on one marketplace site."""
+
+    __tablename__ = "stores"
+    __table_args__ = (UniqueConstraint("seller_account_id", "marketplace", "site", "name"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    seller_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    marketplace: Mapped[Marketplace] = mapped_column(enum_column(Marketplace, "marketplace"))
+    site: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2 country of the site
+    name: Mapped[str] = mapped_column(String(120))
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ServiceRequest(Base):
+    """A seller's request for a service in one category, dispatched to one provider at a time."""
+
+    __tablename__ = "service_requests"
+    __table_args__ = (Index("ix_service_requests_status", "status"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    seller_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63))
+    title: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(Text)
+    marketplaces: Mapped[list[str]] = mapped_column(JSON)
+    regions: Mapped[list[str]] = mapped_column(JSON)  # provider regions accepted; [] = any
+    requirements: Mapped[dict[str, Any]] = mapped_column(JSON)
+    budget_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(MONEY_SCALE))
+    budget_currency: Mapped[str] = mapped_column(String(3))
+    desired_start: Mapped[date] = mapped_column(Date)
+    excluded_provider_ids: Mapped[list[int]] = mapped_column(JSON)
+    direct_provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("providers.id", ondelete="SET NULL")
+    )
+    status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus, "request_status"))
+    seed: Mapped[int] = mapped_column(Integer)  # makes the exploration draw reproducible
+    rounds: Mapped[int] = mapped_column(Integer, default=0)  # offers made so far
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class RequestStore(Base):
+    """Which of the seller's stores a request concerns."""
+
+    __tablename__ = "service_request_stores"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    store_id: Mapped[int] = mapped_column(
+        ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ProviderCapacity(Base):
+    """How many open orders a provider takes at once in a category (its own declaration)."""
+
+    __tablename__ = "provider_capacities"
+
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    max_open_orders: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Offer(Base):
+    """One request offered to one provider; at most one PENDING offer per request, and a
+    provider is never offered the same request twice."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        UniqueConstraint("request_id", "provider_id"),
+        Index(
+            "ix_offers_one_pending",
+            "request_id",
+            unique=True,
+            postgresql_where=text("status = 'PENDING'"),
+            sqlite_where=text("status = 'PENDING'"),
+        ),
+        Index("ix_offers_status_deadline", "status", "respond_by"),
+        Index("ix_offers_provider_id", "provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    category_key: Mapped[str] = mapped_column(String(63))
+    round: Mapped[int] = mapped_column(Integer)
+    status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus, "offer_status"))
+    pilot: Mapped[bool] = mapped_column(Boolean, default=False)  # to a provider on probation
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    respond_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    # Why this provider: its score parts, and the ranked candidates it was chosen from.
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Order(Base):
+    """An accepted offer: the engagement between a seller and a provider."""
+
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_provider_status", "provider_id", "category_key", "status"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), unique=True
+    )
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"), unique=True)
+    seller_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    category_key: Mapped[str] = mapped_column(String(63))
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "order_status"))
+    price_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(MONEY_SCALE))
+    price_currency: Mapped[str] = mapped_column(String(3))
+    pilot: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_reassignment: Mapped[bool] = mapped_column(Boolean, default=False)
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1-5, the seller's at completion
+    blame: Mapped[Blame | None] = mapped_column(enum_column(Blame, "blame"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+
+
+class OrderMilestone(Base):
+    """A task of an order with its due date, delivery and the seller's acceptance."""
+
+    __tablename__ = "order_milestones"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivery_note: Mapped[str | None] = mapped_column(Text)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,98 @@
+"""Order events that become platform-sourced KPI observations, as each category decides.
+
+A category plugin answers `linkstar_order_observations` with `ObservationRule`s: on which
+order event, for which of its metrics, which value (a function of the `OrderFacts`; None
+records nothing). The core stores the values through the reporting core with source
+PLATFORM, an idempotency key derived from the event (re-running adds nothing) and lineage
+back to the order (`subject_ref`, `evidence_ref`). Events of an order cancelled by the seller
+are stored as not attributable.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from linkstar.core.marketplace.vocabulary import Blame
+
+
+class OrderEventKind(enum.StrEnum):
+    OFFER_ANSWERED = "OFFER_ANSWERED"  # the provider accepted or declined an offer
+    MILESTONE_DELIVERED = "MILESTONE_DELIVERED"
+    ORDER_COMPLETED = "ORDER_COMPLETED"  # the seller accepted the delivery and rated it
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    REORDERED = "REORDERED"  # the seller's order with a provider it has completed one with
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the platform knows when an order event happens."""
+
+    kind: OrderEventKind
+    occurred_at: datetime
+    order_id: int | None = None
+    offer_id: int | None = None
+    milestone_id: int | None = None
+    offered_at: datetime | None = None
+    responded_at: datetime | None = None
+    due_at: datetime | None = None
+    delivered_at: datetime | None = None
+    rating: int | None = None
+    blame: Blame | None = None
+    repeat_customer: bool = False
+
+
+@dataclass(frozen=True)
+class ObservationRule:
+    """On `event`, observe `metric` with `value(facts)` (None: nothing this time)."""
+
+    event: OrderEventKind
+    metric: str
+    value: Callable[[OrderFacts], Decimal | None]
+
+
+def response_hours(facts: OrderFacts) -> Decimal | None:
+    """Hours from the offer to the provider's answer."""
+    if facts.offered_at is None or facts.responded_at is None:
+        return None
+    seconds = Decimal(int((facts.responded_at - facts.offered_at).total_seconds()))
+    return (seconds / 3600).quantize(Decimal("0.01"))
+
+
+def delivered_on_time(facts: OrderFacts) -> Decimal | None:
+    """1 if the milestone was delivered by its due date, else 0."""
+    if facts.due_at is None or facts.delivered_at is None:
+        return None
+    return Decimal(1) if facts.delivered_at <= facts.due_at else Decimal(0)
+
+
+def seller_rating(facts: OrderFacts) -> Decimal | None:
+    """The seller's 1-5 rating at completion."""
+    return None if facts.rating is None else Decimal(facts.rating)
+
+
+def task_failed(facts: OrderFacts) -> Decimal | None:
+    """A cancelled order is a task not completed (0); who is to blame decides attribution."""
+    return Decimal(0)
+
+
+def renewed(facts: OrderFacts) -> Decimal | None:
+    """1 when the seller orders again from a provider it completed an order with."""
+    return Decimal(1) if facts.repeat_customer else None
+
+
+def rule_problems(rules: list[ObservationRule], metric_keys: set[str]) -> list[str]:
+    """Everything wrong with a category's rules (empty when they are usable)."""
+    problems = []
+    for rule in rules:
+        if not isinstance(rule, ObservationRule):
+            problems.append(f"{rule!r} is not an ObservationRule")
+            continue
+        if rule.metric not in metric_keys:
+            problems.append(f"rule for {rule.event.value} names unknown metric {rule.metric!r}")
+        if not callable(rule.value):
+            problems.append(f"rule for {rule.metric!r}: value must be callable")
+    return problems

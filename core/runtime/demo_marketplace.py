@@ -1,0 +1,150 @@
+"""Demo sellers, stores, requests and orders, run through the real marketplace core.
+
+Every request is dispatched by `dispatch_next`, answered by its provider (a few decline), and
+the orders go through milestones (some late), delivery and the seller's rating, so the current
+month's platform-sourced KPI data comes from orders, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkstar.core.contract.registry import Registry
+from linkstar.core.identity.accounts import hash_password
+from linkstar.core.identity.models import Account
+from linkstar.core.identity.policy import Viewer
+from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.money import Money
+from linkstar.core.kernel.vocabulary import Marketplace, Role
+from linkstar.core.marketplace import dispatch, orders, requests
+from linkstar.core.marketplace.orders import OrderAction
+from linkstar.core.providers.profiles import (
+    BoolField,
+    DecimalField,
+    EnumField,
+    EnumListField,
+    IntField,
+    ProfileSchema,
+    TextField,
+    TextListField,
+)
+
+SELLER_PASSWORD = "demo seller passphrase"  # documented in docs/marketplace.md
+
+
+def example_requirements(schema: ProfileSchema, rng: random.Random) -> dict[str, Any]:
+    """Valid example data for any request schema, from its declared fields alone."""
+    data: dict[str, Any] = {}
+    for name, spec in schema.fields.items():
+        if spec.optional and rng.random() < 0.5:
+            continue
+        if isinstance(spec, IntField):
+            data[name] = rng.randint(spec.minimum or 1, min(spec.maximum, 50))
+        elif isinstance(spec, EnumListField):
+            data[name] = [rng.choice(list(spec.choices)).value]  # type: ignore[arg-type]
+        elif isinstance(spec, EnumField):
+            data[name] = rng.choice(list(spec.choices)).value  # type: ignore[arg-type]
+        elif isinstance(spec, TextListField):
+            data[name] = ["Cross-border basics"]
+        elif isinstance(spec, TextField):
+            data[name] = "CN" if spec.max_length == 2 else "Demo request"
+        elif isinstance(spec, DecimalField):
+            data[name] = "10"
+        elif isinstance(spec, BoolField):
+            data[name] = True
+    return schema.validate(data)
+
+
+async def load_marketplace_demo(
+    session: AsyncSession, registry: Registry, rng: random.Random, per_category: int = 6
+) -> dict[str, int]:
+    """Two sellers with stores; `per_category` requests per category through dispatch."""
+    password = hash_password(SELLER_PASSWORD)
+    sellers = []
+    for n in (1, 2):
+        account = Account(
+            email=f"seller{n}@demo.linkstar.example",
+            display_name=f"Demo Seller {n}",
+            password_hash=password,
+            role=Role.SELLER,
+        )
+        session.add(account)
+        await session.flush()
+        viewer = Viewer(account_id=account.id, role=Role.SELLER, label=account.email)
+        store = await requests.create_store(
+            session, viewer, Marketplace.AMAZON, "US", f"Demo Store {n}", "USD"
+        )
+        sellers.append((viewer, store))
+    counts = {"requests": 0, "orders": 0, "completed": 0}
+    now = utcnow()
+    for contribution in registry.categories.values():
+        for index in range(per_category):
+            seller, store = sellers[index % 2]
+            request = await requests.create_request(
+                session,
+                seller,
+                contribution,
+                title=f"{contribution.category.name.split(' (')[0]} for {store.name}",
+                scope="Demo engagement",
+                store_ids=[store.id],
+                marketplaces=list(Marketplace)[:6],
+                regions=[],
+                requirements=example_requirements(contribution.requirements, rng),  # type: ignore[arg-type]
+                budget=Money(Decimal(rng.randrange(2_000, 30_000)), "USD"),
+                desired_start=date.today() + timedelta(days=14),
+                seed=rng.randrange(2**31),
+            )
+            counts["requests"] += 1
+            offer = await dispatch.dispatch_next(session, request, contribution, "demo")
+            if offer is not None and rng.random() < 0.25:
+                provider = Viewer(
+                    account_id=None, role=Role.PARTNER, provider_id=offer.provider_id, label="demo"
+                )
+                await dispatch.decline_offer(
+                    session, provider, registry, offer.id, "fully booked this month"
+                )
+                offer = await _pending(session, request.id)
+            if offer is None:
+                continue
+            provider = Viewer(
+                account_id=None, role=Role.PARTNER, provider_id=offer.provider_id, label="demo"
+            )
+            order = await dispatch.accept_offer(session, provider, registry, offer.id)
+            counts["orders"] += 1
+            late = rng.random() < 0.2
+            for step in range(2):
+                due = now + timedelta(days=3) if not (late and step) else now - timedelta(hours=6)
+                milestone = await orders.add_milestone(
+                    session, provider, order, f"Milestone {step + 1}", due
+                )
+                await orders.deliver_milestone(
+                    session, registry, provider, milestone.id, "delivered with evidence"
+                )
+            if rng.random() < 0.7:
+                await orders.transition(session, registry, provider, order, OrderAction.DELIVER)
+                await orders.transition(
+                    session,
+                    registry,
+                    seller,
+                    order,
+                    OrderAction.COMPLETE,
+                    rating=rng.choice((3, 4, 5, 5)),
+                )
+                counts["completed"] += 1
+    return counts
+
+
+async def _pending(session: AsyncSession, request_id: int) -> Any:
+    from sqlalchemy import select
+
+    from linkstar.core.marketplace.models import Offer
+    from linkstar.core.marketplace.vocabulary import OfferStatus
+
+    return await session.scalar(
+        select(Offer).where(Offer.request_id == request_id, Offer.status == OfferStatus.PENDING)
+    )

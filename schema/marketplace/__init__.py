@@ -1,0 +1,1 @@
+"""GraphQL of the marketplace: stores, service requests, offers, orders."""

@@ -1,0 +1,245 @@
+"""Orders over HTTP: milestones, delivery, rating, cancellation with blame, disputes, and the
+platform-sourced KPI data the order events produce."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from linkstar.core.kernel.vocabulary import ObservationSource, Role
+from linkstar.core.runtime import tables as models
+from tests.harness import GraphQLClient, global_id
+from tests.test_marketplace import ACCEPT, OFFERS, REQUEST, pool, request_input  # noqa: F401
+
+MILESTONE = """mutation($o: ID!, $t: String!, $d: DateTime!) {
+  addMilestone(order: $o, title: $t, dueAt: $d) { id title dueAt } }"""
+DELIVER_MILESTONE = """mutation($m: ID!) { deliverMilestone(milestone: $m, note: "listing pack v1 attached") {
+  id deliveredAt late } }"""
+ORDER = """query($id: ID!) { node(id: $id) { ... on Order { id status rating blame
+  milestones { title late deliveredAt acceptedAt } timeline { eventType actor } } } }"""
+SOURCES = """query($p: ID!, $period: String!) { provider(id: $p) {
+  observationSources(category: "agency", period: $period) { metric platform selfReported } } }"""
+
+
+def order_with(pool: dict[str, Any], seller: GraphQLClient, name: str) -> str:
+    """A direct request to provider `name`, accepted: the order's id."""
+    seller(REQUEST, {"i": request_input(provider=global_id("Provider", pool["rows"][name].id))})
+    partner = pool["partners"][name]
+    offer = partner(OFFERS, {"s": "PENDING"})["offers"]["edges"][0]["node"]["id"]
+    return partner(ACCEPT, {"o": offer})["acceptOffer"]["id"]
+
+
+def act(client: GraphQLClient, mutation: str, **args: Any) -> dict[str, Any]:
+    params = ", ".join(f"{k}: ${k}" for k in args)
+    kinds = {
+        "order": "ID!",
+        "reason": "String!",
+        "rating": "Int!",
+        "blame": "Blame",
+        "cancel": "Boolean!",
+    }
+    header = ", ".join(f"${k}: {kinds[k]}" for k in args)
+    return client.raw(
+        f"mutation({header}) {{ {mutation}({params}) {{ id status rating blame }} }}", args
+    ).json()
+
+
+def test_an_order_is_planned_delivered_late_once_sent_back_completed_and_rated(
+    pool, sign_in, staff, db
+) -> None:
+    seller = sign_in(Role.SELLER)
+    provider = pool["partners"]["A"]
+    order = order_with(pool, seller, "A")
+    soon = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    first = provider(MILESTONE, {"o": order, "t": "Listings", "d": soon})["addMilestone"]
+    second = seller(MILESTONE, {"o": order, "t": "Ad campaign", "d": soon})["addMilestone"]
+    # The second milestone's due date passes before it is delivered.
+    db.query(models.OrderMilestone).filter_by(title="Ad campaign").update(
+        {"due_at": datetime.now(UTC) - timedelta(hours=3)}
+    )
+    db.commit()
+
+    early = act(provider, "deliverOrder", order=order)
+    assert early["errors"][0]["extensions"]["code"] == "INVALID_INPUT"  # milestones open
+    assert provider(DELIVER_MILESTONE, {"m": first["id"]})["deliverMilestone"]["late"] is False
+    assert provider(DELIVER_MILESTONE, {"m": second["id"]})["deliverMilestone"]["late"] is True
+    twice = provider.errors(DELIVER_MILESTONE, {"m": second["id"]})
+    assert twice[0]["extensions"]["code"] == "CONFLICT"
+    refused = seller.errors(DELIVER_MILESTONE, {"m": first["id"]})
+    assert refused[0]["extensions"]["code"] == "FORBIDDEN"
+    seller(
+        "mutation($m: ID!) { acceptMilestone(milestone: $m) { acceptedAt } }", {"m": first["id"]}
+    )
+
+    not_yet = act(seller, "completeOrder", order=order, rating=5)
+    assert not_yet["errors"][0]["extensions"]["code"] == "INVALID_TRANSITION"
+    assert not_yet["errors"][0]["extensions"]["details"]["allowedActions"] == [
+        "DELIVER",
+        "CANCEL",
+        "OPEN_DISPUTE",
+    ]
+    assert (
+        act(provider, "deliverOrder", order=order)["data"]["deliverOrder"]["status"] == "DELIVERED"
+    )
+    back = act(seller, "requestChanges", order=order, reason="Add the German listings")
+    assert back["data"]["requestChanges"]["status"] == "IN_PROGRESS"
+    act(provider, "deliverOrder", order=order)
+    out_of_range = act(seller, "completeOrder", order=order, rating=6)
+    assert out_of_range["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    done = act(seller, "completeOrder", order=order, rating=5)["data"]["completeOrder"]
+    assert (done["status"], done["rating"]) == ("COMPLETED", 5)
+
+    # The completion moved the money: the category's commission for the provider's tier, the
+    # rest payable to the provider, recorded with the rule that set the rate.
+    (commission,) = db.query(models.Commission).all()
+    assert commission.rule_keys.startswith("agency.") and commission.rate_percent > 0
+    balances = provider(
+        "query($p: ID!) { node(id: $p) { ... on Provider { ledgerBalances { code balance { amount } } } } }",
+        {"p": global_id("Provider", pool["rows"]["A"].id)},
+    )["node"]["ledgerBalances"]
+    payable = {b["code"]: b["balance"]["amount"] for b in balances}["PROVIDER_PAYABLE"]
+    assert Decimal(payable) == commission.order_amount - commission.commission
+
+    data = seller(ORDER, {"id": order})["node"]
+    assert sorted((m["title"], m["late"]) for m in data["milestones"]) == [
+        ("Ad campaign", True),
+        ("Listings", False),
+    ]
+    assert [e["eventType"] for e in data["timeline"]] == [
+        "order.created",
+        "order.milestone_added",
+        "order.milestone_added",
+        "order.milestone_delivered",
+        "order.milestone_delivered",
+        "order.milestone_accepted",
+        "order.deliver",
+        "order.request_changes",
+        "order.deliver",
+        "order.complete",
+    ]
+    # Nobody else sees the order.
+    assert pool["partners"]["B"](ORDER, {"id": order})["node"] is None
+    assert sign_in(Role.SELLER)(ORDER, {"id": order})["node"] is None
+    assert staff(ORDER, {"id": order})["node"]["status"] == "COMPLETED"
+
+    # The order's events became platform observations with lineage back to the order.
+    rows = (
+        db.query(models.KpiObservation)
+        .filter_by(source=ObservationSource.PLATFORM)
+        .order_by(models.KpiObservation.id)
+        .all()
+    )
+    order_id = int(__import__("base64").b64decode(order).decode().split(":")[1])
+    assert [(r.metric_key, int(r.value)) for r in rows] == [
+        ("on_time_task_completion", 1),
+        ("on_time_task_completion", 0),
+        ("customer_satisfaction", 5),
+    ]
+    assert {r.subject_ref for r in rows} == {f"order:{order_id}"}
+    assert all(r.evidence_ref.startswith(f"order:{order_id}/") for r in rows)
+
+    # The month is still open: its running values (the projection the evaluation at close
+    # will confirm) count them, and the sources are shown per metric.
+    period = (
+        datetime.now(UTC)
+        .astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+        .strftime("%Y-%m")
+    )
+    projection = staff(
+        """query($p: ID!) { provider(id: $p) { kpiProjection(category: "agency") {
+        period metrics { metric value sampleSize } } } }""",
+        {"p": global_id("Provider", pool["rows"]["A"].id)},
+    )["provider"]["kpiProjection"]
+    assert projection["period"] == period
+    metrics = {m["metric"]: m for m in projection["metrics"]}
+    assert metrics["on_time_task_completion"]["sampleSize"] == 2
+    assert metrics["customer_satisfaction"]["sampleSize"] == 1
+    sources = provider(
+        SOURCES, {"p": global_id("Provider", pool["rows"]["A"].id), "period": period}
+    )
+    counted = {
+        s["metric"]: (s["platform"], s["selfReported"])
+        for s in sources["provider"]["observationSources"]
+    }
+    assert counted["on_time_task_completion"] == (2, 0)
+    assert counted["customer_satisfaction"] == (1, 0)
+    # A re-order of the same seller counts as a renewal.
+    order_with(pool, seller, "A")
+    renewal = db.query(models.KpiObservation).filter_by(metric_key="customer_renewal_rate").all()
+    assert [int(r.value) for r in renewal] == [1]
+
+
+def test_cancellation_blame_decides_attribution_and_disputes_go_to_staff(
+    pool, sign_in, staff, db
+) -> None:
+    seller = sign_in(Role.SELLER)
+    by_seller = order_with(pool, seller, "B")
+    by_provider = order_with(pool, seller, "C")
+    disputed = order_with(pool, seller, "A")
+
+    no_reason = act(seller, "cancelOrder", order=by_seller, reason=" ")
+    assert no_reason["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    cancelled = act(seller, "cancelOrder", order=by_seller, reason="Project shelved")
+    assert cancelled["data"]["cancelOrder"]["blame"] == "SELLER"
+    mine = act(pool["partners"]["C"], "cancelOrder", order=by_provider, reason="Team left")
+    assert mine["data"]["cancelOrder"]["blame"] == "PROVIDER"
+    rows = {
+        r.provider_id: r
+        for r in db.query(models.KpiObservation).filter_by(metric_key="on_time_task_completion")
+    }
+    assert rows[pool["rows"]["B"].id].attributable is False
+    assert (
+        rows[pool["rows"]["C"].id].attributable is True
+        and int(rows[pool["rows"]["C"].id].value) == 0
+    )
+
+    opened = act(pool["partners"]["A"], "openDispute", order=disputed, reason="Seller unresponsive")
+    assert opened["data"]["openDispute"]["status"] == "DISPUTED"
+    assert (
+        act(seller, "resolveDispute", order=disputed, cancel=True, reason="x")["errors"][0][
+            "extensions"
+        ]["code"]
+        == "FORBIDDEN"
+    )
+    unnamed = act(staff, "resolveDispute", order=disputed, cancel=True, reason="No delivery")
+    assert unnamed["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    resolved = act(
+        staff, "resolveDispute", order=disputed, cancel=True, reason="No delivery", blame="PROVIDER"
+    )
+    assert resolved["data"]["resolveDispute"]["blame"] == "PROVIDER"
+
+
+def test_termination_flags_the_providers_open_orders_for_reassignment(
+    pool, sign_in, staff, db
+) -> None:
+    from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
+
+    seller = sign_in(Role.SELLER)
+    open_order = order_with(pool, seller, "B")
+    closed = order_with(pool, seller, "B")
+    act(seller, "cancelOrder", order=closed, reason="changed plans")
+    db.add(
+        models.Sanction(
+            provider_id=pool["rows"]["B"].id,
+            category_key="agency",
+            kind=SanctionKind.TERMINATED,
+            status=SanctionStatus.ACTIVE,
+            dedupe_key="B:agency:veto",
+            cause={},
+            reason="review manipulation (veto)",
+        )
+    )
+    db.commit()
+    staff("mutation { expireOffers }")  # the sweep the server runs every minute
+    flagged = "query($id: ID!) { node(id: $id) { ... on Order { status needsReassignment } } }"
+    assert seller(flagged, {"id": open_order})["node"] == {
+        "status": "IN_PROGRESS",
+        "needsReassignment": True,
+    }
+    assert seller(flagged, {"id": closed})["node"]["needsReassignment"] is False
+    # And B gets no new offer: the next direct request finds nobody.
+    again = seller(
+        REQUEST, {"i": request_input(provider=global_id("Provider", pool["rows"]["B"].id))}
+    )
+    assert again["createServiceRequest"]["status"] == "UNMATCHED"
