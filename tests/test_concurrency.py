@@ -53,9 +53,13 @@ def codes(bodies: list[dict[str, Any]]) -> list[str | None]:
 
 
 def one_winner(bodies: list[dict[str, Any]]) -> dict[str, Any]:
-    """Exactly one success, every other caller told CONFLICT; the winner's data."""
+    """Exactly one success; every other caller refused cleanly: CONFLICT when the requests
+    overlapped, or INVALID_TRANSITION (naming the state the winner left) when the loser's
+    request only arrived after the winner had committed — on a loaded machine "at once"
+    cannot force an overlap. The winner's data."""
     found = codes(bodies)
-    assert found.count(None) == 1 and set(found) == {None, "CONFLICT"}, bodies
+    assert found.count(None) == 1, bodies
+    assert set(found) - {None} <= {"CONFLICT", "INVALID_TRANSITION"}, bodies
     return next(b["data"] for b in bodies if not b.get("errors"))
 
 

@@ -21,7 +21,12 @@ class DomainEvent(Base):
     """Append-only record of what happened; the timeline, audit and alerts all read from it."""
 
     __tablename__ = "domain_events"
-    __table_args__ = (Index("ix_domain_events_subject", "subject_type", "subject_id"),)
+    # Event ids are cursors (subscribers resume "after" one), so they are never reused: on
+    # SQLite that needs AUTOINCREMENT, or deleting the newest rows would hand their ids out again.
+    __table_args__ = (
+        Index("ix_domain_events_subject", "subject_type", "subject_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -10,6 +10,8 @@ samples to that directory and `/metrics` on any worker reports the sum over all 
 
 from __future__ import annotations
 
+import logging
+import sys
 from contextvars import ContextVar
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -68,3 +70,22 @@ WEBHOOK_DELIVERIES = Counter(
     "Webhook delivery attempts, by outcome (delivered, retry, dead).",
     ["outcome"],
 )
+
+
+_UNREACHABLE = ("OperationalError", "InterfaceError", "DBAPIError")
+
+
+def log_failure(logger: logging.Logger, message: str) -> None:
+    """Log the exception being handled by a background loop that will retry.
+
+    A database that is away (stopped, frozen, restarting) is an expected, recoverable state:
+    one warning line naming the error, never a traceback. Anything else is a bug and is logged
+    with its traceback."""
+    error = sys.exc_info()[1]
+    unreachable = isinstance(error, OSError | TimeoutError) or any(
+        cls.__name__ in _UNREACHABLE for cls in type(error).__mro__
+    )
+    if unreachable:
+        logger.warning("%s: %s (database unavailable; retrying)", message, type(error).__name__)
+    else:
+        logger.exception(message)

@@ -28,7 +28,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from linkstar.core.kernel.events import DomainEvent
-from linkstar.core.kernel.telemetry import EVENTS_PUBLISHED
+from linkstar.core.kernel.telemetry import EVENTS_PUBLISHED, log_failure
 
 log = logging.getLogger("linkstar.live")
 
@@ -251,7 +251,7 @@ class EventHub:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database may be briefly away; keep following
-                log.exception("polling domain events failed")
+                log_failure(log, "polling domain events failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
@@ -281,5 +281,5 @@ class EventHub:
                 raise
             except Exception:
                 self.listening.clear()
-                log.exception("listening for domain events failed; reconnecting")
+                log_failure(log, "listening for domain events failed; reconnecting")
                 await asyncio.sleep(1)

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.events import DomainEvent
-from linkstar.core.kernel.telemetry import WEBHOOK_DELIVERIES
+from linkstar.core.kernel.telemetry import WEBHOOK_DELIVERIES, log_failure
 from linkstar.core.live.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger("linkstar.webhooks")
@@ -376,5 +376,5 @@ async def run_worker(
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("webhook delivery round failed")
+            log_failure(log, "webhook delivery round failed")
         await asyncio.sleep(interval)

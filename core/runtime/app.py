@@ -25,6 +25,7 @@ from linkstar.core.identity.accounts import authenticate
 from linkstar.core.identity.policy import ANONYMOUS, Unauthenticated
 from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, is_outage, session_factory, timeouts_of
+from linkstar.core.kernel.telemetry import log_failure
 from linkstar.core.kpi.catalog import record_metric_versions
 from linkstar.core.live import webhooks  # also installs the webhook outbox writer
 from linkstar.core.live.hub import EventHub
@@ -223,7 +224,7 @@ async def evaluate_at_close(sessions: Any, registry: Registry, interval: float) 
         try:
             await evaluate_due(sessions, registry, by="scheduler")
         except Exception:  # the server keeps serving; the next tick retries
-            log.exception("scheduled evaluation failed")
+            log_failure(log, "scheduled evaluation failed")
         await asyncio.sleep(interval)
 
 
@@ -271,7 +272,7 @@ async def _expire_offers_forever(sessions: Any, registry: Registry) -> None:
             async with sessions() as session, session.begin():
                 await expire_due(session, registry)
         except Exception:  # the sweep must outlive a bad minute (database restart, …)
-            log.exception("offer expiry sweep failed")
+            log_failure(log, "offer expiry sweep failed")
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:

@@ -164,6 +164,13 @@ async def set_tier(
     if application is None:
         raise NotFound("no such application")
     if expected_version is not None:
+        if not 1 <= expected_version < application.version + 1:
+            # a version the application never had (or cannot reach): someone else's view, or
+            # nonsense; either way not the current one
+            raise Conflict(
+                f"the application is at version {application.version}, not {expected_version}",
+                suggestion="reload the application and decide on its current version",
+            )
         await claim(
             session,
             Application,
