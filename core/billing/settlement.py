@@ -167,7 +167,10 @@ JOIN statements st ON st.cycle = :cycle AND st.provider_id = a.provider_id
 WHERE a.code = 'PROVIDER_PAYABLE' AND e.posted_at < :cycle_end
   AND e.category_key IN :categories
   AND NOT (e.source_type = 'order' AND e.source_id IN :held)
-  AND NOT EXISTS (SELECT 1 FROM statement_lines sl WHERE sl.journal_line_id = l.id)"""
+  AND NOT EXISTS (SELECT 1 FROM statement_lines sl WHERE sl.journal_line_id = l.id)
+ORDER BY l.id"""
+# (ORDER BY makes the database find every line before inserting the first: a scan of
+# statement_lines that the same statement is filling would otherwise grow with each row.)
 
 _INSERT_PAYOUTS = """
 INSERT INTO payouts (statement_id, provider_id, currency, amount, status, version, created_at)
