@@ -121,7 +121,12 @@ async def issue_charges(
     for line in fee_quote.lines:
         if line.kind not in CHARGED_AT_APPROVAL or line.amount is None or line.amount.amount <= 0:
             continue
-        key = f"{occasion.application_id or occasion.provider_id}:{occasion.name}:{line.rule_key}"
+        owner_ref = (
+            f"application:{occasion.application_id}"
+            if occasion.application_id is not None
+            else f"provider:{occasion.provider_id}"
+        )
+        key = f"{owner_ref}:{occasion.name}:{line.rule_key}"
         existing = (
             await session.execute(select(Charge).where(Charge.dedupe_key == key))
         ).scalar_one_or_none()
@@ -155,6 +160,7 @@ async def issue_charges(
             source_type="charge",
             source_id=charge.id,
             provider_id=occasion.provider_id,
+            category_key=occasion.category,
             idempotency_key=f"charge:{charge.id}",
             posted_by=issued_by,
         )
@@ -242,6 +248,7 @@ async def record_payment(
         source_type="charge",
         source_id=charge.id,
         provider_id=charge.provider_id,
+        category_key=charge.category_key,
         idempotency_key=f"payment:{charge.id}:{reference}",
         posted_by=recorded_by,
     )
@@ -295,6 +302,7 @@ async def waive(
         source_type="charge",
         source_id=charge.id,
         provider_id=charge.provider_id,
+        category_key=charge.category_key,
         idempotency_key=f"waiver:{charge.id}",
         posted_by=waived_by,
     )
