@@ -8,19 +8,16 @@ charge is never paid or waived beyond its amount.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.billing import charges as billing
 from linkstar.core.fees.rules import FeeKind, FeeRule
@@ -31,6 +28,7 @@ from linkstar.core.ledger import journal
 from linkstar.core.ledger.journal import PLATFORM, credit, debit, provider_owner
 from linkstar.core.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from linkstar.core.providers.models import Provider
+from tests.test_settlement import run
 
 CURRENCIES = ["USD", "CNY", "JPY"]
 _serial = itertools.count()
@@ -47,18 +45,6 @@ def money(currency: str) -> st.SearchStrategy[Money]:
     return st.integers(min_value=1, max_value=10_000_000).map(
         lambda minor: Money(Decimal(minor).scaleb(-places), currency)
     )
-
-
-def run(url: Any, work: Any) -> Any:
-    async def main() -> Any:
-        engine = create_async_engine(url, poolclass=NullPool)
-        try:
-            async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 async def new_provider(session: AsyncSession) -> int:

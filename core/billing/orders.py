@@ -44,24 +44,46 @@ def _positive(money: Money, what: str) -> None:
         raise InvalidInput(f"{what} must be a positive amount", code="INVALID_AMOUNT")
 
 
+async def _post_for_order(
+    session: AsyncSession,
+    party: OrderParty,
+    postings: list[journal.Posting],
+    *,
+    kind: str,
+    memo: str,
+    key: str,
+    posted_at: datetime | None = None,
+) -> JournalEntry:
+    """Post an entry caused by an order, naming the order, its provider and its category."""
+    return await journal.post(
+        session,
+        postings,
+        kind=kind,
+        memo=memo,
+        source_type="order",
+        source_id=party.order_id,
+        provider_id=party.provider_id,
+        category_key=party.category,
+        idempotency_key=key,
+        posted_at=posted_at,
+    )
+
+
 async def record_seller_payment(
     session: AsyncSession, party: OrderParty, money: Money, reference: str
 ) -> JournalEntry:
     """A seller's payment for an order, held until the order completes or is refunded."""
     _positive(money, "a seller payment")
-    return await journal.post(
+    return await _post_for_order(
         session,
+        party,
         [
             debit("PLATFORM_BANK", PLATFORM, money),
             credit("SELLER_PAYMENTS_HELD", seller_owner(party.seller_account_id), money),
         ],
         kind="SELLER_PAYMENT",
         memo=f"seller payment {reference} for order {party.order_id}",
-        source_type="order",
-        source_id=party.order_id,
-        provider_id=party.provider_id,
-        category_key=party.category,
-        idempotency_key=f"seller-payment:{party.order_id}:{reference}",
+        key=f"seller-payment:{party.order_id}:{reference}",
     )
 
 
@@ -113,19 +135,16 @@ async def complete_order(
         postings.append(credit("COMMISSION_REVENUE", PLATFORM, commission))
     if share.amount > 0:
         postings.append(credit("PROVIDER_PAYABLE", provider_owner(party.provider_id), share))
-    entry = await journal.post(
+    entry = await _post_for_order(
         session,
+        party,
         postings,
         kind="ORDER_COMPLETED",
         memo=(
             f"order {party.order_id} completed: commission {rate.percent}% "
             f"({', '.join(rate.rule_keys) or 'no commission rule'}; tier {tier.value})"
         ),
-        source_type="order",
-        source_id=party.order_id,
-        provider_id=party.provider_id,
-        category_key=party.category,
-        idempotency_key=f"order-completed:{party.order_id}",
+        key=f"order-completed:{party.order_id}",
         posted_at=completed_at,
     )
     row = Commission(
@@ -152,19 +171,16 @@ async def refund_seller(
 ) -> JournalEntry:
     """Pay held money back to the seller (a cancelled order, a lost dispute)."""
     _positive(money, "a refund")
-    return await journal.post(
+    return await _post_for_order(
         session,
+        party,
         [
             debit("SELLER_PAYMENTS_HELD", seller_owner(party.seller_account_id), money),
             credit("PLATFORM_BANK", PLATFORM, money),
         ],
         kind="SELLER_REFUND",
         memo=f"refund for order {party.order_id}: {reason}",
-        source_type="order",
-        source_id=party.order_id,
-        provider_id=party.provider_id,
-        category_key=party.category,
-        idempotency_key=f"seller-refund:{party.order_id}:{money.currency}",
+        key=f"seller-refund:{party.order_id}:{money.currency}",
     )
 
 
@@ -179,19 +195,16 @@ async def claw_back(
     completion): the money returns to the seller's held balance, ready to be refunded. It
     shows in the provider's next statement as an adjustment."""
     _positive(money, "a clawback")
-    return await journal.post(
+    return await _post_for_order(
         session,
+        party,
         [
             debit("PROVIDER_PAYABLE", provider_owner(party.provider_id), money),
             credit("SELLER_PAYMENTS_HELD", seller_owner(party.seller_account_id), money),
         ],
         kind="CLAWBACK",
         memo=f"clawback for order {party.order_id}: {reason}",
-        source_type="order",
-        source_id=party.order_id,
-        provider_id=party.provider_id,
-        category_key=party.category,
-        idempotency_key=f"clawback:{party.order_id}:{money.currency}",
+        key=f"clawback:{party.order_id}:{money.currency}",
         posted_at=posted_at,
     )
 
