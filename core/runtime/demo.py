@@ -25,8 +25,10 @@ from linkstar.core.kernel.vocabulary import (
     Region,
     Tier,
 )
+from linkstar.core.kpi.aggregations import AggregationKind
 from linkstar.core.kpi.evaluation import PeriodNotClosed
-from linkstar.core.kpi.metrics import UNIT_RANGES, AggregationKind, MetricDefinition, Unit
+from linkstar.core.kpi.metrics import MetricDefinition
+from linkstar.core.kpi.units import UNIT_RANGES, Unit
 from linkstar.core.runtime import tables as models
 from linkstar.core.runtime.demo_marketplace import load_marketplace_demo
 from linkstar.core.standing.verdicts import evaluate_period
