@@ -32,7 +32,12 @@ from linkstar.schema.nodes import Ctx, ctx, page_of, rows_for_nodes, rows_resolv
 from linkstar.schema.pagination import Connection, PageArgs
 from linkstar.schema.people import shown_actor
 from linkstar.schema.providers.types import ProviderType, ServiceCategoryType
-from linkstar.schema.standing.types import Recommendation
+
+
+@strawberry.type(description="A recommended decision and the reasons for it.")
+class Recommendation:
+    decision: str
+    reasons: list[str]
 
 
 @strawberry.type(
