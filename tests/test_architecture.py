@@ -68,3 +68,15 @@ def test_no_function_imports_our_own_modules_except_cli_commands() -> None:
                     ):
                         found.append(f"{relative}:{node.lineno} imports {node.module}")
     assert not found, "\n".join(found)
+
+
+def test_the_package_map_counts_every_line_of_every_package() -> None:
+    from linkstar.core.runtime.cli.docs import package_map
+
+    rows = [line.split(" | ") for line in package_map(ROOT).splitlines()[2:]]
+    by_label = {row[0].strip("| `"): row for row in rows}
+    standing = sorted((ROOT / "core" / "standing").glob("*.py"))
+    assert by_label["core/standing/"][1] == str(len(standing))
+    lines = sum(len(p.read_bytes().splitlines()) for p in standing)
+    assert by_label["core/standing/"][2] == f"{lines:,}"
+    assert "core/runtime/cli/" in by_label and "plugins/agency/" in by_label

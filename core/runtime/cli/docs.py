@@ -72,6 +72,22 @@ README_FILE = SCHEMA_FILE.parent.parent / "README.md"
 CODES_START, CODES_END = "<!-- error-codes:start -->\n", "<!-- error-codes:end -->"
 
 
+def _rewrite_between(path: Path, start: str, end: str, text: str) -> None:
+    """Replace what lies between the `start` and `end` markers of `path` with `text`."""
+    try:
+        text_in = path.read_text()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+    if start not in text_in or end not in text_in:
+        raise ConfigurationError(
+            f"{path} has no {start.strip()} … {end} markers",
+            suggestion="add both markers, on lines of their own, where the list belongs",
+        )
+    head, rest = text_in.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(head + start + text + end + tail)
+
+
 @docs.command("error-codes")
 @click.option(
     "--readme",
@@ -88,16 +104,61 @@ def docs_error_codes(readme: Path | None) -> None:
     if readme is None:
         click.echo(table, nl=False)
         return
-    try:
-        text_in = readme.read_text()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read {readme}: {exc.strerror}") from None
-    if CODES_START not in text_in or CODES_END not in text_in:
-        raise ConfigurationError(
-            f"{readme} has no {CODES_START.strip()} … {CODES_END} markers",
-            suggestion="add both markers, on lines of their own, where the list belongs",
-        )
-    head, rest = text_in.split(CODES_START, 1)
-    _, tail = rest.split(CODES_END, 1)
-    readme.write_text(head + CODES_START + table + CODES_END + tail)
+    _rewrite_between(readme, CODES_START, CODES_END, table)
     click.echo(f"wrote the error codes into {readme}")
+
+
+ARCHITECTURE_FILE = README_FILE.parent / "docs" / "architecture.md"
+MAP_START, MAP_END = "<!-- package-map:start -->\n", "<!-- package-map:end -->"
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as file:
+        return sum(1 for _ in file)
+
+
+def _is_source(path: Path) -> bool:
+    return path.is_dir() and path.name not in ("tests", "__pycache__") and any(path.rglob("*.py"))
+
+
+def package_map(root: Path) -> str:
+    """A Markdown table: every package of core/, schema/ and plugins/ (tests left out) with its
+    modules, lines and largest module; a sub-package (cli/, migrations/) on a row of its own."""
+    rows = ["| Package | Modules | Lines | Largest module (lines) |", "|---|---:|---:|---|"]
+    for top in ("core", "schema", "plugins"):
+        base = root / top
+        groups = [(f"`{top}/*.py`", sorted(base.glob("*.py")))]
+        for package in sorted(p for p in base.iterdir() if _is_source(p)):
+            groups.append((f"`{top}/{package.name}/`", sorted(package.glob("*.py"))))
+            for sub in sorted(p for p in package.iterdir() if _is_source(p)):
+                modules = sorted(m for m in sub.rglob("*.py") if "__pycache__" not in m.parts)
+                groups.append((f"`{top}/{package.name}/{sub.name}/`", modules))
+        for label, modules in groups:
+            if not modules:
+                continue
+            sizes = {m: _lines(m) for m in modules}
+            largest = max(sizes, key=lambda m: sizes[m])
+            name = largest.relative_to(root).as_posix()
+            rows.append(
+                f"| {label} | {len(modules)} | {sum(sizes.values()):,} | "
+                f"`{name}` ({sizes[largest]}) |"
+            )
+    return "\n".join(rows) + "\n"
+
+
+@docs.command("package-map")
+@click.option(
+    "--doc",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Rewrite the table between the package-map markers (e.g. {ARCHITECTURE_FILE}).",
+)
+@fail_cleanly
+def docs_package_map(doc: Path | None) -> None:
+    """Print the packages of the source tree with their line counts (for docs/architecture.md)."""
+    table = package_map(README_FILE.parent)
+    if doc is None:
+        click.echo(table, nl=False)
+        return
+    _rewrite_between(doc, MAP_START, MAP_END, table)
+    click.echo(f"wrote the package map into {doc}")
