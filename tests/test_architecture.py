@@ -79,4 +79,4 @@ def test_the_package_map_counts_every_line_of_every_package() -> None:
     assert by_label["core/standing/"][1] == str(len(standing))
     lines = sum(len(p.read_bytes().splitlines()) for p in standing)
     assert by_label["core/standing/"][2] == f"{lines:,}"
-    assert "core/runtime/cli/" in by_label and "plugins/agency/" in by_label
+    assert "core/runtime/cli/" in by_label and "schema/kpi/" in by_label
