@@ -2,8 +2,8 @@
 built-in logistics category (its numbers: on-time delivery >= 95 %, loss/damage <= 0.5 %).
 
 The core's engine tests use the fixture categories of tests/fixture_category.py instead; the
-tests importing from here are listed as still depending on a built-in category in
-docs/architecture.md. Move a test off this module when you touch it.
+tests importing from here still depend on a built-in category's numbers. Move a test off this
+module (onto the fixture categories) when you touch it.
 """
 
 from __future__ import annotations
