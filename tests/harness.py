@@ -25,10 +25,17 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
-from linkstar.core.contract.registry import Registry, load_registry
+from linkstar.core.contract.registry import (
+    PluginInfo,
+    Registry,
+    build_registry,
+    discover,
+    load_registry,
+)
 from linkstar.core.kernel.config import Settings, async_database_url
 from linkstar.core.kernel.db import Base
 from linkstar.core.runtime.migrate import upgrade
+from tests import fixture_category
 
 PG_ENV = "LINKSTAR_TEST_DATABASE_URL"
 TEST_SECRET = "test-only-signing-key-" + secrets.token_hex(16)
@@ -78,10 +85,20 @@ def fresh_database_url(tmp_path: Path) -> Iterator[URL]:
         yield url
 
 
+FIXTURE_PLUGIN = "fixture"
+
+
+def registry_with_fixtures() -> Registry:
+    """Every installed plugin, as production loads them, and the suite's fixture categories
+    (`tests/fixture_category.py`), which the core's own tests use instead of built-in numbers."""
+    installed = discover(Settings.from_env().disabled_plugins)
+    return build_registry([*installed, PluginInfo(FIXTURE_PLUGIN, fixture_category)])
+
+
 @pytest.fixture(scope="session")
 def registry() -> Registry:
-    """Every installed plugin, as production loads them."""
-    return load_registry(Settings.from_env().disabled_plugins)
+    """The registry the test server runs: installed plugins plus the fixture categories."""
+    return registry_with_fixtures()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from linkstar.core.kernel.vocabulary import ObservationSource, Role
 from linkstar.core.runtime import tables as models
 from tests.four_eyes import approve_pending
 from tests.harness import global_id
-from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
+from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 from tests.test_warnings_appeals import APPEAL, DECIDE
 
 STATE = """query($id: ID!) { provider(id: $id) {

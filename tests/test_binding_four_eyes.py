@@ -7,8 +7,8 @@ from linkstar.core.kernel.vocabulary import Role, SanctionKind, SanctionStatus
 from linkstar.core.runtime import tables as models
 from tests.four_eyes import APPROVE, PENDING, approve_pending
 from tests.harness import global_id
+from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 from tests.test_concurrency import at_once, one_winner
-from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 from tests.test_warnings_appeals import APPEAL, DECIDE
 
 RAISE = 'mutation($a: ID!) { setTier(application: $a, tier: STRATEGIC_PARTNER, reason: "Key account.") { tier } }'

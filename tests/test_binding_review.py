@@ -13,8 +13,8 @@ from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role
 from linkstar.core.runtime import tables as models
 from linkstar.core.runtime.demo import load_demo
 from tests.harness import global_id
+from tests.logistics_provider import shipper  # noqa: F401 - the fixture
 from tests.test_concurrency import at_once, one_winner
-from tests.test_standing import shipper  # noqa: F401 - the fixture
 
 REJECT = 'mutation($a: ID!) { rejectApplication(application: $a, reason: "Incomplete cases.") { status } }'
 ASSIGN = "mutation($a: ID!, $r: ID!, $v: Int) { assignReviewer(application: $a, reviewer: $r, expectedVersion: $v) { id } }"

@@ -6,13 +6,18 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
 from linkstar.core.contract.registry import load_built_in_registry, load_registry
+from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource, Region, Tier
+from linkstar.core.runtime import tables as models
 from linkstar.schema.compose import compose_schema, sdl
 from tests.harness import REPO, free_port, sync_url
 
@@ -144,3 +149,84 @@ def test_serve_with_several_workers_answers_health_and_graphql(fresh_database_ur
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# The CLI runs the installed plugins only (never the suite's fixture categories), so the CLI's
+# evaluation race uses a built-in category: logistics, whose loss limit is 0.5 % of parcels.
+@pytest.fixture
+def logistics_shipper(db):
+    provider = models.Provider(
+        legal_name="Ningbo Freight", region=Region.MAINLAND_CHINA, registration_number="R-NF"
+    )
+    db.add(provider)
+    db.flush()
+    db.add(
+        models.Application(
+            provider_id=provider.id,
+            category_key="logistics",
+            status=ApplicationStatus.ACTIVE,
+            tier=Tier.PREFERRED,
+        )
+    )
+    db.commit()
+    return provider
+
+
+def logistics_month(db, provider_id: int, month: int, lost: int) -> None:
+    """200 deliveries, all on time; `lost` of 200 parcels lost (0.5% is the limit)."""
+    for i in range(200):
+        when = datetime(2026, month, 1 + i % 27, 8, tzinfo=UTC)
+        for key, value in (("on_time_delivery_rate", 1), ("loss_damage_rate", int(i < lost))):
+            db.add(
+                models.KpiObservation(
+                    provider_id=provider_id,
+                    category_key="logistics",
+                    metric_key=key,
+                    subject_ref=f"s{i}",
+                    observed_at=when,
+                    value=Decimal(value),
+                    source=ObservationSource.PLATFORM,
+                    idempotency_key=f"{key}-2026-{month}-{i}",
+                )
+            )
+    db.commit()
+
+
+def evaluation_counts(db) -> tuple[list[tuple[str, str]], list[tuple[str, int]]]:
+    db.expire_all()
+    runs = sorted((r.category_key, r.period) for r in db.query(models.EvaluationRun).all())
+    cards = sorted((c.period, c.revision) for c in db.query(models.Scorecard).all())
+    return runs, cards
+
+
+def test_two_cron_processes_racing_evaluate_each_closed_month_once(
+    logistics_shipper, migrated, db
+) -> None:
+    # given: three closed months of data and the open one
+    for month in (8, 9, 10, 11):
+        logistics_month(db, logistics_shipper.id, month, lost=2 if month == 8 else 0)
+    # when: two `linkstar evaluate --due` start at the same moment
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKSTAR_")}
+    env["LINKSTAR_DATABASE_URL"] = migrated.render_as_string(hide_password=False)
+    processes = [
+        subprocess.Popen(
+            [str(LINKSTAR), "evaluate", "--due"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    # then: each closed month evaluated exactly once, the open month not at all
+    runs, cards = evaluation_counts(db)
+    assert runs == [("logistics", "2026-08"), ("logistics", "2026-09"), ("logistics", "2026-10")]
+    assert cards == [("2026-08", 1), ("2026-09", 1), ("2026-10", 1)]
+    evaluated = [line for out, _ in outputs for line in out.splitlines() if "\t2026-" in line]
+    assert sorted(line.split("\t")[1] for line in evaluated) == ["2026-08", "2026-09", "2026-10"]
+    assert db.query(models.Sanction).filter_by(kind="WARNING").count() == 1
+    # and a later run finds nothing due
+    again = run("evaluate", "--due", url=migrated)
+    assert again.returncode == 0 and "nothing due" in again.stdout

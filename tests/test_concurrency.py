@@ -15,7 +15,7 @@ import httpx
 from linkstar.core.kernel.vocabulary import Role, SanctionKind, SanctionStatus, Tier
 from linkstar.core.runtime import tables as models
 from tests.harness import GraphQLClient, global_id
-from tests.test_standing import RECORD, STANDING, month_of_data, shipper  # noqa: F401 - fixture
+from tests.logistics_provider import RECORD, STANDING, month_of_data, shipper  # noqa: F401 - fixture
 from tests.test_warnings_appeals import APPEAL, DECIDE, deliveries
 
 REPORT = """mutation($r: [ObservationInput!]!) {

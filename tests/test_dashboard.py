@@ -17,7 +17,7 @@ import pytest
 
 from linkstar.core.kernel.vocabulary import Role
 from tests.harness import PASSWORD, REPO, Server, global_id
-from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
+from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 
 ARTIFACTS = REPO / "var" / "artifacts"
 SCREENSHOTS = REPO / "docs" / "screenshots"

@@ -19,36 +19,39 @@ from linkstar.core.kpi.scoring import (
     standing,
 )
 from linkstar.core.runtime import tables as models
-from linkstar.plugins.logistics import plugin as logistics
+from tests import fixture_category as sample
 from tests.harness import global_id
 
-EVALUATE = 'mutation { evaluatePeriod(period: "2026-10", category: "logistics") { category evaluated written unchanged } }'
-SCORECARD = """query($id: ID!) { provider(id: $id) { scorecard(category: "logistics", period: "2026-10") {
+EVALUATE = 'mutation { evaluatePeriod(period: "2026-10", category: "sample") { category evaluated written unchanged } }'
+SCORECARD = """query($id: ID!) { provider(id: $id) { scorecard(category: "sample", period: "2026-10") {
   period revision composite historyScore standing
   metrics { metric value sampleSize threshold status margin attainment definitionVersion } } } }"""
 
 
+METRICS = sample.METRICS["sample"]  # the fixture category (tests/fixture_category.py)
+
+
 def metric(key: str):
-    return next(m for m in logistics.METRICS if m.key == key)
+    return next(m for m in METRICS if m.key == key)
 
 
 def test_attainment_and_composite_by_hand() -> None:
-    on_time = metric("on_time_delivery_rate")  # ≥ 95%; curve: 0 at 80, 100 at 99
-    assert attainment(on_time, Decimal("95")) == Decimal("60.00")  # the pass mark
-    assert attainment(on_time, Decimal("97")) == Decimal("80.00")  # 60 + 40 × 2 / 4
-    assert attainment(on_time, Decimal("76")) == Decimal("0.00")  # below the floor
-    assert attainment(on_time, Decimal("87.5")) == Decimal("30.00")  # 60 × 7.5 / 15
-    loss = metric("loss_damage_rate")  # ≤ 0.5%; curve: 100 at 0.1, 0 at 2
-    assert attainment(loss, Decimal("0.1")) == Decimal("100.00")
-    assert attainment(loss, Decimal("0.3")) == Decimal("80.00")  # 60 + 40 × 0.2 / 0.4
-    assert attainment(loss, Decimal("1.25")) == Decimal("30.00")  # 60 × 0.75 / 1.5
+    on_time = metric("on_time_rate")  # ≥ 90%; curve: 0 at 50, 100 at 100
+    assert attainment(on_time, Decimal("90")) == Decimal("60.00")  # the pass mark
+    assert attainment(on_time, Decimal("95")) == Decimal("80.00")  # 60 + 40 × 5 / 10
+    assert attainment(on_time, Decimal("45")) == Decimal("0.00")  # below the floor
+    assert attainment(on_time, Decimal("70")) == Decimal("30.00")  # 60 × 20 / 40
+    response = metric("response_hours")  # ≤ 24 h; curve: 100 at 12, 0 at 72
+    assert attainment(response, Decimal("12")) == Decimal("100.00")
+    assert attainment(response, Decimal("18")) == Decimal("80.00")  # 60 + 40 × 6 / 12
+    assert attainment(response, Decimal("48")) == Decimal("30.00")  # 60 × 24 / 48
     from linkstar.core.kpi.metrics import evaluate
 
-    results = [evaluate(m, None, 0) for m in logistics.METRICS]
-    assert composite(logistics.METRICS, results) is None  # nothing to score
-    index = logistics.METRICS.index(on_time)
-    results[index] = evaluate(on_time, Decimal("97"), 500)
-    assert composite(logistics.METRICS, results) == Decimal("80.00")  # only one metric scored
+    results = [evaluate(m, None, 0) for m in METRICS]
+    assert composite(METRICS, results) is None  # nothing to score
+    index = METRICS.index(on_time)
+    results[index] = evaluate(on_time, Decimal("95"), 500)
+    assert composite(METRICS, results) == Decimal("80.00")  # only one metric scored
 
 
 def test_history_decays_linearly_and_skips_gaps() -> None:
@@ -75,7 +78,7 @@ def test_standing_bands_must_cover_0_to_100() -> None:
 
 @pytest.fixture
 def shipper(db):
-    """A logistics provider in the pool with October data worked out by hand."""
+    """A provider of the fixture category `sample` with October data worked out by hand."""
     provider = models.Provider(
         legal_name="Ningbo Freight", region=Region.MAINLAND_CHINA, registration_number="R-NF"
     )
@@ -83,19 +86,19 @@ def shipper(db):
     db.flush()
     db.add(
         models.Application(
-            provider_id=provider.id, category_key="logistics", status=ApplicationStatus.ACTIVE
+            provider_id=provider.id, category_key="sample", status=ApplicationStatus.ACTIVE
         )
     )
     rows = []
-    for i in range(200):  # on-time delivery: 190 of 200 on time = 95% (exactly the threshold)
-        rows.append(("on_time_delivery_rate", Decimal(1 if i < 190 else 0), f"s{i}"))
-    for i in range(200):  # loss/damage: 2 of 200 = 1% (threshold 0.5%: fail)
-        rows.append(("loss_damage_rate", Decimal(1 if i < 2 else 0), f"s{i}"))
+    for i in range(10):  # on time: 9 of 10 = 90% (exactly the threshold)
+        rows.append(("on_time_rate", Decimal(1 if i < 9 else 0), f"s{i}"))
+    for i, hours in enumerate((2, 36)):  # slowest answer: 36 h (threshold 24 h: fail)
+        rows.append(("response_hours", Decimal(hours), f"s{i}"))
     for i, (key, value, subject) in enumerate(rows):
         db.add(
             models.KpiObservation(
                 provider_id=provider.id,
-                category_key="logistics",
+                category_key="sample",
                 metric_key=key,
                 subject_ref=subject,
                 observed_at=datetime(2026, 10, 1 + i % 28, 8, tzinfo=UTC),
@@ -111,35 +114,29 @@ def shipper(db):
 def test_evaluation_over_http_is_exact_and_explains_itself(shipper, sign_in, db) -> None:
     admin = sign_in(Role.ADMIN)
     assert admin(EVALUATE)["evaluatePeriod"] == [
-        {"category": "logistics", "evaluated": 1, "written": 1, "unchanged": 0}
+        {"category": "sample", "evaluated": 1, "written": 1, "unchanged": 0}
     ]
     card = admin(SCORECARD, {"id": global_id("Provider", shipper.id)})["provider"]["scorecard"]
     results = {m["metric"]: m for m in card["metrics"]}
-    assert results["on_time_delivery_rate"] | {"definitionVersion": None} == {
-        "metric": "on_time_delivery_rate",
-        "value": "95.0000",
-        "sampleSize": 200,
-        "threshold": "95",
+    assert results["on_time_rate"] | {"definitionVersion": None} == {
+        "metric": "on_time_rate",
+        "value": "90.0000",
+        "sampleSize": 10,
+        "threshold": "90",
         "status": "WARNING",
         "margin": "0.0000",
         "attainment": "60.00",  # exactly the threshold earns the pass mark
         "definitionVersion": None,
     }
+    assert results["on_time_rate"]["definitionVersion"] == metric("on_time_rate").fingerprint()
     assert (
-        results["on_time_delivery_rate"]["definitionVersion"]
-        == metric("on_time_delivery_rate").fingerprint()
-    )
-    assert (
-        results["loss_damage_rate"]["value"],
-        results["loss_damage_rate"]["status"],
-        results["loss_damage_rate"]["attainment"],
-    ) == ("1.0000", "FAIL", "40.00")  # 60 × (2 − 1) / (2 − 0.5): the floor is 2%
-    assert results["seller_satisfaction"]["status"] == ResultStatus.INSUFFICIENT_DATA.value
-    weights = {m.key: m.weight for m in logistics.METRICS}
-    expected = (weights["on_time_delivery_rate"] * 60 + weights["loss_damage_rate"] * 40) / (
-        weights["on_time_delivery_rate"] + weights["loss_damage_rate"]
-    )
-    assert Decimal(card["composite"]) == expected.quantize(Decimal("0.01"))
+        results["response_hours"]["value"],
+        results["response_hours"]["status"],
+        results["response_hours"]["attainment"],
+    ) == ("36", "FAIL", "45.00")  # 60 × (72 − 36) / (72 − 24): the floor is 72 h
+    assert results["satisfaction"]["status"] == ResultStatus.INSUFFICIENT_DATA.value
+    # weight-averaged over the metrics with a verdict: (50 × 60 + 30 × 45) / 80 = 54.375
+    assert card["composite"] == "54.38"
     assert card["revision"] == 1 and card["historyScore"] == card["composite"]
 
 
@@ -149,34 +146,34 @@ def test_re_evaluation_is_idempotent_and_a_correction_makes_a_new_revision(
     admin = sign_in(Role.ADMIN)
     admin(EVALUATE)
     assert admin(EVALUATE)["evaluatePeriod"][0] == {
-        "category": "logistics",
+        "category": "sample",
         "evaluated": 1,
         "written": 0,
         "unchanged": 1,
     }
-    lost = (
+    slow = (
         db.query(models.KpiObservation)
-        .filter_by(metric_key="loss_damage_rate", value=Decimal(1))
+        .filter_by(metric_key="response_hours", value=Decimal(36))
         .first()
     )
     db.add(
         models.KpiObservation(
             provider_id=shipper.id,
-            category_key="logistics",
-            metric_key="loss_damage_rate",
-            subject_ref=lost.subject_ref,
-            observed_at=lost.observed_at,
-            value=Decimal(0),
+            category_key="sample",
+            metric_key="response_hours",
+            subject_ref=slow.subject_ref,
+            observed_at=slow.observed_at,
+            value=Decimal(24),
             source=ObservationSource.PLATFORM,
             idempotency_key="correction-1",
-            supersedes_id=lost.id,
+            supersedes_id=slow.id,
         )
     )
     db.commit()
     assert admin(EVALUATE)["evaluatePeriod"][0]["written"] == 1
     card = admin(SCORECARD, {"id": global_id("Provider", shipper.id)})["provider"]["scorecard"]
-    loss = next(m for m in card["metrics"] if m["metric"] == "loss_damage_rate")
-    assert card["revision"] == 2 and loss["value"] == "0.5000" and loss["status"] == "WARNING"
+    response = next(m for m in card["metrics"] if m["metric"] == "response_hours")
+    assert card["revision"] == 2 and (response["value"], response["status"]) == ("24", "PASS")
     assert db.query(models.Scorecard).count() == 2  # revision 1 is kept, unchanged
 
 
@@ -203,7 +200,7 @@ def test_the_public_directory_shows_each_providers_kpi_summary(shipper, sign_in,
     assert node["registrationNumber"] is None  # still private
     [summary] = node["publicStandings"]
     assert (summary["category"], summary["period"], summary["tier"]) == (
-        "logistics",
+        "sample",
         "2026-10",
         "REGULAR",
     )

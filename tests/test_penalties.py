@@ -16,9 +16,9 @@ from linkstar.core.identity.models import Account
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Region, Tier
 from linkstar.core.ledger import journal
+from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401
 from tests.test_plugin_contract import make_plugin, refused
 from tests.test_settlement import complete, october, parties, run  # noqa: F401
-from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401
 
 CAP = Money.of("5000.00", "CNY")
 SHARE = PenaltyRule(

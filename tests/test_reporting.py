@@ -14,9 +14,9 @@ REPORT = "mutation($r: [ObservationInput!]!, $p: ID) { reportObservations(record
 NOW = datetime.now(UTC)
 
 
-def record(i: int, value: str = "1", metric: str = "on_time_delivery_rate", **extra) -> dict:
+def record(i: int, value: str = "1", metric: str = "on_time_rate", **extra) -> dict:
     return {
-        "category": "logistics",
+        "category": "sample",
         "metric": metric,
         "subjectRef": f"shipment-{i}",
         "observedAt": (NOW - timedelta(hours=1)).isoformat(),
@@ -35,7 +35,7 @@ def partner(db, sign_in):
     db.flush()
     db.add(
         models.Application(
-            provider_id=provider.id, category_key="logistics", status=ApplicationStatus.PROBATION
+            provider_id=provider.id, category_key="sample", status=ApplicationStatus.PROBATION
         )
     )
     db.commit()
@@ -145,7 +145,7 @@ def test_scoped_tokens_and_other_roles(partner, server, sign_in, db) -> None:
 
 def test_a_category_the_provider_does_not_hold_is_refused(partner, db) -> None:
     error = partner.errors(
-        REPORT, {"r": [{**record(1), "category": "agency", "metric": "on_time_task_completion"}]}
+        REPORT, {"r": [{**record(1), "category": "spare", "metric": "rating", "value": "4"}]}
     )[0]
     assert error["extensions"]["details"]["records"][0]["field"] == "category"
 

@@ -37,11 +37,12 @@ def record(category: str, metric: str, i: int, value: str, **extra) -> dict:
 
 
 def tasks(i: int, value: str, **extra) -> dict:
-    return record("agency", "on_time_task_completion", i, value, **extra)
+    return record("sample", "on_time_rate", i, value, **extra)
 
 
 @pytest.fixture
-def agency(db, sign_in):
+def partner(db, sign_in):
+    """A provider of the fixture category `sample` (tests/fixture_category.py), signed in."""
     provider = models.Provider(
         legal_name="Hangzhou Qiming Store Operations",
         region=Region.MAINLAND_CHINA,
@@ -51,7 +52,7 @@ def agency(db, sign_in):
     db.flush()
     db.add(
         models.Application(
-            provider_id=provider.id, category_key="agency", status=ApplicationStatus.ACTIVE
+            provider_id=provider.id, category_key="sample", status=ApplicationStatus.ACTIVE
         )
     )
     db.commit()
@@ -67,11 +68,11 @@ def running(client, category: str, metric: str) -> tuple[str | None, int]:
     return found["value"], found["sampleSize"]
 
 
-def test_a_self_correction_counts_only_once_a_reviewer_accepts_it(agency, sign_in, db) -> None:
+def test_a_self_correction_counts_only_once_a_reviewer_accepts_it(partner, sign_in, db) -> None:
     # given: 20 tasks this month, 2 of them late (90%)
-    agency(REPORT, {"r": [tasks(i, "0" if i < 2 else "1") for i in range(20)]})
+    partner(REPORT, {"r": [tasks(i, "0" if i < 2 else "1") for i in range(20)]})
     late = db.query(models.KpiObservation).filter_by(value=Decimal(0)).order_by("id").all()
-    # when: the agency corrects both late tasks to on time
+    # when: the partner corrects both late tasks to on time
     corrections = [
         tasks(
             100 + n,
@@ -81,16 +82,16 @@ def test_a_self_correction_counts_only_once_a_reviewer_accepts_it(agency, sign_i
         )
         for n, row in enumerate(late)
     ]
-    agency(REPORT, {"r": corrections})
+    partner(REPORT, {"r": corrections})
     # then: both versions are visible, the corrections are pending and do not count yet
-    pending = agency(OBSERVATIONS, agency.gid)["provider"]["observations"]["edges"]
+    pending = partner(OBSERVATIONS, partner.gid)["provider"]["observations"]["edges"]
     assert [(e["node"]["value"], e["node"]["supersedes"]) for e in pending] == [
         ("1", {"value": "0", "source": "SELF_REPORTED"}),
         ("1", {"value": "0", "source": "SELF_REPORTED"}),
     ]
-    assert running(agency, "agency", "on_time_task_completion") == ("90.0000", 20)
+    assert running(partner, "sample", "on_time_rate") == ("90.0000", 20)
     # the provider cannot decide its own claim
-    forbidden = agency.errors(REVIEW, {"o": pending[0]["node"]["id"], "d": "ACCEPT"})
+    forbidden = partner.errors(REVIEW, {"o": pending[0]["node"]["id"], "d": "ACCEPT"})
     assert forbidden[0]["extensions"]["code"] == "FORBIDDEN"
     # when: a reviewer accepts one and rejects the other
     reviewer = sign_in(Role.REVIEWER)
@@ -98,31 +99,31 @@ def test_a_self_correction_counts_only_once_a_reviewer_accepts_it(agency, sign_i
     assert accepted["reviewObservationClaim"]["reviewStatus"] == "ACCEPTED"
     reviewer(REVIEW, {"o": pending[1]["node"]["id"], "d": "REJECT"})
     # then: only the accepted correction counts (19 of 20 on time)
-    assert running(agency, "agency", "on_time_task_completion") == ("95.0000", 20)
+    assert running(partner, "sample", "on_time_rate") == ("95.0000", 20)
     again = reviewer.errors(REVIEW, {"o": pending[1]["node"]["id"], "d": "ACCEPT"})
     assert again[0]["extensions"]["code"] == "NOT_PENDING"
 
 
 def test_a_not_attributable_claim_counts_against_the_provider_until_accepted(
-    agency, sign_in, db
+    partner, sign_in, db
 ) -> None:
-    agency(REPORT, {"r": [tasks(i, "1") for i in range(19)]})
-    # a late task the agency says was not its fault
-    agency(REPORT, {"r": [tasks(50, "0", notAttributableReason="the seller paused the store")]})
+    partner(REPORT, {"r": [tasks(i, "1") for i in range(19)]})
+    # a late task the partner says was not its fault
+    partner(REPORT, {"r": [tasks(50, "0", notAttributableReason="the seller paused the store")]})
     claim = db.query(models.KpiObservation).filter_by(value=Decimal(0)).one()
     assert (claim.attributable, claim.review_status) == (False, "PENDING")
-    assert running(agency, "agency", "on_time_task_completion") == ("95.0000", 20)
+    assert running(partner, "sample", "on_time_rate") == ("95.0000", 20)
     reviewer = sign_in(Role.REVIEWER)
     reviewer(REVIEW, {"o": global_id("KpiObservation", claim.id), "d": "ACCEPT"})
-    assert running(agency, "agency", "on_time_task_completion") == ("100.0000", 19)
+    assert running(partner, "sample", "on_time_rate") == ("100.0000", 19)
 
 
-def test_a_platform_record_cannot_be_corrected_by_the_provider(agency, sign_in, db) -> None:
+def test_a_platform_record_cannot_be_corrected_by_the_provider(partner, sign_in, db) -> None:
     staff = sign_in(Role.REVIEWER)
-    staff(REPORT, {"r": [tasks(1, "0")], "p": agency.gid["id"]})
+    staff(REPORT, {"r": [tasks(1, "0")], "p": partner.gid["id"]})
     platform = db.query(models.KpiObservation).one()
     assert platform.source is ObservationSource.PLATFORM
-    errors = agency.errors(
+    errors = partner.errors(
         REPORT,
         {
             "r": [
@@ -142,7 +143,7 @@ def test_a_platform_record_cannot_be_corrected_by_the_provider(agency, sign_in, 
 
 
 def test_the_category_accepts_claims_at_once_up_to_its_limit(sign_in, db) -> None:
-    # given: a forwarder (logistics accepts claims on up to 1% of a month's records at once)
+    # given: a provider of `spare`, which accepts claims on up to 10% of a month's records at once
     provider = models.Provider(
         legal_name="Ningbo Freight", region=Region.MAINLAND_CHINA, registration_number="R-NF"
     )
@@ -150,23 +151,20 @@ def test_the_category_accepts_claims_at_once_up_to_its_limit(sign_in, db) -> Non
     db.flush()
     db.add(
         models.Application(
-            provider_id=provider.id, category_key="logistics", status=ApplicationStatus.ACTIVE
+            provider_id=provider.id, category_key="spare", status=ApplicationStatus.ACTIVE
         )
     )
     db.commit()
     partner = sign_in(Role.PARTNER, provider_id=provider.id, owner=True)
-    deliveries = [record("logistics", "on_time_delivery_rate", i, "1") for i in range(200)]
-    partner(REPORT, {"r": deliveries})
-    # when: three late deliveries are claimed as not attributable (1% of 200 records = 2)
+    partner(REPORT, {"r": [record("spare", "rating", i, "5") for i in range(20)]})
+    # when: three poor ratings are claimed as not attributable (10% of 20 records = 2)
     claims = [
-        record(
-            "logistics", "on_time_delivery_rate", 300 + i, "0", notAttributableReason="port strike"
-        )
+        record("spare", "rating", 300 + i, "1", notAttributableReason="a seller's own outage")
         for i in range(3)
     ]
     partner(REPORT, {"r": claims})
     # then: two accepted at once, the third waits for a reviewer
-    rows = db.query(models.KpiObservation).filter_by(value=Decimal(0)).order_by("id").all()
+    rows = db.query(models.KpiObservation).filter_by(value=Decimal(1)).order_by("id").all()
     assert [(r.review_status, r.reviewed_by) for r in rows] == [
         ("ACCEPTED", "auto"),
         ("ACCEPTED", "auto"),
@@ -174,14 +172,14 @@ def test_the_category_accepts_claims_at_once_up_to_its_limit(sign_in, db) -> Non
     ]
 
 
-def test_accepting_a_claim_of_an_evaluated_month_re_evaluates_it(agency, sign_in, db) -> None:
+def test_accepting_a_claim_of_an_evaluated_month_re_evaluates_it(partner, sign_in, db) -> None:
     # given: October (closed, evaluated) with 20 tasks, 3 late, and a pending correction of one
     october = datetime(2026, 10, 15, 4, tzinfo=UTC)
     rows = [
         models.KpiObservation(
-            provider_id=agency.provider_id,
-            category_key="agency",
-            metric_key="on_time_task_completion",
+            provider_id=partner.provider_id,
+            category_key="sample",
+            metric_key="on_time_rate",
             subject_ref=f"t{i}",
             observed_at=october,
             value=Decimal(0 if i < 3 else 1),
@@ -193,9 +191,9 @@ def test_accepting_a_claim_of_an_evaluated_month_re_evaluates_it(agency, sign_in
     db.add_all(rows)
     db.flush()
     correction = models.KpiObservation(
-        provider_id=agency.provider_id,
-        category_key="agency",
-        metric_key="on_time_task_completion",
+        provider_id=partner.provider_id,
+        category_key="sample",
+        metric_key="on_time_rate",
         subject_ref="t0",
         observed_at=october,
         value=Decimal(1),
@@ -208,15 +206,15 @@ def test_accepting_a_claim_of_an_evaluated_month_re_evaluates_it(agency, sign_in
     db.add(correction)
     db.commit()
     admin = sign_in(Role.ADMIN)
-    admin('mutation { evaluatePeriod(period: "2026-10", category: "agency") { written } }')
-    card = """query($id: ID!) { provider(id: $id) { scorecard(category: "agency", period: "2026-10") {
+    admin('mutation { evaluatePeriod(period: "2026-10", category: "sample") { written } }')
+    card = """query($id: ID!) { provider(id: $id) { scorecard(category: "sample", period: "2026-10") {
       revision metrics { metric value status } } } }"""
-    before = admin(card, agency.gid)["provider"]["scorecard"]
-    on_time = next(m for m in before["metrics"] if m["metric"] == "on_time_task_completion")
+    before = admin(card, partner.gid)["provider"]["scorecard"]
+    on_time = next(m for m in before["metrics"] if m["metric"] == "on_time_rate")
     assert (before["revision"], on_time["value"], on_time["status"]) == (1, "85.0000", "FAIL")
     # when: a reviewer accepts the correction
     sign_in(Role.REVIEWER)(REVIEW, {"o": global_id("KpiObservation", correction.id), "d": "ACCEPT"})
     # then: the month is evaluated again with it
-    after = admin(card, agency.gid)["provider"]["scorecard"]
-    on_time = next(m for m in after["metrics"] if m["metric"] == "on_time_task_completion")
+    after = admin(card, partner.gid)["provider"]["scorecard"]
+    on_time = next(m for m in after["metrics"] if m["metric"] == "on_time_rate")
     assert (after["revision"], on_time["value"], on_time["status"]) == (2, "90.0000", "WARNING")

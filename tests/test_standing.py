@@ -16,11 +16,12 @@ STANDING = """query($id: ID!) { provider(id: $id) {
   sanctions(first: 50) { edges { node { id kind status period cause } } }
   tierHistory { edges { node { id fromTier toTier reason decidedBy reversedAt } } }
   applications { edges { node { id status tier } } }
-  renewal: renewalRecommendation(category: "logistics") { decision reasons } } }"""
+  renewal: renewalRecommendation(category: "sample") { decision reasons } } }"""
 
 
 @pytest.fixture
 def shipper(db):
+    """A preferred provider of the fixture category `sample` (tests/fixture_category.py)."""
     provider = models.Provider(
         legal_name="Ningbo Freight", region=Region.MAINLAND_CHINA, registration_number="R-NF"
     )
@@ -29,7 +30,7 @@ def shipper(db):
     db.add(
         models.Application(
             provider_id=provider.id,
-            category_key="logistics",
+            category_key="sample",
             status=ApplicationStatus.ACTIVE,
             tier=Tier.PREFERRED,
         )
@@ -39,17 +40,15 @@ def shipper(db):
 
 
 def month_of_data(db, provider_id: int, year: int, month: int, lost: int) -> None:
-    """200 deliveries, all on time; `lost` of 200 parcels lost (0.5% is the limit: 2+ fails)."""
-    for i in range(200):
+    """10 jobs, each answered within 2 hours; `lost` of them late (90 % on time is the limit:
+    2 late fail)."""
+    for i in range(10):
         when = datetime(year, month, 1 + i % 27, 8, tzinfo=UTC)
-        for key, value in (
-            ("on_time_delivery_rate", 1),
-            ("loss_damage_rate", 1 if i < lost else 0),
-        ):
+        for key, value in (("on_time_rate", int(i >= lost)), ("response_hours", 2)):
             db.add(
                 models.KpiObservation(
                     provider_id=provider_id,
-                    category_key="logistics",
+                    category_key="sample",
                     metric_key=key,
                     subject_ref=f"s{i}",
                     observed_at=when,
@@ -62,7 +61,7 @@ def month_of_data(db, provider_id: int, year: int, month: int, lost: int) -> Non
 
 
 def evaluate(admin, period: str) -> None:
-    admin(f'mutation {{ evaluatePeriod(period: "{period}", category: "logistics") {{ written }} }}')
+    admin(f'mutation {{ evaluatePeriod(period: "{period}", category: "sample") {{ written }} }}')
 
 
 def sanctions(data) -> list[tuple[str, str, str | None]]:
@@ -114,7 +113,7 @@ def test_the_ladder_over_three_failing_periods_then_recovery(shipper, sign_in, d
 
     reviewer = sign_in(Role.REVIEWER)
     decided = reviewer(
-        'mutation($s: ID!) { decideTermination(sanction: $s, confirm: true, reason: "Three months of lost parcels.") { status } }',
+        'mutation($s: ID!) { decideTermination(sanction: $s, confirm: true, reason: "Three months of late jobs.") { status } }',
         {"s": proposal["id"]},
     )
     assert decided["decideTermination"]["status"] == "ACTIVE"  # a second person confirms
@@ -134,7 +133,7 @@ def test_a_reviewer_can_see_why_and_reverse_a_demotion(shipper, sign_in, db) -> 
     change = admin(STANDING, gid)["provider"]["tierHistory"]["edges"][0]["node"]
     reviewer = sign_in(Role.REVIEWER)
     reversed_ = reviewer(
-        'mutation($t: ID!) { reverseTierChange(tierChange: $t, reason: "Losses were a carrier strike.") { reversedAt } }',
+        'mutation($t: ID!) { reverseTierChange(tierChange: $t, reason: "The late jobs were a carrier strike.") { reversedAt } }',
         {"t": change["id"]},
     )
     assert reversed_["reverseTierChange"]["reversedAt"] is not None
@@ -159,7 +158,7 @@ def test_three_excellent_periods_promote_one_tier(shipper, sign_in, db) -> None:
 
 
 RECORD = """mutation($p: ID!, $s: Severity!, $at: DateTime!) {
-  recordViolation(provider: $p, category: "logistics", severity: $s, description: "Parcel relabelled to dodge a claim", occurredAt: $at) { points expiresAt } }"""
+  recordViolation(provider: $p, category: "sample", severity: $s, description: "Job relabelled to dodge a claim", occurredAt: $at) { points expiresAt } }"""
 
 
 def test_violation_points_reach_milestones_and_a_veto_terminates(shipper, sign_in, db) -> None:
@@ -214,16 +213,16 @@ def test_metric_trend_and_strategic_eligibility(shipper, sign_in, db) -> None:
         evaluate(admin, f"2026-{month:02d}")
     partner = sign_in(Role.PARTNER, provider_id=shipper.id)
     trend = partner(
-        'query($id: ID!) { provider(id: $id) { metricTrend(category: "logistics", metric: "on_time_delivery_rate", periods: 3) { period value threshold status sampleSize } } }',
+        'query($id: ID!) { provider(id: $id) { metricTrend(category: "sample", metric: "on_time_rate", periods: 3) { period value threshold status sampleSize } } }',
         {"id": global_id("Provider", shipper.id)},
     )["provider"]["metricTrend"]
     assert [p["period"] for p in trend] == ["2026-08", "2026-09", "2026-10"]
     assert trend[0] == {
         "period": "2026-08",
         "value": "100.0000",
-        "threshold": "95",
+        "threshold": "90",
         "status": "PASS",
-        "sampleSize": 200,
+        "sampleSize": 10,
     }
     application = db.query(models.Application).one()
     eligibility = admin(
@@ -267,7 +266,8 @@ def test_the_probation_decision_records_the_kpi_recommendation(shipper, sign_in,
 def test_a_category_sets_its_own_ladder() -> None:
     from linkstar.core.kernel.vocabulary import SanctionKind
     from linkstar.core.kpi.scoring import ScoringPolicy, scoring_problems
-    from linkstar.core.standing.consequences import CardSummary, ladder
+    from linkstar.core.standing.cards import CardSummary
+    from linkstar.core.standing.ladder import ladder
 
     strict = ScoringPolicy(restrict_after=1, terminate_after=2)
     one_failure = [

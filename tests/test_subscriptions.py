@@ -20,7 +20,7 @@ from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role
 from linkstar.core.runtime import tables as models
 from tests.harness import LOGIN, PASSWORD, Server, free_port, global_id, on_postgres
 from tests.live_client import LiveClient
-from tests.test_standing import shipper  # noqa: F401 - the fixture
+from tests.logistics_provider import shipper  # noqa: F401 - the fixture
 
 EVENTS = """subscription($provider: ID, $kinds: [String!], $after: ID) {
   providerEvents(provider: $provider, kinds: $kinds, after: $after) {

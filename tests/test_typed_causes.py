@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from linkstar.core.kernel.vocabulary import Role
 from tests.harness import global_id
-from tests.test_standing import shipper  # noqa: F401  (fixture)
+from tests.logistics_provider import shipper  # noqa: F401  (fixture)
 
 DECIDE = """mutation($a: ID!) { decideAppeal(appeal: $a, uphold: true, reason: "Checked the logs.") {
   status outcome { overturnedViolation reversedSanctions reversedTierChanges excludedObservations
@@ -79,7 +79,7 @@ def test_registration_details_are_typed_and_private(gql, server, db) -> None:
 
 
 def test_a_downgrade_names_its_scorecards_by_global_id(shipper, sign_in, db) -> None:
-    from tests.test_standing import evaluate, month_of_data
+    from tests.logistics_provider import evaluate, month_of_data
 
     admin = sign_in(Role.ADMIN)
     for month in (8, 9):

@@ -8,7 +8,7 @@ from linkstar.core.kernel.vocabulary import ApplicationStatus, Role
 from linkstar.core.runtime import tables as models
 from tests.four_eyes import approve_pending
 from tests.harness import global_id
-from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
+from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 
 REPORT = (
     "mutation($r: [ObservationInput!]!) { reportObservations(records: $r) { accepted alerts } }"

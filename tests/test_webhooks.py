@@ -27,7 +27,7 @@ from linkstar.core.kernel.vocabulary import Role
 from linkstar.core.live import webhooks
 from linkstar.core.live.models import DeliveryStatus, WebhookDelivery
 from tests.harness import global_id
-from tests.test_standing import shipper  # noqa: F401 - the fixture
+from tests.logistics_provider import shipper  # noqa: F401 - the fixture
 
 REGISTER = "mutation($u: String!, $t: [String!]!) { registerWebhook(url: $u, eventTypes: $t) { secret endpoint { id url eventTypes active } } }"
 HOOKS = """query($id: ID!) { provider(id: $id) { webhooks { edges { node { id url active

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import strawberry
 from sqlalchemy import func, select
 
 from linkstar.core.identity import accounts as identity
-from linkstar.core.identity import audit, outbox, ratelimit, throttle, verification
-from linkstar.core.identity.models import Account, ApiToken, AuditEntry, OutboxMessage
+from linkstar.core.identity import audit, throttle, verification
+from linkstar.core.identity.models import Account, ApiToken, AuditEntry
 from linkstar.core.identity.policy import Action, require
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import AuditOutcome, Role, TokenScope
@@ -23,10 +22,10 @@ from linkstar.schema.identity.types import (
     AuthPayload,
     CreatedApiToken,
     CreatedInvitation,
-    SignUpPayload,
 )
 from linkstar.schema.nodes import Ctx, ctx, parse_global_id
 from linkstar.schema.pagination import Connection, PageArgs, node_int, paginate
+from linkstar.schema.sign_up import SignUpPayload, deliver_in_development, limit_sign_ups
 
 
 async def _security_event(
@@ -44,32 +43,6 @@ async def _security_event(
             details=details,
         ),
     )
-
-
-async def limit_sign_ups(info: Ctx) -> None:
-    """Sign-ups, registrations, invitation and address confirmations: per address, per hour."""
-    context = ctx(info)
-    await ratelimit.hit(
-        context.sessionmaker,
-        f"signup:address:{context.client_address or 'unknown'}",
-        ratelimit.SIGN_UPS_PER_ADDRESS,
-        "sign-ups from this address",
-    )
-
-
-def _print_message(message: OutboxMessage) -> None:
-    print(
-        f"--- mail to {message.recipient}: {message.subject}\n{message.body}---",
-        file=sys.stderr,
-        flush=True,
-    )
-
-
-async def deliver_in_development(info: Ctx) -> None:
-    """In development there is no mail server: print what the outbox holds to stderr."""
-    context = ctx(info)
-    if context.settings.development:
-        await outbox.drain(context.sessionmaker, _print_message)
 
 
 @strawberry.type

@@ -163,15 +163,6 @@ class CreatedInvitation:
     )
 
 
-@strawberry.type(
-    description="The answer to a sign-up: the same whether or not the address was free. "
-    "What happens next is in the message mailed to the address."
-)
-class SignUpPayload:
-    email: str
-    message: str
-
-
 @strawberry.input(description="Narrow the audit log.")
 class AuditLogFilter:
     action: str | None = None

@@ -14,7 +14,7 @@ from linkstar.core.kernel.vocabulary import (
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ()\u4e00-\u9fff]")
+UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._\- ()\u4e00-\u9fff]")
 
 
 @strawberry.enum

@@ -28,8 +28,8 @@ from linkstar.core.standing import probation
 from linkstar.schema.billing.approval import charge_on_approval
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.onboarding.inputs import (
-    _SAFE_NAME,
     MAX_UPLOAD_BYTES,
+    UNSAFE_IN_FILENAME,
     DocumentDecision,
     InterviewChannel,
     InterviewOutcome,
@@ -126,7 +126,7 @@ class OnboardingMutation:
         require_provider_member(info)
         context = ctx(info)
         data = await file.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[attr-defined]
-        filename = _SAFE_NAME.sub("_", getattr(file, "filename", None) or "upload")[:200]
+        filename = UNSAFE_IN_FILENAME.sub("_", getattr(file, "filename", None) or "upload")[:200]
         async with write(info) as session:
             app = await application_of(session, info, application)
             document = await evidence.upload_document(

@@ -16,11 +16,10 @@ from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.models import Application
 from linkstar.core.providers import registration
 from linkstar.core.providers.models import Provider, ProviderMarketplace
-from linkstar.schema.identity.schema import deliver_in_development, limit_sign_ups
-from linkstar.schema.identity.types import SignUpPayload
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.providers.inputs import AccountInput, ProviderInput, as_dict
 from linkstar.schema.resolving import write
+from linkstar.schema.sign_up import SignUpPayload, deliver_in_development, limit_sign_ups
 
 
 async def _is_listed(session: AsyncSession, provider_id: int) -> bool:

@@ -8,10 +8,10 @@ from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.standing import renewal
 from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
 from linkstar.schema.nodes import Ctx, child_connection, ctx
+from linkstar.schema.onboarding.types import Recommendation
 from linkstar.schema.pagination import Connection, PageArgs
 from linkstar.schema.standing.types import (
     AppealType,
-    Recommendation,
     SanctionType,
     TierChangeType,
     ViolationType,

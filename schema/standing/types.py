@@ -206,12 +206,6 @@ class TierChangeType(relay.Node):
     resolve_nodes = rows_resolver(TierChange)
 
 
-@strawberry.type(description="A recommended decision and the reasons for it.")
-class Recommendation:
-    decision: str
-    reasons: list[str]
-
-
 AppealReasonEnum = strawberry.enum(
     appeals.AppealReason, description="Why a provider appeals (each needs its evidence)."
 )

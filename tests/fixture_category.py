@@ -1,0 +1,192 @@
+"""A fixture category plugin for the core's own tests, registered by the test harness.
+
+Its numbers are small and round so that a test's expectation can be checked by hand, and they
+belong to no built-in category: the core's tests stay true whatever the agency, logistics, ERP
+or training plugins decide. It goes through the public plugin API like any plugin.
+
+Category `sample` (position 900, after every built-in):
+- `on_time_rate`: share of OUTCOME observations equal to 1, in percent; ≥ 90 passes (warning
+  band 5: 90–94.99 is a WARNING); at least 4 observations; weight 50; 0 points at 50 %,
+  the pass mark (60) at 90 %, 100 points at 100 %.
+- `response_hours`: the largest of the month's HOURS observations; ≤ 24 passes; at least 1;
+  weight 30; 100 points at 12 h, the pass mark at 24 h, 0 points at 72 h.
+- `satisfaction`: the MEAN of RATING observations (1–5 stars); ≥ 4 passes; at least 5;
+  weight 20; the default curve. Tests that do not report it see INSUFFICIENT_DATA.
+- documents: a business licence (every region) and a price list (optional);
+- fees: a deposit of CNY 1000.00 for a regular provider (500.00 preferred, 200.00 strategic;
+  HKD and USD the same numbers) and a 10 % commission (8 %, 5 %);
+- penalties: CNY 100.00 when a sanction restricts intake;
+- onboarding: the standard agreements, 30 days of probation, no interview.
+
+Category `spare` (position 901): one metric, `rating`, the MEAN of RATING observations, ≥ 4
+passes, weight 100; no document; it accepts a provider's not-attributable claims at once on up
+to 10 % of a month's records. It exists so a test can name a category a provider does not hold,
+and for that auto-accept limit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from linkstar.schema.plugin_api import (
+    Aggregation,
+    AggregationKind,
+    Direction,
+    DocumentRequirement,
+    FeeRule,
+    MetricDefinition,
+    Money,
+    OnboardingPolicy,
+    PenaltyRule,
+    Region,
+    ScoringCurve,
+    ScoringPolicy,
+    ServiceCategory,
+    Tier,
+    Unit,
+    commission_by_tier,
+    deposits_by_region_and_tier,
+    documents,
+    hookimpl,
+    standard_agreements,
+)
+
+KEY = "sample"
+SPARE = "spare"
+CATEGORIES = [
+    ServiceCategory(
+        key=KEY,
+        name="Sample service",
+        description="A fixture category of the test suite, with numbers checkable by hand.",
+        position=900,
+    ),
+    ServiceCategory(
+        key=SPARE,
+        name="Spare service",
+        description="A second fixture category, which the sample providers do not hold.",
+        position=901,
+    ),
+]
+
+ON_TIME = MetricDefinition(
+    key="on_time_rate",
+    name="On-time rate",
+    description="Jobs done by their deadline / jobs due in the month (1 = on time).",
+    unit=Unit.PERCENT,
+    observed_unit=Unit.OUTCOME,
+    direction=Direction.HIGHER_IS_BETTER,
+    threshold=Decimal("90"),
+    aggregation=Aggregation(AggregationKind.RATIO_OF_COUNTS),
+    weight=Decimal("50"),
+    min_sample_size=4,
+    warning_band=Decimal("5"),
+    curve=ScoringCurve(floor=Decimal("50"), target=Decimal("100")),
+)
+RESPONSE = MetricDefinition(
+    key="response_hours",
+    name="Response time",
+    description="Hours to the first answer to a seller; the slowest answer of the month counts.",
+    unit=Unit.HOURS,
+    observed_unit=Unit.HOURS,
+    direction=Direction.LOWER_IS_BETTER,
+    threshold=Decimal("24"),
+    aggregation=Aggregation(AggregationKind.MAXIMUM),
+    weight=Decimal("30"),
+    min_sample_size=1,
+    curve=ScoringCurve(floor=Decimal("72"), target=Decimal("12")),
+)
+SATISFACTION = MetricDefinition(
+    key="satisfaction",
+    name="Satisfaction",
+    description="Mean of the sellers' star ratings in the month.",
+    unit=Unit.RATING,
+    observed_unit=Unit.RATING,
+    direction=Direction.HIGHER_IS_BETTER,
+    threshold=Decimal("4"),
+    aggregation=Aggregation(AggregationKind.MEAN),
+    weight=Decimal("20"),
+    min_sample_size=5,
+)
+METRICS = {
+    KEY: [ON_TIME, RESPONSE, SATISFACTION],
+    SPARE: [
+        MetricDefinition(
+            key="rating",
+            name="Rating",
+            description="Mean of the sellers' star ratings in the month.",
+            unit=Unit.RATING,
+            observed_unit=Unit.RATING,
+            direction=Direction.HIGHER_IS_BETTER,
+            threshold=Decimal("4"),
+            aggregation=Aggregation(AggregationKind.MEAN),
+            weight=Decimal("100"),
+            min_sample_size=1,
+        )
+    ],
+}
+
+DOCUMENTS: list[DocumentRequirement] = [
+    documents.business_licence(),
+    documents.service_price_list(mandatory=False),
+]
+
+_DEPOSIT = {Tier.REGULAR: "1000.00", Tier.PREFERRED: "500.00", Tier.STRATEGIC_PARTNER: "200.00"}
+FEE_RULES: list[FeeRule] = deposits_by_region_and_tier(
+    {
+        Region.MAINLAND_CHINA: ("CNY", _DEPOSIT),
+        Region.HK_MACAU_TAIWAN: ("HKD", _DEPOSIT),
+        Region.OVERSEAS: ("USD", _DEPOSIT),
+    },
+    note="Refundable at exit.",
+) + commission_by_tier(
+    {Tier.REGULAR: "10", Tier.PREFERRED: "8", Tier.STRATEGIC_PARTNER: "5"},
+    key="order_commission",
+    name="Commission on dispatched orders",
+    note="Share of each dispatched order's service fee.",
+)
+PENALTY_RULES = [
+    PenaltyRule(
+        key="restricted_intake_penalty",
+        name="Restricted-intake deduction",
+        on="RESTRICTED_INTAKE",
+        amount=Money.of("100.00", "CNY"),
+        note="A fixed deduction when intake is restricted.",
+    )
+]
+ONBOARDING = OnboardingPolicy(agreements=standard_agreements("Sample service"), probation_days=30)
+SPARE_SCORING = ScoringPolicy(auto_accept_claims_percent=Decimal("10"))
+
+
+@hookimpl
+def linkstar_service_categories() -> list[ServiceCategory]:
+    return CATEGORIES
+
+
+@hookimpl
+def linkstar_metric_definitions(category: ServiceCategory) -> list[MetricDefinition] | None:
+    return METRICS.get(category.key)
+
+
+@hookimpl
+def linkstar_required_documents(category: ServiceCategory) -> list[DocumentRequirement] | None:
+    return DOCUMENTS if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_fee_rules(category: ServiceCategory) -> list[FeeRule] | None:
+    return FEE_RULES if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_penalty_rules(category: ServiceCategory) -> list[PenaltyRule] | None:
+    return PENALTY_RULES if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | None:
+    return ONBOARDING if category.key == KEY else None
+
+
+@hookimpl
+def linkstar_scoring_policy(category: ServiceCategory) -> ScoringPolicy | None:
+    return SPARE_SCORING if category.key == SPARE else None
