@@ -312,6 +312,22 @@ def dispatch_expire(limit: int) -> None:
     click.echo(f"expired {asyncio.run(run())} offers")
 
 
+@main.command("purge-documents")
+@click.option("--limit", default=1000, show_default=True, help="Most documents purged in one run.")
+@_fail_cleanly
+def purge_documents(limit: int) -> None:
+    """Remove the bytes of documents past their category's retention (metadata and hash stay).
+
+    For cron; safe alongside running servers, which run the same purge every hour.
+    """
+    from linkstar.core.runtime.retention import purge_documents_once
+
+    settings = Settings.from_env()
+    check_database(settings.database_url, migrated=True)
+    result = asyncio.run(purge_documents_once(settings))
+    click.echo(f"purged {result.purged} documents, removed {result.files_removed} files")
+
+
 @main.command("evaluate")
 @click.option(
     "--period", default=None, help="Month to evaluate, e.g. 2026-10 (in each metric's time zone)."

@@ -21,6 +21,7 @@ from linkstar.core.kpi.scoring import PASS_MARK
 from linkstar.core.providers.models import Provider
 from linkstar.schema import loaders
 from linkstar.schema.nodes import Ctx, ctx, rows_resolver
+from linkstar.schema.onboarding.types import DocumentType, visible_document
 from linkstar.schema.providers.types import ProviderType
 
 
@@ -274,6 +275,7 @@ class KpiObservationType(relay.Node):
     review_note: str | None
     provider_id: strawberry.Private[int]
     supersedes_id: strawberry.Private[int | None]
+    evidence_document_id: strawberry.Private[int | None] = None
 
     @classmethod
     def of(cls, row: KpiObservation) -> KpiObservationType:
@@ -297,6 +299,7 @@ class KpiObservationType(relay.Node):
             review_note=row.review_note,
             provider_id=row.provider_id,
             supersedes_id=row.supersedes_id,
+            evidence_document_id=row.evidence_document_id,
         )
 
     @strawberry.field(
@@ -314,6 +317,13 @@ class KpiObservationType(relay.Node):
             )
         except NotFound:
             return None
+
+    @strawberry.field(
+        description="The uploaded document given as evidence (downloadPath opens it), for the "
+        "provider's members and staff; null when none was linked."
+    )
+    async def evidence_document(self, info: Ctx) -> DocumentType | None:
+        return await visible_document(info, self.evidence_document_id)
 
     @strawberry.field(description="The observation this one corrects, if any.")
     async def supersedes(self, info: Ctx) -> KpiObservationType | None:
