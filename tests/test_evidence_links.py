@@ -5,7 +5,7 @@ follows it to the download."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role
 from linkstar.core.runtime import tables as models
@@ -43,7 +43,7 @@ def member(db, name: str, number: str) -> tuple[int, str]:
 def proof(client: GraphQLClient, application: str, tag: str) -> dict:
     """Upload a small CSV (bytes unique to `tag`: storage is shared by the test session)."""
     content = f"shipment,cause\n{tag},seller cancelled the order\n".encode()
-    body = upload(client, application, "service_cases", content, f"{tag}.csv", None).json()
+    body = upload(client, application, "evidence", content, f"{tag}.csv", None).json()
     assert "errors" not in body, body
     return body["data"]["uploadDocument"]
 
@@ -207,3 +207,28 @@ def test_an_appeal_links_documents_by_id_with_clear_codes_and_shows_them(
     assert [d["id"] for d in seen] == [mine["id"]]
     response = reviewer.http.get(seen[0]["downloadPath"])
     assert response.status_code == 200 and b"ev-5" in response.content
+
+
+def test_evidence_can_still_be_uploaded_for_an_appeal_after_a_termination(
+    server, sign_in, db
+) -> None:
+    # given: a provider terminated 10 days ago, and one terminated 40 days ago
+    provider_id, app = member(db, "Ningbo Proof Freight", "R-EV-8")
+    late_id, late_app = member(db, "Xiamen Late Freight", "R-EV-9")
+    for number, days in ((app, 10), (late_app, 40)):
+        db.query(models.Application).filter_by(id=int(_number(number))).update(
+            {
+                "status": ApplicationStatus.TERMINATED,
+                "updated_at": datetime.now(UTC) - timedelta(days=days),
+            }
+        )
+    db.commit()
+    partner = sign_in(Role.PARTNER, provider_id=provider_id)
+    # then: within the appeal window it uploads evidence, but no onboarding material
+    assert proof(partner, app, "ev-8")["mediaType"] == "text/csv"
+    other = upload(partner, app, "service_cases", b"a,b\n1,2\n", "c.csv", None).json()
+    assert other["errors"][0]["extensions"]["code"] == "APPLICATION_LOCKED"
+    # and after the window nothing more comes in
+    late = sign_in(Role.PARTNER, provider_id=late_id)
+    body = upload(late, late_app, "evidence", b"a,b\n9,9\n", "c.csv", None).json()
+    assert body["errors"][0]["extensions"]["code"] == "APPLICATION_LOCKED"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,11 @@ from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
 from linkstar.core.kernel.storage import EvidenceStore, TamperedEvidence
 from linkstar.core.kernel.vocabulary import ApplicationStatus
 from linkstar.core.onboarding.applications import timeline
-from linkstar.core.onboarding.documents import DocumentRequirement
+from linkstar.core.onboarding.documents import (
+    EVIDENCE,
+    EVIDENCE_AFTER_END_DAYS,
+    DocumentRequirement,
+)
 from linkstar.core.onboarding.filecheck import check_structure, media_type_of
 from linkstar.core.onboarding.models import Application, Document
 
@@ -27,6 +31,12 @@ UPLOAD_STATES = (
     ApplicationStatus.MORE_INFORMATION_REQUESTED,
     ApplicationStatus.PROBATION,
     ApplicationStatus.ACTIVE,
+)
+
+ENDED_STATES = (
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.WITHDRAWN,
+    ApplicationStatus.TERMINATED,
 )
 
 
@@ -61,16 +71,24 @@ async def upload_document(
 ) -> Document:
     """Store a document for an application: its type read from the bytes, its structure
     checked, its bytes addressed by their SHA-256; recorded on the timeline."""
-    if application.status not in UPLOAD_STATES:
+    spec = next((d for d in requirements if d.key == requirement), None)
+    if spec is None and requirement == EVIDENCE.key:
+        spec = EVIDENCE
+    # evidence for an appeal may still come after the end, within the appeal window
+    late_evidence = (
+        spec is EVIDENCE
+        and application.status in ENDED_STATES
+        and utcnow() - application.updated_at <= timedelta(days=EVIDENCE_AFTER_END_DAYS)
+    )
+    if application.status not in UPLOAD_STATES and not late_evidence:
         raise InvalidInput(
             f"documents cannot change while the application is {application.status.value}",
             code="APPLICATION_LOCKED",
         )
-    spec = next((d for d in requirements if d.key == requirement), None)
     if spec is None:
         raise InvalidInput(
             f"{application.category_key} asks for no document {requirement!r}",
-            suggestion=f"documents: {[d.key for d in requirements]}",
+            suggestion=f"documents: {[d.key for d in requirements] + [EVIDENCE.key]}",
         )
     if len(data) > spec.max_bytes:
         raise InvalidInput(

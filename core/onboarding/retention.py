@@ -24,11 +24,11 @@ from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel import timeline
 from linkstar.core.kernel.db import take_turns, utcnow
 from linkstar.core.kernel.storage import EvidenceStore
-from linkstar.core.kernel.vocabulary import ApplicationStatus, AuditOutcome
-from linkstar.core.onboarding.evidence import bytes_turn
+from linkstar.core.kernel.vocabulary import AuditOutcome
+from linkstar.core.onboarding.evidence import ENDED_STATES, bytes_turn
 from linkstar.core.onboarding.models import Application, Document
 
-ENDED = (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN, ApplicationStatus.TERMINATED)
+ENDED = ENDED_STATES
 RETENTION = Viewer(label="platform:retention")  # the retention rule acting, no account behind it
 
 
