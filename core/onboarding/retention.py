@@ -41,12 +41,9 @@ class PurgeResult:
     files_removed: int
 
 
-def _due(retention_days: Mapping[str, int], now: datetime) -> Any:
-    """Documents of ended applications whose category's retention has run out."""
-    if not retention_days:
-        return None
+def _expired(retention_days: Mapping[str, int], now: datetime) -> Any:
+    """Applications that ended longer ago than their category's retention."""
     return and_(
-        Document.purged_at.is_(None),
         Application.status.in_(ENDED),
         or_(
             *(
@@ -64,13 +61,12 @@ async def due_documents(
     session: AsyncSession, retention_days: Mapping[str, int], now: datetime, limit: int
 ) -> list[int]:
     """Ids of the documents whose retention has run out, oldest first (at most `limit`)."""
-    condition = _due(retention_days, now)
-    if condition is None:
+    if not retention_days:
         return []
     rows = await session.execute(
         select(Document.id)
         .join(Application, Document.application_id == Application.id)
-        .where(condition)
+        .where(Document.purged_at.is_(None), _expired(retention_days, now))
         .order_by(Document.id)
         .limit(limit)
     )
@@ -106,15 +102,16 @@ async def purge_document(
     if found is None or found.category_key not in retention_days:
         return False, False
     await take_turns(session, Document, bytes_turn(found.sha256))
-    condition = _due(retention_days, now)
+    still_due = select(Application.id).where(
+        Application.id == found.application_id, _expired(retention_days, now)
+    )
     won = (
         await session.execute(
             update(Document)
             .where(
                 Document.id == document_id,
-                Document.application_id.in_(
-                    select(Application.id).where(Application.id == found.application_id, condition)
-                ),
+                Document.purged_at.is_(None),
+                Document.application_id.in_(still_due),
             )
             .values(purged_at=now, storage_key=None)
             .returning(Document.id)
