@@ -450,3 +450,17 @@ def test_scoring_policy_bands_are_validated() -> None:
     assert "scoring policy: standing bands LOW and HIGH leave a gap or overlap" in str(
         refused(("p", plugin))
     )
+
+
+def test_document_retention_is_declared_by_the_category_and_validated() -> None:
+    # a category that says nothing keeps documents three years after the provider leaves
+    assert registry_of(("p", make_plugin())).categories["widgets"].category == ServiceCategory(
+        key="widgets", name="Widgets", description="Test category.", document_retention_days=1095
+    )
+    for days in (0, -1, 36501, 1.5, True):
+        category = ServiceCategory(
+            key="widgets", name="W", description="x", document_retention_days=days
+        )
+        plugin = make_plugin(linkstar_service_categories=lambda category=category: [category])
+        error = refused(("p", plugin))
+        assert error.plugin == "p" and "document_retention_days" in str(error), days

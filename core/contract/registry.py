@@ -38,6 +38,7 @@ from linkstar.core.providers.categories import (
     CategoryProfileSpec,
     FieldContribution,
     ServiceCategory,
+    retention_problems,
 )
 from linkstar.core.providers.profiles import ProfileSchema
 
@@ -296,6 +297,9 @@ def _collect_categories(
                 f"{owners[category.key][0]!r}",
                 suggestion="category keys are global; choose another key",
             )
+        problems = retention_problems(category)
+        if problems:
+            raise PluginContractError(plugin, f"category {category.key!r}: {problems[0]}")
         owners[category.key] = (plugin, category)
 
     result = {}

@@ -192,7 +192,9 @@ ERROR_CODES: dict[str, str] = {
     "INTERVIEW_NOT_HELD_YET": "an interview cannot be recorded before its scheduled time",
     "SAME_APPROVER": "a four-eyes decision needs a second, different staff member",
     "APPROVAL_PENDING": "the same decision already waits for a second staff member",
-    "UNKNOWN_DOCUMENT": "the evidence names a document that is not the provider's own upload",
+    "UNKNOWN_DOCUMENT": "the evidence names a document that does not exist or you cannot see",
+    "DOCUMENT_OF_ANOTHER_PROVIDER": "evidence must be a document of the provider it is about",
+    "DOCUMENT_PURGED": "the document's retention ended and its bytes were removed (HTTP 410)",
     "FILE_CONTENT_REFUSED": "the file's structure or active content is refused (PDF, CSV, xlsx)",
     "EVIDENCE_TAMPERED": "a stored document no longer matches its recorded hash (HTTP 409)",
     # money

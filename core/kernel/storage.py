@@ -1,7 +1,7 @@
 """Evidence storage: files addressed by the SHA-256 of their bytes, so tampering shows.
 
 The default backend is a local directory (LINKSTAR_STORAGE_DIR); another backend (object
-storage) implements the same three methods.
+storage) implements the same four methods.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ class EvidenceStore(Protocol):
 
     def exists(self, key: str) -> bool:
         """Whether bytes are stored under `key`."""
+
+    def delete(self, key: str) -> bool:
+        """Remove the bytes under `key` (retention ran out); False if there were none."""
 
 
 class TamperedEvidence(Exception):
@@ -70,6 +73,13 @@ class LocalDirectoryStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+    def delete(self, key: str) -> bool:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
 
 def sniff_media_type(data: bytes) -> str | None:

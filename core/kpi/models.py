@@ -75,6 +75,11 @@ class KpiObservation(Base):
     non_attributable_reason: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(120))
     evidence_ref: Mapped[str | None] = mapped_column(String(255))
+    # an uploaded document (the provider's own) that proves the record, the correction or
+    # the not-attributable claim
+    evidence_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL")
+    )
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_observations.id"))
     correction_reason: Mapped[str | None] = mapped_column(Text)
     reported_by: Mapped[str | None] = mapped_column(String(120))

@@ -4,6 +4,9 @@
   record's problems listed.
 - Each record carries an idempotency key (unique per provider): re-sending a batch creates
   nothing new; re-using a key for different content is an error.
+- A record may name an uploaded document as its evidence (`evidence_document_id`): it must exist,
+  be the provider's own, be visible to the reporter and not be purged (the record's problem then
+  carries the code: UNKNOWN_DOCUMENT, DOCUMENT_OF_ANOTHER_PROVIDER, DOCUMENT_PURGED).
 - A correction is a new record that `supersedes` an earlier one, with a reason; both stay. The
   provider's own corrections and not-attributable claims wait for review (core/kpi/corrections);
   a platform-sourced record cannot be corrected by the provider (it appeals instead).
@@ -33,6 +36,7 @@ from linkstar.core.kpi.alerts import check_running_values
 from linkstar.core.kpi.corrections import settle_new_claims
 from linkstar.core.kpi.models import OBSERVATION_SCALE, KpiObservation
 from linkstar.core.kpi.units import UNIT_RANGES, in_unit_range
+from linkstar.core.onboarding.evidence import evidence_problems
 from linkstar.core.onboarding.models import Application
 
 if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
@@ -59,6 +63,7 @@ class ObservationRecord:
     not_attributable_reason: str | None = None
     supersedes_id: int | None = None
     correction_reason: str | None = None
+    evidence_document_id: int | None = None  # an uploaded document of the provider's
 
 
 class BatchInvalid(LinkStarError):
@@ -151,6 +156,7 @@ def _same(row: KpiObservation, record: ObservationRecord, value: Decimal | None)
         and row.subject_ref == record.subject_ref
         and row.observed_at == record.observed_at
         and row.value == value
+        and row.evidence_document_id == record.evidence_document_id
     )
 
 
@@ -272,6 +278,15 @@ async def report(
                         "provider; dispute it with fileAppeal",
                     }
                 )
+    linked = {r.evidence_document_id for r in records if r.evidence_document_id is not None}
+    if linked:
+        refused = await evidence_problems(session, viewer, provider_id, linked)
+        for index, record in enumerate(records):
+            if record.evidence_document_id in refused:
+                code, message = refused[record.evidence_document_id]
+                problems.append(
+                    {"index": index, "field": "evidenceDocument", "code": code, "message": message}
+                )
     new_rows = []
     duplicates = 0
     for index, (record, value) in enumerate(zip(records, values, strict=True)):
@@ -302,6 +317,7 @@ async def report(
                 "correction_reason": record.correction_reason if record.supersedes_id else None,
                 "idempotency_key": record.idempotency_key,
                 "evidence_ref": record.evidence_ref,
+                "evidence_document_id": record.evidence_document_id,
                 "supersedes_id": record.supersedes_id,
                 "reported_by": viewer.label[:120],
                 "reported_at": now,

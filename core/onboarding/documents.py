@@ -70,6 +70,22 @@ class StandardDocument:
         return DocumentRequirement(**{**self._fields, **overrides})  # type: ignore[arg-type]
 
 
+# Not an onboarding material: proof a provider links by id to its KPI records, its corrections
+# and not-attributable claims, and its appeals. Every category accepts it (a category's own
+# requirement with the same key wins); it is never on the checklist.
+EVIDENCE = DocumentRequirement(
+    key="evidence",
+    name="Evidence",
+    description=(
+        "Proof for a KPI record, a correction, a not-attributable claim or an appeal "
+        "(communication, notices, delivery records); linked to them by its id."
+    ),
+    mandatory=False,
+    media_types=PDF_OR_IMAGE | SPREADSHEET_OR_PDF,
+)
+# after an application ends, evidence may still be uploaded this long (an appeal's window)
+EVIDENCE_AFTER_END_DAYS = 30
+
 business_licence = StandardDocument(
     key="business_licence",
     name="Business licence (营业执照)",

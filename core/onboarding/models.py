@@ -87,6 +87,9 @@ class Document(Base):
     review_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[int | None] = mapped_column(IdType)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # set when the category's retention ran out and the bytes were removed (storage_key then
+    # None); the row, its hash and its timeline stay
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AgreementSignature(Base):

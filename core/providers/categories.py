@@ -27,6 +27,23 @@ class ServiceCategory:
     interview_required: bool = False
     # How often providers in this category are settled and paid: monthly or quarterly.
     settlement_cycle: PeriodKind = PeriodKind.MONTH
+    # How long an ended application's documents are kept (after the provider leaves the
+    # category: rejected, withdrawn or terminated) before `linkstar documents purge` may
+    # remove their bytes. The metadata and hash are kept for good.
+    document_retention_days: int = 3 * 365
+
+
+MAX_DOCUMENT_RETENTION_DAYS = 100 * 365
+
+
+def retention_problems(category: ServiceCategory) -> list[str]:
+    """What is wrong with the category's document retention, as sentences; empty if valid."""
+    days = category.document_retention_days
+    if isinstance(days, bool) or not isinstance(days, int):
+        return [f"document_retention_days must be a whole number of days, not {days!r}"]
+    if not 1 <= days <= MAX_DOCUMENT_RETENTION_DAYS:
+        return [f"document_retention_days must be 1..{MAX_DOCUMENT_RETENTION_DAYS}, not {days}"]
+    return []
 
 
 class ProfileInvalid(InvalidInput):

@@ -25,6 +25,7 @@ from linkstar.core.identity.accounts import authenticate
 from linkstar.core.identity.policy import ANONYMOUS, Unauthenticated
 from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, is_outage, session_factory, timeouts_of
+from linkstar.core.kernel.storage import LocalDirectoryStore
 from linkstar.core.kernel.telemetry import log_failure
 from linkstar.core.kpi.catalog import record_metric_versions
 from linkstar.core.live import webhooks  # also installs the webhook outbox writer
@@ -35,6 +36,7 @@ from linkstar.core.runtime.downloads import document_endpoint
 from linkstar.core.runtime.edge import Edge
 from linkstar.core.runtime.live import SubscriptionAuthentication
 from linkstar.core.runtime.protocol import GraphQLOverHTTP
+from linkstar.core.runtime.retention import purge_documents_forever
 from linkstar.core.runtime.web import dashboard_routes
 from linkstar.core.standing.verdicts import evaluate_due
 from linkstar.schema.compose import compose_schema
@@ -340,11 +342,16 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         await app.state.hub.start()
         delivering = webhooks.start_worker(background_sessions, production=not settings.development)
         sweeper = asyncio.create_task(_expire_offers_forever(background_sessions, registry))
+        purger = asyncio.create_task(
+            purge_documents_forever(
+                background_sessions, registry, LocalDirectoryStore(settings.storage_dir)
+            )
+        )
         # Everything built so far (schema, registry, modules) lives as long as the process:
         # moved out of the collector's generations, full collections stop re-scanning it.
         gc.freeze()
         yield
-        for task in (scheduler, delivering, sweeper):
+        for task in (scheduler, delivering, sweeper, purger):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

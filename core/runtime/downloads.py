@@ -2,7 +2,8 @@
 
 The same policy as the graph (`can_read_private`) decides; a forbidden and a missing document
 answer the same 404; the stored bytes are verified against their SHA-256 before a byte is
-sent; every download (and every refusal) is audited. The response names the stored media
+sent; every download (and every refusal) is audited. A document whose retention ran out
+answers 410 DOCUMENT_PURGED to those who may see it. The response names the stored media
 type, forbids sniffing, and offers the file name as an attachment (RFC 6266, `filename*`).
 """
 
@@ -90,9 +91,9 @@ def document_endpoint(settings: Settings, sessions: Any) -> Any:
             await _audit(viewer, request, AuditOutcome.DENIED, reason=exc.message)
             return _error(401, exc.code, exc.message)
         except LinkStarError as exc:
-            status = 404 if exc.code == "NOT_FOUND" else 409
+            status = {"NOT_FOUND": 404, "DOCUMENT_PURGED": 410}.get(exc.code, 409)
             await _audit(viewer, request, AuditOutcome.DENIED, reason=exc.code)
-            if exc.code != "NOT_FOUND":
+            if status == 409:
                 log.error("document %s refused: %s", request.path_params["id"], exc.message)
             return _error(status, exc.code, exc.message)
         await _audit(viewer, request, AuditOutcome.SUCCESS, sha256=document.sha256)

@@ -24,7 +24,8 @@ from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
 from linkstar.core.kpi.models import KpiObservation, Scorecard
 from linkstar.core.onboarding.admission import lift_bars_of_violation
 from linkstar.core.onboarding.applications import reinstate_memberships
-from linkstar.core.onboarding.models import Application, Document
+from linkstar.core.onboarding.evidence import require_evidence
+from linkstar.core.onboarding.models import Application
 from linkstar.core.standing.approvals import ApprovalKind, request_approval
 from linkstar.core.standing.basis import without_basis
 from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
@@ -85,8 +86,9 @@ async def file_appeal(
     """File an appeal on the viewer's own provider's subject, within the deadline.
 
     Evidence is free text (`evidence`) and/or uploaded documents (`document_ids`), which must
-    be the provider's own."""
-    document_ids = sorted(set(document_ids or []))
+    exist, be the provider's own and not purged (`require_evidence` names the bad one)."""
+    given_documents = list(document_ids or [])
+    document_ids = sorted(set(given_documents))
     provider_id = viewer.provider_id
     model = {
         SubjectType.METRIC_RESULT: Scorecard,
@@ -99,22 +101,7 @@ async def file_appeal(
     # one filing at a time per subject: a second one filed at once then sees the first
     await take_turns(session, Appeal, f"appeal:{subject_type.value}:{subject_id}")
     if document_ids:
-        owned = set(
-            (
-                await session.execute(
-                    select(Document.id).where(
-                        Document.id.in_(document_ids), Document.provider_id == provider_id
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if owned != set(document_ids):
-            raise InvalidInput(
-                "evidence documents must be documents your provider uploaded",
-                code="UNKNOWN_DOCUMENT",
-            )
+        await require_evidence(session, viewer, provider_id, given_documents)
     if not statement.strip() or not (evidence or document_ids):
         raise InvalidInput(
             "an appeal needs a statement and evidence",

@@ -55,6 +55,8 @@ CATEGORY = ServiceCategory(
         "service and growth, judged on satisfaction, punctuality, GMV growth and responsiveness."
     ),
     position=10,
+    # the E-commerce Law keeps transaction records three years; contracts and cases follow
+    document_retention_days=3 * 365,
     interview_required=True,
 )
 

@@ -58,6 +58,8 @@ CATEGORY = ServiceCategory(
         "uptime, order-sync accuracy, critical-bug resolution and seller satisfaction."
     ),
     position=20,
+    # integration contracts and service records: three years, as transaction records
+    document_retention_days=3 * 365,
     # A feature list proves nothing about an integration: the interview is technical, a
     # live order sync against a marketplace sandbox and a review of the architecture.
     interview_required=True,

@@ -63,6 +63,8 @@ CATEGORY = ServiceCategory(
         "handling, tracking and seller satisfaction."
     ),
     position=30,
+    # customs and carriage records are kept five years; the firm's papers follow them
+    document_retention_days=5 * 365,
     interview_required=False,
 )
 

@@ -57,6 +57,8 @@ CATEGORY = ServiceCategory(
         "learners' questions and classes held as scheduled."
     ),
     position=40,
+    # certificates and course records: three years
+    document_retention_days=3 * 365,
     # Teaching quality cannot be read off a syllabus or a certificate: the interview is a
     # trial lesson (试讲) given by one of the applicant's instructors.
     interview_required=True,

@@ -23,7 +23,17 @@ class ObservationInput:
     idempotency_key: str = strawberry.field(
         description="Unique per provider; re-sending is harmless."
     )
-    evidence_ref: str | None = None
+    evidence_ref: str | None = strawberry.field(
+        default=None, description="Free-text reference; prefer evidenceDocument."
+    )
+    evidence_document: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "An uploaded Document of the provider's that proves the record, correction or "
+            "not-attributable claim (UNKNOWN_DOCUMENT, DOCUMENT_OF_ANOTHER_PROVIDER, "
+            "DOCUMENT_PURGED otherwise)."
+        ),
+    )
     not_attributable_reason: str | None = strawberry.field(
         default=None,
         description="Set when the provider is not to blame; the record is kept but not scored.",

@@ -68,6 +68,9 @@ class KpiMutation:
                 not_attributable_reason=r.not_attributable_reason,
                 supersedes_id=parse_id(r.supersedes, "KpiObservation") if r.supersedes else None,
                 correction_reason=r.correction_reason,
+                evidence_document_id=(
+                    parse_id(r.evidence_document, "Document") if r.evidence_document else None
+                ),
             )
             for r in records
         ]

@@ -22,6 +22,7 @@ from linkstar.core.kpi.units import Unit
 from linkstar.core.providers.models import Provider
 from linkstar.schema import loaders
 from linkstar.schema.nodes import Ctx, ctx, rows_resolver
+from linkstar.schema.onboarding.types import DocumentType, visible_document
 from linkstar.schema.providers.types import ProviderType
 
 
@@ -275,6 +276,7 @@ class KpiObservationType(relay.Node):
     review_note: str | None
     provider_id: strawberry.Private[int]
     supersedes_id: strawberry.Private[int | None]
+    evidence_document_id: strawberry.Private[int | None] = None
 
     @classmethod
     def of(cls, row: KpiObservation) -> KpiObservationType:
@@ -298,6 +300,7 @@ class KpiObservationType(relay.Node):
             review_note=row.review_note,
             provider_id=row.provider_id,
             supersedes_id=row.supersedes_id,
+            evidence_document_id=row.evidence_document_id,
         )
 
     @strawberry.field(
@@ -315,6 +318,13 @@ class KpiObservationType(relay.Node):
             )
         except NotFound:
             return None
+
+    @strawberry.field(
+        description="The uploaded document given as evidence (downloadPath opens it), for the "
+        "provider's members and staff; null when none was linked."
+    )
+    async def evidence_document(self, info: Ctx) -> DocumentType | None:
+        return await visible_document(info, self.evidence_document_id)
 
     @strawberry.field(description="The observation this one corrects, if any.")
     async def supersedes(self, info: Ctx) -> KpiObservationType | None:

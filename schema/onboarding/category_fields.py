@@ -25,6 +25,13 @@ class OnboardingCategoryFields:
         ]
 
     @strawberry.field(
+        description="Days an ended application's documents (rejected, withdrawn, terminated) "
+        "are kept before their bytes are purged; their metadata and hash stay."
+    )
+    def document_retention_days(self) -> int:
+        return self.contribution.category.document_retention_days
+
+    @strawberry.field(
         description="Agreements an applicant signs: exact texts, versions and hashes."
     )
     def agreements(self) -> list[AgreementTemplateType]:

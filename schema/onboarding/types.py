@@ -11,7 +11,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from linkstar.core.identity.policy import Action as PolicyAction
-from linkstar.core.identity.policy import allowed
+from linkstar.core.identity.policy import allowed, can_read_private
 from linkstar.core.kernel.errors import NotFound
 from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.vocabulary import (
@@ -375,6 +375,10 @@ class DocumentType(relay.Node):
     uploaded_at: datetime
     review_reason: str | None
     reviewed_at: datetime | None
+    purged_at: datetime | None = strawberry.field(
+        description="When the category's retention ran out and the bytes were removed (the "
+        "download then answers 410 DOCUMENT_PURGED); the metadata and SHA-256 stay."
+    )
     provider_id: strawberry.Private[int]
 
     @strawberry.field(
@@ -402,6 +406,7 @@ class DocumentType(relay.Node):
             expires_on=row.expires_on,
             status=row.status,
             uploaded_at=row.uploaded_at,
+            purged_at=row.purged_at,
             provider_id=row.provider_id,
         )
 
@@ -410,6 +415,27 @@ class DocumentType(relay.Node):
         return ProviderType.of(await loaders.by_id(ctx(info), Provider).load(self.provider_id))
 
     resolve_nodes = rows_resolver(Document)
+
+
+async def visible_documents(info: Ctx, document_ids: Iterable[int]) -> list[DocumentType]:
+    """The documents linked as evidence, those the viewer may see (the provider's members and
+    staff), in the given order; a linked id always names a document (rows are never deleted
+    short of the provider itself)."""
+    viewer = ctx(info).viewer
+    rows = await loaders.by_id(ctx(info), Document).load_many(list(document_ids))
+    return [
+        DocumentType.of(row)
+        for row in rows
+        if row is not None and can_read_private(viewer, row.provider_id)
+    ]
+
+
+async def visible_document(info: Ctx, document_id: int | None) -> DocumentType | None:
+    """One linked document if there is one and the viewer may see it, else None."""
+    if document_id is None:
+        return None
+    found = await visible_documents(info, [document_id])
+    return found[0] if found else None
 
 
 @strawberry.type(

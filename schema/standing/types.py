@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -20,7 +20,11 @@ from linkstar.core.kernel.vocabulary import (
 from linkstar.core.standing import appeals
 from linkstar.core.standing.models import Appeal, ApprovalRequest, Sanction, TierChange, Violation
 from linkstar.schema.nodes import Ctx, ctx, rows_for_nodes, rows_resolver
+from linkstar.schema.onboarding.types import visible_documents
 from linkstar.schema.people import shown_actor
+
+if TYPE_CHECKING:
+    from linkstar.schema.onboarding.types import DocumentType
 
 
 def _gids(type_name: str, ids: Iterable[Any]) -> list[relay.GlobalID]:
@@ -237,6 +241,7 @@ class AppealType(relay.Node):
     created_at: datetime
     decided_at: datetime | None
     provider_id: strawberry.Private[int]
+    document_ids: strawberry.Private[list[int]]
 
     @classmethod
     def of(cls, row: Appeal) -> AppealType:
@@ -258,7 +263,17 @@ class AppealType(relay.Node):
             created_at=row.created_at,
             decided_at=row.decided_at,
             provider_id=row.provider_id,
+            document_ids=list(row.document_ids or []),
         )
+
+    @strawberry.field(
+        description="The uploaded documents linked as evidence, for the provider's members and "
+        "staff (each with its downloadPath)."
+    )
+    async def documents(
+        self, info: Ctx
+    ) -> list[Annotated[DocumentType, strawberry.lazy("linkstar.schema.onboarding.types")]]:
+        return await visible_documents(info, self.document_ids)
 
     @strawberry.field(description="What deciding the appeal changed, as global ids.")
     def outcome(self) -> AppealEffects:

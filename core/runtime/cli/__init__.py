@@ -33,5 +33,6 @@ for command in (
     docs.docs,
     admin.plugins,
     jobs.webhooks,
+    jobs.purge_documents,
 ):
     main.add_command(command)

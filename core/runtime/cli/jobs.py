@@ -254,3 +254,21 @@ def webhooks_drain(limit: int) -> None:
 
     result = with_sessions(settings.database_url, drain)
     click.echo(f"delivered {result.delivered}\tretry later {result.failed}\tdead {result.dead}")
+
+
+@click.command("purge-documents")
+@click.option("--limit", default=1000, show_default=True, help="Most documents purged in one run.")
+@fail_cleanly
+def purge_documents(limit: int) -> None:
+    """Remove the bytes of documents past their category's retention (metadata and hash stay).
+
+    For cron; safe alongside running servers, which run the same purge every hour.
+    """
+    import asyncio
+
+    from linkstar.core.runtime.retention import purge_documents_once
+
+    settings = Settings.from_env()
+    check_database(settings.database_url, migrated=True)
+    result = asyncio.run(purge_documents_once(settings))
+    click.echo(f"purged {result.purged} documents, removed {result.files_removed} files")
