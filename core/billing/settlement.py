@@ -89,12 +89,12 @@ last AS (
     GROUP BY provider_id, currency
 )"""
 
-# Orders under dispute (and any the caller names) are held back.
-_HELD = """e.source_type = 'order' AND (e.source_id IN :held_orders
-    OR e.source_id IN (SELECT id FROM orders WHERE status = 'DISPUTED'))"""
+# Lines of held orders (under dispute, or named by the caller; looked up first) are held back.
+_HELD = """e.source_type = 'order' AND e.source_id IN :held_orders"""
 
+# Each ORDER_COMPLETED entry has exactly one payable line: its commission joins to it.
 _LINE = (
-    """SELECT l.id AS line_id, l.entry_id, l.currency, a.provider_id, e.kind,
+    """SELECT l.id AS line_id, l.currency, a.provider_id, e.kind, c.commission,
            CASE WHEN l.side = 'CREDIT' THEN l.amount ELSE -l.amount END AS signed,
            CASE WHEN """
     + _HELD
@@ -106,13 +106,14 @@ _UNSETTLED = (
 WITH"""
     + _LAST
     + """,
-u AS MATERIALIZED (
+u AS (
     """
     + _LINE
     + """
     FROM journal_lines l
     JOIN ledger_accounts a ON a.id = l.account_id
     JOIN journal_entries e ON e.id = l.entry_id
+    LEFT JOIN commissions c ON c.entry_id = e.id
     LEFT JOIN last ON last.provider_id = a.provider_id AND last.currency = l.currency
     WHERE a.code = 'PROVIDER_PAYABLE' AND l.id <= :watermark AND e.posted_at < :cycle_end
       AND e.category_key IN :categories AND e.kind <> 'PAYOUT'
@@ -126,6 +127,7 @@ u AS MATERIALIZED (
     JOIN journal_lines l ON l.id = h.journal_line_id
     JOIN ledger_accounts a ON a.id = l.account_id
     JOIN journal_entries e ON e.id = l.entry_id
+    LEFT JOIN commissions c ON c.entry_id = e.id
     LEFT JOIN last ON last.provider_id = a.provider_id AND last.currency = l.currency
     WHERE h.released_in IS NULL AND e.category_key IN :categories
       AND (last.period_end IS NULL OR last.period_end < :cycle_end)
@@ -151,15 +153,10 @@ moved AS (
         SUM(CASE WHEN held = 0 AND kind NOT IN ('ORDER_COMPLETED', 'PENALTY', 'PENALTY_REVERSAL')
             THEN signed ELSE 0 END) AS adjustments,
         SUM(CASE WHEN held = 1 THEN signed ELSE 0 END) AS held_back,
-        COUNT(DISTINCT CASE WHEN held = 0 AND kind = 'ORDER_COMPLETED' THEN entry_id END)
-            AS order_count
+        SUM(CASE WHEN held = 0 AND kind = 'ORDER_COMPLETED' THEN 1 ELSE 0 END) AS order_count,
+        SUM(CASE WHEN held = 0 AND kind = 'ORDER_COMPLETED' THEN commission ELSE 0 END)
+            AS commission
     FROM u GROUP BY provider_id, currency
-),
-commission AS (
-    SELECT u.provider_id, u.currency, SUM(c.commission) AS amount
-    FROM u JOIN commissions c ON c.entry_id = u.entry_id
-    WHERE u.held = 0 AND u.kind = 'ORDER_COMPLETED'
-    GROUP BY u.provider_id, u.currency
 ),
 carried AS (
     SELECT p.provider_id, p.currency FROM prior p
@@ -176,14 +173,13 @@ groups AS (
 totals AS (
     SELECT g.provider_id, g.currency,
            COALESCE(p.moved, 0) - COALESCE(o.amount, 0) AS opening,
-           COALESCE(m.orders, 0) AS orders, COALESCE(c.amount, 0) AS commission,
+           COALESCE(m.orders, 0) AS orders, COALESCE(m.commission, 0) AS commission,
            COALESCE(m.penalties, 0) AS penalties, COALESCE(m.adjustments, 0) AS adjustments,
            COALESCE(m.held_back, 0) AS held_back, COALESCE(m.order_count, 0) AS order_count
     FROM groups g
     LEFT JOIN prior p ON p.provider_id = g.provider_id AND p.currency = g.currency
     LEFT JOIN paid_out o ON o.provider_id = g.provider_id AND o.currency = g.currency
     LEFT JOIN moved m ON m.provider_id = g.provider_id AND m.currency = g.currency
-    LEFT JOIN commission c ON c.provider_id = g.provider_id AND c.currency = g.currency
 )
 INSERT INTO statements (provider_id, cycle, currency, opening, orders, commission, penalties,
                         adjustments, held_back, closing, payout, order_count, watermark,
@@ -315,14 +311,18 @@ async def settle(
             "cycle_end": cycle.end,
             "now": now,
             "categories": sorted(categories),
-            "held_orders": sorted(held_orders) or [-1],
+            "held_orders": sorted(set(held_orders) | await _disputed_orders(session)) or [-1],
         }
 
         def used(statement: str) -> dict[str, Any]:
             return {k: v for k, v in parameters.items() if f":{k}" in statement}
 
         await session.execute(_bound(_INSERT_STATEMENTS), used(_INSERT_STATEMENTS))
-        held = (await session.execute(_bound(_HELD_LINES), used(_HELD_LINES))).all()
+        held = (
+            (await session.execute(_bound(_HELD_LINES), used(_HELD_LINES))).all()
+            if parameters["held_orders"] != [-1]
+            else []
+        )
         if held:
             session.add_all(
                 StatementHold(journal_line_id=line_id, held_in=statement_id)
@@ -341,6 +341,13 @@ async def settle(
             )
         ).scalars()
     )
+
+
+async def _disputed_orders(session: AsyncSession) -> set[int]:
+    """Orders under dispute now (the marketplace's table, read by name: billing does not
+    import the marketplace, which calls billing)."""
+    rows = await session.execute(text("SELECT id FROM orders WHERE status = 'DISPUTED'"))
+    return {int(r[0]) for r in rows}
 
 
 async def load_payout(session: AsyncSession, payout_id: int) -> Payout:

@@ -29,6 +29,8 @@ def _period_end(cycle: str) -> datetime:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('journal_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_journal_entries_source', ['source_type', 'source_id'], unique=False)
     with op.batch_alter_table('statements', schema=None) as batch_op:
         batch_op.add_column(sa.Column('watermark', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('period_end', sa.DateTime(timezone=True), nullable=True))
@@ -118,3 +120,5 @@ def downgrade() -> None:
     with op.batch_alter_table('statements', schema=None) as batch_op:
         batch_op.drop_column('period_end')
         batch_op.drop_column('watermark')
+    with op.batch_alter_table('journal_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_journal_entries_source')
