@@ -427,6 +427,60 @@ async def decide_payout(
     return payout
 
 
+async def hold_for_appeal(session: AsyncSession, provider_id: int, appeal_id: int) -> list[Payout]:
+    """An appeal was filed: the provider's payouts not paid yet wait for its decision (HELD,
+    naming the appeal), because the decision may change what the provider is owed. A payout
+    already held for another reason stays as it is."""
+    held = []
+    rows = await session.execute(
+        select(Payout).where(
+            Payout.provider_id == provider_id,
+            Payout.status.in_((PayoutStatus.PENDING.value, PayoutStatus.APPROVED.value)),
+        )
+    )
+    for payout in rows.scalars():
+        await decide_payout(
+            session,
+            payout,
+            PayoutAction.HOLD,
+            by=None,
+            reason=f"held while appeal {appeal_id} is open",
+        )
+        await claim(
+            session,
+            Payout,
+            payout.id,
+            {"version": payout.version},
+            {"held_for": f"appeal:{appeal_id}"},
+            "the payout",
+        )
+        held.append(payout)
+    return held
+
+
+async def release_for_appeal(session: AsyncSession, appeal_id: int) -> list[Payout]:
+    """An appeal was decided: the payouts held for it are PENDING again (to be approved and
+    paid as usual). What the decision changed (a reversed penalty) lands in the next statement."""
+    released = []
+    rows = await session.execute(
+        select(Payout).where(
+            Payout.held_for == f"appeal:{appeal_id}", Payout.status == PayoutStatus.HELD.value
+        )
+    )
+    for payout in rows.scalars():
+        await decide_payout(session, payout, PayoutAction.RELEASE, by=None)
+        await claim(
+            session,
+            Payout,
+            payout.id,
+            {"version": payout.version},
+            {"held_for": None},
+            "the payout",
+        )
+        released.append(payout)
+    return released
+
+
 async def statement_csv(session: AsyncSession, statement: Statement) -> str:
     """The statement as CSV: its totals, then every line it settled."""
     out = io.StringIO()
