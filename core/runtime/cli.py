@@ -640,6 +640,34 @@ def docs_error_codes(readme: Path | None) -> None:
     click.echo(f"wrote the error codes into {readme}")
 
 
+@main.command("money-sweep")
+@_fail_cleanly
+def money_sweep_command() -> None:
+    """Charge renewals, tier changes and deposit top-ups; refund deposits after exit (daily)."""
+    from linkstar.core.contract.registry import load_registry
+    from linkstar.core.kernel.db import create_engine, session_factory
+    from linkstar.core.runtime.money_sweep import sweep
+
+    settings = Settings.from_env()
+    registry = load_registry(settings.disabled_plugins)
+    check_database(settings.database_url, migrated=True)
+
+    async def run() -> Any:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                return await sweep(session, registry)
+        finally:
+            await engine.dispose()
+
+    done = _run(run())
+    click.echo(
+        f"renewal charges {done.renewal_charges}\ttier-change charges "
+        f"{done.tier_change_charges}\ttop-ups {done.top_ups}"
+        f"\tdeposit refunds {done.deposit_refunds}"
+    )
+
+
 @main.command("plugins")
 @_fail_cleanly
 def plugins() -> None:
