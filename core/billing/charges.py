@@ -108,24 +108,30 @@ async def issue_charges(
     rules: Sequence[FeeRule],
     *,
     options: Mapping[str, str] | None = None,
+    quantities: Mapping[str, int] | None = None,
     today: date | None = None,
     issued_by: int | None = None,
 ) -> list[Charge]:
     """Issue one charge per up-front line of the category's quote for this occasion.
 
     Idempotent: issuing for the same occasion again returns the charges already issued. A
-    per-unit fee with no counted units and a zero amount charge nothing.
+    per-unit fee with no counted units and a zero amount charge nothing; with `quantities`
+    (units counted, e.g. exam candidates, on an occasion such as "EXAM:2026-11") only the
+    per-unit fees are charged.
     """
     today = today or utcnow().date()
-    fee_quote = quote(occasion.category, rules, occasion.region, occasion.tier, options)
+    fee_quote = quote(occasion.category, rules, occasion.region, occasion.tier, options, quantities)
     owner = provider_owner(occasion.provider_id)
     kind_of_occasion = occasion.name.split(":")[0]
     charges = []
     for line in fee_quote.lines:
         if line.kind not in CHARGED_AT_APPROVAL or line.amount is None or line.amount.amount <= 0:
             continue
-        if line.rule is not None and kind_of_occasion not in line.rule.charged_on:
+        counted = line.kind is FeeKind.PER_UNIT_FEE and quantities is not None
+        if line.rule is not None and kind_of_occasion not in line.rule.charged_on and not counted:
             continue
+        if quantities is not None and not counted:
+            continue  # counting units (exam candidates) charges the per-unit fees only
         amount = line.amount
         if line.kind is FeeKind.DEPOSIT and kind_of_occasion != ChargeOccasionKind.APPROVAL:
             # a deposit is called once: later occasions call what the new amount adds
