@@ -187,3 +187,60 @@ def test_a_provider_paid_in_two_currencies_gets_one_statement_per_currency(
         ("HKD", Decimal("19400.00"), Decimal("600.00"), Decimal("19400.00")),
         ("USD", Decimal("970.00"), Decimal("30.00"), Decimal("970.00")),
     ]
+
+
+def test_the_readme_month_from_charges_to_payout(migrated, registry, parties) -> None:
+    provider_id, seller_id = parties
+    rules = registry.category("logistics").fee_rules
+
+    async def month(session: AsyncSession) -> tuple[settlement.Statement, settlement.Payout]:
+        occasion = billing.ChargeOccasion(
+            "APPROVAL", provider_id, None, "logistics", Region.OVERSEAS, Tier.REGULAR
+        )
+        for charge in await billing.issue_charges(session, occasion, rules):
+            money = Money(charge.amount, charge.currency)
+            await billing.record_payment(session, charge, money, f"HSBC-{charge.id}", recorded_by=1)
+        party = orders.OrderParty(1, provider_id, seller_id, "logistics")
+        money = Money.of("1000.00", "USD")
+        await orders.record_seller_payment(session, party, money, "HSBC-0005")
+        rate = orders.commission_rate("logistics", rules, Region.OVERSEAS, Tier.REGULAR)
+        await orders.complete_order(session, party, money, rate, Tier.REGULAR, october(12))
+        await orders.deduct_penalty(
+            session,
+            provider_id=provider_id,
+            category="logistics",
+            money=Money.of("50.00", "USD"),
+            cause_type="sanction",
+            cause_id=3,
+            memo="complaint rate over the limit",
+            posted_at=october(25),
+        )
+        (statement,) = await settlement.settle(
+            session,
+            settlement.cycle_of("2026-10"),
+            ["logistics"],
+            now=datetime(2026, 11, 2, tzinfo=UTC),
+        )
+        payout = await settlement.payout_of(session, statement.id)
+        assert payout is not None
+        await settlement.decide_payout(session, payout, settlement.PayoutAction.APPROVE, by=1)
+        await settlement.decide_payout(
+            session, payout, settlement.PayoutAction.PAY, by=2, bank_reference="SWIFT-1103"
+        )
+        owner = journal.provider_owner(provider_id)
+        assert await journal.balance(session, "DEPOSIT_HELD", owner, "USD") == Money.of(
+            "4500.00", "USD"
+        )
+        assert await journal.balance(session, "PROVIDER_PAYABLE", owner, "USD") == Money.of(
+            "0.00", "USD"
+        )
+        return statement, payout
+
+    statement, payout = run(migrated, month)
+    assert (statement.orders, statement.commission, statement.penalties, statement.closing) == (
+        Decimal("970.00"),
+        Decimal("30.00"),
+        Decimal("50.00"),
+        Decimal("920.00"),
+    )
+    assert (payout.status, payout.amount) == ("PAID", Decimal("920.00"))
