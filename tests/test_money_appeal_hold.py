@@ -23,6 +23,7 @@ from linkstar.core.billing import orders
 from linkstar.core.identity.models import Account
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Region, Role, Tier
+from linkstar.core.providers.models import Provider
 from linkstar.core.runtime import tables as models
 from tests.harness import global_id
 from tests.test_settlement import run
@@ -114,3 +115,39 @@ def test_a_payout_held_for_an_open_appeal_is_released_when_the_appeal_is_decided
     assert paid["decidePayout"]["status"] == "PAID"
 
     assert payable(reviewer) == "0.00"  # paid, and the penalty given back
+
+
+def test_filing_an_appeal_holds_the_payouts_not_yet_paid(migrated, registry) -> None:
+    from linkstar.core.billing import settlement
+    from tests.test_settlement import complete, october
+
+    async def scenario(session: AsyncSession) -> list[tuple[str, str | None]]:
+        provider = Provider(
+            legal_name="Xiamen Line", region=Region.OVERSEAS, registration_number="R-XL"
+        )
+        seller = Account(
+            email="s@example.com", display_name="S", password_hash="x", role=Role.SELLER
+        )
+        session.add_all([provider, seller])
+        await session.flush()
+        await complete(session, registry, provider.id, seller.id, 1, "100.00", october(3))
+        (statement,) = await settlement.settle(
+            session,
+            settlement.cycle_of("2026-10"),
+            ["logistics"],
+            now=datetime(2026, 11, 2, tzinfo=UTC),
+        )
+        payout = await settlement.payout_of(session, statement.id)
+        assert payout is not None
+        seen = [(payout.status, payout.held_for)]
+        await settlement.hold_for_appeal(session, provider.id, 77)
+        seen.append((payout.status, payout.held_for))
+        await settlement.release_for_appeal(session, 77)
+        seen.append((payout.status, payout.held_for))
+        return seen
+
+    assert run(migrated, scenario) == [
+        ("PENDING", None),
+        ("HELD", "appeal:77"),
+        ("PENDING", None),
+    ]
