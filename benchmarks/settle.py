@@ -10,7 +10,7 @@ entry and an ORDER_COMPLETED entry (seller's held money → the platform's commi
 provider's payable, 3 % commission) and its commission row; then refreshes the planner's
 statistics (ANALYZE) as autovacuum would. Then, interleaved for `--rounds` rounds:
 
-- LinkStar: `settle()` for October 2026 (statements, the lines they settle, payouts), in a
+- LinkStar: `settle()` for October 2026 (statements with their watermark, payouts), in a
   transaction that is rolled back so the next round settles the same data again;
 - hand-written: one SQL query computing the same per-provider totals (orders, commission,
   closing) without writing anything.
@@ -262,7 +262,7 @@ def run(raw_url: str, providers: int, orders: int, rounds: int) -> None:
         f"settle({CYCLE}): {len(got):,} statements and payouts; totals equal the hand-written query's"
     )
     print(
-        f"  LinkStar settle (writes statements, lines, payouts): min {min(ours):.2f} s, median {statistics.median(ours):.2f} s"
+        f"  LinkStar settle (writes statements and payouts)   : min {min(ours):.2f} s, median {statistics.median(ours):.2f} s"
     )
     print(
         f"  hand-written query (reads the totals only):          min {min(theirs):.2f} s, median {statistics.median(theirs):.2f} s"

@@ -30,7 +30,7 @@ from linkstar.schema.billing.category_fields import BillingCategoryFields
 from linkstar.schema.billing.mutations import BillingMutation
 from linkstar.schema.billing.provider_fields import BillingProviderFields
 from linkstar.schema.billing.queries import BillingQuery
-from linkstar.schema.billing.types import ChargeType, PayoutType, StatementType
+from linkstar.schema.billing.types import ChargeType, PayoutType, SellerPaymentType, StatementType
 from linkstar.schema.context import SharedReads
 from linkstar.schema.document_cache import DocumentCache
 from linkstar.schema.errors import ErrorCodes, code_of
@@ -88,6 +88,7 @@ CORE_TYPES: tuple[type, ...] = (
     ChargeType,
     StatementType,
     PayoutType,
+    SellerPaymentType,
     StoreType,
     ServiceRequestType,
     OfferType,

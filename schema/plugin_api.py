@@ -17,6 +17,7 @@ from strawberry.types.field import StrawberryField
 
 from linkstar.core.contract.hookspecs import hookimpl
 from linkstar.core.fees.rules import (
+    ChargeOccasionKind,
     FeeKind,
     FeeOption,
     FeeRule,
@@ -89,6 +90,7 @@ __all__ = [
     "BoolField",
     "CategoryProfile",
     "CategoryProfileSpec",
+    "ChargeOccasionKind",
     "Connection",
     "Context",
     "Ctx",

@@ -67,6 +67,8 @@ EXPECTED = {
     "request_s": {"seller", "admin"},
     "offer_a": OWNER_A,
     "order_a": OWNER_A | {"seller"},
+    # money of an order: its seller, its provider, staff; never another seller
+    "seller_payment_a": OWNER_A | {"seller"},
 }
 
 AGENCY_DATA = {
@@ -268,6 +270,28 @@ def world(db, sign_in, server):
     account_a = db.query(models.Account).filter_by(provider_id=a.id).one()
     seller = db.query(models.Account).filter_by(email=clients["seller"].email).one()
     store, request, offer, order = _marketplace(db, seller.id, a.id)
+    entry = models.JournalEntry(
+        kind="SELLER_PAYMENT",
+        memo="m",
+        source_type="order",
+        source_id=order.id,
+        idempotency_key="matrix-seller-payment",
+    )
+    db.add(entry)
+    db.flush()
+    seller_payment = models.SellerPayment(
+        order_id=order.id,
+        seller_account_id=seller.id,
+        provider_id=a.id,
+        category_key="agency",
+        kind="PAYMENT",
+        amount=Decimal("100.00"),
+        currency="USD",
+        bank_reference="B-1",
+        entry_id=entry.id,
+    )
+    db.add(seller_payment)
+    db.commit()
     ids = {
         "category": global_id("ServiceCategory", "agency"),
         "provider_a": global_id("Provider", a.id),
@@ -289,6 +313,7 @@ def world(db, sign_in, server):
         "request_s": global_id("ServiceRequest", request.id),
         "offer_a": global_id("Offer", offer.id),
         "order_a": global_id("Order", order.id),
+        "seller_payment_a": global_id("SellerPayment", seller_payment.id),
     }
     yield {"clients": clients, "ids": ids, "a": a, "c": c}
     for client in clients.values():

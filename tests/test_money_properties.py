@@ -231,7 +231,7 @@ months = ["2026-01", "2026-02", "2026-03", "2026-04"]
 order_events = st.lists(
     st.tuples(
         st.integers(min_value=0, max_value=3),  # month
-        st.sampled_from(["order", "penalty", "clawback"]),
+        st.sampled_from(["order", "unpaid", "cancel", "penalty", "clawback"]),
         st.integers(min_value=1, max_value=500_000),  # cents
         st.sampled_from([Tier.REGULAR, Tier.PREFERRED, Tier.STRATEGIC_PARTNER]),
     ),
@@ -262,17 +262,30 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
         rules = registry.category("logistics").fee_rules
         order_id = provider_id * 1000
         completed: list[orders.OrderParty] = []
+        unpaid: list[tuple[orders.OrderParty, Money, Decimal]] = []
         for month, kind, cents, tier in events:
             when = settlement.cycle_of(months[month]).start + timedelta(days=3)
             money = Money(Decimal(cents).scaleb(-2), "USD")
-            if kind == "order":
+            if kind in ("order", "unpaid"):
                 order_id += 1
                 party = orders.OrderParty(order_id, provider_id, seller.id, "logistics")
-                await orders.record_seller_payment(session, party, money, "p")
                 rate = orders.commission_rate("logistics", rules, Region.OVERSEAS, tier)
-                row = await orders.complete_order(session, party, money, rate, tier, when)
+                if kind == "order":  # paid for, then completed
+                    await orders.record_seller_payment(session, party, money, "p", price=money)
+                    row = await orders.complete_order(session, party, money, rate, tier, when)
+                    completed.append(party)
+                else:  # completed first: nothing moves until the seller's money arrives
+                    row = await orders.complete_order(session, party, money, rate, tier, when)
+                    assert row.entry_id is None
+                    unpaid.append((party, money, row.commission))
                 assert row.commission == money.times(rate.percent / 100).amount
-                completed.append(party)
+            elif kind == "cancel":
+                order_id += 1
+                party = orders.OrderParty(order_id, provider_id, seller.id, "logistics")
+                await orders.record_seller_payment(session, party, money, "p", price=money)
+                await orders.refund_order(session, party, "cancelled", "USD")
+                await orders.refund_order(session, party, "cancelled", "USD")  # once
+                assert (await orders.held_for_order(session, party, "USD")).amount == 0
             elif kind == "penalty":
                 order_id += 1
                 await orders.deduct_penalty(
@@ -287,6 +300,29 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
                 )
             elif completed:
                 await orders.claw_back(session, completed.pop(), money, "c", posted_at=when)
+            seller_held = await journal.balance(
+                session, "SELLER_PAYMENTS_HELD", journal.seller_owner(seller.id), "USD"
+            )
+            assert seller_held.amount >= 0  # never in debit
+        late_share = Decimal(0)  # released today, after every settled cycle: not settled yet
+        for party, money, commission in unpaid:  # the money arrives: the completion moves now
+            await orders.record_seller_payment(session, party, money, "late", price=money)
+            assert (await orders.held_for_order(session, party, "USD")).amount == 0
+            late_share += money.amount - commission
+        seller_held = await journal.balance(
+            session, "SELLER_PAYMENTS_HELD", journal.seller_owner(seller.id), "USD"
+        )
+        clawed = Decimal(0)
+        clawbacks = await session.execute(
+            select(JournalEntry.id).where(
+                JournalEntry.kind == "CLAWBACK", JournalEntry.provider_id == provider_id
+            )
+        )
+        for entry_id in list(clawbacks.scalars()):
+            for posting in await journal.entry_postings(session, entry_id):
+                if posting.code == "SELLER_PAYMENTS_HELD":
+                    clawed += posting.money.amount
+        assert seller_held.amount == clawed  # every payment completed or refunded
         after_all = datetime(2026, 6, 1, tzinfo=UTC)
         statements: list[Statement] = []
         for label in months:
@@ -333,7 +369,7 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
             Decimal(0),
         )
         movements = sum((s.orders - s.penalties + s.adjustments for s in statements), Decimal(0))
-        assert payable.amount == movements - paid
+        assert payable.amount == movements - paid + late_share
         for s in statements:
             assert s.closing == s.opening + s.orders - s.penalties + s.adjustments
             assert s.payout == max(s.closing, Decimal(0))

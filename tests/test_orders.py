@@ -87,6 +87,12 @@ def test_an_order_is_planned_delivered_late_once_sent_back_completed_and_rated(
     act(provider, "deliverOrder", order=order)
     out_of_range = act(seller, "completeOrder", order=order, rating=6)
     assert out_of_range["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    # the seller's money reached the platform's bank (staff record it): held for the order
+    staff(
+        """mutation($o: ID!) { recordSellerPayment(order: $o, bankReference: "HSBC-77",
+          amount: {amount: "12000.00", currency: "USD"}) { kind } }""",
+        {"o": order},
+    )
     done = act(seller, "completeOrder", order=order, rating=5)["data"]["completeOrder"]
     assert (done["status"], done["rating"]) == ("COMPLETED", 5)
 

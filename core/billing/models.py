@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linkstar.core.kernel.db import Base, IdType, ScaledDecimal, UTCDateTime, utcnow
@@ -45,6 +54,8 @@ class Charge(Base):
     entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("journal_entries.id", ondelete="RESTRICT")
     )
+    # a deposit the category requires paid before the provider enters the dispatch pool
+    blocks_pool: Mapped[bool] = mapped_column(Boolean, default=False)
     waive_reason: Mapped[str | None] = mapped_column(Text)
     waived_by: Mapped[int | None] = mapped_column(IdType)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -91,7 +102,9 @@ class Commission(Base):
     order_amount: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
     commission: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    entry_id: Mapped[int] = mapped_column(
+    # None while the seller's payment does not cover the order: the provider's share becomes
+    # payable when it does (the platform never pays out money it has not received)
+    entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("journal_entries.id", ondelete="RESTRICT"), index=True
     )
 
@@ -120,20 +133,28 @@ class Statement(Base):
     closing: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
     payout: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
     order_count: Mapped[int] = mapped_column(Integer)
+    # What the statement covers: the provider's payable lines with id <= watermark posted
+    # before period_end that the previous statement (a smaller rectangle) did not cover.
+    watermark: Mapped[int | None] = mapped_column(BigInteger)
+    period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class StatementLine(Base):
-    """A payable line settled by a statement; each ledger line is settled at most once."""
+class StatementHold(Base):
+    """A payable line a statement held back (its order is disputed), and the later statement
+    that settled it once released (None while it is still held)."""
 
-    __tablename__ = "statement_lines"
+    __tablename__ = "statement_holds"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    statement_id: Mapped[int] = mapped_column(
-        ForeignKey("statements.id", ondelete="RESTRICT"), index=True
-    )
     journal_line_id: Mapped[int] = mapped_column(
         ForeignKey("journal_lines.id", ondelete="RESTRICT"), unique=True
+    )
+    held_in: Mapped[int] = mapped_column(
+        ForeignKey("statements.id", ondelete="RESTRICT"), index=True
+    )
+    released_in: Mapped[int | None] = mapped_column(
+        ForeignKey("statements.id", ondelete="RESTRICT"), index=True
     )
 
 
@@ -160,5 +181,30 @@ class Payout(Base):
         ForeignKey("journal_entries.id", ondelete="RESTRICT")
     )
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # what a HELD payout waits for, e.g. "appeal:12"; released when that is decided
+    held_for: Mapped[str | None] = mapped_column(String(80), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SellerPayment(Base):
+    """Money a seller paid for an order (PAYMENT, recorded by staff with the bank's reference)
+    or was paid back (REFUND), each posted to SELLER_PAYMENTS_HELD."""
+
+    __tablename__ = "seller_payments"
+    __table_args__ = (
+        UniqueConstraint("order_id", "kind", "bank_reference", name="uq_seller_payment_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    order_id: Mapped[int] = mapped_column(IdType, index=True)
+    seller_account_id: Mapped[int] = mapped_column(IdType, index=True)
+    provider_id: Mapped[int] = mapped_column(IdType)
+    category_key: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[Decimal] = mapped_column(ScaledDecimal(AMOUNT_SCALE))
+    currency: Mapped[str] = mapped_column(String(3))
+    bank_reference: Mapped[str] = mapped_column(String(120))
+    recorded_by: Mapped[int | None] = mapped_column(IdType)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id", ondelete="RESTRICT"))

@@ -16,17 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.billing.models import Commission
+from linkstar.core.billing.models import Commission, SellerPayment
 from linkstar.core.fees.rules import FeeKind, FeeRule, PenaltyRule, quote
+from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Region, Tier
 from linkstar.core.ledger import journal
 from linkstar.core.ledger.journal import PLATFORM, credit, debit, provider_owner, seller_owner
-from linkstar.core.ledger.models import JournalEntry
+from linkstar.core.ledger.models import AMOUNT_SCALE, JournalEntry, JournalLine, LedgerAccount
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +70,81 @@ async def _post_for_order(
     )
 
 
+async def held_for_order(session: AsyncSession, party: OrderParty, currency: str) -> Money:
+    """What the seller's payments for this order still hold (paid, less released or refunded,
+    plus clawed back), in `currency`."""
+    signed = case(
+        (JournalLine.side == "CREDIT", type_coerce(JournalLine.amount, BigInteger)),
+        else_=-type_coerce(JournalLine.amount, BigInteger),
+    )
+    raw = (
+        await session.execute(
+            select(type_coerce(func.coalesce(func.sum(signed), 0), BigInteger))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+            .where(
+                JournalEntry.source_type == "order",
+                JournalEntry.source_id == party.order_id,
+                LedgerAccount.code == "SELLER_PAYMENTS_HELD",
+                JournalLine.currency == currency,
+            )
+        )
+    ).scalar_one()
+    return Money(Decimal(int(raw or 0)).scaleb(-AMOUNT_SCALE), currency)
+
+
 async def record_seller_payment(
-    session: AsyncSession, party: OrderParty, money: Money, reference: str
+    session: AsyncSession,
+    party: OrderParty,
+    money: Money,
+    reference: str,
+    *,
+    price: Money | None = None,
+    recorded_by: int | None = None,
 ) -> JournalEntry:
-    """A seller's payment for an order, held until the order completes or is refunded."""
+    """Money a seller paid for an order, received into the platform's bank (staff record it
+    with the bank's reference), held until the order completes or is cancelled.
+
+    With the order's `price`, a payment in another currency (CURRENCY_MISMATCH) or beyond
+    what the order still needs (OVERPAYMENT) is refused. When the order already completed and
+    this payment covers it, the completion's money moves now (commission and payable).
+    """
     _positive(money, "a seller payment")
-    return await _post_for_order(
+    reference = reference.strip()
+    if not reference or len(reference) > 120:
+        raise InvalidInput(
+            "a bank reference of 1 to 120 characters is required", code="INVALID_BANK_REFERENCE"
+        )
+    duplicate = (
+        await session.execute(
+            select(SellerPayment.id).where(
+                SellerPayment.order_id == party.order_id,
+                SellerPayment.kind == "PAYMENT",
+                SellerPayment.bank_reference == reference,
+            )
+        )
+    ).first()
+    if duplicate is not None:
+        raise InvalidInput(
+            f"a payment with bank reference {reference!r} is already recorded for this order",
+            code="DUPLICATE_PAYMENT",
+        )
+    if price is not None:
+        if money.currency != price.currency:
+            raise InvalidInput(
+                f"the order is priced in {price.currency}; a payment in {money.currency} is "
+                "not converted",
+                code="CURRENCY_MISMATCH",
+            )
+        held = await held_for_order(session, party, price.currency)
+        released = await _released(session, party)
+        if held.amount + released + money.amount > price.amount:
+            raise InvalidInput(
+                f"the order costs {price.amount} {price.currency} and "
+                f"{held.amount + released} is already paid; {money.amount} is too much",
+                code="OVERPAYMENT",
+            )
+    entry = await _post_for_order(
         session,
         party,
         [
@@ -85,6 +155,52 @@ async def record_seller_payment(
         memo=f"seller payment {reference} for order {party.order_id}",
         key=f"seller-payment:{party.order_id}:{reference}",
     )
+    session.add(_payment_row(party, "PAYMENT", money, reference, recorded_by, entry.id))
+    await session.flush()
+    await _release_if_funded(session, party)
+    return entry
+
+
+def _payment_row(
+    party: OrderParty, kind: str, money: Money, reference: str, by: int | None, entry_id: int
+) -> SellerPayment:
+    return SellerPayment(
+        order_id=party.order_id,
+        seller_account_id=party.seller_account_id,
+        provider_id=party.provider_id,
+        category_key=party.category,
+        kind=kind,
+        amount=money.amount,
+        currency=money.currency,
+        bank_reference=reference,
+        recorded_by=by,
+        entry_id=entry_id,
+    )
+
+
+async def _released(session: AsyncSession, party: OrderParty) -> Decimal:
+    """What the order's completion already took out of the held payments."""
+    row = (
+        await session.execute(
+            select(Commission.order_amount).where(
+                Commission.order_ref == f"order:{party.order_id}",
+                Commission.entry_id.is_not(None),
+            )
+        )
+    ).scalar_one_or_none()
+    return row or Decimal(0)
+
+
+async def seller_payments(
+    session: AsyncSession, *, seller_account_id: int | None = None, order_id: int | None = None
+) -> list[SellerPayment]:
+    """Seller payments and refunds, newest first: of one seller, of one order, or all."""
+    query = select(SellerPayment).order_by(SellerPayment.id.desc())
+    if seller_account_id is not None:
+        query = query.where(SellerPayment.seller_account_id == seller_account_id)
+    if order_id is not None:
+        query = query.where(SellerPayment.order_id == order_id)
+    return list((await session.execute(query)).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,24 +245,6 @@ async def complete_order(
     if existing is not None:
         return existing
     commission = amount.times(rate.percent / Decimal(100))
-    share = amount - commission
-    postings = [debit("SELLER_PAYMENTS_HELD", seller_owner(party.seller_account_id), amount)]
-    if commission.amount > 0:
-        postings.append(credit("COMMISSION_REVENUE", PLATFORM, commission))
-    if share.amount > 0:
-        postings.append(credit("PROVIDER_PAYABLE", provider_owner(party.provider_id), share))
-    entry = await _post_for_order(
-        session,
-        party,
-        postings,
-        kind="ORDER_COMPLETED",
-        memo=(
-            f"order {party.order_id} completed: commission {rate.percent}% "
-            f"({', '.join(rate.rule_keys) or 'no commission rule'}; tier {tier.value})"
-        ),
-        key=f"order-completed:{party.order_id}",
-        posted_at=completed_at,
-    )
     row = Commission(
         order_ref=f"order:{party.order_id}",
         provider_id=party.provider_id,
@@ -159,19 +257,80 @@ async def complete_order(
         order_amount=amount.amount,
         commission=commission.amount,
         completed_at=completed_at,
-        entry_id=entry.id,
+        entry_id=None,
     )
     session.add(row)
     await session.flush()
+    await _release_if_funded(session, party, posted_at=completed_at)
     return row
 
 
+async def _release_if_funded(
+    session: AsyncSession, party: OrderParty, posted_at: datetime | None = None
+) -> None:
+    """Move a completed order's money once the seller's payments cover it: the commission to
+    the platform, the rest payable to the provider. Before that nothing moves, so the held
+    payments never go below zero and the platform never owes what it has not received."""
+    row = (
+        await session.execute(
+            select(Commission).where(
+                Commission.order_ref == f"order:{party.order_id}", Commission.entry_id.is_(None)
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return
+    amount = Money(row.order_amount, row.currency)
+    if (await held_for_order(session, party, row.currency)).amount < amount.amount:
+        return
+    commission = Money(row.commission, row.currency)
+    share = amount - commission
+    postings = [debit("SELLER_PAYMENTS_HELD", seller_owner(party.seller_account_id), amount)]
+    if commission.amount > 0:
+        postings.append(credit("COMMISSION_REVENUE", PLATFORM, commission))
+    if share.amount > 0:
+        postings.append(credit("PROVIDER_PAYABLE", provider_owner(party.provider_id), share))
+    entry = await _post_for_order(
+        session,
+        party,
+        postings,
+        kind="ORDER_COMPLETED",
+        memo=(
+            f"order {party.order_id} completed: commission {row.rate_percent}% "
+            f"({row.rule_keys or 'no commission rule'}; tier {row.tier})"
+        ),
+        key=f"order-completed:{party.order_id}",
+        posted_at=posted_at or utcnow(),
+    )
+    row.entry_id = entry.id
+    await session.flush()
+
+
 async def refund_seller(
-    session: AsyncSession, party: OrderParty, money: Money, reason: str
+    session: AsyncSession,
+    party: OrderParty,
+    money: Money,
+    reason: str,
+    *,
+    recorded_by: int | None = None,
 ) -> JournalEntry:
-    """Pay held money back to the seller (a cancelled order, a lost dispute)."""
+    """Pay held money back to the seller (a cancelled order, a lost dispute): at most what
+    the order's payments still hold (OVERPAYMENT otherwise)."""
     _positive(money, "a refund")
-    return await _post_for_order(
+    held = await held_for_order(session, party, money.currency)
+    key = f"seller-refund:{party.order_id}:{money.currency}"
+    done = (
+        await session.execute(select(JournalEntry).where(JournalEntry.idempotency_key == key))
+    ).scalar_one_or_none()
+    if done is not None:
+        return done
+    if money.amount > held.amount:
+        raise InvalidInput(
+            f"the order's payments hold {held.amount} {held.currency}; "
+            f"{money.amount} cannot be refunded",
+            code="OVERPAYMENT",
+        )
+    entry = await _post_for_order(
         session,
         party,
         [
@@ -180,8 +339,22 @@ async def refund_seller(
         ],
         kind="SELLER_REFUND",
         memo=f"refund for order {party.order_id}: {reason}",
-        key=f"seller-refund:{party.order_id}:{money.currency}",
+        key=key,
     )
+    session.add(_payment_row(party, "REFUND", money, f"refund:{entry.id}", recorded_by, entry.id))
+    await session.flush()
+    return entry
+
+
+async def refund_order(
+    session: AsyncSession, party: OrderParty, reason: str, currency: str
+) -> JournalEntry | None:
+    """At cancellation: pay back everything the order's payments hold (nothing when unpaid).
+    Cancelling twice refunds once."""
+    held = await held_for_order(session, party, currency)
+    if held.amount <= 0:
+        return None
+    return await refund_seller(session, party, held, reason)
 
 
 async def claw_back(

@@ -23,10 +23,10 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.billing.models import Payout, Statement, StatementLine
+from linkstar.core.billing.models import Payout, Statement, StatementHold
 from linkstar.core.kernel.db import UTCDateTime, claim, take_turns, utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.money import Money
@@ -72,39 +72,78 @@ class CycleNotClosed(InvalidInput):
     code = "CYCLE_NOT_CLOSED"
 
 
-# The statements of one cycle, computed in the database in three statements (set-based: one
-# pass over the unsettled payable lines whatever the number of providers and orders). Amounts
-# are the stored scaled integers. A line as the provider sees it: credit +, debit −.
-_UNSETTLED = """
-WITH u AS MATERIALIZED (
-    SELECT l.id AS line_id, l.entry_id, l.currency, a.provider_id, e.kind,
+# The statements of one cycle, computed in the database in a few set-based statements (one
+# pass over the payable lines whatever the number of providers and orders). Amounts are the
+# stored scaled integers. A line as the provider sees it: credit +, debit −.
+#
+# What a statement covers is a rectangle: the provider's payable lines with id <= its
+# watermark (the last line id when it was cut) posted before its cycle's end. A line is
+# unsettled when it lies outside the provider's last rectangle (a later line, or one dated
+# after that cycle), or when a statement held it back and none has released it yet. Cycles of
+# one kind are settled in order, so the last rectangle contains every earlier one: one row per
+# provider and currency says what was settled, however many lines it covered.
+_LAST = """
+last AS (
+    SELECT provider_id, currency, MAX(watermark) AS watermark, MAX(period_end) AS period_end
+    FROM statements WHERE (cycle LIKE '%Q%') = :quarterly
+    GROUP BY provider_id, currency
+)"""
+
+# Lines of held orders (under dispute, or named by the caller; looked up first) are held back.
+_HELD = """e.source_type = 'order' AND e.source_id IN :held_orders"""
+
+# Each ORDER_COMPLETED entry has exactly one payable line: its commission joins to it.
+_HELD_CASE = "CASE WHEN " + _HELD + " THEN 1 ELSE 0 END AS held"
+_LINE = (
+    """SELECT l.id AS line_id, l.currency, a.provider_id, e.kind, c.commission,
            CASE WHEN l.side = 'CREDIT' THEN l.amount ELSE -l.amount END AS signed,
-           CASE WHEN e.source_type = 'order' AND e.source_id IN :held THEN 1 ELSE 0 END AS held
+           """
+    + _HELD_CASE
+)
+
+_UNSETTLED = (
+    """
+WITH"""
+    + _LAST
+    + """,
+u AS (
+    """
+    + _LINE
+    + """
     FROM journal_lines l
     JOIN ledger_accounts a ON a.id = l.account_id
     JOIN journal_entries e ON e.id = l.entry_id
-    WHERE a.code = 'PROVIDER_PAYABLE' AND e.posted_at < :cycle_end
-      AND e.category_key IN :categories
-      AND NOT EXISTS (SELECT 1 FROM statement_lines sl WHERE sl.journal_line_id = l.id)
-      AND NOT EXISTS (SELECT 1 FROM statements st WHERE st.cycle = :cycle
-                      AND st.provider_id = a.provider_id AND st.currency = l.currency)
+    LEFT JOIN commissions c ON c.entry_id = e.id
+    LEFT JOIN last ON last.provider_id = a.provider_id AND last.currency = l.currency
+    WHERE a.code = 'PROVIDER_PAYABLE' AND l.id <= :watermark AND e.posted_at < :cycle_end
+      AND e.category_key IN :categories AND e.kind <> 'PAYOUT'
+      AND (last.watermark IS NULL OR l.id > last.watermark OR e.posted_at >= last.period_end)
+      AND (last.period_end IS NULL OR last.period_end < :cycle_end)
+    UNION ALL
+    """
+    + _LINE
+    + """
+    FROM statement_holds h
+    JOIN journal_lines l ON l.id = h.journal_line_id
+    JOIN ledger_accounts a ON a.id = l.account_id
+    JOIN journal_entries e ON e.id = l.entry_id
+    LEFT JOIN commissions c ON c.entry_id = e.id
+    LEFT JOIN last ON last.provider_id = a.provider_id AND last.currency = l.currency
+    WHERE h.released_in IS NULL AND e.category_key IN :categories
+      AND (last.period_end IS NULL OR last.period_end < :cycle_end)
 )"""
+)
 
 _INSERT_STATEMENTS = (
     _UNSETTLED
     + """,
-settled AS (
-    SELECT a.provider_id, l.currency,
-           SUM(CASE WHEN l.side = 'CREDIT' THEN l.amount ELSE -l.amount END) AS balance
-    FROM journal_lines l
-    JOIN ledger_accounts a ON a.id = l.account_id
-    JOIN statement_lines sl ON sl.journal_line_id = l.id
-    WHERE a.code = 'PROVIDER_PAYABLE'
-    GROUP BY a.provider_id, l.currency
+prior AS (
+    SELECT provider_id, currency, SUM(orders - penalties + adjustments) AS moved
+    FROM statements GROUP BY provider_id, currency
 ),
-reserved AS (
+paid_out AS (
     SELECT provider_id, currency, SUM(amount) AS amount FROM payouts
-    WHERE status IN ('PENDING', 'APPROVED', 'HELD') GROUP BY provider_id, currency
+    WHERE status <> 'DECLINED' GROUP BY provider_id, currency
 ),
 moved AS (
     SELECT provider_id, currency,
@@ -114,68 +153,108 @@ moved AS (
         SUM(CASE WHEN held = 0 AND kind NOT IN ('ORDER_COMPLETED', 'PENALTY', 'PENALTY_REVERSAL')
             THEN signed ELSE 0 END) AS adjustments,
         SUM(CASE WHEN held = 1 THEN signed ELSE 0 END) AS held_back,
-        COUNT(DISTINCT CASE WHEN held = 0 AND kind = 'ORDER_COMPLETED' THEN entry_id END)
-            AS order_count
+        SUM(CASE WHEN held = 0 AND kind = 'ORDER_COMPLETED' THEN 1 ELSE 0 END) AS order_count,
+        SUM(CASE WHEN held = 0 AND kind = 'ORDER_COMPLETED' THEN commission ELSE 0 END)
+            AS commission
     FROM u GROUP BY provider_id, currency
 ),
-commission AS (
-    SELECT u.provider_id, u.currency, SUM(c.commission) AS amount
-    FROM u JOIN commissions c ON c.entry_id = u.entry_id
-    WHERE u.held = 0 AND u.kind = 'ORDER_COMPLETED'
-    GROUP BY u.provider_id, u.currency
-),
 carried AS (
-    SELECT s.provider_id, s.currency FROM settled s
-    LEFT JOIN reserved r ON r.provider_id = s.provider_id AND r.currency = s.currency
-    WHERE s.balance - COALESCE(r.amount, 0) > 0
+    SELECT p.provider_id, p.currency FROM prior p
+    LEFT JOIN paid_out o ON o.provider_id = p.provider_id AND o.currency = p.currency
+    LEFT JOIN last ON last.provider_id = p.provider_id AND last.currency = p.currency
+    WHERE p.moved - COALESCE(o.amount, 0) > 0
+      AND (last.period_end IS NULL OR last.period_end < :cycle_end)
       AND NOT EXISTS (SELECT 1 FROM statements st WHERE st.cycle = :cycle
-                      AND st.provider_id = s.provider_id AND st.currency = s.currency)
+                      AND st.provider_id = p.provider_id AND st.currency = p.currency)
 ),
 groups AS (
     SELECT provider_id, currency FROM moved UNION SELECT provider_id, currency FROM carried
 ),
 totals AS (
     SELECT g.provider_id, g.currency,
-           COALESCE(s.balance, 0) - COALESCE(r.amount, 0) AS opening,
-           COALESCE(m.orders, 0) AS orders, COALESCE(c.amount, 0) AS commission,
+           COALESCE(p.moved, 0) - COALESCE(o.amount, 0) AS opening,
+           COALESCE(m.orders, 0) AS orders, COALESCE(m.commission, 0) AS commission,
            COALESCE(m.penalties, 0) AS penalties, COALESCE(m.adjustments, 0) AS adjustments,
            COALESCE(m.held_back, 0) AS held_back, COALESCE(m.order_count, 0) AS order_count
     FROM groups g
-    LEFT JOIN settled s ON s.provider_id = g.provider_id AND s.currency = g.currency
-    LEFT JOIN reserved r ON r.provider_id = g.provider_id AND r.currency = g.currency
+    LEFT JOIN prior p ON p.provider_id = g.provider_id AND p.currency = g.currency
+    LEFT JOIN paid_out o ON o.provider_id = g.provider_id AND o.currency = g.currency
     LEFT JOIN moved m ON m.provider_id = g.provider_id AND m.currency = g.currency
-    LEFT JOIN commission c ON c.provider_id = g.provider_id AND c.currency = g.currency
 )
 INSERT INTO statements (provider_id, cycle, currency, opening, orders, commission, penalties,
-                        adjustments, held_back, closing, payout, order_count, created_at)
+                        adjustments, held_back, closing, payout, order_count, watermark,
+                        period_end, created_at)
 SELECT provider_id, :cycle, currency, opening, orders, commission, penalties, adjustments,
        held_back, opening + orders - penalties + adjustments,
        CASE WHEN opening + orders - penalties + adjustments > 0
             THEN opening + orders - penalties + adjustments ELSE 0 END,
-       order_count, :now
+       order_count, :watermark, :cycle_end, :now
 FROM totals"""
 )
 
-_INSERT_LINES = """
-INSERT INTO statement_lines (statement_id, journal_line_id)
-SELECT st.id, l.id
-FROM journal_lines l
+# The lines of held orders inside this run's statements: a hold is recorded once, at the
+# statement that first held the line back; the statement that settles it once the order is
+# released records the release. (Few rows: only lines of disputed orders.)
+_HELD_LINES = (
+    """
+SELECT l.id, st.id AS statement_id
+FROM journal_entries e
+JOIN journal_lines l ON l.entry_id = e.id
 JOIN ledger_accounts a ON a.id = l.account_id
-JOIN journal_entries e ON e.id = l.entry_id
-JOIN statements st ON st.cycle = :cycle AND st.provider_id = a.provider_id
-                  AND st.currency = l.currency AND st.id > :before
-WHERE a.code = 'PROVIDER_PAYABLE' AND e.posted_at < :cycle_end
+JOIN statements st ON st.cycle = :cycle AND st.id > :before AND st.provider_id = a.provider_id
+                  AND st.currency = l.currency
+LEFT JOIN (
+    SELECT provider_id, currency, MAX(watermark) AS watermark, MAX(period_end) AS period_end
+    FROM statements WHERE id <= :before AND (cycle LIKE '%Q%') = :quarterly
+    GROUP BY provider_id, currency
+) last ON last.provider_id = a.provider_id AND last.currency = l.currency
+WHERE """
+    + _HELD
+    + """
+  AND a.code = 'PROVIDER_PAYABLE' AND l.id <= :watermark AND e.posted_at < :cycle_end
   AND e.category_key IN :categories
-  AND NOT (e.source_type = 'order' AND e.source_id IN :held)
-  AND NOT EXISTS (SELECT 1 FROM statement_lines sl WHERE sl.journal_line_id = l.id)
-ORDER BY l.id"""
-# (ORDER BY makes the database find every line before inserting the first: a scan of
-# statement_lines that the same statement is filling would otherwise grow with each row.)
+  AND (last.watermark IS NULL OR l.id > last.watermark OR e.posted_at >= last.period_end)
+  AND NOT EXISTS (SELECT 1 FROM statement_holds h WHERE h.journal_line_id = l.id)"""
+)
 
+_RELEASE_HOLDS = (
+    """
+UPDATE statement_holds SET released_in = (
+    SELECT st.id FROM journal_lines l
+    JOIN ledger_accounts a ON a.id = l.account_id
+    JOIN statements st ON st.cycle = :cycle AND st.id > :before
+                      AND st.provider_id = a.provider_id AND st.currency = l.currency
+    WHERE l.id = statement_holds.journal_line_id)
+WHERE released_in IS NULL
+  AND journal_line_id NOT IN (
+    SELECT l.id FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
+    WHERE """
+    + _HELD
+    + """)
+  AND EXISTS (
+    SELECT 1 FROM journal_lines l
+    JOIN ledger_accounts a ON a.id = l.account_id
+    JOIN journal_entries e ON e.id = l.entry_id
+    JOIN statements st ON st.cycle = :cycle AND st.id > :before
+                      AND st.provider_id = a.provider_id AND st.currency = l.currency
+    WHERE l.id = statement_holds.journal_line_id AND e.category_key IN :categories)"""
+)
+
+# A provider with an open appeal: its payout waits (HELD) until the appeal is decided, because
+# the decision may change what it is owed (a penalty reversed, a termination confirmed).
 _INSERT_PAYOUTS = """
-INSERT INTO payouts (statement_id, provider_id, currency, amount, status, version, created_at)
-SELECT st.id, st.provider_id, st.currency, st.payout, 'PENDING', 1, :now
+INSERT INTO payouts (statement_id, provider_id, currency, amount, status, reason, held_for,
+                     version, created_at)
+SELECT st.id, st.provider_id, st.currency, st.payout,
+       CASE WHEN ap.appeal_id IS NULL THEN 'PENDING' ELSE 'HELD' END,
+       CASE WHEN ap.appeal_id IS NULL THEN NULL
+            ELSE 'held while appeal ' || CAST(ap.appeal_id AS VARCHAR(20)) || ' is open' END,
+       CASE WHEN ap.appeal_id IS NULL THEN NULL
+            ELSE 'appeal:' || CAST(ap.appeal_id AS VARCHAR(20)) END,
+       1, :now
 FROM statements st
+LEFT JOIN (SELECT provider_id, MIN(id) AS appeal_id FROM appeals WHERE status = 'OPEN'
+           GROUP BY provider_id) ap ON ap.provider_id = st.provider_id
 WHERE st.cycle = :cycle AND st.id > :before AND st.payout > 0"""
 
 
@@ -183,7 +262,7 @@ _PARAMETERS = {
     "cycle_end": bindparam("cycle_end", type_=UTCDateTime()),
     "now": bindparam("now", type_=UTCDateTime()),
     "categories": bindparam("categories", expanding=True),
-    "held": bindparam("held", expanding=True),
+    "held_orders": bindparam("held_orders", expanding=True),
 }
 
 
@@ -211,22 +290,51 @@ async def settle(
             suggestion="settle a cycle after it has ended",
         )
     await take_turns(session, Statement, f"settle:{cycle.label}")
+    if session.bind.dialect.name == "postgresql":
+        # The watermark must have no gaps: wait for transactions posting lines now (an id
+        # below the watermark committed later would be skipped), and keep new ones waiting
+        # until this run commits. SQLite admits one writer at a time already.
+        await session.execute(text("LOCK TABLE journal_lines IN SHARE MODE"))
     if categories:
         # statements with ids above `before` are this run's (runs of one cycle take turns)
         before = (
             await session.execute(select(func.coalesce(func.max(Statement.id), 0)))
         ).scalar_one()
+        watermark = (
+            await session.execute(select(func.coalesce(func.max(JournalLine.id), 0)))
+        ).scalar_one()
         parameters = {
             "before": before,
+            "watermark": watermark,
+            "quarterly": cycle.kind is PeriodKind.QUARTER,
             "cycle": cycle.label,
             "cycle_end": cycle.end,
             "now": now,
             "categories": sorted(categories),
-            "held": sorted(held_orders) or [-1],
+            "held_orders": sorted(set(held_orders) | await _disputed_orders(session)) or [-1],
         }
-        for statement in (_INSERT_STATEMENTS, _INSERT_LINES, _INSERT_PAYOUTS):
-            used = {k: v for k, v in parameters.items() if f":{k}" in statement}
-            await session.execute(_bound(statement), used)
+
+        def used(statement: str) -> dict[str, Any]:
+            return {k: v for k, v in parameters.items() if f":{k}" in statement}
+
+        statements = _INSERT_STATEMENTS
+        if parameters["held_orders"] == [-1]:
+            # nothing is held: the lines need not carry their cause (a narrower join)
+            statements = statements.replace(_HELD_CASE, "0 AS held")
+        await session.execute(_bound(statements), used(statements))
+        held = (
+            (await session.execute(_bound(_HELD_LINES), used(_HELD_LINES))).all()
+            if parameters["held_orders"] != [-1]
+            else []
+        )
+        if held:
+            session.add_all(
+                StatementHold(journal_line_id=line_id, held_in=statement_id)
+                for line_id, statement_id in held
+            )
+            await session.flush()
+        await session.execute(_bound(_RELEASE_HOLDS), used(_RELEASE_HOLDS))
+        await session.execute(_bound(_INSERT_PAYOUTS), used(_INSERT_PAYOUTS))
     return list(
         (
             await session.execute(
@@ -237,6 +345,13 @@ async def settle(
             )
         ).scalars()
     )
+
+
+async def _disputed_orders(session: AsyncSession) -> set[int]:
+    """Orders under dispute now (the marketplace's table, read by name: billing does not
+    import the marketplace, which calls billing)."""
+    rows = await session.execute(text("SELECT id FROM orders WHERE status = 'DISPUTED'"))
+    return {int(r[0]) for r in rows}
 
 
 async def load_payout(session: AsyncSession, payout_id: int) -> Payout:
@@ -313,17 +428,61 @@ async def decide_payout(
             {"entry_id": entry.id},
             "the payout",
         )
-        # the payment settles within the payout's own statement, never a later one
-        line_id = (
-            await session.execute(
-                select(JournalLine.id)
-                .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
-                .where(JournalLine.entry_id == entry.id, LedgerAccount.code == "PROVIDER_PAYABLE")
-            )
-        ).scalar_one()
-        session.add(StatementLine(statement_id=payout.statement_id, journal_line_id=line_id))
-        await session.flush()
     return payout
+
+
+async def hold_for_appeal(session: AsyncSession, provider_id: int, appeal_id: int) -> list[Payout]:
+    """An appeal was filed: the provider's payouts not paid yet wait for its decision (HELD,
+    naming the appeal), because the decision may change what the provider is owed. A payout
+    already held for another reason stays as it is."""
+    held = []
+    rows = await session.execute(
+        select(Payout).where(
+            Payout.provider_id == provider_id,
+            Payout.status.in_((PayoutStatus.PENDING.value, PayoutStatus.APPROVED.value)),
+        )
+    )
+    for payout in rows.scalars():
+        await decide_payout(
+            session,
+            payout,
+            PayoutAction.HOLD,
+            by=None,
+            reason=f"held while appeal {appeal_id} is open",
+        )
+        await claim(
+            session,
+            Payout,
+            payout.id,
+            {"version": payout.version},
+            {"held_for": f"appeal:{appeal_id}"},
+            "the payout",
+        )
+        held.append(payout)
+    return held
+
+
+async def release_for_appeal(session: AsyncSession, appeal_id: int) -> list[Payout]:
+    """An appeal was decided: the payouts held for it are PENDING again (to be approved and
+    paid as usual). What the decision changed (a reversed penalty) lands in the next statement."""
+    released = []
+    rows = await session.execute(
+        select(Payout).where(
+            Payout.held_for == f"appeal:{appeal_id}", Payout.status == PayoutStatus.HELD.value
+        )
+    )
+    for payout in rows.scalars():
+        await decide_payout(session, payout, PayoutAction.RELEASE, by=None)
+        await claim(
+            session,
+            Payout,
+            payout.id,
+            {"version": payout.version},
+            {"held_for": None},
+            "the payout",
+        )
+        released.append(payout)
+    return released
 
 
 async def statement_csv(session: AsyncSession, statement: Statement) -> str:
@@ -371,8 +530,7 @@ async def statement_csv(session: AsyncSession, statement: Statement) -> str:
             JournalLine.amount,
         )
         .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
-        .join(StatementLine, StatementLine.journal_line_id == JournalLine.id)
-        .where(StatementLine.statement_id == statement.id)
+        .where(JournalLine.id.in_(await settled_line_ids(session, statement)))
         .order_by(JournalLine.id)
     )
     for posted_at, kind, source_type, source_id, memo, side, amount in rows:
@@ -380,6 +538,53 @@ async def statement_csv(session: AsyncSession, statement: Statement) -> str:
             [posted_at.isoformat(), kind, f"{source_type}:{source_id}", _safe(memo), side, amount]
         )
     return out.getvalue()
+
+
+async def settled_line_ids(session: AsyncSession, statement: Statement) -> Any:
+    """The payable lines `statement` settled, as a subquery: the lines of its rectangle outside
+    the previous statement's, less those it held back, plus held lines it released, plus its
+    own payout's payment."""
+    quarterly = "-Q" in statement.cycle
+    previous = (
+        await session.execute(
+            select(func.max(Statement.watermark), func.max(Statement.period_end)).where(
+                Statement.provider_id == statement.provider_id,
+                Statement.currency == statement.currency,
+                Statement.id < statement.id,
+                Statement.cycle.like("%-Q%") if quarterly else Statement.cycle.not_like("%-Q%"),
+            )
+        )
+    ).one()
+    in_rectangle = (
+        select(JournalLine.id)
+        .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            LedgerAccount.code == "PROVIDER_PAYABLE",
+            LedgerAccount.provider_id == statement.provider_id,
+            JournalLine.currency == statement.currency,
+            JournalLine.id <= (statement.watermark or 0),
+            JournalEntry.posted_at < statement.period_end,
+            JournalEntry.kind != "PAYOUT",
+            JournalLine.id.not_in(
+                select(StatementHold.journal_line_id).where(StatementHold.held_in == statement.id)
+            ),
+        )
+    )
+    if previous[0] is not None:
+        in_rectangle = in_rectangle.where(
+            or_(JournalLine.id > previous[0], JournalEntry.posted_at >= previous[1])
+        )
+    released = select(StatementHold.journal_line_id).where(
+        StatementHold.released_in == statement.id
+    )
+    paid = (
+        select(JournalLine.id)
+        .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+        .join(Payout, Payout.entry_id == JournalLine.entry_id)
+        .where(Payout.statement_id == statement.id, LedgerAccount.code == "PROVIDER_PAYABLE")
+    )
+    return union_all(in_rectangle, released, paid)
 
 
 def _safe(cell: str) -> str:

@@ -11,7 +11,7 @@ import enum
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from linkstar.core.kernel.errors import InvalidInput
@@ -30,6 +30,14 @@ class FeeKind(enum.StrEnum):
     ONE_OFF_FEE = "ONE_OFF_FEE"  # once, e.g. API integration set-up
     PER_UNIT_FEE = "PER_UNIT_FEE"  # unit price x quantity, e.g. per exam candidate
     COMMISSION = "COMMISSION"  # percent of order value, deducted at settlement
+
+
+class ChargeOccasionKind(enum.StrEnum):
+    """When a rule's amount is charged to a provider."""
+
+    APPROVAL = "APPROVAL"  # the application is approved
+    RENEWAL = "RENEWAL"  # each anniversary of the approval while the provider stays
+    TIER_CHANGE = "TIER_CHANGE"  # the provider moves to another tier (a deposit: the difference)
 
 
 UPFRONT_KINDS = frozenset(
@@ -60,6 +68,14 @@ class FeeRule:
     option: FeeOption | None = None
     unit: str | None = None  # PER_UNIT_FEE only, e.g. "candidate"
     note: str = ""
+    # When the amount is charged (every kind but COMMISSION); approval only by default.
+    charged_on: frozenset[ChargeOccasionKind] = frozenset({ChargeOccasionKind.APPROVAL})
+    # DEPOSIT only: the provider enters the dispatch pool only once it is paid; a top-up is
+    # charged when deductions take what is held below `minimum`; at exit it is refunded, less
+    # what is owed, `retention_days` after the provider left.
+    before_pool: bool = False
+    minimum: Money | None = None
+    retention_days: int = 90
 
     def applies(self, region: Region, tier: Tier) -> bool:
         """Whether the rule's region and tier conditions hold."""
@@ -107,6 +123,25 @@ def _single_rule_problems(rule: FeeRule) -> list[str]:
             problems.append(f"fee rule {rule.key!r}: a {rule.kind.value} has an amount and no rate")
         elif not isinstance(rule.amount, Money) or rule.amount.amount < 0:
             problems.append(f"fee rule {rule.key!r}: amount must be non-negative Money")
+    if not rule.charged_on or not all(isinstance(o, ChargeOccasionKind) for o in rule.charged_on):
+        problems.append(f"fee rule {rule.key!r}: charged_on must name ChargeOccasionKinds")
+    deposit_only = rule.before_pool or rule.minimum is not None or rule.retention_days != 90
+    if deposit_only and rule.kind is not FeeKind.DEPOSIT:
+        problems.append(
+            f"fee rule {rule.key!r}: before_pool, minimum and retention_days are for deposits"
+        )
+    if rule.minimum is not None and (
+        not isinstance(rule.minimum, Money)
+        or rule.amount is None
+        or rule.minimum.currency != rule.amount.currency
+        or not 0 < rule.minimum.amount <= rule.amount.amount
+    ):
+        problems.append(
+            f"fee rule {rule.key!r}: a deposit's minimum is positive, in its currency, "
+            "and at most its amount"
+        )
+    if not 0 <= rule.retention_days <= 3650:
+        problems.append(f"fee rule {rule.key!r}: retention_days must be 0 to 3650")
     if (rule.kind is FeeKind.PER_UNIT_FEE) != bool(rule.unit):
         problems.append(
             f"fee rule {rule.key!r}: a unit is required for PER_UNIT_FEE and only there"
@@ -183,6 +218,7 @@ class FeeQuoteLine:
     amount: Money | None
     rate_percent: Decimal | None
     note: str
+    rule: FeeRule | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +312,7 @@ def quote(
                 amount=amount,
                 rate_percent=rule.rate_percent,
                 note=rule.note,
+                rule=rule,
             )
         )
     return FeeQuote(category, region, tier, chosen, tuple(lines))
@@ -287,8 +324,13 @@ def deposits_by_region_and_tier(
     note: str,
     key: str = "deposit",
     name: str = "Performance deposit",
+    charged_on: frozenset[ChargeOccasionKind] = frozenset({ChargeOccasionKind.APPROVAL}),
+    before_pool: bool = False,
+    minimum_percent: Decimal | None = None,
+    retention_days: int = 90,
 ) -> list[FeeRule]:
-    """One DEPOSIT rule per region and tier: {region: (currency, {tier: "amount"})}."""
+    """One DEPOSIT rule per region and tier: {region: (currency, {tier: "amount"})}; with
+    `minimum_percent`, a top-up is due when what is held falls below that share of it."""
     return [
         FeeRule(
             key=key,
@@ -298,6 +340,12 @@ def deposits_by_region_and_tier(
             regions=frozenset({region}),
             tiers=frozenset({tier}),
             note=note,
+            charged_on=charged_on,
+            before_pool=before_pool,
+            minimum=None
+            if minimum_percent is None
+            else Money.of(amount, currency).times(minimum_percent / Decimal(100)),
+            retention_days=retention_days,
         )
         for region, (currency, by_tier) in amounts.items()
         for tier, amount in by_tier.items()
@@ -305,12 +353,24 @@ def deposits_by_region_and_tier(
 
 
 def fees_by_region(
-    amounts: Mapping[Region, Money], *, key: str, name: str, kind: FeeKind, note: str
+    amounts: Mapping[Region, Money],
+    *,
+    key: str,
+    name: str,
+    kind: FeeKind,
+    note: str,
+    charged_on: frozenset[ChargeOccasionKind] = frozenset({ChargeOccasionKind.APPROVAL}),
 ) -> list[FeeRule]:
     """One rule of `kind` per region, e.g. an annual fee in each region's currency."""
     return [
         FeeRule(
-            key=key, name=name, kind=kind, amount=amount, regions=frozenset({region}), note=note
+            key=key,
+            name=name,
+            kind=kind,
+            amount=amount,
+            regions=frozenset({region}),
+            note=note,
+            charged_on=charged_on,
         )
         for region, amount in amounts.items()
     ]

@@ -36,6 +36,8 @@ class JournalEntry(Base):
     corrected by a reversing entry that names the entry it reverses."""
 
     __tablename__ = "journal_entries"
+    # an order's (a sanction's) entries are looked up by their cause
+    __table_args__ = (Index("ix_journal_entries_source", "source_type", "source_id"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.billing.charges import deposit_satisfied
 from linkstar.core.identity.policy import Action, Viewer, require
 from linkstar.core.kernel.db import claim, take_turns, utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
@@ -115,7 +116,8 @@ def eligibility_query(
     sanction (restricted intake, termination); open orders plus pending offers below its
     capacity (its declaration, capped by the category's); serves one of the marketplaces and,
     when the request names regions, is based in one; meets the category's match rule; not
-    excluded by the seller; never offered this request before. `newcomers`: only those without
+    excluded by the seller; never offered this request before; its deposit paid where the
+    category requires it before the pool. `newcomers`: only those without
     a scorecard or on probation.
     """
     app = Application
@@ -149,6 +151,7 @@ def eligibility_query(
             ),
         ),
         app.provider_id.not_in(intake_blocked(category)),
+        deposit_satisfied(app.provider_id, category),
         load < capacity,
         exists().where(
             ProviderMarketplace.provider_id == app.provider_id,

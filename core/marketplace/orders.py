@@ -180,6 +180,9 @@ async def transition(
             order,
             OrderFacts(OrderEventKind.ORDER_CANCELLED, now, order_id=order.id, blame=blame),
         )
+        await billing_orders.refund_order(
+            session, _money_party(order), f"order cancelled: {reason}", order.price_currency
+        )
     return order
 
 
@@ -422,11 +425,15 @@ async def take_commission(
     )
     await billing_orders.complete_order(
         session,
-        billing_orders.OrderParty(
-            order.id, order.provider_id, order.seller_account_id, order.category_key
-        ),
+        _money_party(order),
         Money(order.price_amount, order.price_currency),
         rate,
         tier,
         completed_at,
+    )
+
+
+def _money_party(order: Order) -> billing_orders.OrderParty:
+    return billing_orders.OrderParty(
+        order.id, order.provider_id, order.seller_account_id, order.category_key
     )

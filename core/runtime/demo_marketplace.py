@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.billing import orders as billing_orders
 from linkstar.core.contract.registry import Registry
 from linkstar.core.identity.accounts import hash_password
 from linkstar.core.identity.models import Account
@@ -119,6 +120,15 @@ async def load_marketplace_demo(
             )
             order = await dispatch.accept_offer(session, provider, registry, offer.id)
             counts["orders"] += 1
+            # the seller pays into escrow; staff record the bank's reference
+            await billing_orders.record_seller_payment(
+                session,
+                billing_orders.OrderParty(
+                    order.id, order.provider_id, order.seller_account_id, order.category_key
+                ),
+                Money(order.price_amount, order.price_currency),
+                f"DEMO-{order.id}",
+            )
             late = rng.random() < 0.2
             for step in range(2):
                 due = now + timedelta(days=3) if not (late and step) else now - timedelta(hours=6)

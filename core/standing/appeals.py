@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.billing import settlement as payouts
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import claim, take_turns, utcnow
 from linkstar.core.kernel.errors import Conflict, InvalidInput, NotFound
@@ -174,6 +175,7 @@ async def file_appeal(
         {"appeal": appeal.id, "subject": subject_type.value, "round": appeal.round},
         provider_id=provider_id,
     )
+    await payouts.hold_for_appeal(session, provider_id, appeal.id)
     return appeal
 
 
@@ -311,6 +313,7 @@ async def decide_appeal(
         AppealAction.UPHOLD if uphold else AppealAction.REJECT,
         {"decided_by": viewer.label, "decision_reason": reason.strip(), "decided_at": utcnow()},
     )
+    await payouts.release_for_appeal(session, appeal.id)
     effects: dict[str, Any] = {}
     why = f"appeal {appeal.id} upheld: {reason.strip()}"
     if uphold:

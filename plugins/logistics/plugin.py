@@ -21,6 +21,7 @@ from linkstar.schema.plugin_api import (
     Aggregation,
     AggregationKind,
     CategoryProfileSpec,
+    ChargeOccasionKind,
     Direction,
     DispatchPolicy,
     DocumentRequirement,
@@ -237,6 +238,13 @@ FEE_RULES = (
     deposits_by_region_and_tier(
         _DEPOSITS,
         note="Refundable at exit, less any penalty deductions (e.g. unpaid loss claims).",
+        # carriers handle sellers' goods: no orders before the deposit is paid; a tier change
+        # to a tier with a higher deposit calls the difference; below half of it, a top-up;
+        # refunded 180 days after exit (the window for late loss claims)
+        charged_on=frozenset({ChargeOccasionKind.APPROVAL, ChargeOccasionKind.TIER_CHANGE}),
+        before_pool=True,
+        minimum_percent=Decimal(50),
+        retention_days=180,
     )
     + fees_by_region(
         _ANNUAL_FEES,
@@ -244,6 +252,7 @@ FEE_RULES = (
         name="Annual platform fee",
         kind=FeeKind.ANNUAL_FEE,
         note="Tracking-data integration and listing in the logistics provider pool.",
+        charged_on=frozenset({ChargeOccasionKind.APPROVAL, ChargeOccasionKind.RENEWAL}),
     )
     + commission_by_tier(
         _COMMISSION,

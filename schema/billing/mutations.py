@@ -5,11 +5,20 @@ from __future__ import annotations
 import strawberry
 
 from linkstar.core.billing import charges as billing
+from linkstar.core.billing import orders as order_money
 from linkstar.core.billing import settlement
 from linkstar.core.identity.policy import Action, require
+from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.money import Money as MoneyValue
+from linkstar.core.marketplace.models import Order
+from linkstar.core.marketplace.vocabulary import OrderStatus
 from linkstar.schema.billing.inputs import money_of
-from linkstar.schema.billing.types import ChargeType, PayoutType, StatementType
+from linkstar.schema.billing.types import (
+    ChargeType,
+    PayoutType,
+    SellerPaymentType,
+    StatementType,
+)
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.providers.inputs import MoneyInput
 from linkstar.schema.resolving import parse_id, write
@@ -89,3 +98,41 @@ class BillingMutation:
                 bank_reference=bank_reference,
             )
         return PayoutType.of(row)
+
+    @strawberry.mutation(
+        description=(
+            "Record a seller's payment for an order as the platform's bank received it (staff, "
+            "with the bank's reference): in the order's currency, at most what it still needs. "
+            "The money is held until the order completes (then commission and the provider's "
+            "share move) or is cancelled (then it is refunded)."
+        )
+    )
+    async def record_seller_payment(
+        self, info: Ctx, order: strawberry.ID, amount: MoneyInput, bank_reference: str
+    ) -> SellerPaymentType:
+        viewer = ctx(info).viewer
+        require(viewer, Action.MANAGE_MONEY)
+        money: MoneyValue = money_of(amount)
+        async with write(info) as session:
+            row = await session.get(Order, parse_id(order, "Order"))
+            if row is None:
+                raise NotFound("no such order")
+            if row.status is OrderStatus.CANCELLED:
+                raise InvalidInput("a cancelled order takes no payment", code="INVALID_TRANSITION")
+            party = order_money.OrderParty(
+                row.id, row.provider_id, row.seller_account_id, row.category_key
+            )
+            entry = await order_money.record_seller_payment(
+                session,
+                party,
+                money,
+                bank_reference,
+                price=MoneyValue(row.price_amount, row.price_currency),
+                recorded_by=viewer.account_id,
+            )
+            (payment,) = [
+                p
+                for p in await order_money.seller_payments(session, order_id=row.id)
+                if p.entry_id == entry.id
+            ]
+        return SellerPaymentType.of(payment)

@@ -9,7 +9,7 @@ from strawberry import relay
 
 from linkstar.core.billing import charges as billing
 from linkstar.core.billing import settlement
-from linkstar.core.billing.models import Charge, ChargePayment, Payout, Statement
+from linkstar.core.billing.models import Charge, ChargePayment, Payout, SellerPayment, Statement
 from linkstar.core.fees.rules import FeeKind
 from linkstar.core.kernel.money import Money as MoneyValue
 from linkstar.core.ledger.journal import CHART, AccountBalance, LedgerLine
@@ -259,3 +259,39 @@ class StatementType(relay.Node):
     async def csv(self, info: Ctx) -> str:
         async with ctx(info).session() as session:
             return await settlement.statement_csv(session, self.row)
+
+
+@strawberry.type(
+    name="SellerPayment",
+    description=(
+        "Money a seller paid for an order (PAYMENT, recorded by staff with the bank's "
+        "reference) or was paid back (REFUND). Visible to the seller, the order's provider "
+        "and staff."
+    ),
+)
+class SellerPaymentType(relay.Node):
+    linkstar_two_party = True
+
+    id: relay.NodeID[int]
+    order_id: strawberry.ID = strawberry.field(description="The order's global id.")
+    kind: str = strawberry.field(description="PAYMENT or REFUND.")
+    amount: Money
+    bank_reference: str
+    recorded_at: datetime
+    owner_account_id: strawberry.Private[int]
+    provider_id: strawberry.Private[int]
+
+    resolve_nodes = rows_resolver(SellerPayment)
+
+    @classmethod
+    def of(cls, row: SellerPayment) -> SellerPaymentType:
+        return cls(
+            id=row.id,
+            order_id=strawberry.ID(relay.to_base64("Order", row.order_id)),
+            kind=row.kind,
+            amount=_money(row.amount, row.currency),
+            bank_reference=row.bank_reference,
+            recorded_at=row.recorded_at,
+            owner_account_id=row.seller_account_id,
+            provider_id=row.provider_id,
+        )

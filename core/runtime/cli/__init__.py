@@ -34,5 +34,6 @@ for command in (
     admin.plugins,
     jobs.webhooks,
     jobs.purge_documents,
+    jobs.money_sweep_command,
 ):
     main.add_command(command)

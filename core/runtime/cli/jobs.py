@@ -272,3 +272,21 @@ def purge_documents(limit: int) -> None:
     check_database(settings.database_url, migrated=True)
     result = asyncio.run(purge_documents_once(settings))
     click.echo(f"purged {result.purged} documents, removed {result.files_removed} files")
+
+
+@click.command("money-sweep")
+@fail_cleanly
+def money_sweep_command() -> None:
+    """Charge renewals, tier changes and deposit top-ups; refund deposits after exit (daily)."""
+    from linkstar.core.contract.registry import load_registry
+    from linkstar.core.runtime.money_sweep import sweep
+
+    settings = Settings.from_env()
+    registry = load_registry(settings.disabled_plugins)
+    check_database(settings.database_url, migrated=True)
+    done = in_transaction(settings.database_url, lambda session: sweep(session, registry))
+    click.echo(
+        f"renewal charges {done.renewal_charges}\ttier-change charges "
+        f"{done.tier_change_charges}\ttop-ups {done.top_ups}"
+        f"\tdeposit refunds {done.deposit_refunds}"
+    )
