@@ -229,6 +229,9 @@ def _refuse_overlong_text(
     compiled = getattr(context, "compiled", None)
     if compiled is None or not (context.isinsert or context.isupdate):
         return
+    if getattr(context, "_lengths_checked", False):
+        return  # a many-row insert fires this once per batch of rows, each time with every row
+    context._lengths_checked = True
     limits = {
         key: (bind.type.length, getattr(bind, "_orig_key", key))
         for key, bind in ((b.key, b) for b in compiled.binds.values())
@@ -236,7 +239,16 @@ def _refuse_overlong_text(
     }
     if not limits:
         return
-    for row in context.compiled_parameters:
+    rows = context.compiled_parameters
+    # column by column first (10,000-row inserts are common); the refusal names the first
+    # offending value in row order, as a row-by-row check would
+    for key, (length, _) in limits.items():
+        values = [row.get(key) for row in rows]
+        if [value for value in values if isinstance(value, str) and len(value) > length]:
+            break
+    else:
+        return
+    for row in rows:
         for key, (length, name) in limits.items():
             value = row.get(key)
             if isinstance(value, str) and len(value) > length:
