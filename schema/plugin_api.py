@@ -29,17 +29,16 @@ from linkstar.core.kernel.db import Base, IdType, ScaledDecimal, UTCDateTime, ut
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.periods import PeriodKind
 from linkstar.core.kernel.vocabulary import Marketplace, Region, Tier
+from linkstar.core.kpi.aggregations import AggregationKind, CustomAggregation
 from linkstar.core.kpi.metrics import (
     Aggregation,
-    AggregationKind,
-    CustomAggregation,
     Direction,
     EvaluationWindow,
     MetricDefinition,
     ScoringCurve,
-    Unit,
 )
 from linkstar.core.kpi.scoring import ScoringPolicy
+from linkstar.core.kpi.units import Unit
 from linkstar.core.marketplace.policy import DispatchPolicy
 from linkstar.core.marketplace.signals import (
     ObservationRule,

@@ -16,7 +16,8 @@ from linkstar.core.kernel.vocabulary import (
     Region,
     Tier,
 )
-from linkstar.core.kpi.metrics import AggregationKind, Direction, PeriodKind, Unit
+from linkstar.core.kpi.metrics import Direction, PeriodKind
+from linkstar.core.kpi.units import Unit
 
 RegionEnum = strawberry.enum(Region, description="Region of the provider's legal entity.")
 TierEnum = strawberry.enum(Tier, description="Cooperation tier, lowest first.")
@@ -32,9 +33,6 @@ ObservationSourceEnum = strawberry.enum(
 )
 UnitEnum = strawberry.enum(Unit, description="What a number means and which values it may take.")
 DirectionEnum = strawberry.enum(Direction, description="Which way is better for a metric.")
-AggregationKindEnum = strawberry.enum(
-    AggregationKind, description="How observations are aggregated."
-)
 PeriodKindEnum = strawberry.enum(PeriodKind, description="Length of an evaluation period.")
 FeeKindEnum = strawberry.enum(FeeKind, description="Billing basis of a fee rule.")
 

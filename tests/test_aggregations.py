@@ -16,15 +16,9 @@ import pytest
 from linkstar.core.kernel.db import create_engine, session_factory
 from linkstar.core.kernel.periods import period_containing, period_of
 from linkstar.core.kernel.vocabulary import ObservationSource, Region
-from linkstar.core.kpi.aggregations import aggregate
-from linkstar.core.kpi.metrics import (
-    Aggregation,
-    AggregationKind,
-    Direction,
-    MetricDefinition,
-    PeriodKind,
-    Unit,
-)
+from linkstar.core.kpi.aggregations import AggregationKind, aggregate
+from linkstar.core.kpi.metrics import Aggregation, Direction, MetricDefinition, PeriodKind
+from linkstar.core.kpi.units import Unit
 from linkstar.core.runtime import tables as models
 
 OCT = period_of("2026-10", PeriodKind.MONTH, "Asia/Shanghai")
@@ -248,7 +242,7 @@ async def _median(session, conditions, metric, period):
 
 def median_plugin():
     from linkstar.core.contract.hookspecs import hookimpl
-    from linkstar.core.kpi.metrics import CustomAggregation
+    from linkstar.core.kpi.aggregations import CustomAggregation
     from linkstar.core.providers.categories import ServiceCategory
 
     median = CustomAggregation(
@@ -304,7 +298,9 @@ def test_a_plugin_aggregation_is_validated_and_computed_like_the_built_ins(
                 same_data = dataclasses.replace(
                     definition, key="m"
                 )  # the fixture observes metric "m"
-                return await aggregate(session, "c", same_data, OCT, custom=registry.aggregations)
+                return await aggregate(
+                    session, "c", same_data, OCT, aggregations=registry.aggregations
+                )
         finally:
             await engine.dispose()
 
@@ -314,7 +310,7 @@ def test_a_plugin_aggregation_is_validated_and_computed_like_the_built_ins(
 def test_an_unknown_or_clashing_aggregation_refuses_start_up() -> None:
     from linkstar.core.contract.registry import PluginInfo, build_registry
     from linkstar.core.kernel.errors import PluginContractError
-    from linkstar.core.kpi.metrics import CustomAggregation
+    from linkstar.core.kpi.aggregations import CustomAggregation
 
     plugin, _ = median_plugin()
     plugin.linkstar_aggregations = staticmethod(

@@ -8,6 +8,7 @@ pyproject.toml.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -44,3 +45,26 @@ def test_the_import_contracts_hold(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_no_function_imports_our_own_modules_except_cli_commands() -> None:
+    """An import inside a function hides a dependency (often a cycle) from the contracts above.
+
+    Only the CLI's commands may import inside their functions, to keep `linkstar` quick to
+    start; `if TYPE_CHECKING:` blocks are module-level and allowed everywhere.
+    """
+    found = []
+    for package in ("core", "schema", "plugins"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            if relative.parts[:3] == ("core", "runtime", "cli"):
+                continue
+            for function in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    continue
+                for node in ast.walk(function):
+                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                        "linkstar"
+                    ):
+                        found.append(f"{relative}:{node.lineno} imports {node.module}")
+    assert not found, "\n".join(found)

@@ -10,16 +10,16 @@ from linkstar.core.fees.rules import FeeKind, FeeOption, FeeRule, quote, rule_pr
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.kpi.aggregations import AggregationKind
 from linkstar.core.kpi.metrics import (
     Aggregation,
-    AggregationKind,
     Direction,
     MetricDefinition,
     ResultStatus,
-    Unit,
     evaluate,
     metric_problems,
 )
+from linkstar.core.kpi.units import Unit
 
 # --- money -------------------------------------------------------------------------------
 

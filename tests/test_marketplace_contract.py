@@ -97,7 +97,8 @@ def test_a_platform_only_metric_ignores_self_reported_observations(observe, migr
     import dataclasses
 
     from linkstar.core.kernel.vocabulary import ObservationSource
-    from linkstar.core.kpi.metrics import AggregationKind, Unit
+    from linkstar.core.kpi.aggregations import AggregationKind
+    from linkstar.core.kpi.units import Unit
     from tests.test_aggregations import metric, run
 
     for value in ("1", "1", "0"):

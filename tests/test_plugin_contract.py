@@ -17,13 +17,9 @@ from linkstar.core.contract.registry import PluginInfo, build_registry, discover
 from linkstar.core.fees.rules import FeeKind, FeeOption, FeeRule
 from linkstar.core.kernel.errors import PluginContractError
 from linkstar.core.kernel.money import Money
-from linkstar.core.kpi.metrics import (
-    Aggregation,
-    AggregationKind,
-    Direction,
-    MetricDefinition,
-    Unit,
-)
+from linkstar.core.kpi.aggregations import AggregationKind
+from linkstar.core.kpi.metrics import Aggregation, Direction, MetricDefinition
+from linkstar.core.kpi.units import Unit
 from linkstar.core.onboarding.documents import DocumentRequirement
 from linkstar.core.providers.categories import (
     CategoryProfileSpec,

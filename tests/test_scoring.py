@@ -12,21 +12,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from linkstar.core.kpi.aggregations import AggregationKind
 from linkstar.core.kpi.metrics import (
-    UNIT_RANGES,
     Aggregation,
-    AggregationKind,
     Direction,
     MetricDefinition,
     ResultStatus,
     ScoringCurve,
-    Unit,
     curve_problems,
     default_curve,
     evaluate,
     metric_problems,
 )
 from linkstar.core.kpi.scoring import ScoringPolicy, attainment, composite, standing
+from linkstar.core.kpi.units import UNIT_RANGES, Unit
 from linkstar.plugins.agency import plugin as agency
 from linkstar.plugins.erp import plugin as erp
 from linkstar.plugins.logistics import plugin as logistics

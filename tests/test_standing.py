@@ -267,7 +267,8 @@ def test_the_probation_decision_records_the_kpi_recommendation(shipper, sign_in,
 def test_a_category_sets_its_own_ladder() -> None:
     from linkstar.core.kernel.vocabulary import SanctionKind
     from linkstar.core.kpi.scoring import ScoringPolicy, scoring_problems
-    from linkstar.core.standing.consequences import CardSummary, ladder
+    from linkstar.core.standing.cards import CardSummary
+    from linkstar.core.standing.ladder import ladder
 
     strict = ScoringPolicy(restrict_after=1, terminate_after=2)
     one_failure = [

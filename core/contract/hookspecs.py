@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from linkstar.core.fees.rules import FeeRule, PenaltyRule
-    from linkstar.core.kpi.metrics import CustomAggregation, MetricDefinition
+    from linkstar.core.kpi.aggregations import CustomAggregation
+    from linkstar.core.kpi.metrics import MetricDefinition
     from linkstar.core.kpi.scoring import ScoringPolicy
     from linkstar.core.marketplace.policy import DispatchPolicy
     from linkstar.core.marketplace.signals import ObservationRule
@@ -115,7 +116,9 @@ def linkstar_aggregations() -> list[CustomAggregation] | None:
 
     Called once at start-up. Return a list of `CustomAggregation`: an UPPER_SNAKE_CASE kind that
     is not built in and unique across plugins, a description, the units it accepts and yields,
-    its parameters, and an async `compute` that must be set-based SQL over all providers.
+    its parameters, and an async `compute` that must be set-based SQL over all providers. The
+    built-in aggregations arrive through this same hook, from the core's default plugin
+    (`linkstar.core.contract.defaults`).
     """
 
 

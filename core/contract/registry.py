@@ -19,15 +19,11 @@ from typing import Any
 import pluggy
 
 from linkstar.core.contract import hookspecs
+from linkstar.core.contract.defaults import DEFAULT_PLUGINS
 from linkstar.core.fees.rules import FeeRule, PenaltyRule, penalty_problems, rule_problems
 from linkstar.core.kernel.errors import NotFound, PluginContractError
-from linkstar.core.kpi.metrics import (
-    KEY_PATTERN,
-    CustomAggregation,
-    MetricDefinition,
-    custom_aggregation_problems,
-    metric_problems,
-)
+from linkstar.core.kpi.aggregations import CustomAggregation, custom_aggregation_problems
+from linkstar.core.kpi.metrics import KEY_PATTERN, MetricDefinition, metric_problems
 from linkstar.core.kpi.scoring import ScoringPolicy, scoring_problems
 from linkstar.core.marketplace.policy import (
     DispatchPolicy,
@@ -168,10 +164,11 @@ def build_registry(plugins: Sequence[PluginInfo]) -> Registry:
     """Register `plugins` with pluggy, validate every contribution, raise at the first problem."""
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    names = [p.name for p in plugins]
+    defaults = [PluginInfo(name, module) for name, module in DEFAULT_PLUGINS]
+    names = [p.name for p in (*defaults, *plugins)]  # the core's default plugins come first
     if len(set(names)) != len(names):
         raise PluginContractError(", ".join(names), "plugin names must be unique")
-    for plugin in plugins:
+    for plugin in (*defaults, *plugins):
         try:
             manager.register(plugin.module, name=plugin.name)
         except (ValueError, pluggy.PluginValidationError) as exc:
@@ -186,13 +183,18 @@ def build_registry(plugins: Sequence[PluginInfo]) -> Registry:
         ) from exc
 
     aggregations: dict[str, CustomAggregation] = {}
+    declared_by: dict[str, str] = {}
+    built_in = {p.name for p in defaults}
     for plugin, custom in _collect_list(manager, names, "linkstar_aggregations", CustomAggregation):
         problems = custom_aggregation_problems(custom)
-        if custom.kind in aggregations:
+        if declared_by.get(custom.kind) in built_in:
+            problems.append(f"aggregation kind {custom.kind!r} is built in; choose another name")
+        elif custom.kind in aggregations:
             problems.append(f"aggregation kind {custom.kind!r} is declared twice")
         if problems:
             raise PluginContractError(plugin, problems[0])
         aggregations[custom.kind] = custom
+        declared_by[custom.kind] = plugin
     categories = _collect_categories(manager, names, aggregations)
     return Registry(
         aggregations=aggregations,

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.identity import outbox
 from linkstar.core.identity.models import (
     Account,
     ApiToken,
@@ -28,7 +29,7 @@ from linkstar.core.identity.models import (
     Invitation,
     SpentRefreshToken,
 )
-from linkstar.core.identity.policy import Unauthenticated, Viewer
+from linkstar.core.identity.policy import ANONYMOUS, Unauthenticated, Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.vocabulary import Role, TokenScope
@@ -337,8 +338,6 @@ async def revoke_api_token(session: AsyncSession, viewer: Viewer, token_id: int)
 async def invite_member(session: AsyncSession, viewer: Viewer, email: str) -> Invitation:
     """An invitation to join the viewer's provider; its token is mailed to the invited address
     only (through the outbox), so accepting it proves the address."""
-    from linkstar.core.identity import outbox
-
     assert viewer.provider_id is not None and viewer.account_id is not None
     plain = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -404,8 +403,6 @@ def _claimed_id(value: object) -> int:
 async def authenticate(session: AsyncSession, authorization: str | None, secret: str) -> Viewer:
     """The viewer behind an `Authorization` header; Unauthenticated for a bad credential."""
     if not authorization:
-        from linkstar.core.identity.policy import ANONYMOUS
-
         return ANONYMOUS
     scheme, _, credential = authorization.partition(" ")
     if scheme.lower() != "bearer" or not credential.strip():

@@ -22,8 +22,9 @@ from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.periods import period_containing
 from linkstar.core.kpi.aggregations import aggregate
-from linkstar.core.kpi.metrics import Direction, MetricDefinition, in_unit_range
+from linkstar.core.kpi.metrics import Direction, MetricDefinition
 from linkstar.core.kpi.models import Alert, AlertThreshold
+from linkstar.core.kpi.units import in_unit_range
 
 if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
     from linkstar.core.contract.registry import Registry

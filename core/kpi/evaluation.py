@@ -30,8 +30,8 @@ from linkstar.core.kernel.errors import LinkStarError
 from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.periods import Period, month_to_period, period_containing, period_of
 from linkstar.core.kernel.vocabulary import ApplicationStatus
-from linkstar.core.kpi.aggregations import aggregate
-from linkstar.core.kpi.metrics import CustomAggregation, MetricResult, PeriodKind, evaluate
+from linkstar.core.kpi.aggregations import CustomAggregation, aggregate
+from linkstar.core.kpi.metrics import MetricResult, PeriodKind, evaluate
 from linkstar.core.kpi.models import EvaluationRun, KpiObservation, Scorecard
 from linkstar.core.kpi.scoring import attainment, composite, digest, history_score, standing
 from linkstar.core.onboarding.models import Application

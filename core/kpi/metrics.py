@@ -10,45 +10,15 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from linkstar.core.kernel.periods import PeriodKind
 from linkstar.core.kernel.vocabulary import KEY_PATTERN
-
-
-class Unit(enum.StrEnum):
-    """What a number means, and so which values it may take."""
-
-    PERCENT = "PERCENT"  # 0..100
-    PERCENT_CHANGE = "PERCENT_CHANGE"  # -100..+inf (growth)
-    HOURS = "HOURS"  # 0..+inf
-    RATING = "RATING"  # 1..5 stars
-    COUNT = "COUNT"  # 0..+inf
-    AMOUNT = "AMOUNT"  # 0..+inf, a monetary or volume quantity in the subject's own currency
-    OUTCOME = "OUTCOME"  # 0 or 1: whether the counted event happened (task on time, parcel lost, …)
-
-
-UNIT_RANGES: dict[Unit, tuple[Decimal | None, Decimal | None]] = {
-    Unit.PERCENT: (Decimal(0), Decimal(100)),
-    Unit.PERCENT_CHANGE: (Decimal(-100), None),
-    Unit.HOURS: (Decimal(0), None),
-    Unit.RATING: (Decimal(1), Decimal(5)),
-    Unit.COUNT: (Decimal(0), None),
-    Unit.AMOUNT: (Decimal(0), None),
-    Unit.OUTCOME: (Decimal(0), Decimal(1)),
-}
-
-
-def in_unit_range(unit: Unit, value: Decimal) -> bool:
-    """Whether `value` is a possible value of `unit` (bounds inclusive)."""
-    low, high = UNIT_RANGES[unit]
-    if unit is Unit.OUTCOME:
-        return value in (Decimal(0), Decimal(1))
-    return (low is None or value >= low) and (high is None or value <= high)
+from linkstar.core.kpi.aggregations import BUILT_IN, CustomAggregation
+from linkstar.core.kpi.units import UNIT_RANGES, Unit, in_unit_range
 
 
 class Direction(enum.StrEnum):
@@ -58,57 +28,25 @@ class Direction(enum.StrEnum):
     LOWER_IS_BETTER = "LOWER_IS_BETTER"  # pass when value <= threshold
 
 
-class AggregationKind(enum.StrEnum):
-    """How the observations of one window become the metric's value."""
-
-    RATIO_OF_COUNTS = "RATIO_OF_COUNTS"  # share of OUTCOME observations equal to 1, in percent
-    SHARE_AT_OR_ABOVE = "SHARE_AT_OR_ABOVE"  # share of observations >= params["cutoff"], percent
-    MEAN = "MEAN"  # arithmetic mean of the observations
-    PERCENTILE = "PERCENTILE"  # params["percentile"] (nearest-rank) of the observations
-    MAXIMUM = "MAXIMUM"  # the largest observation
-    GROWTH = "GROWTH"  # period-over-period growth per subject, then the mean over subjects
-    LATEST = "LATEST"  # the most recent observation in the window
-
-
 @dataclass(frozen=True, slots=True)
 class Aggregation:
     """An aggregation kind with its parameters, e.g. PERCENTILE with {"percentile": 90}.
 
-    `kind` is a built-in `AggregationKind` or the name of a plugin's `CustomAggregation`.
+    `kind` names a registered aggregation: a built-in one (`AggregationKind.MEAN`, or simply
+    "MEAN") or a plugin's own `CustomAggregation`.
     """
 
-    kind: AggregationKind | str
+    kind: str
     params: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
-        return self.kind.value if isinstance(self.kind, AggregationKind) else self.kind
+        return str(self.kind)
 
-    def describe(self, custom: Mapping[str, CustomAggregation] | None = None) -> str:
+    def describe(self, aggregations: Mapping[str, CustomAggregation] = BUILT_IN) -> str:
         """One human sentence, shown next to a metric so its number explains itself."""
-        if not isinstance(self.kind, AggregationKind):
-            found = (custom or {}).get(self.kind)
-            return found.description if found else f"plugin aggregation {self.kind}"
-        match self.kind:
-            case AggregationKind.RATIO_OF_COUNTS:
-                return (
-                    "share of observations where the counted event happened (value 1), in percent"
-                )
-            case AggregationKind.SHARE_AT_OR_ABOVE:
-                return f"share of observations at or above {self.params['cutoff']}, in percent"
-            case AggregationKind.MEAN:
-                return "arithmetic mean of the observations"
-            case AggregationKind.PERCENTILE:
-                return f"p{self.params['percentile']} of the observations (nearest rank)"
-            case AggregationKind.MAXIMUM:
-                return "largest observation (worst case)"
-            case AggregationKind.GROWTH:
-                return (
-                    "growth over the previous period per subject (store/client), "
-                    "then the mean over subjects"
-                )
-            case AggregationKind.LATEST:
-                return "most recent observation in the window"
+        found = aggregations.get(self.name)
+        return found.describe(self.params) if found else f"plugin aggregation {self.kind}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,54 +164,8 @@ class MetricDefinition:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-# Which result/observed units each aggregation accepts, and which parameters it needs.
-_AGGREGATION_RULES: dict[AggregationKind, tuple[set[Unit] | None, set[Unit] | None, set[str]]] = {
-    AggregationKind.RATIO_OF_COUNTS: ({Unit.PERCENT}, {Unit.OUTCOME}, set()),
-    AggregationKind.SHARE_AT_OR_ABOVE: ({Unit.PERCENT}, None, {"cutoff"}),
-    AggregationKind.MEAN: (None, None, set()),
-    AggregationKind.PERCENTILE: (None, None, {"percentile"}),
-    AggregationKind.MAXIMUM: (None, None, set()),
-    AggregationKind.GROWTH: ({Unit.PERCENT_CHANGE}, {Unit.AMOUNT, Unit.COUNT}, set()),
-    AggregationKind.LATEST: (None, None, set()),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class CustomAggregation:
-    """An aggregation a plugin adds (hook `linkstar_aggregations`).
-
-    `compute(session, conditions, metric, period)` receives the core's SQLAlchemy conditions that
-    select the observations that count (attributable, not superseded, in the period) and must
-    return {provider_id: (value, sample_size)} — computed set-based, for all providers at once.
-    """
-
-    kind: str
-    description: str
-    compute: Callable[..., Awaitable[dict[int, tuple[Decimal | None, int]]]]
-    result_units: frozenset[Unit] | None = None  # None: the observed unit is kept
-    observed_units: frozenset[Unit] | None = None  # None: any
-    params: frozenset[str] = frozenset()
-
-
-CUSTOM_KIND = re.compile(r"^[A-Z][A-Z0-9_]{2,40}$")
-
-
-def custom_aggregation_problems(custom: CustomAggregation) -> list[str]:
-    """Everything wrong with a plugin's aggregation."""
-    problems = []
-    if not CUSTOM_KIND.match(custom.kind):
-        problems.append(f"aggregation kind {custom.kind!r} must be UPPER_SNAKE_CASE (3-41 chars)")
-    if custom.kind in AggregationKind.__members__:
-        problems.append(f"aggregation kind {custom.kind!r} is built in; choose another name")
-    if not custom.description.strip():
-        problems.append(f"aggregation {custom.kind!r} needs a description")
-    if not callable(custom.compute):
-        problems.append(f"aggregation {custom.kind!r}: compute must be an async function")
-    return problems
-
-
 def metric_problems(
-    metric: MetricDefinition, custom: Mapping[str, CustomAggregation] | None = None
+    metric: MetricDefinition, aggregations: Mapping[str, CustomAggregation] = BUILT_IN
 ) -> list[str]:
     """Everything wrong with a definition, as sentences; empty when it is valid."""
     problems: list[str] = []
@@ -321,16 +213,13 @@ def metric_problems(
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"metric {metric.key!r}: unknown time zone {metric.window.timezone!r}")
     kind = metric.aggregation.name
-    if isinstance(metric.aggregation.kind, AggregationKind):
-        result_units, observed_units, required = _AGGREGATION_RULES[metric.aggregation.kind]
-    elif kind in (custom or {}):
-        plugin_kind = (custom or {})[kind]
-        result_units = set(plugin_kind.result_units) if plugin_kind.result_units else None
-        observed_units = set(plugin_kind.observed_units) if plugin_kind.observed_units else None
-        required = set(plugin_kind.params)
-    else:
+    if kind not in aggregations:
         problems.append(f"metric {metric.key!r}: unknown aggregation {kind!r}")
         return problems
+    method = aggregations[kind]
+    result_units = set(method.result_units) if method.result_units else None
+    observed_units = set(method.observed_units) if method.observed_units else None
+    required = set(method.params)
     if result_units is not None and metric.unit not in result_units:
         problems.append(
             f"metric {metric.key!r}: aggregation {kind} yields "
@@ -352,15 +241,8 @@ def metric_problems(
             f"metric {metric.key!r}: aggregation {kind} takes parameters "
             f"{sorted(required) or 'none'}, got {sorted(given) or 'none'}"
         )
-    else:
-        params = metric.aggregation.params
-        if "percentile" in params and not (0 < params["percentile"] <= 100):
-            problems.append(f"metric {metric.key!r}: percentile must be in (0, 100]")
-        if "cutoff" in params and not in_unit_range(metric.observed_unit, params["cutoff"]):
-            problems.append(
-                f"metric {metric.key!r}: cutoff {params['cutoff']} is outside the range of "
-                f"{metric.observed_unit.value}"
-            )
+    elif method.check is not None:
+        problems.extend(f"metric {metric.key!r}: {p}" for p in method.check(metric))
     return problems
 
 

@@ -31,8 +31,8 @@ from linkstar.core.kernel.periods import period_containing
 from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource
 from linkstar.core.kpi.alerts import check_running_values
 from linkstar.core.kpi.corrections import settle_new_claims
-from linkstar.core.kpi.metrics import UNIT_RANGES, in_unit_range
 from linkstar.core.kpi.models import OBSERVATION_SCALE, KpiObservation
+from linkstar.core.kpi.units import UNIT_RANGES, in_unit_range
 from linkstar.core.onboarding.models import Application
 
 if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it

@@ -1,7 +1,8 @@
 """Webhooks: endpoints a provider registers, and the outbox of deliveries to them.
 
-Importing this module installs the outbox writer (`core.live.outbox`): every flush that adds
-provider events also adds their deliveries, in the same transaction.
+Importing the `live` package (as importing this module does) installs the outbox writer
+(`core.live.outbox`): every flush that adds provider events also adds their deliveries, in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -80,11 +81,4 @@ def matches(event_types: list[str], event_type: str) -> bool:
     return event_type in event_types or family in event_types or "*" in event_types
 
 
-def _install() -> None:
-    from linkstar.core.live import outbox
-
-    outbox.install()
-
-
-_install()
 __all__ = ["DeliveryStatus", "WebhookDelivery", "WebhookEndpoint"]

@@ -16,18 +16,12 @@ from sqlalchemy.orm import Session
 
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.events import DomainEvent
+from linkstar.core.live.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, matches
 
 _installed = False
 
 
 def _write_deliveries(session: Session, _flush_context: Any) -> None:
-    from linkstar.core.live.models import (
-        DeliveryStatus,
-        WebhookDelivery,
-        WebhookEndpoint,
-        matches,
-    )
-
     events = [
         o
         for o in session.new

@@ -14,6 +14,7 @@ Receivers recompute it over the raw body, compare in constant time, and refuse o
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -174,8 +175,6 @@ async def register(
 
 def body_of(event: DomainEvent) -> bytes:
     """What is POSTed: the event as JSON (the same fields as a subscription's LiveEvent)."""
-    import base64
-
     provider = (
         None
         if event.provider_id is None

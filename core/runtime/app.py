@@ -36,6 +36,7 @@ from linkstar.core.runtime.edge import Edge
 from linkstar.core.runtime.live import SubscriptionAuthentication
 from linkstar.core.runtime.protocol import GraphQLOverHTTP
 from linkstar.core.runtime.web import dashboard_routes
+from linkstar.core.standing.verdicts import evaluate_due
 from linkstar.schema.compose import compose_schema
 from linkstar.schema.context import Context
 from linkstar.schema.hardening import MAX_TOKENS
@@ -218,8 +219,6 @@ async def evaluate_at_close(sessions: Any, registry: Registry, interval: float) 
     Every app process runs it; each month is claimed in its evaluating transaction
     (`evaluate_due`), so exactly one process evaluates it. A failure is logged and retried at
     the next tick, never fatal to the server."""
-    from linkstar.core.standing.verdicts import evaluate_due
-
     while True:
         try:
             await evaluate_due(sessions, registry, by="scheduler")

@@ -25,8 +25,13 @@ from linkstar.core.kernel.vocabulary import (
     Region,
     Tier,
 )
-from linkstar.core.kpi.metrics import UNIT_RANGES, AggregationKind, MetricDefinition, Unit
+from linkstar.core.kpi.aggregations import AggregationKind
+from linkstar.core.kpi.evaluation import PeriodNotClosed
+from linkstar.core.kpi.metrics import MetricDefinition
+from linkstar.core.kpi.units import UNIT_RANGES, Unit
 from linkstar.core.runtime import tables as models
+from linkstar.core.runtime.demo_marketplace import load_marketplace_demo
+from linkstar.core.standing.verdicts import evaluate_period
 
 MONTHS = 6
 _CITIES = ["Shenzhen", "Hangzhou", "Guangzhou", "Xiamen", "Ningbo", "Yiwu", "Shanghai", "Fuzhou"]
@@ -285,9 +290,6 @@ async def load_demo(
     if observations:
         await session.execute(insert(models.KpiObservation), observations)
     await session.flush()
-    from linkstar.core.kpi.evaluation import PeriodNotClosed
-    from linkstar.core.standing.verdicts import evaluate_period
-
     scorecards = 0
     evaluating = progress.add_task(
         "evaluating months", total=len(months) * len(registry.categories), unit="categories"
@@ -306,8 +308,6 @@ async def load_demo(
             continue  # still in its grace period: the scheduler evaluates it when it closes
         scorecards += sum(s.written for s in summaries.values())
     # Sellers' requests and orders through the real dispatch: this month's platform data.
-    from linkstar.core.runtime.demo_marketplace import load_marketplace_demo
-
     market = await load_marketplace_demo(session, registry, rng)
     summaries = await evaluate_period(session, registry, f"{months[-1] + timedelta(days=10):%Y-%m}")
     scorecards += sum(s.written for s in summaries.values())

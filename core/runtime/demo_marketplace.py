@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.contract.registry import Registry
@@ -22,7 +23,9 @@ from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Marketplace, Role
 from linkstar.core.marketplace import dispatch, orders, requests
+from linkstar.core.marketplace.models import Offer
 from linkstar.core.marketplace.orders import OrderAction
+from linkstar.core.marketplace.vocabulary import OfferStatus
 from linkstar.core.providers.profiles import (
     BoolField,
     DecimalField,
@@ -140,11 +143,6 @@ async def load_marketplace_demo(
 
 
 async def _pending(session: AsyncSession, request_id: int) -> Any:
-    from sqlalchemy import select
-
-    from linkstar.core.marketplace.models import Offer
-    from linkstar.core.marketplace.vocabulary import OfferStatus
-
     return await session.scalar(
         select(Offer).where(Offer.request_id == request_id, Offer.status == OfferStatus.PENDING)
     )

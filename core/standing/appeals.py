@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import claim, take_turns, utcnow
 from linkstar.core.kernel.errors import Conflict, InvalidInput, NotFound
+from linkstar.core.kernel.timeline import record
 from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
 from linkstar.core.kpi.models import KpiObservation, Scorecard
 from linkstar.core.onboarding.admission import lift_bars_of_violation
@@ -26,7 +27,6 @@ from linkstar.core.onboarding.applications import reinstate_memberships
 from linkstar.core.onboarding.models import Application, Document
 from linkstar.core.standing.approvals import ApprovalKind, request_approval
 from linkstar.core.standing.basis import without_basis
-from linkstar.core.standing.consequences import _event
 from linkstar.core.standing.models import Appeal, Sanction, TierChange, Violation
 from linkstar.core.standing.states import (
     AppealAction,
@@ -180,12 +180,12 @@ async def file_appeal(
     )
     session.add(appeal)
     await session.flush()
-    _event(
+    record(
         session,
         viewer,
-        provider_id,
         "appeal.filed",
         {"appeal": appeal.id, "subject": subject_type.value, "round": appeal.round},
+        provider_id=provider_id,
     )
     return appeal
 
@@ -201,12 +201,12 @@ async def _undo_sanctions(
             continue
         await move_sanction(session, sanction, SanctionAction.REVERSE, viewer.label, why)
         undone.append(sanction.id)
-        _event(
+        record(
             session,
             viewer,
-            sanction.provider_id,
             "sanction.reversed",
             {"category": sanction.category_key, "sanction": sanction.id, "reason": why},
+            provider_id=sanction.provider_id,
         )
         if sanction.kind in TERMINATING and not await _terminations_stand(session, sanction):
             await reinstate_memberships(
@@ -258,13 +258,13 @@ async def _undo_tier_changes(
         if application is not None and application.tier is change.to_tier:
             application.tier = change.from_tier
         undone.append(change.id)
-        _event(
+        record(
             session,
             viewer,
-            change.provider_id,
             "tier.reversed",
             {"tierChange": change.id, "restored": change.from_tier.value, "reason": why},
-            change.application_id,
+            provider_id=change.provider_id,
+            application_id=change.application_id,
         )
     return undone
 
@@ -334,12 +334,12 @@ async def decide_appeal(
         else:
             effects = await _uphold_sanction(session, viewer, appeal, why)
     appeal.effects = effects
-    _event(
+    record(
         session,
         viewer,
-        appeal.provider_id,
         f"appeal.{appeal.status.lower()}",
         {"appeal": appeal.id, "reason": reason.strip(), **effects},
+        provider_id=appeal.provider_id,
     )
     await session.flush()
     return appeal

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkstar.core.identity.policy import Forbidden, Viewer
 from linkstar.core.kernel.db import claim, utcnow
 from linkstar.core.kernel.errors import Conflict, InvalidInput, LinkStarError
-from linkstar.core.standing.consequences import _event
+from linkstar.core.kernel.timeline import record
 from linkstar.core.standing.models import ApprovalRequest
 
 
@@ -81,12 +81,12 @@ async def request_approval(
             "this decision already waits for a second staff member's approval",
             suggestion="approve or reject the pending request (decideApproval)",
         ) from None
-    _event(
+    record(
         session,
         viewer,
-        provider_id,
         "approval.requested",
         {"request": row.id, "kind": kind.value, "subject": subject_id, **payload},
+        provider_id=provider_id,
     )
     return row
 
@@ -125,12 +125,12 @@ async def settle(
         },
         "the approval request",
     )
-    _event(
+    record(
         session,
         viewer,
-        row.provider_id,
         f"approval.{target.value.lower()}",
         {"request": row.id, "kind": row.kind, "reason": reason.strip()},
+        provider_id=row.provider_id,
     )
     return row
 

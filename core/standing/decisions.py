@@ -13,23 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import claim, take_turns, utcnow
 from linkstar.core.kernel.errors import Conflict, InvalidInput, NotFound
+from linkstar.core.kernel.timeline import record
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Tier
 from linkstar.core.kpi.scoring import ScoringPolicy
 from linkstar.core.onboarding.applications import end_memberships
 from linkstar.core.onboarding.models import Application
 from linkstar.core.standing import appeals, approvals
 from linkstar.core.standing.approvals import ApprovalKind, request_approval, settle
-from linkstar.core.standing.consequences import (
-    TIERS,
-    Recommendation,
-    _event,
-    change_tier,
-    consecutive,
-    recent_cards,
-    strategic_eligibility,
-)
+from linkstar.core.standing.cards import consecutive, recent_cards
 from linkstar.core.standing.models import Appeal, ApprovalRequest, Sanction, TierChange
+from linkstar.core.standing.recommendations import Recommendation, strategic_eligibility
 from linkstar.core.standing.states import SanctionAction, check_sanction_move, move_sanction
+from linkstar.core.standing.tiers import TIERS, change_tier
 
 if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
     from linkstar.core.contract.registry import Registry
@@ -94,12 +89,12 @@ async def settle_termination(
             category=sanction.category_key,
             payload={"sanction": sanction.id},
         )
-    _event(
+    record(
         session,
         viewer,
-        sanction.provider_id,
         "termination.confirmed" if confirm else "termination.rejected",
         {"category": sanction.category_key, "sanction": sanction.id, "reason": why},
+        provider_id=sanction.provider_id,
     )
     return sanction
 
@@ -128,10 +123,9 @@ async def reverse_tier_change(
     )
     application.tier = change.from_tier
     application.updated_at = utcnow()
-    _event(
+    record(
         session,
         viewer,
-        change.provider_id,
         "tier.reversed",
         {
             "category": change.category_key,
@@ -139,7 +133,8 @@ async def reverse_tier_change(
             "restored": change.from_tier.value,
             "reason": why,
         },
-        application.id,
+        provider_id=change.provider_id,
+        application_id=application.id,
     )
     return change
 

@@ -10,12 +10,8 @@ from linkstar.core.onboarding import review
 from linkstar.core.onboarding.applications import Action
 from linkstar.core.onboarding.models import Application
 from linkstar.core.onboarding.policy import OnboardingPolicy
-from linkstar.core.standing.consequences import (
-    CardSummary,
-    Recommendation,
-    probation_recommendation,
-    recent_cards,
-)
+from linkstar.core.standing.cards import CardSummary, recent_cards
+from linkstar.core.standing.recommendations import Recommendation, probation_recommendation
 
 
 async def probation_cards(session: AsyncSession, application: Application) -> list[CardSummary]:

@@ -8,13 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.vocabulary import SanctionStatus
-from linkstar.core.standing.consequences import (
-    Recommendation,
-    active_points,
-    recent_cards,
-    renewal_recommendation,
-)
+from linkstar.core.standing.cards import recent_cards
 from linkstar.core.standing.models import Sanction, Violation
+from linkstar.core.standing.recommendations import Recommendation, renewal_recommendation
+from linkstar.core.standing.violations import active_points
 
 
 async def renewal_for(

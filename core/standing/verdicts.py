@@ -23,10 +23,10 @@ from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.periods import PeriodKind, period_of
 from linkstar.core.kernel.telemetry import EVALUATION_SECONDS
 from linkstar.core.kpi import evaluation
+from linkstar.core.kpi.aggregations import CustomAggregation
 from linkstar.core.kpi.evaluation import EvaluationSummary, claim_run, due_periods, require_closed
-from linkstar.core.kpi.metrics import CustomAggregation
 from linkstar.core.kpi.models import Scorecard
-from linkstar.core.standing.consequences import apply_ladder
+from linkstar.core.standing.ladder import apply_ladder
 
 if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
     from linkstar.core.contract.registry import CategoryContribution, Registry

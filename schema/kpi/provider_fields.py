@@ -10,7 +10,7 @@ from sqlalchemy import select
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kpi.evaluation import project
 from linkstar.core.kpi.models import Alert, KpiObservation, Scorecard
-from linkstar.core.standing import consequences as rules
+from linkstar.core.standing import cards as standing_cards
 from linkstar.schema import loaders
 from linkstar.schema.kpi.alert_types import AlertType
 from linkstar.schema.kpi.types import (
@@ -117,7 +117,9 @@ class KpiProviderFields:
         if not self._private(info):
             return []
         async with ctx(info).session() as session:
-            cards = await rules.recent_cards(session, category, [self.id], "9999-12", periods)
+            cards = await standing_cards.recent_cards(
+                session, category, [self.id], "9999-12", periods
+            )
             ids = [c.id for c in cards.get(self.id, [])]
             stmt = select(Scorecard).where(Scorecard.id.in_(ids))
             rows = (await session.execute(stmt)).scalars().all()

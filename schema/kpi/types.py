@@ -14,10 +14,11 @@ from linkstar.core.kernel.vocabulary import (
     ObservationSource,
     Tier,
 )
-from linkstar.core.kpi.metrics import Direction, PeriodKind, Unit
+from linkstar.core.kpi.metrics import Direction, PeriodKind
 from linkstar.core.kpi.metrics import MetricDefinition as MetricSpec
 from linkstar.core.kpi.models import KpiObservation, Scorecard
 from linkstar.core.kpi.scoring import PASS_MARK
+from linkstar.core.kpi.units import Unit
 from linkstar.core.providers.models import Provider
 from linkstar.schema import loaders
 from linkstar.schema.nodes import Ctx, ctx, rows_resolver

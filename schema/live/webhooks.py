@@ -12,7 +12,7 @@ from linkstar.core.kernel.errors import NotFound
 from linkstar.core.live import webhooks
 from linkstar.core.live.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from linkstar.schema import loaders
-from linkstar.schema.nodes import Ctx, child_connection, ctx, page_of, rows_resolver
+from linkstar.schema.nodes import Ctx, child_connection, ctx, page_of, rows_for_nodes, rows_resolver
 from linkstar.schema.pagination import Connection, PageArgs
 from linkstar.schema.resolving import parse_id, require_provider_member, write
 
@@ -63,8 +63,6 @@ class WebhookDeliveryType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Ctx, node_ids: list[str], required: bool = False
     ) -> list[WebhookDeliveryType | None]:
-        from linkstar.schema.nodes import rows_for_nodes
-
         rows = await rows_for_nodes(info, WebhookDelivery, node_ids)
         endpoints = await rows_for_nodes(
             info, WebhookEndpoint, [str(r.endpoint_id) if r else "x" for r in rows]

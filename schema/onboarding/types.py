@@ -24,8 +24,9 @@ from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.documents import DocumentRequirement as DocumentRequirementSpec
 from linkstar.core.onboarding.models import Application, Document, Interview, ProviderBar
 from linkstar.core.providers.models import Provider
-from linkstar.core.standing import consequences as rules
 from linkstar.core.standing import probation
+from linkstar.core.standing.cards import recent_cards
+from linkstar.core.standing.recommendations import strategic_eligibility
 from linkstar.schema import loaders
 from linkstar.schema.nodes import Ctx, ctx, page_of, rows_for_nodes, rows_resolver
 from linkstar.schema.pagination import Connection, PageArgs
@@ -139,11 +140,9 @@ class ApplicationType(relay.Node):
             return None
         async with ctx(info).session() as session:
             cards = (
-                await rules.recent_cards(
-                    session, self.category_key, [self.provider_id], "9999-12", 6
-                )
+                await recent_cards(session, self.category_key, [self.provider_id], "9999-12", 6)
             ).get(self.provider_id, [])
-        result = rules.strategic_eligibility(self.tier, cards)
+        result = strategic_eligibility(self.tier, cards)
         return Recommendation(decision=result.decision, reasons=list(result.reasons))
 
     @strawberry.field(

@@ -17,8 +17,7 @@ from linkstar.core.kernel.vocabulary import (
 from linkstar.core.kpi.scoring import ScoringPolicy
 from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider
-from linkstar.core.standing import appeals, approvals, decisions
-from linkstar.core.standing import consequences as standing
+from linkstar.core.standing import appeals, approvals, decisions, violations
 from linkstar.core.standing.models import Appeal
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.onboarding.types import ApplicationType
@@ -58,7 +57,7 @@ class StandingMutation:
             provider_id = parse_id(provider, "Provider")
             if await session.get(Provider, provider_id) is None:
                 raise NotFound("no such provider")
-            violation, _ = await standing.record_violation(
+            violation, _ = await violations.record_violation(
                 session,
                 provider_id,
                 category,

@@ -8,7 +8,8 @@ import pytest
 
 from linkstar.core.fees.rules import quote
 from linkstar.core.kernel.vocabulary import Region, Tier
-from linkstar.core.kpi.metrics import AggregationKind, Direction, ResultStatus, evaluate
+from linkstar.core.kpi.aggregations import AggregationKind
+from linkstar.core.kpi.metrics import Direction, ResultStatus, evaluate
 from linkstar.core.providers.categories import ProfileInvalid
 from linkstar.core.runtime import tables as models
 from linkstar.plugins.agency import plugin

@@ -10,14 +10,9 @@ import pytest
 from linkstar.core.fees.rules import FeeQuote, quote, rule_problems
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.vocabulary import Region, Tier
-from linkstar.core.kpi.metrics import (
-    AggregationKind,
-    Direction,
-    ResultStatus,
-    Unit,
-    evaluate,
-    metric_problems,
-)
+from linkstar.core.kpi.aggregations import AggregationKind
+from linkstar.core.kpi.metrics import Direction, ResultStatus, evaluate, metric_problems
+from linkstar.core.kpi.units import Unit
 from linkstar.core.onboarding.documents import requirement_problems
 from linkstar.core.providers.categories import ProfileInvalid
 from linkstar.core.runtime import tables as models

@@ -24,13 +24,8 @@ from linkstar.core.fees.rules import quote, rule_problems
 from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import Base
 from linkstar.core.kernel.vocabulary import Region, Tier
-from linkstar.core.kpi.metrics import (
-    AggregationKind,
-    Direction,
-    ResultStatus,
-    evaluate,
-    metric_problems,
-)
+from linkstar.core.kpi.aggregations import AggregationKind
+from linkstar.core.kpi.metrics import Direction, ResultStatus, evaluate, metric_problems
 from linkstar.core.onboarding.documents import requirement_problems
 from linkstar.core.providers.categories import ProfileInvalid, ServiceCategory
 from linkstar.core.runtime import tables as models

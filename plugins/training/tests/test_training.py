@@ -10,14 +10,8 @@ import pytest
 from linkstar.core.fees.rules import FeeKind, quote, rule_problems
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.vocabulary import Region, Tier
-from linkstar.core.kpi.metrics import (
-    AggregationKind,
-    Direction,
-    PeriodKind,
-    ResultStatus,
-    evaluate,
-    metric_problems,
-)
+from linkstar.core.kpi.aggregations import AggregationKind
+from linkstar.core.kpi.metrics import Direction, PeriodKind, ResultStatus, evaluate, metric_problems
 from linkstar.core.onboarding.documents import requirement_problems
 from linkstar.core.providers.categories import ProfileInvalid
 from linkstar.core.runtime import tables as models

@@ -1,0 +1,70 @@
+"""The scorecards standing reads: the latest revision of each month, with whether it failed."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkstar.core.kpi.models import Scorecard
+from linkstar.core.standing.basis import failing, voided_metrics
+
+
+@dataclass(frozen=True, slots=True)
+class CardSummary:
+    id: int
+    period: str
+    composite: Decimal | None
+    failing: bool
+
+
+def consecutive(periods: list[str]) -> bool:
+    """Whether month labels (newest first) follow each other without a gap."""
+    for newer, older in itertools.pairwise(periods):
+        year, month = map(int, newer.split("-"))
+        expected = f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+        if older != expected:
+            return False
+    return True
+
+
+async def recent_cards(
+    session: AsyncSession, category: str, providers: list[int], label: str | None, count: int
+) -> dict[int, list[CardSummary]]:
+    """Latest-revision scorecards up to `label` (None: all), newest first, at most `count` per
+    provider."""
+    bounds = [Scorecard.category_key == category, Scorecard.provider_id.in_(providers)]
+    if label is not None:
+        bounds.append(Scorecard.period <= label)
+    latest = (
+        select(
+            Scorecard.provider_id, Scorecard.period, func.max(Scorecard.revision).label("revision")
+        )
+        .where(*bounds)
+        .group_by(Scorecard.provider_id, Scorecard.period)
+        .subquery()
+    )
+    stmt = (
+        select(Scorecard)
+        .join(
+            latest,
+            (latest.c.provider_id == Scorecard.provider_id)
+            & (latest.c.period == Scorecard.period)
+            & (latest.c.revision == Scorecard.revision),
+        )
+        .where(Scorecard.category_key == category)
+        .order_by(Scorecard.provider_id, Scorecard.period.desc())
+    )
+    voided = await voided_metrics(session, providers, category)
+    cards: dict[int, list[CardSummary]] = defaultdict(list)
+    for card in (await session.execute(stmt)).scalars().all():
+        if len(cards[card.provider_id]) < count:
+            void = voided.get((card.provider_id, card.period), set())
+            cards[card.provider_id].append(
+                CardSummary(card.id, card.period, card.composite, failing(card.results, void))
+            )
+    return cards
