@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.kernel.db import take_turns, utcnow
+from linkstar.core.kernel.db import among, take_turns, utcnow
 from linkstar.core.kernel.errors import LinkStarError
 from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.periods import Period, month_to_period, period_containing, period_of
@@ -226,7 +226,7 @@ async def _previous_composites(
         .where(
             Scorecard.category_key == category,
             Scorecard.period < label,
-            Scorecard.provider_id.in_(providers),
+            among(session, Scorecard.provider_id, providers),
         )
         .group_by(Scorecard.provider_id, Scorecard.period)
         .subquery()
@@ -255,7 +255,7 @@ async def _latest_digests(
     stmt = select(Scorecard.provider_id, Scorecard.revision, Scorecard.inputs_digest).where(
         Scorecard.category_key == category,
         Scorecard.period == label,
-        Scorecard.provider_id.in_(providers),
+        among(session, Scorecard.provider_id, providers),
     )
     latest: dict[int, tuple[int, str]] = {}
     for pid, revision, value in (await session.execute(stmt)).all():

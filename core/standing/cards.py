@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.kernel.db import among
 from linkstar.core.kpi.models import Scorecard
 from linkstar.core.standing.basis import failing, voided_metrics
 
@@ -37,7 +38,7 @@ async def recent_cards(
 ) -> dict[int, list[CardSummary]]:
     """Latest-revision scorecards up to `label` (None: all), newest first, at most `count` per
     provider."""
-    bounds = [Scorecard.category_key == category, Scorecard.provider_id.in_(providers)]
+    bounds = [Scorecard.category_key == category, among(session, Scorecard.provider_id, providers)]
     if label is not None:
         bounds.append(Scorecard.period <= label)
     latest = (
@@ -48,8 +49,15 @@ async def recent_cards(
         .group_by(Scorecard.provider_id, Scorecard.period)
         .subquery()
     )
+    # the five columns the ladder reads (a row also holds kilobytes of definitions JSON)
     stmt = (
-        select(Scorecard)
+        select(
+            Scorecard.id,
+            Scorecard.provider_id,
+            Scorecard.period,
+            Scorecard.composite,
+            Scorecard.results,
+        )
         .join(
             latest,
             (latest.c.provider_id == Scorecard.provider_id)
@@ -61,10 +69,8 @@ async def recent_cards(
     )
     voided = await voided_metrics(session, providers, category)
     cards: dict[int, list[CardSummary]] = defaultdict(list)
-    for card in (await session.execute(stmt)).scalars().all():
-        if len(cards[card.provider_id]) < count:
-            void = voided.get((card.provider_id, card.period), set())
-            cards[card.provider_id].append(
-                CardSummary(card.id, card.period, card.composite, failing(card.results, void))
-            )
+    for card_id, provider_id, period, score, results in (await session.execute(stmt)).all():
+        if len(cards[provider_id]) < count:
+            void = voided.get((provider_id, period), set())
+            cards[provider_id].append(CardSummary(card_id, period, score, failing(results, void)))
     return cards
