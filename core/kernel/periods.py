@@ -85,6 +85,7 @@ def period_containing(moment: datetime, kind: PeriodKind, timezone: str) -> Peri
     return period_of(_label(local.year, index, kind), kind, timezone)
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every metric of every provider in a run
 def month_to_period(label: str, kind: PeriodKind, timezone: str) -> Period:
     """A month label mapped to the period of `kind` that contains it (quarter metrics)."""
     month = period_of(label, PeriodKind.MONTH, timezone)
