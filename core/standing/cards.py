@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.db import among
@@ -41,15 +41,10 @@ async def recent_cards(
     bounds = [Scorecard.category_key == category, among(session, Scorecard.provider_id, providers)]
     if label is not None:
         bounds.append(Scorecard.period <= label)
-    latest = (
-        select(
-            Scorecard.provider_id, Scorecard.period, func.max(Scorecard.revision).label("revision")
-        )
-        .where(*bounds)
-        .group_by(Scorecard.provider_id, Scorecard.period)
-        .subquery()
-    )
-    # the five columns the ladder reads (a row also holds kilobytes of definitions JSON)
+    # One scan, newest first, the latest revision kept per month in Python: no self-join on
+    # the latest revision, whose plan on freshly written rows (no statistics yet) could be a
+    # nested loop over 10,000 × 10,000. Only the columns the ladder reads (a row also holds
+    # kilobytes of definitions JSON).
     stmt = (
         select(
             Scorecard.id,
@@ -58,18 +53,16 @@ async def recent_cards(
             Scorecard.composite,
             Scorecard.results,
         )
-        .join(
-            latest,
-            (latest.c.provider_id == Scorecard.provider_id)
-            & (latest.c.period == Scorecard.period)
-            & (latest.c.revision == Scorecard.revision),
-        )
-        .where(Scorecard.category_key == category)
-        .order_by(Scorecard.provider_id, Scorecard.period.desc())
+        .where(*bounds)
+        .order_by(Scorecard.provider_id, Scorecard.period.desc(), Scorecard.revision.desc())
     )
     voided = await voided_metrics(session, providers, category)
     cards: dict[int, list[CardSummary]] = defaultdict(list)
+    seen: set[tuple[int, str]] = set()
     for card_id, provider_id, period, score, results in (await session.execute(stmt)).all():
+        if (provider_id, period) in seen:
+            continue  # an older revision of a month already taken
+        seen.add((provider_id, period))
         if len(cards[provider_id]) < count:
             void = voided.get((provider_id, period), set())
             cards[provider_id].append(CardSummary(card_id, period, score, failing(results, void)))
