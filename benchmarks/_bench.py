@@ -111,7 +111,7 @@ class Server:
 
 
 def wait_healthy(
-    base: str, process: subprocess.Popen[bytes], log: Any, timeout: float = 60
+    base: str, process: subprocess.Popen[bytes], log: Any, timeout: float = 180
 ) -> float:
     """Seconds until GET /healthz answers 200 (from now)."""
     started = time.perf_counter()
