@@ -87,14 +87,17 @@ class Server:
         self.name = name
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
+        # stderr to a file: a pipe nobody drains fills up (64 KB of log lines) and then blocks
+        # the server in the middle of a benchmark
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         self.process = subprocess.Popen(
             argv,
             env={**os.environ, **env},
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
-        self.ready_after = wait_healthy(self.base, self.process)
+        self.ready_after = wait_healthy(self.base, self.process, self.log)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -104,15 +107,19 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.log.close()
 
 
-def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> float:
+def wait_healthy(
+    base: str, process: subprocess.Popen[bytes], log: Any, timeout: float = 180
+) -> float:
     """Seconds until GET /healthz answers 200 (from now)."""
     started = time.perf_counter()
     with httpx.Client(timeout=1) as client:
         while time.perf_counter() - started < timeout:
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")
+                log.seek(0)
+                raise RuntimeError(log.read().decode() or "died")
             try:
                 if client.get(f"{base}/healthz").status_code == 200:
                     return time.perf_counter() - started

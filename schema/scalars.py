@@ -9,6 +9,7 @@ with DATE_OUT_OF_RANGE. The SDL is unchanged: same names, same descriptions.
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, date, datetime
 
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
@@ -29,8 +30,22 @@ def _out_of_range(value: object, low: object, high: object) -> DateOutOfRange:
     )
 
 
+# The common shape, `2026-11-29T10:00:00[.ffffff](Z|±hh:mm)`: read by the C parser of the standard
+# library, which gives the same instant as strawberry's dateutil parser (ten times slower, most
+# of a 10,000-record report's parsing). Anything else goes through strawberry's parser.
+_PLAIN_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?", re.ASCII
+)
+
+
 def _parse_datetime(value: object) -> datetime:
-    parsed = DateTimeDefinition.parse_value(value)  # type: ignore[misc]
+    if isinstance(value, str) and _PLAIN_DATETIME.fullmatch(value):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:  # month 13, hour 25, …: strawberry's parser words the refusal
+            parsed = DateTimeDefinition.parse_value(value)  # type: ignore[misc]
+    else:
+        parsed = DateTimeDefinition.parse_value(value)  # type: ignore[misc]
     try:
         instant = parsed.astimezone(UTC)
     except (OverflowError, ValueError):

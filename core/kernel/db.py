@@ -12,7 +12,7 @@ import hashlib
 import os
 import sqlite3
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,11 +27,14 @@ from sqlalchemy import (
     String,
     event,
     func,
+    literal,
     select,
     text,
     update,
 )
+from sqlalchemy import any_ as sa_any
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -40,6 +43,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from linkstar.core.kernel.errors import (
@@ -229,6 +233,9 @@ def _refuse_overlong_text(
     compiled = getattr(context, "compiled", None)
     if compiled is None or not (context.isinsert or context.isupdate):
         return
+    if getattr(context, "_lengths_checked", False):
+        return  # a many-row insert fires this once per batch of rows, each time with every row
+    context._lengths_checked = True
     limits = {
         key: (bind.type.length, getattr(bind, "_orig_key", key))
         for key, bind in ((b.key, b) for b in compiled.binds.values())
@@ -236,7 +243,16 @@ def _refuse_overlong_text(
     }
     if not limits:
         return
-    for row in context.compiled_parameters:
+    rows = context.compiled_parameters
+    # column by column first (10,000-row inserts are common); the refusal names the first
+    # offending value in row order, as a row-by-row check would
+    for key, (length, _) in limits.items():
+        values = [row.get(key) for row in rows]
+        if [value for value in values if isinstance(value, str) and len(value) > length]:
+            break
+    else:
+        return
+    for row in rows:
         for key, (length, name) in limits.items():
             value = row.get(key)
             if isinstance(value, str) and len(value) > length:
@@ -294,6 +310,20 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def enum_column(cls: type[enum.Enum], name: str) -> Enum:
     """A VARCHAR with a CHECK constraint: portable and readable in SQL."""
     return Enum(cls, name=name, native_enum=False, create_constraint=True, length=40)
+
+
+def among(session: AsyncSession, column: Any, ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column IN ids` for a set of ids that may be large (every member of a category).
+
+    On PostgreSQL: `column = ANY(:ids)`, ONE array parameter, so the statement text is the same
+    whatever the number of ids (psycopg parses and the planner plans a short statement, not a
+    10,000-element list, and the plan does not hinge on the list's length). SQLite has no
+    arrays: an IN list there.
+    """
+    values = list(ids)
+    if session.bind.dialect.name == "postgresql":
+        return column == sa_any(literal(values, ARRAY(BigInteger)))
+    return column.in_(values)
 
 
 async def take_turns(session: AsyncSession, table: type[Base], key: str) -> None:

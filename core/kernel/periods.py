@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,6 +63,7 @@ def _label(year: int, index: int, kind: PeriodKind) -> str:
     return f"{year:04d}-{index:02d}" if kind is PeriodKind.MONTH else f"{year:04d}-Q{index}"
 
 
+@functools.lru_cache(maxsize=4096)  # a Period is immutable; a bulk report asks for few of them
 def period_of(label: str, kind: PeriodKind, timezone: str) -> Period:
     """Parse "2026-10" (month) or "2026-Q4" (quarter) in `timezone`."""
     year, index = _split(label, kind)
@@ -83,6 +85,7 @@ def period_containing(moment: datetime, kind: PeriodKind, timezone: str) -> Peri
     return period_of(_label(local.year, index, kind), kind, timezone)
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every metric of every provider in a run
 def month_to_period(label: str, kind: PeriodKind, timezone: str) -> Period:
     """A month label mapped to the period of `kind` that contains it (quarter metrics)."""
     month = period_of(label, PeriodKind.MONTH, timezone)

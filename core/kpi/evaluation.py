@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.kernel.db import take_turns, utcnow
+from linkstar.core.kernel.db import among, take_turns, utcnow
 from linkstar.core.kernel.errors import LinkStarError
 from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.periods import Period, month_to_period, period_containing, period_of
@@ -218,32 +218,24 @@ async def project(
 async def _previous_composites(
     session: AsyncSession, category: str, providers: list[int], label: str, limit: int
 ) -> dict[int, list[Decimal | None]]:
-    """Latest-revision composites of earlier periods, newest first, per provider (one query)."""
-    latest = (
-        select(
-            Scorecard.provider_id, Scorecard.period, func.max(Scorecard.revision).label("revision")
-        )
+    """Latest-revision composites of earlier periods, newest first, per provider (one query:
+    a scan newest first, the latest revision kept per month here, not a self-join whose plan
+    depends on the statistics of freshly written rows)."""
+    stmt = (
+        select(Scorecard.provider_id, Scorecard.period, Scorecard.composite)
         .where(
             Scorecard.category_key == category,
             Scorecard.period < label,
-            Scorecard.provider_id.in_(providers),
+            among(session, Scorecard.provider_id, providers),
         )
-        .group_by(Scorecard.provider_id, Scorecard.period)
-        .subquery()
-    )
-    stmt = (
-        select(Scorecard.provider_id, Scorecard.period, Scorecard.composite)
-        .join(
-            latest,
-            (latest.c.provider_id == Scorecard.provider_id)
-            & (latest.c.period == Scorecard.period)
-            & (latest.c.revision == Scorecard.revision),
-        )
-        .where(Scorecard.category_key == category)
-        .order_by(Scorecard.provider_id, Scorecard.period.desc())
+        .order_by(Scorecard.provider_id, Scorecard.period.desc(), Scorecard.revision.desc())
     )
     history: dict[int, list[Decimal | None]] = defaultdict(list)
-    for pid, _period, score in (await session.execute(stmt)).all():
+    seen: set[tuple[int, str]] = set()
+    for pid, period, score in (await session.execute(stmt)).all():
+        if (pid, period) in seen:
+            continue
+        seen.add((pid, period))
         if len(history[pid]) < limit:
             history[pid].append(score)
     return history
@@ -255,7 +247,7 @@ async def _latest_digests(
     stmt = select(Scorecard.provider_id, Scorecard.revision, Scorecard.inputs_digest).where(
         Scorecard.category_key == category,
         Scorecard.period == label,
-        Scorecard.provider_id.in_(providers),
+        among(session, Scorecard.provider_id, providers),
     )
     latest: dict[int, tuple[int, str]] = {}
     for pid, revision, value in (await session.execute(stmt)).all():
@@ -306,7 +298,7 @@ async def evaluate_category(
         m.key: {"fingerprint": m.fingerprint(), **m.as_dict()} for m in contribution.metrics
     }
     written = unchanged = 0
-    published: list[Scorecard] = []
+    published: list[dict[str, Any]] = []
     for pid in providers:
         rows, score, band = _judge(
             contribution,
@@ -322,40 +314,50 @@ async def evaluate_category(
         if known == fingerprint:
             unchanged += 1
             continue
-        scorecard = Scorecard(
-            provider_id=pid,
-            category_key=category,
-            period=label,
-            revision=revision + 1,
-            period_start=month.start,
-            period_end=month.end,
-            composite=score,
-            history_score=history,
-            standing=band,
-            results=rows,
-            definitions=definitions,
-            inputs_digest=fingerprint,
+        published.append(
+            {
+                "provider_id": pid,
+                "category_key": category,
+                "period": label,
+                "revision": revision + 1,
+                "period_start": month.start,
+                "period_end": month.end,
+                "composite": score,
+                "history_score": history,
+                "standing": band,
+                "results": rows,
+                "definitions": definitions,
+                "inputs_digest": fingerprint,
+            }
         )
-        session.add(scorecard)
-        published.append(scorecard)
         written += 1
-    await session.flush()
-    for scorecard in published:  # on the timeline, so subscribers and webhooks hear of it
-        session.add(
-            DomainEvent(
-                event_type="scorecard.published",
-                subject_type="Scorecard",
-                subject_id=scorecard.id,
-                provider_id=scorecard.provider_id,
-                actor="system",
-                payload={
-                    "category": category,
-                    "period": label,
-                    "revision": scorecard.revision,
-                    "composite": None if scorecard.composite is None else str(scorecard.composite),
-                    "standing": str(scorecard.standing),
-                },
+    if published:
+        # one bulk insert (the ORM's unit of work tracked 10,000 objects it never used again);
+        # the events go through the ORM, whose flush writes their webhook deliveries
+        table = Scorecard.__table__
+        ids = (
+            await session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), published
             )
-        )
+        ).scalars()
+        for scorecard, scorecard_id in zip(published, ids, strict=True):
+            session.add(
+                DomainEvent(
+                    event_type="scorecard.published",
+                    subject_type="Scorecard",
+                    subject_id=scorecard_id,
+                    provider_id=scorecard["provider_id"],
+                    actor="system",
+                    payload={
+                        "category": category,
+                        "period": label,
+                        "revision": scorecard["revision"],
+                        "composite": None
+                        if scorecard["composite"] is None
+                        else str(scorecard["composite"]),
+                        "standing": str(scorecard["standing"]),
+                    },
+                )
+            )
     await session.flush()
     return EvaluationSummary(label, len(providers), written, unchanged, tuple(providers))

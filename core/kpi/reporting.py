@@ -168,12 +168,11 @@ async def _insert_new(
     Returns the rows inserted, and the stored row of every key skipped.
     """
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    table = KpiObservation.__table__  # a Core insert: the ORM's bulk path costs a third more
     stmt = (
-        insert(KpiObservation)
-        .on_conflict_do_nothing(
-            index_elements=[KpiObservation.provider_id, KpiObservation.idempotency_key]
-        )
-        .returning(KpiObservation.idempotency_key)
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.provider_id, table.c.idempotency_key])
+        .returning(table.c.idempotency_key)
     )
     inserted = set((await session.execute(stmt, new_rows)).scalars().all())
     if len(inserted) == len(new_rows):

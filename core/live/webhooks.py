@@ -26,10 +26,9 @@ import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,6 +37,9 @@ from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.telemetry import WEBHOOK_DELIVERIES, log_failure
 from linkstar.core.live.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+if TYPE_CHECKING:  # httpx is imported when there is something to deliver (start-up cost)
+    import httpx
 
 log = logging.getLogger("linkstar.webhooks")
 
@@ -260,6 +262,8 @@ async def _attempt(
     if row is None:
         return None
     delivery, endpoint, event = row
+    import httpx
+
     status_code: int | None = None
     error: str | None = None
     if not endpoint.active:
@@ -329,6 +333,8 @@ async def deliver_due(
     if not claimed:
         return result
     own = client is None
+    import httpx
+
     client = client or httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)
     try:
         outcomes = await asyncio.gather(

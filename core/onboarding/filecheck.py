@@ -16,8 +16,6 @@ import re
 import zipfile
 
 import filetype
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from linkstar.core.kernel.errors import InvalidInput
 
@@ -89,6 +87,9 @@ def _check_pdf(data: bytes) -> None:
             f"the PDF carries active content ({found.group(0).decode('latin-1')})",
             suggestion="print it to a plain PDF and upload that",
         )
+    from pypdf import PdfReader  # imported on the first PDF, not at start-up
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         pages = len(reader.pages)

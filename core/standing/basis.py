@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.kernel.db import among
 from linkstar.core.kernel.vocabulary import SanctionStatus
 from linkstar.core.kpi.models import Scorecard
 from linkstar.core.standing.models import Appeal, Sanction, TierChange
@@ -32,7 +33,7 @@ async def voided_metrics(
                 Appeal.subject_type == "METRIC_RESULT",
                 Appeal.status == "UPHELD",
                 Appeal.category_key == category,
-                Appeal.provider_id.in_(providers),
+                among(session, Appeal.provider_id, providers),
             )
         )
     ).all()

@@ -7,9 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.kernel.db import among
 from linkstar.core.kpi.models import Scorecard
 from linkstar.core.standing.basis import failing, voided_metrics
 
@@ -37,34 +38,32 @@ async def recent_cards(
 ) -> dict[int, list[CardSummary]]:
     """Latest-revision scorecards up to `label` (None: all), newest first, at most `count` per
     provider."""
-    bounds = [Scorecard.category_key == category, Scorecard.provider_id.in_(providers)]
+    bounds = [Scorecard.category_key == category, among(session, Scorecard.provider_id, providers)]
     if label is not None:
         bounds.append(Scorecard.period <= label)
-    latest = (
+    # One scan, newest first, the latest revision kept per month in Python: no self-join on
+    # the latest revision, whose plan on freshly written rows (no statistics yet) could be a
+    # nested loop over 10,000 × 10,000. Only the columns the ladder reads (a row also holds
+    # kilobytes of definitions JSON).
+    stmt = (
         select(
-            Scorecard.provider_id, Scorecard.period, func.max(Scorecard.revision).label("revision")
+            Scorecard.id,
+            Scorecard.provider_id,
+            Scorecard.period,
+            Scorecard.composite,
+            Scorecard.results,
         )
         .where(*bounds)
-        .group_by(Scorecard.provider_id, Scorecard.period)
-        .subquery()
-    )
-    stmt = (
-        select(Scorecard)
-        .join(
-            latest,
-            (latest.c.provider_id == Scorecard.provider_id)
-            & (latest.c.period == Scorecard.period)
-            & (latest.c.revision == Scorecard.revision),
-        )
-        .where(Scorecard.category_key == category)
-        .order_by(Scorecard.provider_id, Scorecard.period.desc())
+        .order_by(Scorecard.provider_id, Scorecard.period.desc(), Scorecard.revision.desc())
     )
     voided = await voided_metrics(session, providers, category)
     cards: dict[int, list[CardSummary]] = defaultdict(list)
-    for card in (await session.execute(stmt)).scalars().all():
-        if len(cards[card.provider_id]) < count:
-            void = voided.get((card.provider_id, card.period), set())
-            cards[card.provider_id].append(
-                CardSummary(card.id, card.period, card.composite, failing(card.results, void))
-            )
+    seen: set[tuple[int, str]] = set()
+    for card_id, provider_id, period, score, results in (await session.execute(stmt)).all():
+        if (provider_id, period) in seen:
+            continue  # an older revision of a month already taken
+        seen.add((provider_id, period))
+        if len(cards[provider_id]) < count:
+            void = voided.get((provider_id, period), set())
+            cards[provider_id].append(CardSummary(card_id, period, score, failing(results, void)))
     return cards

@@ -23,6 +23,7 @@ from linkstar.core.billing.orders import penalize
 from linkstar.core.billing.settlement import SETTLEMENT_TIMEZONE
 from linkstar.core.fees.rules import PenaltyRule
 from linkstar.core.identity.policy import Viewer
+from linkstar.core.kernel.db import among
 from linkstar.core.kernel.periods import PeriodKind, period_of
 from linkstar.core.kernel.timeline import record
 from linkstar.core.kernel.vocabulary import (
@@ -162,7 +163,7 @@ async def apply_ladder(
         for a in (
             await session.execute(
                 select(Application).where(
-                    Application.provider_id.in_(providers),
+                    among(session, Application.provider_id, providers),
                     Application.category_key == category,
                     Application.status.in_((ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE)),
                 )
@@ -176,7 +177,7 @@ async def apply_ladder(
         (
             await session.execute(
                 select(Sanction).where(
-                    Sanction.provider_id.in_(providers),
+                    among(session, Sanction.provider_id, providers),
                     Sanction.category_key == category,
                     Sanction.kind == SanctionKind.RESTRICTED_INTAKE,
                     Sanction.status == SanctionStatus.ACTIVE,
@@ -191,7 +192,7 @@ async def apply_ladder(
         (
             await session.execute(
                 select(Sanction.provider_id).where(
-                    Sanction.provider_id.in_(providers),
+                    among(session, Sanction.provider_id, providers),
                     Sanction.category_key == category,
                     Sanction.kind == SanctionKind.TERMINATION_PROPOSED,
                     Sanction.status.in_((SanctionStatus.ACTIVE, SanctionStatus.CONFIRMED)),

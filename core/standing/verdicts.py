@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.db import among, utcnow
 from linkstar.core.kernel.periods import PeriodKind, period_of
 from linkstar.core.kernel.telemetry import EVALUATION_SECONDS
 from linkstar.core.kpi import evaluation
@@ -44,7 +44,7 @@ async def _judged(
             select(Scorecard.provider_id, Scorecard.period, Scorecard.revision, Scorecard.results)
             .where(
                 Scorecard.category_key == category,
-                Scorecard.provider_id.in_(providers),
+                among(session, Scorecard.provider_id, providers),
                 Scorecard.period.in_((previous, label)),
             )
             .order_by(Scorecard.revision)
