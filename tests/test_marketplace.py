@@ -387,6 +387,23 @@ def _card(db: Any, provider_id: int, period: str, composite: str, revision: int 
             inputs_digest=f"{provider_id}-{period}-{revision}",
         )
     )
+    db.flush()
+    # what the evaluation keeps beside each scorecard it writes: the provider's newest one
+    card = (
+        db.query(models.Scorecard)
+        .filter_by(provider_id=provider_id)
+        .order_by(models.Scorecard.period.desc(), models.Scorecard.revision.desc())[0]
+    )
+    db.merge(
+        models.CurrentComposite(
+            provider_id=provider_id,
+            category_key="agency",
+            scorecard_id=card.id,
+            period=card.period,
+            revision=card.revision,
+            composite=card.composite,
+        )
+    )
 
 
 def test_the_directory_ranks_by_the_public_kpi_summary_with_filters_and_reasons(

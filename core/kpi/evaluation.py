@@ -32,7 +32,7 @@ from linkstar.core.kernel.periods import Period, month_to_period, period_contain
 from linkstar.core.kernel.vocabulary import ApplicationStatus
 from linkstar.core.kpi.aggregations import aggregate
 from linkstar.core.kpi.metrics import CustomAggregation, MetricResult, PeriodKind, evaluate
-from linkstar.core.kpi.models import EvaluationRun, KpiObservation, Scorecard
+from linkstar.core.kpi.models import CurrentComposite, EvaluationRun, KpiObservation, Scorecard
 from linkstar.core.kpi.scoring import attainment, composite, digest, history_score, standing
 from linkstar.core.onboarding.models import Application
 
@@ -264,6 +264,34 @@ async def _latest_digests(
     return latest
 
 
+async def _keep_current(session: AsyncSession, category: str, cards: list[Scorecard]) -> None:
+    """Point each provider's current composite at its newest card (a re-evaluation of an
+    older month leaves a later month's composite in place)."""
+    if not cards:
+        return
+    rows = {
+        row.provider_id: row
+        for row in (
+            await session.scalars(
+                select(CurrentComposite).where(
+                    CurrentComposite.category_key == category,
+                    CurrentComposite.provider_id.in_([c.provider_id for c in cards]),
+                )
+            )
+        ).all()
+    }
+    for card in cards:
+        row = rows.get(card.provider_id)
+        if row is None:
+            row = CurrentComposite(provider_id=card.provider_id, category_key=category)
+            session.add(row)
+        elif (row.period, row.revision) > (card.period, card.revision):
+            continue
+        row.scorecard_id, row.period, row.revision = card.id, card.period, card.revision
+        row.composite, row.updated_at = card.composite, utcnow()
+    await session.flush()
+
+
 async def evaluate_category(
     session: AsyncSession,
     contribution: CategoryContribution,
@@ -340,6 +368,7 @@ async def evaluate_category(
         published.append(scorecard)
         written += 1
     await session.flush()
+    await _keep_current(session, category, published)
     for scorecard in published:  # on the timeline, so subscribers and webhooks hear of it
         session.add(
             DomainEvent(

@@ -21,7 +21,7 @@ from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Marketplace, Role
-from linkstar.core.marketplace import dispatch, orders, requests
+from linkstar.core.marketplace import dispatch, offers, orders, requests
 from linkstar.core.marketplace.orders import OrderAction
 from linkstar.core.providers.profiles import (
     BoolField,
@@ -105,7 +105,7 @@ async def load_marketplace_demo(
                 provider = Viewer(
                     account_id=None, role=Role.PARTNER, provider_id=offer.provider_id, label="demo"
                 )
-                await dispatch.decline_offer(
+                await offers.decline_offer(
                     session, provider, registry, offer.id, "fully booked this month"
                 )
                 offer = await _pending(session, request.id)
@@ -114,7 +114,7 @@ async def load_marketplace_demo(
             provider = Viewer(
                 account_id=None, role=Role.PARTNER, provider_id=offer.provider_id, label="demo"
             )
-            order = await dispatch.accept_offer(session, provider, registry, offer.id)
+            order = await offers.accept_offer(session, provider, registry, offer.id)
             counts["orders"] += 1
             late = rng.random() < 0.2
             for step in range(2):
