@@ -210,34 +210,32 @@ def test_cancellation_blame_decides_attribution_and_disputes_go_to_staff(
     assert resolved["data"]["resolveDispute"]["blame"] == "PROVIDER"
 
 
-def test_termination_flags_the_providers_open_orders_for_reassignment(
+def test_termination_flags_the_providers_open_orders_for_reassignment_at_once(
     pool, sign_in, staff, db
 ) -> None:
-    from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
-
     seller = sign_in(Role.SELLER)
     open_order = order_with(pool, seller, "B")
     closed = order_with(pool, seller, "B")
     act(seller, "cancelOrder", order=closed, reason="changed plans")
-    db.add(
-        models.Sanction(
-            provider_id=pool["rows"]["B"].id,
-            category_key="agency",
-            kind=SanctionKind.TERMINATED,
-            status=SanctionStatus.ACTIVE,
-            dedupe_key="B:agency:veto",
-            cause={},
-            reason="review manipulation (veto)",
-        )
-    )
-    db.commit()
-    staff("mutation { expireOffers }")  # the sweep the server runs every minute
+    other = order_with(pool, seller, "A")
+    veto = """mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "agency",
+      severity: VETO, description: "Review manipulation", occurredAt: $at) { id } }"""
+    at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    staff(veto, {"p": global_id("Provider", pool["rows"]["B"].id), "at": at})
+    # In the veto's own transaction, no sweep needed: B's open order waits for a new provider.
     flagged = "query($id: ID!) { node(id: $id) { ... on Order { status needsReassignment } } }"
     assert seller(flagged, {"id": open_order})["node"] == {
         "status": "IN_PROGRESS",
         "needsReassignment": True,
     }
     assert seller(flagged, {"id": closed})["node"]["needsReassignment"] is False
+    assert seller(flagged, {"id": other})["node"]["needsReassignment"] is False
+    order_id = int(__import__("base64").b64decode(open_order).decode().split(":")[1])
+    timeline = [
+        e.event_type
+        for e in db.query(models.DomainEvent).filter_by(subject_type="Order", subject_id=order_id)
+    ]
+    assert timeline[-1] == "order.needs_reassignment"
     # And B gets no new offer: the next direct request finds nobody.
     again = seller(
         REQUEST, {"i": request_input(provider=global_id("Provider", pool["rows"]["B"].id))}

@@ -16,11 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkstar.core.kernel.db import claim, take_turns, utcnow
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.marketplace.models import Offer, ServiceRequest
-from linkstar.core.marketplace.orders import flag_for_reassignment
 from linkstar.core.marketplace.ranking import candidates, choose
 from linkstar.core.marketplace.requests import event
 from linkstar.core.marketplace.vocabulary import OfferStatus, RequestStatus
-from linkstar.core.standing.public import terminated
 
 if TYPE_CHECKING:
     from linkstar.core.contract.registry import CategoryContribution, Registry
@@ -151,8 +149,7 @@ async def expire_due(
     Safe with several processes: PostgreSQL locks the due offers with SKIP LOCKED, so two
     runs share the work instead of doing it twice; SQLite runs one writer at a time. Each
     offer is expired by a conditional update, so an offer is never expired (nor its request
-    re-offered) twice, and a request is never left without an answer. The same sweep flags
-    the open orders of providers whose cooperation was terminated for reassignment.
+    re-offered) twice, and a request is never left without an answer.
     """
     now = now or utcnow()
     due = (
@@ -176,7 +173,4 @@ async def expire_due(
             "the offer",
         )
         await move_on(session, registry, offer, "system:expiry", "offer.expired")
-    for key in registry.categories:
-        ended = (await session.scalars(terminated(key))).all()
-        await flag_for_reassignment(session, ended, key)
     return len(offers)

@@ -27,6 +27,7 @@ from linkstar.core.marketplace.requests import event
 from linkstar.core.marketplace.signals import OrderEventKind, OrderFacts
 from linkstar.core.marketplace.vocabulary import Blame
 from linkstar.core.marketplace.vocabulary import OrderStatus as S
+from linkstar.core.onboarding.applications import membership_terminated
 from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider
 
@@ -392,6 +393,16 @@ async def flag_for_reassignment(
             provider_id=order.provider_id,
         )
     return len(orders)
+
+
+@membership_terminated.connect
+async def reassign_on_termination(
+    session: AsyncSession, *, provider_id: int, categories: Sequence[str]
+) -> None:
+    """At the moment a termination ends a membership (in its transaction), flag the
+    provider's open orders in those categories for reassignment."""
+    for category_key in categories:
+        await flag_for_reassignment(session, [provider_id], category_key)
 
 
 async def take_commission(
