@@ -67,6 +67,7 @@ EXPECTED = {
     "request_s": {"seller", "admin"},
     "offer_a": OWNER_A,
     "order_a": OWNER_A | {"seller"},
+    "ticket_a": OWNER_A | {"seller"},  # the seller's ticket to provider A
 }
 
 AGENCY_DATA = {
@@ -140,8 +141,20 @@ def _marketplace(db, seller_id: int, provider_id: int) -> tuple:
         price_currency="USD",
     )
     db.add(order)
+    db.flush()
+    ticket = models.SellerTicket(
+        seller_account_id=seller_id,
+        provider_id=provider_id,
+        category_key="agency",
+        order_id=order.id,
+        kind="GENERAL",
+        subject="s",
+        body="b",
+        status="OPEN",
+    )
+    db.add(ticket)
     db.commit()
-    return store, request, offer, order
+    return store, request, offer, order, ticket
 
 
 @pytest.fixture
@@ -267,7 +280,7 @@ def world(db, sign_in, server):
     clients["token_a_report"] = GraphQLClient(server.url, report["token"])
     account_a = db.query(models.Account).filter_by(provider_id=a.id).one()
     seller = db.query(models.Account).filter_by(email=clients["seller"].email).one()
-    store, request, offer, order = _marketplace(db, seller.id, a.id)
+    store, request, offer, order, ticket = _marketplace(db, seller.id, a.id)
     ids = {
         "category": global_id("ServiceCategory", "agency"),
         "provider_a": global_id("Provider", a.id),
@@ -289,6 +302,7 @@ def world(db, sign_in, server):
         "request_s": global_id("ServiceRequest", request.id),
         "offer_a": global_id("Offer", offer.id),
         "order_a": global_id("Order", order.id),
+        "ticket_a": global_id("SellerTicket", ticket.id),
     }
     yield {"clients": clients, "ids": ids, "a": a, "c": c}
     for client in clients.values():
@@ -395,6 +409,10 @@ MUTATIONS = {
         "{ orders { totalCount } }",
         {"seller", "partner_a", "partner_b", "token_a_read", "reviewer", "admin"},
     ),
+    "seller_tickets": (
+        "{ sellerTickets { totalCount } }",
+        {"seller", "partner_a", "partner_b", "token_a_read", "reviewer", "admin"},
+    ),
     "expire_offers": ("mutation { expireOffers }", {"reviewer", "admin"}),
     "declare_capacity": (
         'mutation { declareCapacity(category: "agency", maxOpenOrders: 3) { maxOpenOrders } }',
@@ -405,6 +423,14 @@ MUTATIONS = {
 
 # Lists are filtered to what the viewer is a party to.
 LIST_COUNTS = {
+    "{ sellerTickets { totalCount } }": {
+        "seller": 1,
+        "partner_a": 1,
+        "token_a_read": 1,
+        "partner_b": 0,
+        "reviewer": 1,
+        "admin": 1,
+    },
     "{ serviceRequests { totalCount } }": {"seller": 1, "reviewer": 1, "admin": 1},
     "{ offers { totalCount } }": {
         "partner_a": 1,

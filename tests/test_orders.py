@@ -78,6 +78,7 @@ def test_an_order_is_planned_delivered_late_once_sent_back_completed_and_rated(
         "DELIVER",
         "CANCEL",
         "OPEN_DISPUTE",
+        "EXTEND",
     ]
     assert (
         act(provider, "deliverOrder", order=order)["data"]["deliverOrder"]["status"] == "DELIVERED"
@@ -135,6 +136,7 @@ def test_an_order_is_planned_delivered_late_once_sent_back_completed_and_rated(
         ("on_time_task_completion", 1),
         ("on_time_task_completion", 0),
         ("customer_satisfaction", 5),
+        ("complaint_rate", 0),  # a closed order the seller did not complain about
     ]
     assert {r.subject_ref for r in rows} == {f"order:{order_id}"}
     assert all(r.evidence_ref.startswith(f"order:{order_id}/") for r in rows)

@@ -217,6 +217,12 @@ class OrderMutation:
     ) -> OrderType:
         return await _act(info, order, OrderAction.CANCEL, reason=reason, blame=blame)
 
+    @strawberry.mutation(
+        description="Extend the engagement with the same provider (seller): a renewal."
+    )
+    async def extend_order(self, info: Ctx, order: strawberry.ID, reason: str) -> OrderType:
+        return await _act(info, order, OrderAction.EXTEND, reason=reason)
+
     @strawberry.mutation(description="Open a dispute (either party); staff resolve it.")
     async def open_dispute(self, info: Ctx, order: strawberry.ID, reason: str) -> OrderType:
         return await _act(info, order, OrderAction.OPEN_DISPUTE, reason=reason)
