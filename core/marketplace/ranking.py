@@ -142,7 +142,8 @@ def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select
             ProviderMarketplace.provider_id == app.provider_id,
             ProviderMarketplace.marketplace.in_(request.marketplaces),
         ),
-        ~exists().where(Offer.request_id == request.id, Offer.provider_id == app.provider_id),
+        # computed once (a hashed subplan), not probed per provider
+        app.provider_id.not_in(select(Offer.provider_id).where(Offer.request_id == request.id)),
     ]
     if request.regions:
         conditions.append(
