@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import os
 import random
 import secrets
 import statistics
@@ -376,7 +377,8 @@ def run(raw_url: str) -> None:
     p99 = times[int(len(times) * 0.99) - 1]
     print(
         f"dispatch decision (eligibility + ranking, best top-{registry.category(CATEGORY).dispatch.top_k} and newcomers' top-{registry.category(CATEGORY).dispatch.top_k}): "
-        f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms over {len(times)} runs"
+        f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms, min {times[0]:.1f} ms over {len(times)} runs "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
     if DECISIONS_ONLY:
         return
