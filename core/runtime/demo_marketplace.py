@@ -62,7 +62,7 @@ def example_requirements(schema: ProfileSchema, rng: random.Random) -> dict[str,
 
 
 Seller = tuple[Viewer, Any]  # the seller and its store
-ORDERS_PER_MONTH = 5  # per provider, in a played month
+ORDERS_PER_MONTH = 3  # per provider, in a played month (the demo must stay quick)
 MILESTONES_PER_ORDER = 4
 
 
