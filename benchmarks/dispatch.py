@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/dispatch.py postgresql://postgres@127.0.0.1:5432/test
     .venv/bin/python benchmarks/dispatch.py            # SQLite, scratch file
     .venv/bin/python benchmarks/dispatch.py --simulate-only   # the fairness table alone
+    .venv/bin/python benchmarks/dispatch.py --decisions-only URL   # the decision time alone
         (PostgreSQL: creates and drops a scratch database on that server)
 
 The pool (agency, AMAZON): 10,000 providers — 70 % regular, 20 % preferred, 10 % strategic;
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import os
 import random
 import secrets
 import statistics
@@ -39,15 +41,10 @@ from linkstar.core.kernel.config import async_database_url
 from linkstar.core.kernel.db import create_engine as create_async_engine
 from linkstar.core.kernel.db import session_factory
 from linkstar.core.kernel.vocabulary import Role, Tier
-from linkstar.core.marketplace.dispatch import (
-    Candidate,
-    accept_offer,
-    candidates,
-    choose,
-    dispatch_next,
-    score_parts,
-)
+from linkstar.core.marketplace.dispatch import dispatch_next
 from linkstar.core.marketplace.models import Offer, Order, ServiceRequest
+from linkstar.core.marketplace.offers import accept_offer
+from linkstar.core.marketplace.ranking import Candidate, candidates, choose, score_parts
 from linkstar.core.marketplace.vocabulary import RequestStatus
 from linkstar.core.runtime.migrate import upgrade
 from linkstar.core.standing.public import intake_blocked
@@ -57,6 +54,9 @@ CATEGORY = "agency"
 SIMULATED = 100_000
 REAL = 2_000
 QUOTA = 3
+DECISIONS_ONLY = (
+    False  # --decisions-only: the decision time alone (no real dispatches, no simulation)
+)
 
 
 def sync_url(url):
@@ -133,6 +133,12 @@ def load(url, pool: list[dict]) -> None:
                 for p in pool
                 if p["composite"] is not None
             ],
+        )
+        # what the evaluation keeps when it writes a scorecard: the current composite
+        c.execute(
+            text(
+                "INSERT INTO current_composites (provider_id, category_key, scorecard_id, period, revision, composite, updated_at) SELECT provider_id, category_key, id, period, revision, composite, computed_at FROM scorecards"
+            )
         )
         c.execute(
             text(
@@ -371,8 +377,11 @@ def run(raw_url: str) -> None:
     p99 = times[int(len(times) * 0.99) - 1]
     print(
         f"dispatch decision (eligibility + ranking, best top-{registry.category(CATEGORY).dispatch.top_k} and newcomers' top-{registry.category(CATEGORY).dispatch.top_k}): "
-        f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms over {len(times)} runs"
+        f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms, min {times[0]:.1f} ms over {len(times)} runs "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
+    if DECISIONS_ONLY:
+        return
     started = time.perf_counter()
     real = asyncio.run(real_dispatches(url, registry))
     print(f"{REAL} real dispatches + accepts in {time.perf_counter() - started:.1f} s: {real}")
@@ -380,6 +389,10 @@ def run(raw_url: str) -> None:
 
 
 def main() -> None:
+    global DECISIONS_ONLY
+    if "--decisions-only" in sys.argv:
+        DECISIONS_ONLY = True
+        sys.argv.remove("--decisions-only")
     if sys.argv[1:] == ["--simulate-only"]:
         print_simulation(make_pool(random.Random(7)), load_registry())
         return

@@ -56,6 +56,11 @@ from linkstar.schema.marketplace.category_fields import MarketplaceCategoryField
 from linkstar.schema.marketplace.mutations import MarketplaceMutation, OrderMutation
 from linkstar.schema.marketplace.provider_fields import MarketplaceProviderFields
 from linkstar.schema.marketplace.queries import MarketplaceQuery
+from linkstar.schema.marketplace.support import (
+    SellerSupportMutation,
+    SellerSupportQuery,
+    SellerTicketType,
+)
 from linkstar.schema.marketplace.types import OfferType, OrderType, ServiceRequestType, StoreType
 from linkstar.schema.onboarding.category_fields import OnboardingCategoryFields
 from linkstar.schema.onboarding.mutations import OnboardingMutation
@@ -93,6 +98,7 @@ CORE_TYPES: tuple[type, ...] = (
     ServiceRequestType,
     OfferType,
     OrderType,
+    SellerTicketType,
 )
 
 # Every built-in domain adds its fields to the shared types through the door plugins use
@@ -105,6 +111,7 @@ BUILT_IN_FIELDS = (
     *fields_of("Query", BillingQuery),
     *fields_of("Query", StandingQuery),
     *fields_of("Query", MarketplaceQuery),
+    *fields_of("Query", SellerSupportQuery),
     *fields_of("Mutation", IdentityMutation),
     *fields_of("Mutation", KpiMutation),
     *fields_of("Mutation", ProviderMutation),
@@ -115,6 +122,7 @@ BUILT_IN_FIELDS = (
     *fields_of("Mutation", WebhookMutation),
     *fields_of("Mutation", MarketplaceMutation),
     *fields_of("Mutation", OrderMutation),
+    *fields_of("Mutation", SellerSupportMutation),
     *fields_of("Provider", KpiProviderFields),
     *fields_of("Provider", StandingProviderFields),
     *fields_of("Provider", OnboardingProviderFields),

@@ -45,10 +45,12 @@ from linkstar.core.marketplace.signals import (
     ObservationRule,
     OrderEventKind,
     OrderFacts,
+    complaint,
     delivered_on_time,
     renewed,
     response_hours,
     seller_rating,
+    store_gmv,
     task_failed,
 )
 from linkstar.core.onboarding import documents
@@ -137,6 +139,7 @@ __all__ = [
     "Unit",
     "build_connection",
     "commission_by_tier",
+    "complaint",
     "contribute_field",
     "ctx",
     "delivered_on_time",
@@ -152,6 +155,7 @@ __all__ = [
     "response_hours",
     "seller_rating",
     "standard_agreements",
+    "store_gmv",
     "task_failed",
     "utcnow",
 ]

@@ -69,6 +69,7 @@ EXPECTED = {
     "order_a": OWNER_A | {"seller"},
     # money of an order: its seller, its provider, staff; never another seller
     "seller_payment_a": OWNER_A | {"seller"},
+    "ticket_a": OWNER_A | {"seller"},  # the seller's ticket to provider A
 }
 
 AGENCY_DATA = {
@@ -142,8 +143,20 @@ def _marketplace(db, seller_id: int, provider_id: int) -> tuple:
         price_currency="USD",
     )
     db.add(order)
+    db.flush()
+    ticket = models.SellerTicket(
+        seller_account_id=seller_id,
+        provider_id=provider_id,
+        category_key="agency",
+        order_id=order.id,
+        kind="GENERAL",
+        subject="s",
+        body="b",
+        status="OPEN",
+    )
+    db.add(ticket)
     db.commit()
-    return store, request, offer, order
+    return store, request, offer, order, ticket
 
 
 @pytest.fixture
@@ -269,7 +282,7 @@ def world(db, sign_in, server):
     clients["token_a_report"] = GraphQLClient(server.url, report["token"])
     account_a = db.query(models.Account).filter_by(provider_id=a.id).one()
     seller = db.query(models.Account).filter_by(email=clients["seller"].email).one()
-    store, request, offer, order = _marketplace(db, seller.id, a.id)
+    store, request, offer, order, ticket = _marketplace(db, seller.id, a.id)
     entry = models.JournalEntry(
         kind="SELLER_PAYMENT",
         memo="m",
@@ -314,6 +327,7 @@ def world(db, sign_in, server):
         "offer_a": global_id("Offer", offer.id),
         "order_a": global_id("Order", order.id),
         "seller_payment_a": global_id("SellerPayment", seller_payment.id),
+        "ticket_a": global_id("SellerTicket", ticket.id),
     }
     yield {"clients": clients, "ids": ids, "a": a, "c": c}
     for client in clients.values():
@@ -420,6 +434,10 @@ MUTATIONS = {
         "{ orders { totalCount } }",
         {"seller", "partner_a", "partner_b", "token_a_read", "reviewer", "admin"},
     ),
+    "seller_tickets": (
+        "{ sellerTickets { totalCount } }",
+        {"seller", "partner_a", "partner_b", "token_a_read", "reviewer", "admin"},
+    ),
     "expire_offers": ("mutation { expireOffers }", {"reviewer", "admin"}),
     "declare_capacity": (
         'mutation { declareCapacity(category: "agency", maxOpenOrders: 3) { maxOpenOrders } }',
@@ -430,6 +448,14 @@ MUTATIONS = {
 
 # Lists are filtered to what the viewer is a party to.
 LIST_COUNTS = {
+    "{ sellerTickets { totalCount } }": {
+        "seller": 1,
+        "partner_a": 1,
+        "token_a_read": 1,
+        "partner_b": 0,
+        "reviewer": 1,
+        "admin": 1,
+    },
     "{ serviceRequests { totalCount } }": {"seller": 1, "reviewer": 1, "admin": 1},
     "{ offers { totalCount } }": {
         "partner_a": 1,

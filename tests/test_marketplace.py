@@ -387,6 +387,23 @@ def _card(db: Any, provider_id: int, period: str, composite: str, revision: int 
             inputs_digest=f"{provider_id}-{period}-{revision}",
         )
     )
+    db.flush()
+    # what the evaluation keeps beside each scorecard it writes: the provider's newest one
+    card = (
+        db.query(models.Scorecard)
+        .filter_by(provider_id=provider_id)
+        .order_by(models.Scorecard.period.desc(), models.Scorecard.revision.desc())[0]
+    )
+    db.merge(
+        models.CurrentComposite(
+            provider_id=provider_id,
+            category_key="agency",
+            scorecard_id=card.id,
+            period=card.period,
+            revision=card.revision,
+            composite=card.composite,
+        )
+    )
 
 
 def test_the_directory_ranks_by_the_public_kpi_summary_with_filters_and_reasons(
@@ -413,3 +430,55 @@ def test_the_directory_ranks_by_the_public_kpi_summary_with_filters_and_reasons(
     assert [e["node"]["provider"]["legalName"] for e in shopee] == ["Agency S"]
     preferred = seller(query, {"t": "PREFERRED"})["providerRanking"]["edges"]
     assert [e["node"]["provider"]["legalName"] for e in preferred] == ["Agency B"]
+
+
+def test_the_evaluation_keeps_each_providers_current_composite_for_dispatch(
+    pool, sign_in, db
+) -> None:
+    from decimal import Decimal
+
+    from linkstar.core.kernel.vocabulary import ObservationSource
+
+    # given: A's sellers were happy in October, unhappy in September
+    a = pool["rows"]["A"].id
+    for month, stars in ((9, 1), (10, 5)):
+        for i in range(10):
+            db.add(
+                models.KpiObservation(
+                    provider_id=a,
+                    category_key="agency",
+                    metric_key="customer_satisfaction",
+                    subject_ref=f"c{i}",
+                    observed_at=datetime(2026, month, 10, 4, tzinfo=UTC),
+                    value=Decimal(stars),
+                    source=ObservationSource.PLATFORM,
+                    idempotency_key=f"current-{month}-{i}",
+                )
+            )
+    db.commit()
+    admin = sign_in(Role.ADMIN)
+    evaluate = (
+        'mutation($p: String!) { evaluatePeriod(period: $p, category: "agency") { written } }'
+    )
+    # when: October is evaluated, then September (late): the later month stays current
+    admin(evaluate, {"p": "2026-10"})
+    october = db.query(models.Scorecard).filter_by(provider_id=a, period="2026-10").one()
+    admin(evaluate, {"p": "2026-09"})
+    db.expire_all()
+    current = db.query(models.CurrentComposite).filter_by(provider_id=a).one()
+    assert (current.period, current.scorecard_id, current.composite) == (
+        "2026-10",
+        october.id,
+        october.composite,
+    )
+    # then: dispatch and the directory read it
+    ranking = sign_in(Role.SELLER)(
+        '{ providerRanking(category: "agency") { edges { node { composite provider { legalName } } } } }'
+    )["providerRanking"]["edges"]
+    assert ranking[0]["node"]["provider"] == {"legalName": "Agency A"}
+    assert Decimal(ranking[0]["node"]["composite"]) == october.composite
+    seller = sign_in(Role.SELLER)
+    seller(REQUEST, {"i": request_input()})
+    offer = sign_in(Role.ADMIN)(OFFERS, {"s": "PENDING"})["offers"]["edges"][0]["node"]
+    composites = {c["provider_id"]: c["composite"] for c in offer["explanation"]["candidates"]}
+    assert Decimal(composites[a]) == october.composite

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from linkstar.core.kernel.vocabulary import Tier
-from linkstar.core.marketplace.dispatch import Candidate, choose, score_parts
 from linkstar.core.marketplace.policy import DispatchPolicy
+from linkstar.core.marketplace.ranking import Candidate, choose, score_parts
 from linkstar.core.providers.categories import ProfileInvalid
 from linkstar.core.providers.profiles import IntField, ProfileSchema
 from tests.test_aggregations import observe  # noqa: F401 - fixture

@@ -78,6 +78,7 @@ def test_an_order_is_planned_delivered_late_once_sent_back_completed_and_rated(
         "DELIVER",
         "CANCEL",
         "OPEN_DISPUTE",
+        "EXTEND",
     ]
     assert (
         act(provider, "deliverOrder", order=order)["data"]["deliverOrder"]["status"] == "DELIVERED"
@@ -141,6 +142,7 @@ def test_an_order_is_planned_delivered_late_once_sent_back_completed_and_rated(
         ("on_time_task_completion", 1),
         ("on_time_task_completion", 0),
         ("customer_satisfaction", 5),
+        ("complaint_rate", 0),  # a closed order the seller did not complain about
     ]
     assert {r.subject_ref for r in rows} == {f"order:{order_id}"}
     assert all(r.evidence_ref.startswith(f"order:{order_id}/") for r in rows)
@@ -216,36 +218,89 @@ def test_cancellation_blame_decides_attribution_and_disputes_go_to_staff(
     assert resolved["data"]["resolveDispute"]["blame"] == "PROVIDER"
 
 
-def test_termination_flags_the_providers_open_orders_for_reassignment(
+def test_termination_flags_the_providers_open_orders_for_reassignment_at_once(
     pool, sign_in, staff, db
 ) -> None:
-    from linkstar.core.kernel.vocabulary import SanctionKind, SanctionStatus
-
     seller = sign_in(Role.SELLER)
     open_order = order_with(pool, seller, "B")
     closed = order_with(pool, seller, "B")
     act(seller, "cancelOrder", order=closed, reason="changed plans")
-    db.add(
-        models.Sanction(
-            provider_id=pool["rows"]["B"].id,
-            category_key="agency",
-            kind=SanctionKind.TERMINATED,
-            status=SanctionStatus.ACTIVE,
-            dedupe_key="B:agency:veto",
-            cause={},
-            reason="review manipulation (veto)",
-        )
-    )
-    db.commit()
-    staff("mutation { expireOffers }")  # the sweep the server runs every minute
+    other = order_with(pool, seller, "A")
+    veto = """mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "agency",
+      severity: VETO, description: "Review manipulation", occurredAt: $at) { id } }"""
+    at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    staff(veto, {"p": global_id("Provider", pool["rows"]["B"].id), "at": at})
+    # In the veto's own transaction, no sweep needed: B's open order waits for a new provider.
     flagged = "query($id: ID!) { node(id: $id) { ... on Order { status needsReassignment } } }"
     assert seller(flagged, {"id": open_order})["node"] == {
         "status": "IN_PROGRESS",
         "needsReassignment": True,
     }
     assert seller(flagged, {"id": closed})["node"]["needsReassignment"] is False
+    assert seller(flagged, {"id": other})["node"]["needsReassignment"] is False
+    order_id = int(__import__("base64").b64decode(open_order).decode().split(":")[1])
+    timeline = [
+        e.event_type
+        for e in db.query(models.DomainEvent).filter_by(subject_type="Order", subject_id=order_id)
+    ]
+    assert timeline[-1] == "order.needs_reassignment"
     # And B gets no new offer: the next direct request finds nobody.
     again = seller(
         REQUEST, {"i": request_input(provider=global_id("Provider", pool["rows"]["B"].id))}
     )
     assert again["createServiceRequest"]["status"] == "UNMATCHED"
+
+
+def test_done_means_one_request_from_dispatch_to_the_months_kpi_values(
+    pool, sign_in, staff, db
+) -> None:
+    """Issue #10's "done means", in one flow: dispatched, declined once, expired once,
+    accepted, delivered late on one milestone, rated, completed; the month's values then show
+    those platform-sourced observations."""
+    from tests.test_marketplace import DECLINE, pending_offer
+
+    seller = sign_in(Role.SELLER)
+    seller(REQUEST, {"i": request_input()})
+    first, offer = pending_offer(pool, staff)
+    pool["partners"][first](DECLINE, {"o": offer["id"], "r": "fully booked"})
+    second, _ = pending_offer(pool, staff)
+    db.query(models.Offer).filter_by(status="PENDING").update(
+        {"respond_by": datetime.now(UTC) - timedelta(minutes=1)}
+    )
+    db.commit()
+    assert staff("mutation { expireOffers }")["expireOffers"] == 1
+    third, offer = pending_offer(pool, staff)
+    assert len({first, second, third}) == 3 and "R" not in {first, second, third}
+    provider = pool["partners"][third]
+    order = provider(ACCEPT, {"o": offer["id"]})["acceptOffer"]["id"]
+
+    soon = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    on_time = provider(MILESTONE, {"o": order, "t": "Listings", "d": soon})["addMilestone"]
+    late = provider(MILESTONE, {"o": order, "t": "Ads", "d": soon})["addMilestone"]
+    db.query(models.OrderMilestone).filter_by(title="Ads").update(
+        {"due_at": datetime.now(UTC) - timedelta(hours=1)}
+    )
+    db.commit()
+    assert provider(DELIVER_MILESTONE, {"m": on_time["id"]})["deliverMilestone"]["late"] is False
+    assert provider(DELIVER_MILESTONE, {"m": late["id"]})["deliverMilestone"]["late"] is True
+    act(provider, "deliverOrder", order=order)
+    done = act(seller, "completeOrder", order=order, rating=3)["data"]["completeOrder"]
+    assert (done["status"], done["rating"]) == ("COMPLETED", 3)
+
+    who = global_id("Provider", pool["rows"][third].id)
+    projection = staff(
+        """query($p: ID!) { provider(id: $p) { kpiProjection(category: "agency") {
+        period metrics { metric value sampleSize } } } }""",
+        {"p": who},
+    )["provider"]["kpiProjection"]
+    metrics = {m["metric"]: (m["value"], m["sampleSize"]) for m in projection["metrics"]}
+    assert metrics["on_time_task_completion"] == ("50.0000", 2)  # one of two on time
+    assert metrics["customer_satisfaction"] == ("0.0000", 1)  # 3 stars: below the 4-star cut
+    assert metrics["complaint_rate"] == ("0.0000", 1)
+    sources = provider(SOURCES, {"p": who, "period": projection["period"]})
+    counted = {
+        s["metric"]: (s["platform"], s["selfReported"])
+        for s in sources["provider"]["observationSources"]
+    }
+    assert counted["on_time_task_completion"] == (2, 0)
+    assert counted["customer_satisfaction"] == (1, 0)

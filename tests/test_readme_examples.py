@@ -139,11 +139,20 @@ def test_the_runnable_examples_answer_on_the_demo(migrated, registry, server, gq
         .order_by(models.Application.id)
         .first()
     )
+    from linkstar.core.runtime.demo_marketplace import SELLER_PASSWORD
+
+    seller_token = gql(
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+        {"e": "seller1@demo.linkstar.example", "p": SELLER_PASSWORD},
+    )["login"]["accessToken"]
+    ordered = db.query(models.Order).order_by(models.Order.id).first()
     clients = {
         "anonymous": gql,
         "admin": gql,  # the example signs in itself
         "reviewer": sign_in(Role.REVIEWER),
         "partner-logistics": sign_in(Role.PARTNER, provider_id=logistics.provider_id, owner=True),
+        "seller": GraphQLClient(server.url, seller_token),  # the demo's first seller
+        "provider": sign_in(Role.PARTNER, provider_id=ordered.provider_id, owner=True),
     }
     ran = 0
     for example in examples():

@@ -44,6 +44,7 @@ class Action(enum.StrEnum):
     REPORT_PLATFORM_KPI = "REPORT_PLATFORM_KPI"  # staff report platform-sourced observations
     MANAGE_MONEY = "MANAGE_MONEY"  # record payments, waive charges, read the whole ledger
     ACT_AS_SELLER = "ACT_AS_SELLER"  # stores, service requests, a seller's side of orders
+    REPORT_STORE_DATA = "REPORT_STORE_DATA"  # a seller's stores' monthly GMV
 
 
 OWNED = frozenset(
@@ -62,7 +63,9 @@ _STAFF = frozenset(
 )
 ROLE_ACTIONS: dict[Role | None, frozenset[Action]] = {
     None: frozenset(),  # anonymous: public data only
-    Role.SELLER: frozenset({Action.MANAGE_OWN_API_TOKENS, Action.ACT_AS_SELLER}),
+    Role.SELLER: frozenset(
+        {Action.MANAGE_OWN_API_TOKENS, Action.ACT_AS_SELLER, Action.REPORT_STORE_DATA}
+    ),
     Role.PARTNER: frozenset(
         {
             Action.READ_OWN_PROVIDER,
@@ -87,6 +90,7 @@ SCOPE_ACTIONS: dict[TokenScope, frozenset[Action]] = {
         {Action.READ_OWN_PROVIDER, Action.READ_ANY_PROVIDER, Action.STAFF_ONLY_FIELD}
     ),
     TokenScope.REPORT_KPI: frozenset({Action.REPORT_KPI, Action.REPORT_PLATFORM_KPI}),
+    TokenScope.REPORT_STORE_DATA: frozenset({Action.REPORT_STORE_DATA}),
 }
 
 

@@ -12,9 +12,11 @@ import hashlib
 import os
 import sqlite3
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -128,9 +130,24 @@ def _trim(value: Decimal) -> Decimal:
     return value.normalize()
 
 
+_CLOCK_OFFSET: ContextVar[timedelta] = ContextVar("linkstar_clock_offset", default=timedelta(0))
+
+
 def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware UTC (shifted inside `as_of()`)."""
+    return datetime.now(UTC) + _CLOCK_OFFSET.get()
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Run the block as if the clock read `moment` now (it keeps ticking from there), for
+    this task only: the demo plays past months through the real core with it. Production
+    code never calls it."""
+    token = _CLOCK_OFFSET.set(moment - datetime.now(UTC))
+    try:
+        yield
+    finally:
+        _CLOCK_OFFSET.reset(token)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from linkstar.core.kernel.periods import Period, month_to_period, period_contain
 from linkstar.core.kernel.vocabulary import ApplicationStatus
 from linkstar.core.kpi.aggregations import CustomAggregation, aggregate
 from linkstar.core.kpi.metrics import MetricResult, PeriodKind, evaluate
-from linkstar.core.kpi.models import EvaluationRun, KpiObservation, Scorecard
+from linkstar.core.kpi.models import CurrentComposite, EvaluationRun, KpiObservation, Scorecard
 from linkstar.core.kpi.scoring import attainment, composite, digest, history_score, standing
 from linkstar.core.onboarding.models import Application
 
@@ -256,6 +256,36 @@ async def _latest_digests(
     return latest
 
 
+async def _keep_current(session: AsyncSession, category: str, cards: list[dict[str, Any]]) -> None:
+    """Point each provider's current composite at its newest card (a re-evaluation of an
+    older month leaves a later month's composite in place). `cards` are the rows just
+    inserted, each with its `id`."""
+    if not cards:
+        return
+    rows = {
+        row.provider_id: row
+        for row in (
+            await session.scalars(
+                select(CurrentComposite).where(
+                    CurrentComposite.category_key == category,
+                    among(session, CurrentComposite.provider_id, [c["provider_id"] for c in cards]),
+                )
+            )
+        ).all()
+    }
+    now = utcnow()
+    for card in cards:
+        row = rows.get(card["provider_id"])
+        if row is None:
+            row = CurrentComposite(provider_id=card["provider_id"], category_key=category)
+            session.add(row)
+        elif (row.period, row.revision) > (card["period"], card["revision"]):
+            continue
+        row.scorecard_id, row.period, row.revision = card["id"], card["period"], card["revision"]
+        row.composite, row.updated_at = card["composite"], now
+    await session.flush()
+
+
 async def evaluate_category(
     session: AsyncSession,
     contribution: CategoryContribution,
@@ -341,6 +371,10 @@ async def evaluate_category(
             )
         ).scalars()
         for scorecard, scorecard_id in zip(published, ids, strict=True):
+            scorecard["id"] = scorecard_id
+        await _keep_current(session, category, published)
+        for scorecard in published:  # on the timeline, so subscribers and webhooks hear of it
+            scorecard_id = scorecard["id"]
             session.add(
                 DomainEvent(
                     event_type="scorecard.published",

@@ -122,6 +122,24 @@ class Scorecard(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class CurrentComposite(Base):
+    """Each provider's public composite in a category: its latest scorecard's (latest period,
+    latest revision). Kept by the evaluation when it writes a scorecard, so dispatch and the
+    directory join one row per provider instead of ranking every scorecard on each request."""
+
+    __tablename__ = "current_composites"
+
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True
+    )
+    category_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(10))
+    revision: Mapped[int] = mapped_column(Integer)
+    composite: Mapped[Decimal | None] = mapped_column(ScaledDecimal(2))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class AlertThreshold(Base):
     """A provider's own early-warning line for a metric, stricter than the platform's."""
 

@@ -1,4 +1,5 @@
-"""Marketplace tables: stores, service requests, capacities, offers, orders and milestones."""
+"""Marketplace tables: stores, service requests, capacities, offers, orders, milestones,
+sellers' tickets and stores' monthly GMV snapshots."""
 
 from __future__ import annotations
 
@@ -22,7 +23,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from linkstar.core.kernel.db import Base, IdType, ScaledDecimal, UTCDateTime, enum_column, utcnow
 from linkstar.core.kernel.vocabulary import Marketplace
-from linkstar.core.marketplace.vocabulary import Blame, OfferStatus, OrderStatus, RequestStatus
+from linkstar.core.marketplace.vocabulary import (
+    Blame,
+    OfferStatus,
+    OrderStatus,
+    RequestStatus,
+    SnapshotSource,
+    TicketKind,
+    TicketStatus,
+)
 
 MONEY_SCALE = 4
 
@@ -175,3 +184,54 @@ class OrderMilestone(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivery_note: Mapped[str | None] = mapped_column(Text)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SellerTicket(Base):
+    """A seller's ticket to a provider about an order or a store; the provider answers.
+
+    The first answer's time and, for a negative review, the answer that resolves it are the
+    provider's response-time signals. The conversation is the ticket's timeline.
+    """
+
+    __tablename__ = "seller_tickets"
+    __table_args__ = (Index("ix_seller_tickets_provider_status", "provider_id", "status"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    seller_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    category_key: Mapped[str] = mapped_column(String(63))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    kind: Mapped[TicketKind] = mapped_column(enum_column(TicketKind, "ticket_kind"))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus, "ticket_status"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_provider: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class StoreGmvSnapshot(Base):
+    """A store's GMV for one calendar month, as the seller or its integration reported it.
+
+    One per store and month, never edited (a different figure for a reported month is refused),
+    so the KPI observations made from it are idempotent per snapshot.
+    """
+
+    __tablename__ = "store_gmv_snapshots"
+    __table_args__ = (UniqueConstraint("store_id", "month"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-10"
+    amount: Mapped[Decimal] = mapped_column(ScaledDecimal(MONEY_SCALE))
+    currency: Mapped[str] = mapped_column(String(3))
+    source: Mapped[SnapshotSource] = mapped_column(enum_column(SnapshotSource, "snapshot_source"))
+    reported_by: Mapped[str] = mapped_column(String(120))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -19,14 +19,17 @@ from linkstar.core.billing import orders as billing_orders
 from linkstar.core.identity.policy import Action, Viewer, allowed
 from linkstar.core.kernel.db import claim, utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
+from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.money import Money
+from linkstar.core.kernel.periods import period_containing
 from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource
 from linkstar.core.kpi.reporting import ObservationRecord, report
-from linkstar.core.marketplace.models import Order, OrderMilestone
+from linkstar.core.marketplace.models import Order, OrderMilestone, SellerTicket
 from linkstar.core.marketplace.requests import event
 from linkstar.core.marketplace.signals import OrderEventKind, OrderFacts
-from linkstar.core.marketplace.vocabulary import Blame
+from linkstar.core.marketplace.vocabulary import Blame, TicketKind
 from linkstar.core.marketplace.vocabulary import OrderStatus as S
+from linkstar.core.onboarding.applications import membership_terminated
 from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider
 
@@ -42,6 +45,7 @@ class OrderAction(enum.StrEnum):
     OPEN_DISPUTE = "OPEN_DISPUTE"
     RESOLVE_COMPLETED = "RESOLVE_COMPLETED"  # staff close a dispute as completed
     RESOLVE_CANCELLED = "RESOLVE_CANCELLED"  # staff close a dispute as cancelled, with blame
+    EXTEND = "EXTEND"  # the seller extends the engagement: more work for the same provider
 
 
 class Party(enum.StrEnum):
@@ -61,8 +65,12 @@ TRANSITIONS: dict[tuple[S, OrderAction], tuple[S, frozenset[Party]]] = {
     (S.DELIVERED, A.OPEN_DISPUTE): (S.DISPUTED, frozenset({Party.SELLER, Party.PROVIDER})),
     (S.DISPUTED, A.RESOLVE_COMPLETED): (S.COMPLETED, frozenset({Party.STAFF})),
     (S.DISPUTED, A.RESOLVE_CANCELLED): (S.CANCELLED, frozenset({Party.STAFF})),
+    (S.IN_PROGRESS, A.EXTEND): (S.IN_PROGRESS, frozenset({Party.SELLER})),
+    (S.DELIVERED, A.EXTEND): (S.IN_PROGRESS, frozenset({Party.SELLER})),
 }
-REASON_REQUIRED = frozenset({A.REQUEST_CHANGES, A.CANCEL, A.OPEN_DISPUTE, A.RESOLVE_CANCELLED})
+REASON_REQUIRED = frozenset(
+    {A.REQUEST_CHANGES, A.CANCEL, A.OPEN_DISPUTE, A.RESOLVE_CANCELLED, A.EXTEND}
+)
 OPEN = (S.IN_PROGRESS, S.DELIVERED, S.DISPUTED)
 
 
@@ -165,25 +173,69 @@ async def transition(
         rating=rating,
         blame=blame.value if blame else None,
     )
+    await _observe_step(session, registry, order, action, target, now, rating, blame)
     if target is S.COMPLETED:
-        await observe(
-            session,
-            registry,
-            order,
-            OrderFacts(OrderEventKind.ORDER_COMPLETED, now, order_id=order.id, rating=rating),
-        )
         await take_commission(session, registry, order, now)
     if target is S.CANCELLED:
-        await observe(
-            session,
-            registry,
-            order,
-            OrderFacts(OrderEventKind.ORDER_CANCELLED, now, order_id=order.id, blame=blame),
-        )
         await billing_orders.refund_order(
             session, _money_party(order), f"order cancelled: {reason}", order.price_currency
         )
     return order
+
+
+async def _observe_step(
+    session: AsyncSession,
+    registry: Registry,
+    order: Order,
+    action: OrderAction,
+    target: S,
+    now: datetime,
+    rating: int | None,
+    blame: Blame | None,
+) -> None:
+    """The KPI signals of a transition: a closed order (with its rating, whether the seller
+    complained), an extension (a renewal)."""
+    if action is A.EXTEND:
+        facts = OrderFacts(
+            OrderEventKind.ORDER_EXTENDED, now, order_id=order.id, repeat_customer=True
+        )
+    elif target is S.COMPLETED:
+        facts = OrderFacts(
+            OrderEventKind.ORDER_COMPLETED,
+            now,
+            order_id=order.id,
+            rating=rating,
+            complained=await seller_complained(session, order),
+        )
+    elif target is S.CANCELLED:
+        facts = OrderFacts(
+            OrderEventKind.ORDER_CANCELLED,
+            now,
+            order_id=order.id,
+            blame=blame,
+            complained=await seller_complained(session, order),
+        )
+    else:
+        return
+    await observe(session, registry, order, facts)
+
+
+async def seller_complained(session: AsyncSession, order: Order) -> bool:
+    """Whether the seller complained about `order`: a COMPLAINT ticket, or a dispute it opened."""
+    ticket = await session.scalar(
+        select(func.count()).where(
+            SellerTicket.order_id == order.id, SellerTicket.kind == TicketKind.COMPLAINT
+        )
+    )
+    dispute = await session.scalar(
+        select(func.count()).where(
+            DomainEvent.subject_type == "Order",
+            DomainEvent.subject_id == order.id,
+            DomainEvent.event_type == "order.open_dispute",
+            DomainEvent.actor_account_id == order.seller_account_id,
+        )
+    )
+    return bool(ticket or dispute)
 
 
 async def add_milestone(
@@ -327,7 +379,9 @@ async def observe_for(
     *,
     attributable: bool = True,
 ) -> int:
-    """`observe()` for an event that has no order yet (an offer answered)."""
+    """`observe()` for an event of the provider in a category, with or without an order (an
+    offer answered, a ticket answered). Observations for a metric period already closed are
+    skipped: they could no longer count."""
     contribution = registry.category(category_key)
     rules = [r for r in contribution.order_observations if r.event is facts.kind]
     if not rules:
@@ -341,13 +395,18 @@ async def observe_for(
     )
     if not held:
         return 0
-    subject = f"order:{facts.order_id}" if facts.order_id else f"offer:{facts.offer_id}"
-    part = f"milestone:{facts.milestone_id}" if facts.milestone_id else facts.kind.value.lower()
+    subject, part = facts.lineage()
+    metrics = {m.key: m for m in contribution.metrics}
+    grace = timedelta(days=contribution.scoring.reporting_grace_days)
+    now = utcnow()
     records = []
     for rule in rules:
         value = rule.value(facts)
         if value is None:
             continue
+        window = metrics[rule.metric].window
+        if period_containing(facts.occurred_at, window.period, window.timezone).end + grace <= now:
+            continue  # the metric's period is closed (a late GMV snapshot): nothing to add
         records.append(
             ObservationRecord(
                 category=category_key,
@@ -395,6 +454,16 @@ async def flag_for_reassignment(
             provider_id=order.provider_id,
         )
     return len(orders)
+
+
+@membership_terminated.connect
+async def reassign_on_termination(
+    session: AsyncSession, *, provider_id: int, categories: Sequence[str]
+) -> None:
+    """At the moment a termination ends a membership (in its transaction), flag the
+    provider's open orders in those categories for reassignment."""
+    for category_key in categories:
+        await flag_for_reassignment(session, [provider_id], category_key)
 
 
 async def take_commission(

@@ -25,6 +25,10 @@ class OrderEventKind(enum.StrEnum):
     ORDER_COMPLETED = "ORDER_COMPLETED"  # the seller accepted the delivery and rated it
     ORDER_CANCELLED = "ORDER_CANCELLED"
     REORDERED = "REORDERED"  # the seller's order with a provider it has completed one with
+    ORDER_EXTENDED = "ORDER_EXTENDED"  # the seller extends an order with the same provider
+    TICKET_FIRST_RESPONSE = "TICKET_FIRST_RESPONSE"  # the provider's first answer to a ticket
+    NEGATIVE_REVIEW_RESOLVED = "NEGATIVE_REVIEW_RESOLVED"  # the answer resolving such a ticket
+    STORE_GMV_REPORTED = "STORE_GMV_REPORTED"  # a month's GMV of a store the order concerns
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,25 @@ class OrderFacts:
     rating: int | None = None
     blame: Blame | None = None
     repeat_customer: bool = False
+    complained: bool = False  # the seller filed a complaint or opened a dispute about the order
+    ticket_id: int | None = None
+    ticket_kind: str | None = None
+    opened_at: datetime | None = None  # when the ticket was opened
+    store_id: int | None = None
+    month: str | None = None  # the GMV snapshot's month, "2026-10"
+    amount: Decimal | None = None  # the store's GMV that month (in the store's currency)
+
+    def lineage(self) -> tuple[str, str]:
+        """(subject, part): what the observation is about and which event of it, for the
+        observation's subject_ref, evidence_ref and idempotency key."""
+        if self.kind is OrderEventKind.STORE_GMV_REPORTED:
+            return f"store:{self.store_id}", f"gmv:{self.month}"
+        if self.ticket_id is not None:
+            return f"ticket:{self.ticket_id}", self.kind.value.lower()
+        subject = f"order:{self.order_id}" if self.order_id else f"offer:{self.offer_id}"
+        if self.milestone_id:
+            return subject, f"milestone:{self.milestone_id}"
+        return subject, self.kind.value.lower()
 
 
 @dataclass(frozen=True)
@@ -55,10 +78,11 @@ class ObservationRule:
 
 
 def response_hours(facts: OrderFacts) -> Decimal | None:
-    """Hours from the offer to the provider's answer."""
-    if facts.offered_at is None or facts.responded_at is None:
+    """Hours from the offer (or the ticket's opening) to the provider's answer."""
+    start = facts.opened_at or facts.offered_at
+    if start is None or facts.responded_at is None:
         return None
-    seconds = Decimal(int((facts.responded_at - facts.offered_at).total_seconds()))
+    seconds = Decimal(int((facts.responded_at - start).total_seconds()))
     return (seconds / 3600).quantize(Decimal("0.01"))
 
 
@@ -80,8 +104,20 @@ def task_failed(facts: OrderFacts) -> Decimal | None:
 
 
 def renewed(facts: OrderFacts) -> Decimal | None:
-    """1 when the seller orders again from a provider it completed an order with."""
+    """1 when the seller orders again from a provider it completed an order with, or extends
+    an order."""
     return Decimal(1) if facts.repeat_customer else None
+
+
+def complaint(facts: OrderFacts) -> Decimal | None:
+    """For a closed order: 1 if the seller complained (a complaint ticket or a dispute it
+    opened), else 0."""
+    return Decimal(1) if facts.complained else Decimal(0)
+
+
+def store_gmv(facts: OrderFacts) -> Decimal | None:
+    """The store's GMV of the snapshot's month (growth is the metric's aggregation)."""
+    return facts.amount
 
 
 def rule_problems(rules: list[ObservationRule], metric_keys: set[str]) -> list[str]:

@@ -38,3 +38,24 @@ class Blame(enum.StrEnum):
     PROVIDER = "PROVIDER"
     PLATFORM = "PLATFORM"
     NONE = "NONE"
+
+
+class TicketKind(enum.StrEnum):
+    """What a seller's ticket to a provider is about."""
+
+    GENERAL = "GENERAL"  # a question or request about an order or a store
+    NEGATIVE_REVIEW = "NEGATIVE_REVIEW"  # a store got a negative review: handle it
+    COMPLAINT = "COMPLAINT"  # the seller complains about the provider's work on an order
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "OPEN"  # waiting for the provider
+    ANSWERED = "ANSWERED"  # the provider answered; the seller may reply or close
+    CLOSED = "CLOSED"  # resolved by the provider, or closed by the seller
+
+
+class SnapshotSource(enum.StrEnum):
+    """Who reported a store's monthly GMV."""
+
+    SELLER = "SELLER"  # the seller, signed in
+    INTEGRATION = "INTEGRATION"  # a program (an ERP integration) with the seller's API token

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from linkstar.core.identity.policy import Forbidden, Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
+from linkstar.core.kernel.signals import Signal
 from linkstar.core.kernel.timeline import record as timeline_record
 from linkstar.core.kernel.vocabulary import ApplicationStatus as S
 from linkstar.core.kernel.vocabulary import DocumentStatus, Role
@@ -445,6 +446,15 @@ def extend_probation(application: Application, policy: OnboardingPolicy) -> None
     application.probation_extended = True
 
 
+membership_terminated = Signal(
+    "membership.terminated",
+    """Sent when `end_memberships()` terminates a provider's memberships (a confirmed
+    termination or a veto), in the same transaction, with `provider_id` and `categories`
+    (the keys whose membership just ended). Higher domains react here, e.g. the marketplace
+    flags the provider's open orders for reassignment.""",
+)
+
+
 async def end_memberships(
     session: AsyncSession,
     provider_id: int,
@@ -463,6 +473,12 @@ async def end_memberships(
     for application in ended:
         application.terminated_from = application.status
         await transition(session, application, viewer, Action.TERMINATE, reason, payload)
+    if ended:
+        await membership_terminated.send(
+            session,
+            provider_id=provider_id,
+            categories=sorted({a.category_key for a in ended}),
+        )
     return ended
 
 

@@ -29,11 +29,13 @@ from linkstar.core.kpi.aggregations import AggregationKind
 from linkstar.core.kpi.evaluation import PeriodNotClosed
 from linkstar.core.kpi.metrics import MetricDefinition
 from linkstar.core.kpi.units import UNIT_RANGES, Unit
+from linkstar.core.marketplace.signals import OrderEventKind
 from linkstar.core.runtime import tables as models
-from linkstar.core.runtime.demo_marketplace import load_marketplace_demo
+from linkstar.core.runtime.demo_marketplace import create_sellers, load_marketplace_demo, play_month
 from linkstar.core.standing.verdicts import evaluate_period
 
 MONTHS = 6
+PLAYED_MONTHS = 3  # the latest closed months whose order-fed KPI data comes from orders
 _CITIES = ["Shenzhen", "Hangzhou", "Guangzhou", "Xiamen", "Ningbo", "Yiwu", "Shanghai", "Fuzhou"]
 _HKMT = ["Hong Kong", "Kowloon", "Macau", "Taipei"]
 _OVERSEAS = ["Singapore", "Kuala Lumpur", "Jakarta", "Los Angeles", "London", "Ho Chi Minh City"]
@@ -152,6 +154,70 @@ def _values(
     ]
 
 
+def _chances(contribution: Any, skill: float) -> tuple[float, float]:
+    """(on time, satisfied): the chance that a provider of `skill` delivers a milestone on
+    time and that a seller rates it 4-5, where its category's own metrics put it (`_aim`)."""
+    on_time, satisfied = 0.9, 0.85
+    metrics = {m.key: m for m in contribution.metrics}
+    for rule in contribution.order_observations:
+        metric = metrics[rule.metric]
+        if rule.event is OrderEventKind.MILESTONE_DELIVERED:
+            on_time = _aim(metric, skill) / 100
+        elif rule.event is OrderEventKind.ORDER_COMPLETED and metric.observed_unit is Unit.RATING:
+            satisfied = _aim(metric, skill) / 100
+    return min(0.995, max(0.05, on_time)), min(0.995, max(0.05, satisfied))
+
+
+async def _top_up(
+    session: AsyncSession,
+    registry: Registry,
+    label: str,
+    month: datetime,
+    held: dict[tuple[str, int, str, str], list[dict[str, Any]]],
+) -> None:
+    """Add the held-back generated rows a played month still needs: per provider and metric,
+    what the orders left short of the metric's minimum sample (the orders' data stays)."""
+    end = (month + timedelta(days=32)).replace(day=1)
+    made = dict(
+        (
+            (key, pid, metric),
+            n,
+        )
+        for key, pid, metric, n in (
+            await session.execute(
+                select(
+                    models.KpiObservation.category_key,
+                    models.KpiObservation.provider_id,
+                    models.KpiObservation.metric_key,
+                    func.count(),
+                )
+                .where(
+                    models.KpiObservation.reported_by == "platform:orders",
+                    models.KpiObservation.observed_at >= month,
+                    models.KpiObservation.observed_at < end,
+                )
+                .group_by(
+                    models.KpiObservation.category_key,
+                    models.KpiObservation.provider_id,
+                    models.KpiObservation.metric_key,
+                )
+            )
+        ).all()
+    )
+    rows = []
+    for (held_label, pid, key, metric_key), generated in held.items():
+        if held_label != label:
+            continue
+        metric = next(m for m in registry.category(key).metrics if m.key == metric_key)
+        short = max(0, metric.min_sample_size - made.get((key, pid, metric_key), 0))
+        if metric.aggregation.kind is AggregationKind.GROWTH:
+            short = len(generated)  # store GMV: its subjects need every month
+        rows.extend(generated[:short])
+    if rows:
+        await session.execute(insert(models.KpiObservation), rows)
+    await session.flush()
+
+
 async def load_demo(
     session: AsyncSession,
     registry: Registry,
@@ -195,6 +261,11 @@ async def load_demo(
     await session.flush()
 
     observations: list[dict[str, Any]] = []
+    # the last PLAYED_MONTHS closed months get the order-fed metrics' data from orders: their
+    # generated rows are held back, to top up only what the orders leave short of a verdict
+    played = {f"{m:%Y-%m}" for m in months[-PLAYED_MONTHS:]}
+    held_back: dict[tuple[str, int, str, str], list[dict[str, Any]]] = {}
+    players: dict[str, list[tuple[int, float, float]]] = {key: [] for key in holders}
     applications = 0
     generating = progress.add_task(
         "generating providers' KPIs",
@@ -240,6 +311,8 @@ async def load_demo(
             progress.advance(generating)
             if status is ApplicationStatus.IN_REVIEW:
                 continue
+            players[key].append((provider.id, *_chances(contribution, skill)))
+            fed = {rule.metric for rule in contribution.order_observations}
             stores = rng.randrange(3, 7)
             for metric in contribution.metrics:
                 base = {
@@ -256,11 +329,15 @@ async def load_demo(
                             for s, v in base.items()
                         }
                         values = list(base.items())
+                    label = f"{month:%Y-%m}"
+                    target = observations
+                    if label in played and metric.key in fed:
+                        target = held_back.setdefault((label, provider.id, key, metric.key), [])
                     for i, (subject, value) in enumerate(values):
                         observed = month + timedelta(
                             days=rng.randrange(0, 27), hours=rng.randrange(0, 24)
                         )
-                        observations.append(
+                        target.append(
                             {
                                 "provider_id": provider.id,
                                 "category_key": key,
@@ -291,16 +368,23 @@ async def load_demo(
         await session.execute(insert(models.KpiObservation), observations)
     await session.flush()
     scorecards = 0
+    orders_played = 0
+    sellers = await create_sellers(session)
     evaluating = progress.add_task(
         "evaluating months", total=len(months) * len(registry.categories), unit="categories"
     )
     for month in months:  # oldest first, so history, ladders and tiers build up as in production
-        label = f"{month + timedelta(days=10):%Y-%m}"
+        label = f"{month:%Y-%m}"
+        if label in played:  # the month's orders, as of its own days, then the top-ups
+            orders_played += (await play_month(session, registry, rng, sellers, month, players))[
+                "orders"
+            ]
+            await _top_up(session, registry, label, month, held_back)
         try:
             summaries = await evaluate_period(
                 session,
                 registry,
-                label,
+                f"{month + timedelta(days=10):%Y-%m}",
                 by="demo",
                 on_category=lambda *_: progress.advance(evaluating),
             )
@@ -308,9 +392,10 @@ async def load_demo(
             continue  # still in its grace period: the scheduler evaluates it when it closes
         scorecards += sum(s.written for s in summaries.values())
     # Sellers' requests and orders through the real dispatch: this month's platform data.
-    market = await load_marketplace_demo(session, registry, rng)
+    market = await load_marketplace_demo(session, registry, rng, sellers)
     summaries = await evaluate_period(session, registry, f"{months[-1] + timedelta(days=10):%Y-%m}")
     scorecards += sum(s.written for s in summaries.values())
+    market["orders"] += orders_played
     return {
         "providers": len(providers),
         "applications": applications,

@@ -36,13 +36,16 @@ from linkstar.schema.plugin_api import (
     Tier,
     Unit,
     commission_by_tier,
+    complaint,
     delivered_on_time,
     deposits_by_region_and_tier,
     documents,
     hookimpl,
     renewed,
+    response_hours,
     seller_rating,
     standard_agreements,
+    store_gmv,
     task_failed,
 )
 
@@ -292,6 +295,16 @@ ORDER_OBSERVATIONS = [
     ObservationRule(OrderEventKind.ORDER_CANCELLED, "on_time_task_completion", task_failed),
     ObservationRule(OrderEventKind.ORDER_COMPLETED, "customer_satisfaction", seller_rating),
     ObservationRule(OrderEventKind.REORDERED, "customer_renewal_rate", renewed),
+    ObservationRule(OrderEventKind.ORDER_EXTENDED, "customer_renewal_rate", renewed),
+    # one observation per closed order: did the seller complain (ticket or dispute)?
+    ObservationRule(OrderEventKind.ORDER_COMPLETED, "complaint_rate", complaint),
+    ObservationRule(OrderEventKind.ORDER_CANCELLED, "complaint_rate", complaint),
+    # hours from a store's negative-review ticket to the answer that resolves it
+    ObservationRule(
+        OrderEventKind.NEGATIVE_REVIEW_RESOLVED, "negative_review_response_time", response_hours
+    ),
+    # a managed store's monthly GMV (the metric's GROWTH aggregation compares months per store)
+    ObservationRule(OrderEventKind.STORE_GMV_REPORTED, "store_gmv_growth", store_gmv),
 ]
 
 

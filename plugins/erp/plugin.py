@@ -407,7 +407,10 @@ def linkstar_dispatch_policy(category: ServiceCategory) -> DispatchPolicy | None
 
 # Which order events give this category's metrics platform-sourced data.
 ORDER_OBSERVATIONS = [
-    ObservationRule(OrderEventKind.OFFER_ANSWERED, "ticket_first_response_time", response_hours),
+    # a seller's ticket to the vendor: hours to its first answer
+    ObservationRule(
+        OrderEventKind.TICKET_FIRST_RESPONSE, "ticket_first_response_time", response_hours
+    ),
     ObservationRule(OrderEventKind.ORDER_COMPLETED, "seller_satisfaction", seller_rating),
 ]
 

@@ -42,6 +42,7 @@ from linkstar.schema.plugin_api import (
     documents,
     fees_by_region,
     hookimpl,
+    response_hours,
     seller_rating,
     standard_agreements,
     task_failed,
@@ -349,6 +350,10 @@ ORDER_OBSERVATIONS = [
     ),
     ObservationRule(OrderEventKind.ORDER_CANCELLED, "course_completion_rate", task_failed),
     ObservationRule(OrderEventKind.ORDER_COMPLETED, "learner_satisfaction", seller_rating),
+    # a seller's question to the institution (a ticket): hours to the first answer
+    ObservationRule(
+        OrderEventKind.TICKET_FIRST_RESPONSE, "learner_question_response_time", response_hours
+    ),
 ]
 
 

@@ -10,7 +10,7 @@ from linkstar.core.identity.policy import Action, require
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.money import Money as MoneyValue
 from linkstar.core.kernel.vocabulary import Marketplace
-from linkstar.core.marketplace import dispatch, orders, requests
+from linkstar.core.marketplace import dispatch, offers, orders, requests
 from linkstar.core.marketplace.orders import OrderAction
 from linkstar.core.marketplace.vocabulary import Blame
 from linkstar.schema.marketplace.inputs import ServiceRequestInput
@@ -97,7 +97,7 @@ class MarketplaceMutation:
         require_provider_member(info)
         context = ctx(info)
         async with write(info) as session:
-            row = await dispatch.declare_capacity(
+            row = await offers.declare_capacity(
                 session, context.viewer, context.registry.category(category), max_open_orders
             )
         return ProviderCapacityType(
@@ -109,7 +109,7 @@ class MarketplaceMutation:
         require_provider_member(info)
         context = ctx(info)
         async with write(info) as session:
-            order = await dispatch.accept_offer(
+            order = await offers.accept_offer(
                 session, context.viewer, context.registry, parse_id(offer, "Offer")
             )
         return OrderType.of(order)
@@ -121,7 +121,7 @@ class MarketplaceMutation:
         require_provider_member(info)
         context = ctx(info)
         async with write(info) as session:
-            row = await dispatch.decline_offer(
+            row = await offers.decline_offer(
                 session, context.viewer, context.registry, parse_id(offer, "Offer"), reason
             )
         return OfferType.of(row)
@@ -216,6 +216,12 @@ class OrderMutation:
         self, info: Ctx, order: strawberry.ID, reason: str, blame: Blame | None = None
     ) -> OrderType:
         return await _act(info, order, OrderAction.CANCEL, reason=reason, blame=blame)
+
+    @strawberry.mutation(
+        description="Extend the engagement with the same provider (seller): a renewal."
+    )
+    async def extend_order(self, info: Ctx, order: strawberry.ID, reason: str) -> OrderType:
+        return await _act(info, order, OrderAction.EXTEND, reason=reason)
 
     @strawberry.mutation(description="Open a dispute (either party); staff resolve it.")
     async def open_dispute(self, info: Ctx, order: strawberry.ID, reason: str) -> OrderType:
