@@ -84,7 +84,10 @@ async def purge_document(
 
     The conditional update is the decision (a reinstatement or another purger that came first
     makes it a no-op). The file goes only when no other unpurged document shares its bytes,
-    under the lock an upload of the same bytes takes, so a new upload never loses them."""
+    under the lock an upload of the same bytes takes, so a new upload never loses them. The
+    file is removed before the commit (while the lock is held): should the commit fail, the
+    document, past its retention anyway, has lost its bytes but not its mark, and the next run
+    marks it (removing nothing)."""
     found = (
         await session.execute(
             select(
