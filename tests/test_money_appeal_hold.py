@@ -27,7 +27,7 @@ from linkstar.core.providers.models import Provider
 from linkstar.core.runtime import tables as models
 from tests.harness import global_id
 from tests.test_settlement import run
-from tests.test_standing import evaluate, month_of_data, shipper  # noqa: F401
+from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401
 
 STATEMENTS = """query($p: ID!) { node(id: $p) { ... on Provider { statements { edges { node {
   cycle orders { amount } penalties { amount } closing { amount }
@@ -117,7 +117,7 @@ def test_a_payout_held_for_an_open_appeal_is_released_when_the_appeal_is_decided
     assert payable(reviewer) == "0.00"  # paid, and the penalty given back
 
 
-def test_filing_an_appeal_holds_the_payouts_not_yet_paid(migrated, registry) -> None:
+def test_filing_an_appeal_holds_the_payouts_not_yet_paid(migrated, registry, db) -> None:
     from linkstar.core.billing import settlement
     from tests.test_settlement import complete, october
 

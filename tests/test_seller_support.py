@@ -260,7 +260,7 @@ def test_store_gmv_snapshots_feed_the_agency_running_the_store_once_per_snapshot
             observed_at=previous,
             value=Decimal("100000"),
             source=ObservationSource.PLATFORM,
-            idempotency_key=f"platform:store:{raw_id(store)}:gmv:{previous:%Y-%m}:store_gmv_growth",
+            idempotency_key=f"platform:store:{raw_id(store)}:sales:{previous:%Y-%m}:store_gmv_growth",
             reported_by="platform:orders",
         )
     )
@@ -340,7 +340,7 @@ def test_store_gmv_snapshots_feed_the_agency_running_the_store_once_per_snapshot
     assert (row.subject_ref, row.value, row.evidence_ref) == (
         f"store:{raw_id(store)}",
         Decimal("120000"),
-        f"store:{raw_id(store)}/gmv:{month}",
+        f"store:{raw_id(store)}/sales:{month}",
     )
     # This month's running value: the store grew 20 % on last month.
     projection = staff(

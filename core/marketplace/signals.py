@@ -59,7 +59,7 @@ class OrderFacts:
         """(subject, part): what the observation is about and which event of it, for the
         observation's subject_ref, evidence_ref and idempotency key."""
         if self.kind is OrderEventKind.STORE_GMV_REPORTED:
-            return f"store:{self.store_id}", f"gmv:{self.month}"
+            return f"store:{self.store_id}", f"sales:{self.month}"
         if self.ticket_id is not None:
             return f"ticket:{self.ticket_id}", self.kind.value.lower()
         subject = f"order:{self.order_id}" if self.order_id else f"offer:{self.offer_id}"

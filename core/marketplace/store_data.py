@@ -69,7 +69,7 @@ async def report_store_gmv(
             suggestion="report GMV in the store's currency, so months compare",
         )
     if gmv.amount < 0:
-        raise InvalidInput("GMV cannot be negative")
+        raise InvalidInput("a store's monthly sales (GMV) cannot be negative")
     snapshot = await session.scalar(
         select(StoreGmvSnapshot).where(
             StoreGmvSnapshot.store_id == store_id, StoreGmvSnapshot.month == month
