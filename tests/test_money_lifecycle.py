@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.billing import charges as billing
+from linkstar.core.billing import deposits
 from linkstar.core.billing.models import Charge
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role, Tier
@@ -197,7 +198,7 @@ def test_a_deduction_below_the_minimum_calls_a_top_up_that_keeps_the_carrier_out
     staff(PAY, {"c": global_id("Charge", deposit.id), "a": "30000.00", "r": "ICBC-9"})
 
     async def fine(session: AsyncSession, amount: str, cause: int) -> None:
-        await billing.deduct_from_deposit(
+        await deposits.deduct_from_deposit(
             session,
             provider_id=row.id,
             category="logistics",

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.billing.charges import deposit_satisfied
+from linkstar.core.billing.deposits import deposit_satisfied
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Tier
 from linkstar.core.kpi.public import latest_composites
 from linkstar.core.marketplace.models import Offer, Order, ProviderCapacity, ServiceRequest

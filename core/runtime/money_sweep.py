@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.billing import charges as billing
+from linkstar.core.billing import deposits
 from linkstar.core.billing.models import Charge
 from linkstar.core.contract.registry import Registry
 from linkstar.core.fees.rules import ChargeOccasionKind, FeeKind, quote
@@ -110,7 +111,7 @@ async def sweep(
             )
             for app in rows.scalars():
                 occasion = await _occasion(session, app, "TOP_UP")
-                top_ups += len(await billing.top_up(session, occasion, rules))
+                top_ups += len(await deposits.top_up(session, occasion, rules))
         rows = await session.execute(
             select(Application).where(
                 Application.category_key == category, Application.status.in_(LEFT)
@@ -146,7 +147,7 @@ async def _refund_after_retention(
             continue
         if app.updated_at + timedelta(days=line.rule.retention_days) > now:
             continue
-        refund = await billing.refund_deposit(
+        refund = await deposits.refund_deposit(
             session,
             provider_id=app.provider_id,
             category=app.category_key,

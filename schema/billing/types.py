@@ -8,7 +8,7 @@ import strawberry
 from strawberry import relay
 
 from linkstar.core.billing import charges as billing
-from linkstar.core.billing import settlement
+from linkstar.core.billing import settlement, statements
 from linkstar.core.billing.models import Charge, ChargePayment, Payout, SellerPayment, Statement
 from linkstar.core.fees.rules import FeeKind
 from linkstar.core.kernel.money import Money as MoneyValue
@@ -258,7 +258,7 @@ class StatementType(relay.Node):
     @strawberry.field(description="The statement as CSV: totals, then every settled line.")
     async def csv(self, info: Ctx) -> str:
         async with ctx(info).session() as session:
-            return await settlement.statement_csv(session, self.row)
+            return await statements.statement_csv(session, self.row)
 
 
 @strawberry.type(
