@@ -26,8 +26,8 @@ from linkstar.core.kernel.vocabulary import Region, Role, Tier
 from linkstar.core.providers.models import Provider
 from linkstar.core.runtime import tables as models
 from tests.harness import global_id
-from tests.test_settlement import run
 from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401
+from tests.test_settlement import run
 
 STATEMENTS = """query($p: ID!) { node(id: $p) { ... on Provider { statements { edges { node {
   cycle orders { amount } penalties { amount } closing { amount }
