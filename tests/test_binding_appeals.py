@@ -15,7 +15,7 @@ from linkstar.core.kernel.vocabulary import ObservationSource, Role
 from linkstar.core.runtime import tables as models
 from tests.four_eyes import approve_pending
 from tests.harness import global_id
-from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
+from tests.sample_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 from tests.test_warnings_appeals import APPEAL, DECIDE
 
 STATE = """query($id: ID!) { provider(id: $id) {
@@ -24,28 +24,29 @@ STATE = """query($id: ID!) { provider(id: $id) {
   applications { edges { node { status tier } } } } }"""
 
 
-def one_more_delivery(db, provider_id: int, month: int) -> None:
-    """A late, intact parcel: the month's results change, so re-evaluating adds a revision."""
+def one_more_job(db, provider_id: int, month: int) -> None:
+    """One more job on time: 9 of 11 jobs on time, 81.8 %, still failing, but the month's results
+    change, so re-evaluating adds a revision."""
     db.add(
         models.KpiObservation(
             provider_id=provider_id,
-            category_key="logistics",
-            metric_key="loss_damage_rate",
-            subject_ref="late-arrival",
+            category_key="sample",
+            metric_key="on_time_rate",
+            subject_ref="late-report",
             observed_at=datetime(2026, month, 28, 9, tzinfo=UTC),
-            value=Decimal(0),
+            value=Decimal(1),
             source=ObservationSource.PLATFORM,
-            idempotency_key=f"late-{month}",
+            idempotency_key=f"late-report-{month}",
         )
     )
     db.commit()
 
 
-def lost_parcels(db, month: int) -> list[str]:
+def late_jobs(db, month: int) -> list[str]:
     return [
         global_id("KpiObservation", r.id)
-        for r in db.query(models.KpiObservation).filter_by(metric_key="loss_damage_rate").all()
-        if r.value == 1 and r.observed_at.month == month
+        for r in db.query(models.KpiObservation).filter_by(metric_key="on_time_rate").all()
+        if r.value == 0 and r.observed_at.month == month
     ]
 
 
@@ -76,11 +77,11 @@ def test_an_upheld_appeal_on_a_later_revision_reverses_the_warning_restriction_a
         ("WARNING", "2026-10"),
     ]
     assert before["applications"]["edges"][0]["node"]["tier"] == "REGULAR"  # demoted
-    one_more_delivery(db, shipper.id, 10)
+    one_more_job(db, shipper.id, 10)
     evaluate(admin, "2026-10")  # revision 2 of October, still failing
 
     partner = sign_in(Role.PARTNER, provider_id=shipper.id)
-    appeal = partner(APPEAL, {"s": latest_card(db, 10), "o": lost_parcels(db, 10)})["fileAppeal"]
+    appeal = partner(APPEAL, {"s": latest_card(db, 10), "o": late_jobs(db, 10)})["fileAppeal"]
     effects = sign_in(Role.REVIEWER)(DECIDE, {"a": appeal["id"], "u": True})["decideAppeal"][
         "effects"
     ]
@@ -107,7 +108,7 @@ def test_removing_the_middle_failure_takes_down_a_confirmed_termination(
     for month in (8, 9, 10):
         month_of_data(db, shipper.id, 2026, month, lost=2)
         evaluate(admin, f"2026-{month:02d}")
-    one_more_delivery(db, shipper.id, 9)
+    one_more_job(db, shipper.id, 9)
     evaluate(admin, "2026-09")  # September re-scored after the ladder ran: still failing
     proposal = db.query(models.Sanction).filter_by(kind="TERMINATION_PROPOSED").one()
     reviewer = sign_in(Role.REVIEWER)
@@ -121,7 +122,7 @@ def test_removing_the_middle_failure_takes_down_a_confirmed_termination(
     )
 
     partner = sign_in(Role.PARTNER, provider_id=shipper.id)
-    appeal = partner(APPEAL, {"s": latest_card(db, 9), "o": lost_parcels(db, 9)})["fileAppeal"]
+    appeal = partner(APPEAL, {"s": latest_card(db, 9), "o": late_jobs(db, 9)})["fileAppeal"]
     reviewer(DECIDE, {"a": appeal["id"], "u": True})
 
     after = admin(STATE, gid)["provider"]

@@ -20,7 +20,7 @@ def draft(db, name: str, number: str) -> tuple[int, str]:
     db.add(provider)
     db.flush()
     application = models.Application(
-        provider_id=provider.id, category_key="logistics", status=ApplicationStatus.DRAFT
+        provider_id=provider.id, category_key="sample", status=ApplicationStatus.DRAFT
     )
     db.add(application)
     db.commit()
@@ -28,13 +28,13 @@ def draft(db, name: str, number: str) -> tuple[int, str]:
 
 
 def uploaded(client: GraphQLClient, app: str, content: bytes, name: str) -> dict:
-    body = upload(client, app, "service_cases", content, name, None).json()
+    body = upload(client, app, "service_price_list", content, name, None).json()
     assert "errors" not in body, body
     return body["data"]["uploadDocument"]
 
 
 def refused(client: GraphQLClient, app: str, content: bytes, name: str) -> str:
-    body = upload(client, app, "service_cases", content, name, None).json()
+    body = upload(client, app, "service_price_list", content, name, None).json()
     assert body.get("errors"), body
     return body["errors"][0]["extensions"]["code"]
 
@@ -129,7 +129,7 @@ def test_uploads_are_checked_for_structure_and_active_content(server, sign_in, d
 
 
 APPEAL_WITH_DOCUMENTS = """mutation($s: ID!, $d: [ID!]) { fileAppeal(subjectType: SANCTION, subject: $s,
-  reason: WRONG_FINDING, statement: "The deliveries were on time.", evidence: [],
+  reason: WRONG_FINDING, statement: "The jobs were on time.", evidence: [],
   documents: $d) { id evidenceDocuments } }"""
 
 
@@ -141,7 +141,7 @@ def test_an_appeal_links_uploaded_documents_as_typed_evidence(server, sign_in, d
     theirs = uploaded(sign_in(Role.PARTNER, provider_id=other_id), other_app, PDF, "x.pdf")["id"]
     sanction = models.Sanction(
         provider_id=provider_id,
-        category_key="logistics",
+        category_key="sample",
         kind="WARNING",
         status="ACTIVE",
         dedupe_key="test:warning",

@@ -7,7 +7,7 @@ from linkstar.core.kernel.vocabulary import Role, SanctionKind, SanctionStatus
 from linkstar.core.runtime import tables as models
 from tests.four_eyes import APPROVE, PENDING, approve_pending
 from tests.harness import global_id
-from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
+from tests.sample_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 from tests.test_concurrency import at_once, one_winner
 from tests.test_warnings_appeals import APPEAL, DECIDE
 
@@ -59,7 +59,7 @@ def test_a_termination_takes_effect_only_when_a_second_person_confirms(
 ) -> None:
     proposal = models.Sanction(
         provider_id=shipper.id,
-        category_key="logistics",
+        category_key="sample",
         kind=SanctionKind.TERMINATION_PROPOSED,
         status=SanctionStatus.ACTIVE,
         dedupe_key="test:proposal",

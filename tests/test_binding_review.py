@@ -13,7 +13,7 @@ from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role
 from linkstar.core.runtime import tables as models
 from linkstar.core.runtime.demo import load_demo
 from tests.harness import global_id
-from tests.logistics_provider import shipper  # noqa: F401 - the fixture
+from tests.sample_provider import shipper  # noqa: F401 - the fixture
 from tests.test_concurrency import at_once, one_winner
 
 REJECT = 'mutation($a: ID!) { rejectApplication(application: $a, reason: "Incomplete cases.") { status } }'
@@ -40,7 +40,7 @@ def application(db, status: ApplicationStatus, **fields) -> models.Application:
     db.add(provider)
     db.flush()
     row = models.Application(
-        provider_id=provider.id, category_key="logistics", status=status, **fields
+        provider_id=provider.id, category_key="sample", status=status, **fields
     )
     db.add(row)
     db.commit()
@@ -148,14 +148,14 @@ def _card(db, provider_id: int, period: str, composite: str) -> None:
     db.add(
         models.Scorecard(
             provider_id=provider_id,
-            category_key="logistics",
+            category_key="sample",
             period=period,
             revision=1,
             period_start=start,
             period_end=start + timedelta(days=28),
             composite=Decimal(composite),
             standing="EXCELLENT",
-            results=[{"metric": "on_time_delivery_rate", "status": "PASS"}],
+            results=[{"metric": "on_time_rate", "status": "PASS"}],
             definitions={},
             inputs_digest=period,
         )
@@ -163,8 +163,8 @@ def _card(db, provider_id: int, period: str, composite: str) -> None:
     db.commit()
 
 
-RENEWAL = 'query($id: ID!) { provider(id: $id) { renewalRecommendation(category: "logistics") { decision reasons } } }'
-MAJOR = """mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "logistics",
+RENEWAL = 'query($id: ID!) { provider(id: $id) { renewalRecommendation(category: "sample") { decision reasons } } }'
+MAJOR = """mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "sample",
   severity: MAJOR, description: "Claims answered after 10 days", occurredAt: $at) { id } }"""
 
 

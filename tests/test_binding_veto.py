@@ -1,6 +1,6 @@
 """A veto binds the provider, not one application (issue #9, point 4).
 
-Given a provider in the pool of two categories, when a reviewer records a VETO in one of
+Given a provider in the pool of two categories (the fixture's `sample` and `spare`), when a reviewer records a VETO in one of
 them, then every category ends, the provider leaves the directory, cannot apply again, and
 its registration number cannot come back under a new account, until a reviewer lifts the
 bar (recorded on the timeline) or an appeal overturns the veto.
@@ -17,8 +17,8 @@ from tests.harness import GraphQLClient
 from tests.test_concurrency import at_once, one_winner
 from tests.test_onboarding import REGISTER, register, registration
 
-VETO = """mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "logistics",
-  severity: VETO, description: "Fake tracking numbers", occurredAt: $at) { id } }"""
+VETO = """mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "sample",
+  severity: VETO, description: "Forged job records", occurredAt: $at) { id } }"""
 DIRECTORY = "{ providers(first: 50) { edges { node { id } } } }"
 START = "mutation($c: String!) { startApplication(category: $c) { id status } }"
 LIFT = "mutation($p: ID!, $r: String!) { liftProviderBar(provider: $p, reason: $r) { reason liftedAt liftReason } }"
@@ -51,7 +51,7 @@ def code(errors: list[dict]) -> str:
 
 def vetoed(gql, server, sign_in, db) -> tuple[GraphQLClient, int, str, GraphQLClient]:
     owner = register(gql, server.url, "MAINLAND_CHINA", "Ningbo Fast Freight Co., Ltd.")
-    provider_id = in_pool(db, owner.provider_id, "logistics", "agency")
+    provider_id = in_pool(db, owner.provider_id, "sample", "spare")
     listed = {e["node"]["id"] for e in gql(DIRECTORY)["providers"]["edges"]}
     assert owner.provider_id in listed
     reviewer = sign_in(Role.REVIEWER)
@@ -66,18 +66,18 @@ def test_a_veto_ends_every_category_delists_and_bars_the_provider(gql, server, s
     state = reviewer(STATE, {"id": owner.provider_id})["provider"]
     assert sorted(
         (e["node"]["category"]["key"], e["node"]["status"]) for e in state["applications"]["edges"]
-    ) == [("agency", "TERMINATED"), ("logistics", "TERMINATED")]
+    ) == [("sample", "TERMINATED"), ("spare", "TERMINATED")]
     assert sorted(e["node"]["kind"] for e in state["sanctions"]["edges"]) == [
         "TERMINATED",
         "TERMINATED",
     ]
-    assert state["activeBar"]["reason"] == "one-vote veto: Fake tracking numbers"
+    assert state["activeBar"]["reason"] == "one-vote veto: Forged job records"
     events = [e["node"]["eventType"] for e in state["timeline"]["edges"]]
     assert "provider.barred" in events and events.count("application.terminate") == 2
 
     assert owner.provider_id not in {e["node"]["id"] for e in gql(DIRECTORY)["providers"]["edges"]}
-    assert code(owner.errors(START, {"c": "agency"})) == "PROVIDER_BARRED"
-    assert code(owner.errors(START, {"c": "training"})) == "PROVIDER_BARRED"
+    assert code(owner.errors(START, {"c": "sample"})) == "PROVIDER_BARRED"
+    assert code(owner.errors(START, {"c": "spare"})) == "PROVIDER_BARRED"
 
 
 def test_the_registration_number_cannot_come_back_under_a_new_account(
@@ -134,7 +134,7 @@ def test_only_a_reviewer_lifts_the_bar_once_and_it_is_on_the_timeline(
     ]
     assert len(lifted) == 1
     # the bar is gone, the terminations stand: the provider may apply again from the start
-    assert owner(START, {"c": "agency"})["startApplication"]["status"] == "DRAFT"
+    assert owner(START, {"c": "sample"})["startApplication"]["status"] == "DRAFT"
 
 
 def test_an_upheld_appeal_against_the_veto_reinstates_every_category_and_lifts_the_bar(

@@ -15,12 +15,12 @@ import httpx
 from linkstar.core.kernel.vocabulary import Role, SanctionKind, SanctionStatus, Tier
 from linkstar.core.runtime import tables as models
 from tests.harness import GraphQLClient, global_id
-from tests.logistics_provider import RECORD, STANDING, month_of_data, shipper  # noqa: F401 - fixture
+from tests.sample_provider import RECORD, STANDING, month_of_data, shipper  # noqa: F401 - fixture
 from tests.test_warnings_appeals import APPEAL, DECIDE, deliveries
 
 REPORT = """mutation($r: [ObservationInput!]!) {
   reportObservations(records: $r) { accepted duplicates alerts } }"""
-EVALUATE = 'mutation { evaluatePeriod(period: "2026-10", category: "logistics") { evaluated written unchanged } }'
+EVALUATE = 'mutation { evaluatePeriod(period: "2026-10", category: "sample") { evaluated written unchanged } }'
 
 
 def at_once(*calls: tuple[GraphQLClient, str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -109,7 +109,7 @@ def test_parallel_duplicates_with_different_content_are_refused_whole(shipper, s
 
 
 def test_parallel_evaluations_of_one_period_answer_cleanly(shipper, sign_in, db) -> None:
-    # given a month with two lost parcels (a failing metric: one warning)
+    # given a month with two late jobs of ten (a failing metric: one warning)
     month_of_data(db, shipper.id, 2026, 10, lost=2)
     admins = [sign_in(Role.ADMIN) for _ in range(3)]
     # when three admins evaluate it at once
@@ -191,7 +191,7 @@ def test_two_reviewers_deciding_one_termination_one_wins(shipper, sign_in, db) -
     # given a proposed termination
     proposal = models.Sanction(
         provider_id=shipper.id,
-        category_key="logistics",
+        category_key="sample",
         kind=SanctionKind.TERMINATION_PROPOSED,
         status=SanctionStatus.ACTIVE,
         dedupe_key="test:proposal",

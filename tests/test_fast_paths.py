@@ -13,6 +13,8 @@ from sqlalchemy import event
 from tests.harness import global_id
 from tests.test_graphql_api import add_provider
 
+SAMPLE = ("sample", "on_time_rate")  # the fixture category's metric (tests/fixture_category.py)
+
 DIRECTORY = """{ providers(first: 20) { totalCount edges { node {
     legalName marketplaces publicStandings { category standing tier }
     applications(first: 3) { totalCount edges { node { status } } }
@@ -46,7 +48,9 @@ def test_an_anonymous_query_reads_through_one_connection_and_one_transaction(
 ) -> None:
     # given providers in the pool, so the page runs the count, the page and four loaders
     for i in range(3):
-        add_provider(db, f"Shared read {i}", categories=("agency",), observations=2)
+        add_provider(
+            db, f"Shared read {i}", categories=("sample",), observations=2, observed=SAMPLE
+        )
     # when an anonymous visitor asks for the directory with nested lists
     with pool_activity(server) as seen, server.statements() as counter:
         data = gql(DIRECTORY)
@@ -57,7 +61,7 @@ def test_an_anonymous_query_reads_through_one_connection_and_one_transaction(
 
 
 def test_a_signed_in_query_adds_only_the_credential_check(staff, db, server) -> None:
-    add_provider(db, "Shared read staff", categories=("agency",), observations=2)
+    add_provider(db, "Shared read staff", categories=("sample",), observations=2, observed=SAMPLE)
     with pool_activity(server) as seen:
         data = staff(DIRECTORY)
     assert data["providers"]["edges"]
@@ -66,10 +70,10 @@ def test_a_signed_in_query_adds_only_the_credential_check(staff, db, server) -> 
 
 
 def test_a_mutation_writes_in_its_own_transaction_and_the_next_query_reads_it(staff, db) -> None:
-    provider = add_provider(db, "Shared read mutation", categories=("agency",))
+    provider = add_provider(db, "Shared read mutation", categories=("sample",))
     pid = global_id("Provider", provider.id)
     recorded = staff(
-        """mutation($p: ID!) { recordViolation(provider: $p, category: "agency",
+        """mutation($p: ID!) { recordViolation(provider: $p, category: "sample",
              severity: MINOR, description: "late reply", occurredAt: "2026-10-02T08:00:00Z")
              { points } }""",
         {"p": pid},
@@ -86,7 +90,7 @@ def test_a_mutation_writes_in_its_own_transaction_and_the_next_query_reads_it(st
 
 
 def test_a_repeated_document_gets_the_same_answer(gql, db) -> None:
-    add_provider(db, "Repeated document", categories=("agency",))
+    add_provider(db, "Repeated document", categories=("sample",))
     first = gql(DIRECTORY)
     assert gql(DIRECTORY) == first
 
@@ -105,7 +109,7 @@ def test_a_refused_document_is_refused_again_with_its_code(server) -> None:
 
 def test_the_same_document_is_checked_against_each_operations_variables(gql, db) -> None:
     query = "query($n: Int) { providers(first: $n) { edges { node { legalName } } } }"
-    add_provider(db, "Variables one", categories=("agency",))
+    add_provider(db, "Variables one", categories=("sample",))
     assert gql(query, {"n": 1})["providers"]["edges"]
     errors = gql.errors(query, {"n": 101})
     assert errors[0]["extensions"]["code"] == "INVALID_PAGINATION"

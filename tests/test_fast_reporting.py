@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from linkstar.core.runtime import tables as models
-from tests.logistics_provider import REPORT, partner, record  # noqa: F401  (partner is a fixture)
+from tests.sample_provider import REPORT, partner, record  # noqa: F401  (partner is a fixture)
 
 NOW = datetime.now(UTC)
 

@@ -37,6 +37,7 @@ def add_provider(
     marketplaces: tuple[Marketplace, ...] = (Marketplace.AMAZON,),
     categories: tuple[str, ...] = ("agency",),
     observations: int = 0,
+    observed: tuple[str, str] = ("agency", "on_time_task_completion"),
 ) -> models.Provider:
     """A provider with marketplaces, applications, an agency profile, a document and observations."""
     provider = models.Provider(legal_name=name, region=region, registration_number=f"REG-{name}")
@@ -75,8 +76,8 @@ def add_provider(
         db.add(
             models.KpiObservation(
                 provider_id=provider.id,
-                category_key="agency",
-                metric_key="on_time_task_completion",
+                category_key=observed[0],
+                metric_key=observed[1],
                 subject_ref=f"task-{i}",
                 observed_at=datetime(2026, 10, 1 + i, tzinfo=UTC),
                 value=Decimal(i % 2),

@@ -216,7 +216,7 @@ def test_internal_errors_are_masked(fresh_database_url, tmp_path: Path) -> None:
 def test_production_hides_argument_enum_and_type_suggestions(production: str, server) -> None:
     for query in (
         "{ providers(frist: 1) { totalCount } }",
-        '{ feeQuote(category: "agency", region: MAINLAND_CHIN, tier: REGULAR) { commissionPercent } }',
+        '{ feeQuote(category: "sample", region: MAINLAND_CHIN, tier: REGULAR) { commissionPercent } }',
         '{ node(id: "x") { ... on Providr { id } } }',
     ):
         dev = post(server, query).json()["errors"][0]["message"]

@@ -139,7 +139,7 @@ def test_signed_token_with_non_numeric_subject_or_session(server, no_tracebacks,
 
 
 REPORT = """mutation($at: DateTime!) { recordViolation(provider: "UHJvdmlkZXI6MQ==",
-  category: "agency", severity: MINOR, occurredAt: $at, description: "d") { __typename } }"""
+  category: "sample", severity: MINOR, occurredAt: $at, description: "d") { __typename } }"""
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,7 @@ def baseline(type_: Any, name: str, depth: int = 0) -> Any:
     if scalar == "ID":
         return _baseline_id(name)
     if scalar == "String":
-        return "agency" if name in ("category", "categoryKey") else "value"
+        return "sample" if name in ("category", "categoryKey") else "value"
     return {
         "Int": 1,
         "Float": 1.0,

@@ -28,7 +28,7 @@ def provider(db, name: str = "Shenzhen Alpha Ops", listed: bool = True) -> model
     db.add(row)
     db.flush()
     status = ApplicationStatus.ACTIVE if listed else ApplicationStatus.IN_REVIEW
-    db.add(models.Application(provider_id=row.id, category_key="agency", status=status))
+    db.add(models.Application(provider_id=row.id, category_key="sample", status=status))
     db.commit()
     return row
 

@@ -16,15 +16,29 @@ from linkstar.core.identity.models import Account
 from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Region, Tier
 from linkstar.core.ledger import journal
-from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401
+from tests.fixture_category import KEY
+from tests.sample_provider import evaluate, month_of_data, shipper  # noqa: F401
 from tests.test_plugin_contract import make_plugin, refused
-from tests.test_settlement import complete, october, parties, run  # noqa: F401
+from tests.test_settlement import october, parties, run  # noqa: F401
 
 CAP = Money.of("5000.00", "CNY")
 SHARE = PenaltyRule(
     key="share", name="Share", on="RESTRICTED_INTAKE", revenue_percent=Decimal("5"), caps=(CAP,)
 )
 FIXED = PenaltyRule(key="fixed", name="Fixed", on="DOWNGRADE", amount=Money.of("2000.00", "CNY"))
+
+
+async def complete(session, registry, provider_id, seller_id, order_id, amount, when) -> None:
+    """An order of the fixture category `sample`, paid in USD by the seller and completed for an
+    overseas provider of the regular tier (10 % commission)."""
+    party = orders.OrderParty(order_id, provider_id, seller_id, KEY)
+    money = Money.of(amount, "USD")
+    await orders.record_seller_payment(session, party, money, f"PAY-{order_id}")
+    rate = orders.commission_rate(
+        KEY, registry.category(KEY).fee_rules, Region.OVERSEAS, Tier.REGULAR
+    )
+    await orders.complete_order(session, party, money, rate, Tier.REGULAR, when)
+
 
 revenues = st.integers(min_value=0, max_value=10**12).map(
     lambda cents: Money(Decimal(cents).scaleb(-2), "CNY")
@@ -72,17 +86,6 @@ def test_malformed_penalty_rules_stop_start_up_naming_the_plugin() -> None:
         assert error.plugin == "fines" and words in str(error), (rule, error)
 
 
-def test_the_agency_category_publishes_its_penalties(gql) -> None:
-    data = gql(
-        '{ serviceCategory(key: "agency") { settlementCycle penaltyRules { key on revenuePercent amount { amount } caps { amount currency } } } }'
-    )["serviceCategory"]
-    assert data["settlementCycle"] == "MONTH"
-    on = {rule["on"]: rule for rule in data["penaltyRules"]}
-    assert on["RESTRICTED_INTAKE"]["revenuePercent"] == "5"
-    assert {"amount": "5000.00", "currency": "CNY"} in on["RESTRICTED_INTAKE"]["caps"]
-    assert on["DOWNGRADE"]["amount"] == {"amount": "2000.00"}
-
-
 def test_a_sanction_deducts_its_penalty_once_and_an_upheld_appeal_reverses_it(
     migrated,
     registry,
@@ -100,7 +103,7 @@ def test_a_sanction_deducts_its_penalty_once_and_an_upheld_appeal_reverses_it(
                 rules,
                 on="RESTRICTED_INTAKE",
                 provider_id=provider_id,
-                category="logistics",
+                category=KEY,
                 cause_type="sanction",
                 cause_id=41,
                 period_start=datetime(2026, 10, 1, tzinfo=UTC),
@@ -114,10 +117,10 @@ def test_a_sanction_deducts_its_penalty_once_and_an_upheld_appeal_reverses_it(
         return fined, restored
 
     fined, restored = run(migrated, scenario)
-    # USD 40,000 of orders at 3 % commission leaves 38,800.00 payable; 5 % of the revenue
+    # USD 40,000 of orders at 10 % commission leaves 36,000.00 payable; 5 % of the revenue
     # is USD 2,000.00 (the CNY cap does not apply to USD), and the DOWNGRADE rule does not fire
-    assert fined == Money.of("36800.00", "USD")
-    assert restored == Money.of("38800.00", "USD")
+    assert fined == Money.of("34000.00", "USD")
+    assert restored == Money.of("36000.00", "USD")
 
 
 def test_the_ladder_deducts_the_penalty_of_a_restriction_and_its_reversal_gives_it_back(
@@ -142,12 +145,12 @@ def test_the_ladder_deducts_the_penalty_of_a_restriction_and_its_reversal_gives_
 
     async def august_orders(session: AsyncSession) -> None:
         for order, amount in ((1, "6000.00"), (2, "4000.00")):
-            party = orders.OrderParty(order, provider.id, seller.id, "logistics")
-            money = Money.of(amount, "USD")
+            party = orders.OrderParty(order, provider.id, seller.id, KEY)
+            money = Money.of(amount, "CNY")
             await orders.record_seller_payment(session, party, money, f"p{order}")
             rate = orders.commission_rate(
-                "logistics",
-                registry.category("logistics").fee_rules,
+                KEY,
+                registry.category(KEY).fee_rules,
                 Region.MAINLAND_CHINA,
                 Tier.PREFERRED,
             )
@@ -164,12 +167,13 @@ def test_the_ladder_deducts_the_penalty_of_a_restriction_and_its_reversal_gives_
     owner = journal.provider_owner(provider.id)
 
     async def payable(session: AsyncSession) -> Money:
-        return await journal.balance(session, "PROVIDER_PAYABLE", owner, "USD")
+        return await journal.balance(session, "PROVIDER_PAYABLE", owner, "CNY")
 
-    # USD 10,000 at 2.5 % commission (PREFERRED) leaves 9,750.00; 3 % of 10,000 is 300.00
-    assert run(migrated, payable) == Money.of("9450.00", "USD")
+    # CNY 10,000 at the fixture's 8 % commission (PREFERRED) leaves 9,200.00; its restricted-
+    # intake penalty is a fixed CNY 100.00
+    assert run(migrated, payable) == Money.of("9100.00", "CNY")
     evaluate(admin, "2026-08")  # idempotent: no second deduction
-    assert run(migrated, payable) == Money.of("9450.00", "USD")
+    assert run(migrated, payable) == Money.of("9100.00", "CNY")
 
     async def reverse_restriction(session: AsyncSession) -> None:
         restriction = (
@@ -185,4 +189,4 @@ def test_the_ladder_deducts_the_penalty_of_a_restriction_and_its_reversal_gives_
         )
 
     run(migrated, reverse_restriction)
-    assert run(migrated, payable) == Money.of("9750.00", "USD")
+    assert run(migrated, payable) == Money.of("9200.00", "CNY")

@@ -179,9 +179,9 @@ def test_an_evaluation_is_timed(server: Server, sign_in: Any) -> None:
     from linkstar.core.kernel.vocabulary import Role
 
     admin = sign_in(Role.ADMIN)
-    admin('mutation { evaluatePeriod(period: "2026-09", category: "erp") { evaluated } }')
+    admin('mutation { evaluatePeriod(period: "2026-09", category: "sample") { evaluated } }')
     text = httpx.get(f"{server.url}/metrics").text
-    assert sample(text, "linkstar_evaluation_duration_seconds_count", category="erp") >= 1
+    assert sample(text, "linkstar_evaluation_duration_seconds_count", category="sample") >= 1
 
 
 # --- the server as operators run it: several workers, JSON logs --------------------------

@@ -1,13 +1,14 @@
 """Commission on completed orders, penalties, settlement statements and payouts.
 
-Worked by hand: an OVERSEAS logistics provider at tier REGULAR (commission 3 %, rule
-`logistics.order_commission`) completes, in October 2026, an order of USD 1,000.00 and one of
-USD 500.00, and is fined USD 50.00 for a sanction:
+Worked by hand: an OVERSEAS provider of the fixture category `sample` at tier REGULAR
+(commission 10 %, rule `sample.order_commission`, tests/fixture_category.py) completes, in
+October 2026, an order of USD 1,000.00 and one of USD 500.00, and is fined USD 50.00 for a
+sanction:
 
-    orders      1,000.00 × 97 % = 970.00  +  500.00 × 97 % = 485.00   →  1,455.00
-    commission     30.00 + 15.00                                      →     45.00
+    orders      1,000.00 × 90 % = 900.00  +  500.00 × 90 % = 450.00   →  1,350.00
+    commission    100.00 + 50.00                                      →    150.00
     penalties                                                         →     50.00
-    closing = 0 + 1,455.00 - 50.00                                    →  1,405.00 = the payout
+    closing = 0 + 1,350.00 - 50.00                                    →  1,300.00 = the payout
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Region, Role, Tier
 from linkstar.core.ledger import journal
 from linkstar.core.providers.models import Provider
+from tests.fixture_category import KEY
 from tests.harness import global_id
 
 USD = "USD"
@@ -71,12 +73,15 @@ def october(day: int) -> datetime:
     return datetime(2026, 10, day, 12, tzinfo=UTC)
 
 
-async def complete(session, registry, provider_id, seller_id, order_id, amount, when) -> None:
-    party = orders.OrderParty(order_id, provider_id, seller_id, "logistics")
+async def complete(
+    session, registry, provider_id, seller_id, order_id, amount, when, category="logistics"
+) -> None:
+    """An order of `category` paid in USD and completed for an overseas regular provider."""
+    party = orders.OrderParty(order_id, provider_id, seller_id, category)
     money = Money.of(amount, USD)
     await orders.record_seller_payment(session, party, money, f"PAY-{order_id}")
     rate = orders.commission_rate(
-        "logistics", registry.category("logistics").fee_rules, Region.OVERSEAS, Tier.REGULAR
+        category, registry.category(category).fee_rules, Region.OVERSEAS, Tier.REGULAR
     )
     await orders.complete_order(session, party, money, rate, Tier.REGULAR, when)
 
@@ -87,12 +92,12 @@ def test_a_month_is_settled_into_one_statement_and_paid_by_a_second_person(
     provider_id, seller_id = parties
 
     async def october_activity(session: AsyncSession) -> None:
-        await complete(session, registry, provider_id, seller_id, 1, "1000.00", october(5))
-        await complete(session, registry, provider_id, seller_id, 2, "500.00", october(20))
+        await complete(session, registry, provider_id, seller_id, 1, "1000.00", october(5), KEY)
+        await complete(session, registry, provider_id, seller_id, 2, "500.00", october(20), KEY)
         await orders.deduct_penalty(
             session,
             provider_id=provider_id,
-            category="logistics",
+            category=KEY,
             money=Money.of("50.00", USD),
             cause_type="sanction",
             cause_id=7,
@@ -126,13 +131,13 @@ def test_a_month_is_settled_into_one_statement_and_paid_by_a_second_person(
     ]
     statement = edge["node"]
     assert statement["cycle"] == "2026-10" and statement["orderCount"] == 2
-    assert statement["orders"] == {"amount": "1455.00"}
-    assert statement["commission"] == {"amount": "45.00"}
+    assert statement["orders"] == {"amount": "1350.00"}
+    assert statement["commission"] == {"amount": "150.00"}
     assert statement["penalties"] == {"amount": "50.00"}
     assert statement["opening"] == {"amount": "0.00"}
-    assert statement["closing"] == {"amount": "1405.00"}
+    assert statement["closing"] == {"amount": "1300.00"}
     assert statement["payout"]["status"] == "PENDING"
-    assert statement["payout"]["amount"] == {"amount": "1405.00", "currency": "USD"}
+    assert statement["payout"]["amount"] == {"amount": "1300.00", "currency": "USD"}
     assert "ORDER_COMPLETED" in statement["csv"] and "PENALTY" in statement["csv"]
 
     payout = statement["payout"]["id"]
@@ -172,16 +177,16 @@ def test_corrections_land_in_the_next_statement_and_disputes_are_held_back(
     migrated, registry, parties
 ) -> None:
     provider_id, seller_id = parties
-    party = orders.OrderParty(1, provider_id, seller_id, "logistics")
+    party = orders.OrderParty(1, provider_id, seller_id, KEY)
 
     async def scenario(session: AsyncSession) -> list[list[settlement.Statement]]:
-        await complete(session, registry, provider_id, seller_id, 1, "1000.00", october(5))
-        await complete(session, registry, provider_id, seller_id, 3, "200.00", october(28))
+        await complete(session, registry, provider_id, seller_id, 1, "1000.00", october(5), KEY)
+        await complete(session, registry, provider_id, seller_id, 3, "200.00", october(28), KEY)
         results = [
             await settlement.settle(
                 session,
                 settlement.cycle_of("2026-10"),
-                ["logistics"],
+                [KEY],
                 held_orders=[3],  # the seller disputes order 3
                 now=datetime(2026, 11, 2, tzinfo=UTC),
             )
@@ -199,7 +204,7 @@ def test_corrections_land_in_the_next_statement_and_disputes_are_held_back(
             await settlement.settle(
                 session,
                 settlement.cycle_of("2026-11"),
-                ["logistics"],
+                [KEY],
                 now=datetime(2026, 12, 2, tzinfo=UTC),
             )
         )
@@ -207,18 +212,20 @@ def test_corrections_land_in_the_next_statement_and_disputes_are_held_back(
 
     october_statements, november_statements = run(migrated, scenario)
     (oct_statement,) = october_statements
-    assert oct_statement.orders == Decimal("970.00")  # order 1 only
-    assert oct_statement.held_back == Decimal("194.00")  # order 3's share waits
-    assert oct_statement.payout == Decimal("970.00")
+    assert oct_statement.orders == Decimal("900.00")  # order 1 only, less 10 %
+    assert oct_statement.held_back == Decimal("180.00")  # order 3's share waits
+    assert oct_statement.payout == Decimal("900.00")
     (nov_statement,) = november_statements
     assert nov_statement.opening == Decimal("0")  # October's payout is reserved
-    assert nov_statement.orders == Decimal("194.00")  # order 3, released
+    assert nov_statement.orders == Decimal("180.00")  # order 3, released
     assert nov_statement.adjustments == Decimal("-300.00")  # the clawback
-    assert nov_statement.closing == Decimal("-106.00")
+    assert nov_statement.closing == Decimal("-120.00")
     assert nov_statement.payout == Decimal("0")  # carried, never a negative payout
 
 
 def test_the_cli_settles_a_closed_cycle_once(migrated, registry, parties) -> None:
+    # `linkstar` runs the installed plugins only: the order is in a built-in category (logistics,
+    # 3 % commission for an overseas regular provider)
     from tests.test_cli import run as linkstar
 
     provider_id, seller_id = parties

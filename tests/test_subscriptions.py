@@ -20,7 +20,7 @@ from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role
 from linkstar.core.runtime import tables as models
 from tests.harness import LOGIN, PASSWORD, Server, free_port, global_id, on_postgres
 from tests.live_client import LiveClient
-from tests.logistics_provider import shipper  # noqa: F401 - the fixture
+from tests.sample_provider import shipper  # noqa: F401 - the fixture
 
 EVENTS = """subscription($provider: ID, $kinds: [String!], $after: ID) {
   providerEvents(provider: $provider, kinds: $kinds, after: $after) {
@@ -29,15 +29,15 @@ QUEUE = "subscription($after: ID) { reviewQueue(queue: APPLICATIONS, after: $aft
 REPORT = (
     "mutation($r: [ObservationInput!]!) { reportObservations(records: $r) { accepted alerts } }"
 )
-LINE = 'mutation { setAlertThreshold(category: "logistics", metric: "on_time_delivery_rate", threshold: "98") }'
+LINE = 'mutation { setAlertThreshold(category: "sample", metric: "on_time_rate", threshold: "98") }'
 
 
 def deliveries(start: int, count: int, late: int) -> list[dict]:
     now = datetime.now(UTC) - timedelta(minutes=1)
     return [
         {
-            "category": "logistics",
-            "metric": "on_time_delivery_rate",
+            "category": "sample",
+            "metric": "on_time_rate",
             "subjectRef": f"p{i}",
             "observedAt": now.isoformat(),
             "value": "0" if i - start < late else "1",
@@ -60,7 +60,7 @@ def other_provider(db) -> models.Provider:
     db.flush()
     db.add(
         models.Application(
-            provider_id=provider.id, category_key="logistics", status=ApplicationStatus.ACTIVE
+            provider_id=provider.id, category_key="sample", status=ApplicationStatus.ACTIVE
         )
     )
     db.commit()
@@ -98,7 +98,7 @@ def test_a_partner_receives_its_own_alert_live_and_never_another_providers(
         (event,) = mine.events(1)
         assert event["kind"] == "alert.raised" and event["subjectType"] == "Alert"
         assert event["providerId"] == global_id("Provider", shipper.id)
-        assert event["payload"]["metric"] == "on_time_delivery_rate"
+        assert event["payload"]["metric"] == "on_time_rate"
         assert event["payload"]["line"] == "INTERNAL" and event["payload"]["value"] == "96"
         assert theirs.silent_for(2)  # the rival hears nothing of it
         # …and may not ask for it by name

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from linkstar.core.kernel.vocabulary import Role
 from tests.harness import global_id
-from tests.logistics_provider import shipper  # noqa: F401  (fixture)
+from tests.sample_provider import shipper  # noqa: F401  (fixture)
 
 DECIDE = """mutation($a: ID!) { decideAppeal(appeal: $a, uphold: true, reason: "Checked the logs.") {
   status outcome { overturnedViolation reversedSanctions reversedTierChanges excludedObservations
@@ -21,7 +21,7 @@ def test_causes_and_appeal_outcomes_are_global_ids(shipper, sign_in, db) -> None
     reviewer = sign_in(Role.REVIEWER)
     at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     violation = reviewer(
-        'mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "logistics", severity: VETO, description: "Fake tracking numbers", occurredAt: $at) { id } }',
+        'mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "sample", severity: VETO, description: "Forged job records", occurredAt: $at) { id } }',
         {"p": global_id("Provider", shipper.id), "at": at},
     )["recordViolation"]
     sanctions = reviewer(SANCTIONS, {"id": global_id("Provider", shipper.id)})["provider"]
@@ -79,7 +79,7 @@ def test_registration_details_are_typed_and_private(gql, server, db) -> None:
 
 
 def test_a_downgrade_names_its_scorecards_by_global_id(shipper, sign_in, db) -> None:
-    from tests.logistics_provider import evaluate, month_of_data
+    from tests.sample_provider import evaluate, month_of_data
 
     admin = sign_in(Role.ADMIN)
     for month in (8, 9):

@@ -8,7 +8,7 @@ from linkstar.core.kernel.vocabulary import ApplicationStatus, Role
 from linkstar.core.runtime import tables as models
 from tests.four_eyes import approve_pending
 from tests.harness import global_id
-from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
+from tests.sample_provider import evaluate, month_of_data, shipper  # noqa: F401 - the fixture
 
 REPORT = (
     "mutation($r: [ObservationInput!]!) { reportObservations(records: $r) { accepted alerts } }"
@@ -20,8 +20,8 @@ def deliveries(start: int, count: int, late: int) -> list[dict]:
     now = datetime.now(UTC) - timedelta(minutes=1)
     return [
         {
-            "category": "logistics",
-            "metric": "on_time_delivery_rate",
+            "category": "sample",
+            "metric": "on_time_rate",
             "subjectRef": f"p{i}",
             "observedAt": now.isoformat(),
             "value": "0" if i - start < late else "1",
@@ -33,22 +33,23 @@ def deliveries(start: int, count: int, late: int) -> list[dict]:
 
 def test_internal_lines_must_be_stricter(shipper, sign_in, db) -> None:
     partner = sign_in(Role.PARTNER, provider_id=shipper.id)
-    looser = 'mutation { setAlertThreshold(category: "logistics", metric: "on_time_delivery_rate", threshold: "90") }'
+    # on_time_rate passes at 90 % or more; response_hours at 24 hours or less
+    looser = 'mutation { setAlertThreshold(category: "sample", metric: "on_time_rate", threshold: "90") }'
     error = partner.errors(looser)[0]
     assert (
         error["extensions"]["code"] == "THRESHOLD_NOT_STRICTER" and "above it" in error["message"]
     )
-    lower = 'mutation { setAlertThreshold(category: "logistics", metric: "loss_damage_rate", threshold: "0.8") }'
+    lower = 'mutation { setAlertThreshold(category: "sample", metric: "response_hours", threshold: "30") }'
     assert "below it" in partner.errors(lower)[0]["message"]
     assert partner(
-        'mutation { setAlertThreshold(category: "logistics", metric: "loss_damage_rate", threshold: "0.3") }'
+        'mutation { setAlertThreshold(category: "sample", metric: "response_hours", threshold: "12") }'
     )
 
 
 def test_running_values_raise_each_line_once(shipper, sign_in, db) -> None:
     partner = sign_in(Role.PARTNER, provider_id=shipper.id)
     partner(
-        'mutation { setAlertThreshold(category: "logistics", metric: "on_time_delivery_rate", threshold: "98") }'
+        'mutation { setAlertThreshold(category: "sample", metric: "on_time_rate", threshold: "98") }'
     )
     first = partner(REPORT, {"r": deliveries(0, 50, late=2)})["reportObservations"]  # 48/50 = 96%
     assert first == {"accepted": 50, "alerts": 1}
@@ -84,8 +85,8 @@ def test_running_values_raise_each_line_once(shipper, sign_in, db) -> None:
 
 
 APPEAL = """mutation($s: ID!, $o: [ID!]) { fileAppeal(subjectType: METRIC_RESULT, subject: $s, reason: NOT_ATTRIBUTABLE,
-  statement: "Both parcels were lost in the carrier's depot fire.", evidence: ["fire-report.pdf"],
-  metric: "loss_damage_rate", observations: $o) { id round status } }"""
+  statement: "Both jobs were late because the seller's warehouse burnt down.", evidence: ["fire-report.pdf"],
+  metric: "on_time_rate", observations: $o) { id round status } }"""
 DECIDE = 'mutation($a: ID!, $u: Boolean!) { decideAppeal(appeal: $a, uphold: $u, reason: "Checked the depot report.") { status effects } }'
 CARD = """query($id: ID!) { provider(id: $id) { scorecards { edges { node { id revision metrics { metric value status } } } }
   sanctions { edges { node { kind status } } } } }"""
@@ -105,8 +106,8 @@ def test_an_upheld_appeal_excludes_the_observations_re_evaluates_and_undoes_the_
     ]
     lost = [
         r.id
-        for r in db.query(models.KpiObservation).filter_by(metric_key="loss_damage_rate").all()
-        if r.value == 1
+        for r in db.query(models.KpiObservation).filter_by(metric_key="on_time_rate").all()
+        if r.value == 0
     ]
     partner = sign_in(Role.PARTNER, provider_id=shipper.id)
     disputed = [global_id("KpiObservation", i) for i in lost]
@@ -129,18 +130,17 @@ def test_an_upheld_appeal_excludes_the_observations_re_evaluates_and_undoes_the_
 
     data = admin(CARD, gid)["provider"]
     latest = data["scorecards"]["edges"][-1]["node"]
-    loss = next(m for m in latest["metrics"] if m["metric"] == "loss_damage_rate")
-    # the two excluded parcels no longer count: 0 of 198, below the 200-shipment minimum sample
-    assert latest["revision"] == 2 and (loss["value"], loss["status"]) == (
-        "0.0000",
-        "INSUFFICIENT_DATA",
+    on_time = next(m for m in latest["metrics"] if m["metric"] == "on_time_rate")
+    # the two excluded late jobs no longer count: 8 on time of 8, 100 %
+    assert latest["revision"] == 2 and (on_time["value"], on_time["status"]) == (
+        "100.0000",
+        "PASS",
     )
     assert [e["node"] for e in data["sanctions"]["edges"]] == [
         {"kind": "WARNING", "status": "REVERSED"}
     ]
-    assert (
-        db.query(models.KpiObservation).filter_by(metric_key="loss_damage_rate").count() == 202
-    )  # nothing edited
+    # nothing edited: the 10 jobs stay, each excluded one superseded by a non-attributable copy
+    assert db.query(models.KpiObservation).filter_by(metric_key="on_time_rate").count() == 12
     third = partner.errors(APPEAL, {"s": card["id"], "o": disputed})[0]
     assert third["extensions"]["code"] == "APPEAL_EXISTS"
 
@@ -178,7 +178,7 @@ def test_an_upheld_appeal_against_a_veto_restores_the_membership(shipper, sign_i
     reviewer = sign_in(Role.REVIEWER)
     at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     violation = reviewer(
-        'mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "logistics", severity: VETO, description: "Fake tracking numbers", occurredAt: $at) { id } }',
+        'mutation($p: ID!, $at: DateTime!) { recordViolation(provider: $p, category: "sample", severity: VETO, description: "Forged job records", occurredAt: $at) { id } }',
         {"p": global_id("Provider", shipper.id), "at": at},
     )["recordViolation"]
     assert db.query(models.Application).one().status is ApplicationStatus.TERMINATED

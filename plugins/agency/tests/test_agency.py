@@ -111,3 +111,14 @@ def test_profile_reachable_from_provider_over_http(staff, db) -> None:
         "serviceModels": ["ADVERTISING"],
         "minimumMonthlyRetainer": {"amount": "5000.00", "currency": "CNY"},
     }
+
+
+def test_the_agency_category_publishes_its_penalties(gql) -> None:
+    data = gql(
+        '{ serviceCategory(key: "agency") { settlementCycle penaltyRules { key on revenuePercent amount { amount } caps { amount currency } } } }'
+    )["serviceCategory"]
+    assert data["settlementCycle"] == "MONTH"
+    on = {rule["on"]: rule for rule in data["penaltyRules"]}
+    assert on["RESTRICTED_INTAKE"]["revenuePercent"] == "5"
+    assert {"amount": "5000.00", "currency": "CNY"} in on["RESTRICTED_INTAKE"]["caps"]
+    assert on["DOWNGRADE"]["amount"] == {"amount": "2000.00"}
