@@ -13,10 +13,11 @@ import pytest
 
 from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import create_engine, session_factory
-from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource, Region, Role, Tier
+from linkstar.core.kernel.vocabulary import ObservationSource, Role
 from linkstar.core.runtime import tables as models
 from linkstar.core.standing.verdicts import evaluate_due
 from tests.harness import TEST_SECRET, global_id, start_server
+from tests.sample_provider import shipper  # noqa: F401
 from tests.test_cli import run
 
 STANDING = """query($id: ID!) { provider(id: $id) {
@@ -24,26 +25,6 @@ STANDING = """query($id: ID!) { provider(id: $id) {
   sanctions(first: 50) { edges { node { kind status period } } }
   scorecard(category: "sample", period: "2026-10") { composite standing
     metrics { metric status } } } }"""
-
-
-@pytest.fixture
-def shipper(db):
-    """A preferred provider of the fixture category `sample` (tests/fixture_category.py)."""
-    provider = models.Provider(
-        legal_name="Ningbo Freight", region=Region.MAINLAND_CHINA, registration_number="R-NF"
-    )
-    db.add(provider)
-    db.flush()
-    db.add(
-        models.Application(
-            provider_id=provider.id,
-            category_key="sample",
-            status=ApplicationStatus.ACTIVE,
-            tier=Tier.PREFERRED,
-        )
-    )
-    db.commit()
-    return provider
 
 
 def month_of_data(db, provider_id: int, month: int, lost: int, metrics=None, year=2026) -> None:

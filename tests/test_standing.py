@@ -5,63 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-
-from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource, Region, Role, Tier
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Role, Tier
 from linkstar.core.runtime import tables as models
 from tests.four_eyes import approve_pending
 from tests.harness import global_id
-
-STANDING = """query($id: ID!) { provider(id: $id) {
-  sanctions(first: 50) { edges { node { id kind status period cause } } }
-  tierHistory { edges { node { id fromTier toTier reason decidedBy reversedAt } } }
-  applications { edges { node { id status tier } } }
-  renewal: renewalRecommendation(category: "sample") { decision reasons } } }"""
-
-
-@pytest.fixture
-def shipper(db):
-    """A preferred provider of the fixture category `sample` (tests/fixture_category.py)."""
-    provider = models.Provider(
-        legal_name="Ningbo Freight", region=Region.MAINLAND_CHINA, registration_number="R-NF"
-    )
-    db.add(provider)
-    db.flush()
-    db.add(
-        models.Application(
-            provider_id=provider.id,
-            category_key="sample",
-            status=ApplicationStatus.ACTIVE,
-            tier=Tier.PREFERRED,
-        )
-    )
-    db.commit()
-    return provider
-
-
-def month_of_data(db, provider_id: int, year: int, month: int, lost: int) -> None:
-    """10 jobs, each answered within 2 hours; `lost` of them late (90 % on time is the limit:
-    2 late fail)."""
-    for i in range(10):
-        when = datetime(year, month, 1 + i % 27, 8, tzinfo=UTC)
-        for key, value in (("on_time_rate", int(i >= lost)), ("response_hours", 2)):
-            db.add(
-                models.KpiObservation(
-                    provider_id=provider_id,
-                    category_key="sample",
-                    metric_key=key,
-                    subject_ref=f"s{i}",
-                    observed_at=when,
-                    value=Decimal(value),
-                    source=ObservationSource.PLATFORM,
-                    idempotency_key=f"{key}-{year}-{month}-{i}",
-                )
-            )
-    db.commit()
-
-
-def evaluate(admin, period: str) -> None:
-    admin(f'mutation {{ evaluatePeriod(period: "{period}", category: "sample") {{ written }} }}')
+from tests.sample_provider import STANDING, evaluate, month_of_data, shipper  # noqa: F401
 
 
 def sanctions(data) -> list[tuple[str, str, str | None]]:
