@@ -2,7 +2,8 @@
 """One entry point for a fresh clone: needs nothing but Python 3.11+.
 
     python3 dev.py up      # create .venv, install pinned deps, migrate, load demo data, serve
-    python3 dev.py test    # create .venv, install pinned deps + test extras, run the whole suite
+    python3 dev.py test    # create .venv, install pinned deps + test extras, check the import
+                           # contracts (lint-imports), run the whole suite
     python3 dev.py setup   # only create/refresh .venv
 
 Everything installed comes from pyproject.toml, pinned by constraints.txt.
@@ -68,6 +69,8 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         setup("test")
         browser()
+        # the dependency rules of docs/architecture.md, as pyproject.toml's contracts state them
+        run(BIN / "lint-imports")
         run(PY, "-m", "pytest", *rest)
     elif command == "up":
         setup("test")
