@@ -1,7 +1,10 @@
 """Scores that discriminate (issue #9, point 1): each metric's curve, the pass mark, the cap.
 
-The table below is the specification a person checks by hand: the values of six agency
-metrics, the points each earns on its curve, and the standing that follows.
+The table below is the specification a person checks by hand, on the fixture category `sample`
+(tests/fixture_category.py): on-time rate (≥ 90 %, 0 points at 50 %, 100 at 100 %, weight 50),
+response time (≤ 24 h, 100 points at 12 h, 0 at 72 h, weight 30) and satisfaction (mean ≥ 4★,
+the default curve: 0 points at 2★, 100 at 4.5★, weight 20). Each built-in category checks its
+own table in plugins/<name>/tests/. The properties hold for every metric the suite loads.
 """
 
 from __future__ import annotations
@@ -26,92 +29,74 @@ from linkstar.core.kpi.metrics import (
 )
 from linkstar.core.kpi.scoring import ScoringPolicy, attainment, composite, standing
 from linkstar.core.kpi.units import UNIT_RANGES, Unit
-from linkstar.plugins.agency import plugin as agency
-from linkstar.plugins.erp import plugin as erp
-from linkstar.plugins.logistics import plugin as logistics
-from linkstar.plugins.training import plugin as training
+from tests.fixture_category import KEY, METRICS, ON_TIME, RESPONSE, SATISFACTION
+from tests.harness import registry_with_fixtures
 
 POLICY = ScoringPolicy()
-ALL_METRICS = [*agency.METRICS, *erp.METRICS, *logistics.METRICS, *training.METRICS]
-AGENCY = [m.key for m in agency.METRICS]
+SAMPLE = METRICS[KEY]
+# every metric of every category the suite loads: the installed plugins and the fixtures
+ALL_METRICS = [m for c in registry_with_fixtures().categories.values() for m in c.metrics]
 
 
-def card(values: dict[str, str | None]) -> tuple[Decimal | None, str, list[ResultStatus]]:
-    """Score one agency month: each metric's value (None: too little data)."""
+def card(on_time: str | None, response: str | None, satisfaction: str | None):
+    """Score one `sample` month from each metric's value (None: too little data)."""
+    values = (on_time, response, satisfaction)
     results = [
-        evaluate(m, None if values[m.key] is None else Decimal(values[m.key]), 100)
-        if values[m.key] is not None
-        else evaluate(m, None, 0)
-        for m in agency.METRICS
+        evaluate(m, None, 0) if v is None else evaluate(m, Decimal(v), 100)
+        for m, v in zip(SAMPLE, values, strict=True)
     ]
-    score = composite(agency.METRICS, results, POLICY)
+    score = composite(SAMPLE, results, POLICY)
     return score, standing(POLICY, score), [r.status for r in results]
 
 
-def row(sat, on_time, gmv, response, renewal, complaints) -> dict[str, str | None]:
-    return dict(zip(AGENCY, (sat, on_time, gmv, response, renewal, complaints), strict=True))
-
-
-# satisfaction %, on-time %, GMV growth %, p90 response h, renewal %, complaint %
-#   thresholds:  ≥ 85, ≥ 90, ≥ 15, ≤ 24, ≥ 70, ≤ 3   weights 20 20 20 15 15 10
+# on-time %, response h, satisfaction ★ → composite (weights 50 30 20), standing
 TABLE = [
-    ("at every target", row("95", "98", "30", "8", "90", "1"), "100.00", "EXCELLENT"),
-    # points 88 85 84 90 80 80 → (1760 + 1700 + 1680 + 1350 + 1200 + 800) / 100
-    ("solid, nothing failing", row("92", "95", "24", "12", "80", "2"), "84.90", "GOOD"),
-    ("exactly at every threshold", row("85", "90", "15", "24", "70", "3"), "60.00", "WATCH"),
-    (
-        "90 points on every metric",
-        row("92.5", "96", "26.25", "12", "85", "1.5"),
-        "90.00",
-        "EXCELLENT",
-    ),
-    # satisfaction 0.1 below its line: 60 × 24.9 / 25 = 59.76 → (1195.2 + 7200) / 100
-    (
-        "the same, satisfaction just failing",
-        row("84.9", "96", "26.25", "12", "85", "1.5"),
-        "83.95",
-        "GOOD",
-    ),
-    # excellent everywhere but 4% complaints (60 × 6 / 7 = 51.43): 95.14 uncapped
-    ("one failure among excellence", row("95", "98", "30", "8", "90", "4"), "89.99", "GOOD"),
-    # the issue's October case: two of the metrics fail; 78.60 uncapped
-    ("two failures", row("80", "85", "30", "8", "90", "1"), "74.99", "WATCH"),
-    # three failures, otherwise perfect: 73.74 uncapped
-    ("three failures", row("80", "85", "30", "8", "90", "4"), "59.99", "AT_RISK"),
-    # points 24 30 24 30 20 34.29 → 26.53
-    ("failing across the board", row("70", "80", "0", "48", "50", "6"), "26.53", "AT_RISK"),
-    # only the monthly metrics with data: the quarter's renewal rate does not drag
-    ("renewal not yet measurable", row("95", "98", "30", "8", None, "1"), "100.00", "EXCELLENT"),
-    ("no data at all", row(None, None, None, None, None, None), None, "UNRATED"),
+    ("at every target", ("100", "12", "4.5"), "100.00", "EXCELLENT"),
+    # points 92 90 92 → (4600 + 2700 + 1840) / 100
+    ("excellent short of every target", ("98", "15", "4.4"), "91.40", "EXCELLENT"),
+    # points 80 80 80
+    ("solid, nothing failing", ("95", "18", "4.25"), "80.00", "GOOD"),
+    ("exactly at every threshold", ("90", "24", "4"), "60.00", "WATCH"),
+    # on time 1 below its line: 60 × 39 / 40 = 58.5 → (2925 + 3000 + 2000) / 100
+    ("on-time rate just failing", ("89", "12", "4.5"), "79.25", "GOOD"),
+    # satisfaction 3.9★: 60 × 1.9 / 2 = 57 → 91.40 uncapped; one failure: never the top band
+    ("one failure among excellence", ("100", "12", "3.9"), "89.99", "GOOD"),
+    # 58.5 and 60 × 47 / 48 = 58.75 → (2925 + 1762.5 + 2000) / 100 = 66.875, half to even
+    ("two failures", ("89", "25", "4.5"), "66.88", "WATCH"),
+    # 80 h is beyond the 72 h floor: 0 points → (5000 + 0 + 2000) / 100
+    ("response beyond its floor", ("100", "80", "4.5"), "70.00", "WATCH"),
+    # points 30 30 30
+    ("failing across the board", ("70", "48", "3"), "30.00", "AT_RISK"),
+    # too few ratings: the other two re-weighted, (50 × 60 + 30 × 100) / 80
+    ("satisfaction not measurable", ("90", "12", None), "75.00", "GOOD"),
+    ("no data at all", (None, None, None), None, "UNRATED"),
 ]
 
 
 @pytest.mark.parametrize(("name", "values", "score", "expected"), TABLE, ids=[t[0] for t in TABLE])
 def test_standings_a_person_would_agree_with(name, values, score, expected) -> None:
-    composite_score, band, statuses = card(values)
+    composite_score, band, statuses = card(*values)
     assert (composite_score, band) == (None if score is None else Decimal(score), expected)
     if ResultStatus.FAIL in statuses:
         assert band != "EXCELLENT"
 
 
-def test_points_on_the_agency_curves_by_hand() -> None:
-    satisfaction = agency.METRICS[0]  # 0 at 60, 60 at 85, 100 at 95
-    assert [
-        attainment(satisfaction, Decimal(v)) for v in ("50", "60", "72.5", "85", "90", "99")
-    ] == [Decimal(p) for p in ("0.00", "0.00", "30.00", "60.00", "80.00", "100.00")]
-    response = agency.METRICS[3]  # lower is better: 100 at 8 h, 60 at 24 h, 0 at 72 h
-    assert [attainment(response, Decimal(v)) for v in ("4", "16", "24", "48", "80")] == [
+def test_points_on_the_sample_curves_by_hand() -> None:
+    # higher is better: 0 at 50 %, 60 at 90 %, 100 at 100 %
+    assert [attainment(ON_TIME, Decimal(v)) for v in ("40", "50", "70", "90", "95", "100")] == [
+        Decimal(p) for p in ("0.00", "0.00", "30.00", "60.00", "80.00", "100.00")
+    ]
+    # lower is better: 100 at 12 h, 60 at 24 h, 0 at 72 h
+    assert [attainment(RESPONSE, Decimal(v)) for v in ("6", "18", "24", "48", "80")] == [
         Decimal(p) for p in ("100.00", "80.00", "60.00", "30.00", "0.00")
     ]
+    # the default curve of a rating ≥ 4: 0 at 2, 100 at 4.5
+    assert [attainment(SATISFACTION, Decimal(v)) for v in ("1", "3", "4", "4.25", "5")] == [
+        Decimal(p) for p in ("0.00", "30.00", "60.00", "80.00", "100.00")
+    ]
     # a value a hair worse than the line never rounds up to the pass mark
-    assert attainment(satisfaction, Decimal("84.9999")) == Decimal("59.99")
-
-
-def test_complaint_rate_is_an_agency_metric_lower_is_better() -> None:
-    complaints = next(m for m in agency.METRICS if m.key == "complaint_rate")
-    assert complaints.direction is Direction.LOWER_IS_BETTER
-    assert (complaints.threshold, complaints.unit) == (Decimal(3), Unit.PERCENT)
-    assert sum(m.weight for m in agency.METRICS) == 100 and metric_problems(complaints) == []
+    assert attainment(ON_TIME, Decimal("89.9999")) == Decimal("59.99")
+    assert sum(m.weight for m in SAMPLE) == 100 and all(metric_problems(m) == [] for m in SAMPLE)
 
 
 def test_default_curves_per_unit() -> None:
@@ -132,17 +117,16 @@ def test_default_curves_per_unit() -> None:
 
 
 def test_a_curve_on_the_wrong_side_of_the_threshold_is_refused() -> None:
-    base = agency.METRICS[0]
     wrong = MetricDefinition(
         **{
-            **{f: getattr(base, f) for f in base.__dataclass_fields__},
-            "curve": ScoringCurve(floor=Decimal(90), target=Decimal(80)),
+            **{f: getattr(ON_TIME, f) for f in ON_TIME.__dataclass_fields__},
+            "curve": ScoringCurve(floor=Decimal(95), target=Decimal(85)),
         }
     )
     assert curve_problems(wrong) == [
-        "metric 'customer_satisfaction': curve floor 90 must lie below the threshold 85 "
+        "metric 'on_time_rate': curve floor 95 must lie below the threshold 90 "
         "(the floor is where a HIGHER_IS_BETTER metric earns 0)",
-        "metric 'customer_satisfaction': curve target 80 must lie at or above the threshold 85",
+        "metric 'on_time_rate': curve target 85 must lie at or above the threshold 90",
     ]
 
 
@@ -198,10 +182,10 @@ def test_points_are_bounded_monotone_and_failing_below_passing(case, pass_mark) 
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["95", "92", "85", "84.99", "70", "30"]), min_size=6, max_size=6))
+@given(st.lists(st.sampled_from(["100", "96", "90", "89.99", "70", "30"]), min_size=6, max_size=6))
 def test_a_failing_metric_never_reaches_the_top_band(values) -> None:
-    # six metrics on the satisfaction curve (≥ 85%) with the agency's weights
-    metric = agency.METRICS[0]
+    # six metrics on the on-time curve (≥ 90 %), weighted 20 20 20 15 15 10
+    metric = ON_TIME
     metrics = [
         MetricDefinition(
             **{
