@@ -22,32 +22,47 @@ Category `spare` (position 901): one metric, `rating`, the MEAN of RATING observ
 passes, weight 100; no document; it accepts a provider's not-attributable claims at once on up
 to 10 % of a month's records. It exists so a test can name a category a provider does not hold,
 and for that auto-accept limit.
+
+Further below, in their own block: category `extra` (position 902, one `rating` metric like
+`spare`'s, nothing else), so a test can hold `sample` and `spare` and still name a category
+the provider never held; and the `sample` profile (`SampleProfile`: team size, languages).
 """
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
+from typing import Any
+
+import strawberry
 
 from linkstar.schema.plugin_api import (
     Aggregation,
     AggregationKind,
+    CategoryProfile,
+    CategoryProfileSpec,
     Direction,
     DocumentRequirement,
     FeeRule,
+    IntField,
     MetricDefinition,
     Money,
     OnboardingPolicy,
     PenaltyRule,
+    ProfileRecord,
+    ProfileSchema,
     Region,
     ScoringCurve,
     ScoringPolicy,
     ServiceCategory,
+    TextListField,
     Tier,
     Unit,
     commission_by_tier,
     deposits_by_region_and_tier,
     documents,
     hookimpl,
+    profile_fields,
     standard_agreements,
 )
 
@@ -190,3 +205,67 @@ def linkstar_onboarding_policy(category: ServiceCategory) -> OnboardingPolicy | 
 @hookimpl
 def linkstar_scoring_policy(category: ServiceCategory) -> ScoringPolicy | None:
     return SPARE_SCORING if category.key == SPARE else None
+
+
+# ---- issue #8 (layout): a third category, and a profile for `sample` ------------------------
+# A category no sample provider ever holds, beside `spare`, and the profile the core's graph
+# tests read (instead of a built-in category's profile).
+
+EXTRA = "extra"
+CATEGORIES.append(
+    ServiceCategory(
+        key=EXTRA,
+        name="Extra service",
+        description="A third fixture category, which no fixture provider holds.",
+        position=902,
+    )
+)
+METRICS[EXTRA] = [
+    MetricDefinition(
+        key="rating",
+        name="Rating",
+        description="Mean of the sellers' star ratings in the month.",
+        unit=Unit.RATING,
+        observed_unit=Unit.RATING,
+        direction=Direction.HIGHER_IS_BETTER,
+        threshold=Decimal("4"),
+        aggregation=Aggregation(AggregationKind.MEAN),
+        weight=Decimal("100"),
+        min_sample_size=1,
+    )
+]
+
+PROFILE = ProfileSchema(
+    KEY,
+    IntField("team_size", minimum=1, maximum=1000),
+    TextListField("languages", max_items=5, max_length=40),
+)
+PROFILE_DATA = {"team_size": 12, "languages": ["Chinese", "English"]}
+
+
+@strawberry.type(description="Profile of a provider of the fixture category `sample`.")
+class SampleProfile(CategoryProfile):
+    team_size: int
+    languages: list[str]
+
+
+def _build_profile(record: ProfileRecord) -> SampleProfile:
+    return SampleProfile(
+        **profile_fields(record),
+        team_size=record.data["team_size"],
+        languages=list(record.data["languages"]),
+    )
+
+
+def _demo_profile(rng: random.Random, region: Region) -> dict[str, Any]:
+    return {"team_size": rng.randrange(1, 50), "languages": ["Chinese"]}
+
+
+PROFILE_SPEC = CategoryProfileSpec(
+    graphql_type=SampleProfile, validate=PROFILE.validate, build=_build_profile, demo=_demo_profile
+)
+
+
+@hookimpl
+def linkstar_category_profile(category: ServiceCategory) -> CategoryProfileSpec | None:
+    return PROFILE_SPEC if category.key == KEY else None

@@ -1,6 +1,7 @@
 """A veto binds the provider, not one application (issue #9, point 4).
 
-Given a provider in the pool of two categories (the fixture's `sample` and `spare`), when a reviewer records a VETO in one of
+Given a provider in the pool of two categories (the fixture's `sample` and `spare`; it never
+held `extra`), when a reviewer records a VETO in one of
 them, then every category ends, the provider leaves the directory, cannot apply again, and
 its registration number cannot come back under a new account, until a reviewer lifts the
 bar (recorded on the timeline) or an appeal overturns the veto.
@@ -78,6 +79,8 @@ def test_a_veto_ends_every_category_delists_and_bars_the_provider(gql, server, s
     assert owner.provider_id not in {e["node"]["id"] for e in gql(DIRECTORY)["providers"]["edges"]}
     assert code(owner.errors(START, {"c": "sample"})) == "PROVIDER_BARRED"
     assert code(owner.errors(START, {"c": "spare"})) == "PROVIDER_BARRED"
+    # a category the provider never held is barred too
+    assert code(owner.errors(START, {"c": "extra"})) == "PROVIDER_BARRED"
 
 
 def test_the_registration_number_cannot_come_back_under_a_new_account(
@@ -135,6 +138,7 @@ def test_only_a_reviewer_lifts_the_bar_once_and_it_is_on_the_timeline(
     assert len(lifted) == 1
     # the bar is gone, the terminations stand: the provider may apply again from the start
     assert owner(START, {"c": "sample"})["startApplication"]["status"] == "DRAFT"
+    assert owner(START, {"c": "extra"})["startApplication"]["status"] == "DRAFT"
 
 
 def test_an_upheld_appeal_against_the_veto_reinstates_every_category_and_lifts_the_bar(

@@ -87,6 +87,7 @@ def test_categories_declare_their_retention_in_the_graph(gql) -> None:
         "training": 1095,
         "sample": 1095,
         "spare": 1095,
+        "extra": 1095,
     }
 
 
