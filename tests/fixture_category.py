@@ -12,7 +12,7 @@ Category `sample` (position 900, after every built-in):
   weight 30; 100 points at 12 h, the pass mark at 24 h, 0 points at 72 h.
 - `satisfaction`: the MEAN of RATING observations (1–5 stars); ≥ 4 passes; at least 5;
   weight 20; the default curve. Tests that do not report it see INSUFFICIENT_DATA.
-- documents: a business licence (every region) and a price list (optional);
+- documents: a business licence (mainland China only) and a price list (optional);
 - fees: a deposit of CNY 1000.00 for a regular provider (500.00 preferred, 200.00 strategic;
   HKD and USD the same numbers) and a 10 % commission (8 %, 5 %);
 - penalties: CNY 100.00 when a sanction restricts intake;

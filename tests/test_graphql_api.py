@@ -17,17 +17,8 @@ from linkstar.core.kernel.vocabulary import (
     Tier,
 )
 from linkstar.core.runtime import tables as models
-from linkstar.plugins.agency.profile import SCHEMA as AGENCY_PROFILE
+from tests.fixture_category import PROFILE, PROFILE_DATA
 from tests.harness import global_id
-
-AGENCY_DATA = {
-    "team_size": 12,
-    "operators_count": 8,
-    "stores_managed": 40,
-    "service_models": ["ADVERTISING"],
-    "product_categories": ["Beauty"],
-    "languages": ["Chinese"],
-}
 
 
 def add_provider(
@@ -35,11 +26,12 @@ def add_provider(
     name: str,
     region: Region = Region.MAINLAND_CHINA,
     marketplaces: tuple[Marketplace, ...] = (Marketplace.AMAZON,),
-    categories: tuple[str, ...] = ("agency",),
+    categories: tuple[str, ...] = ("sample",),
     observations: int = 0,
-    observed: tuple[str, str] = ("agency", "on_time_task_completion"),
+    observed: tuple[str, str] = ("sample", "on_time_rate"),
 ) -> models.Provider:
-    """A provider with marketplaces, applications, an agency profile, a document and observations."""
+    """A provider with marketplaces, applications, a `sample` profile, a document and observations
+    (of the fixture categories, tests/fixture_category.py)."""
     provider = models.Provider(legal_name=name, region=region, registration_number=f"REG-{name}")
     provider.marketplaces = [models.ProviderMarketplace(marketplace=m) for m in marketplaces]
     db.add(provider)
@@ -53,12 +45,10 @@ def add_provider(
                 tier=Tier.REGULAR,
             )
         )
-    if "agency" in categories:
+    if "sample" in categories:
         db.add(
             models.CategoryProfileRow(
-                provider_id=provider.id,
-                category_key="agency",
-                data=AGENCY_PROFILE.validate(AGENCY_DATA),
+                provider_id=provider.id, category_key="sample", data=PROFILE.validate(PROFILE_DATA)
             )
         )
     db.add(
@@ -100,21 +90,31 @@ def test_service_categories_in_declared_order_with_their_contributions(gql, db) 
               feeRules { key kind } } } } }"""
     )
     nodes = [e["node"] for e in data["serviceCategories"]["edges"]]
-    assert [n["key"] for n in nodes][:1] == ["agency"]
+    # the fixture categories declare positions 900, 901 and 902: after every built-in one
+    assert [n["key"] for n in nodes][-3:] == ["sample", "spare", "extra"]
     assert data["serviceCategories"]["totalCount"] == len(nodes)
-    agency = nodes[0]
-    assert agency["plugin"] == "agency"
-    satisfaction = next(m for m in agency["metrics"] if m["key"] == "customer_satisfaction")
-    assert satisfaction == {
-        "key": "customer_satisfaction",
-        "threshold": "85",
+    sample = nodes[-3]
+    assert sample["plugin"] == "fixture"
+    assert [m["key"] for m in sample["metrics"]] == [
+        "on_time_rate",
+        "response_hours",
+        "satisfaction",
+    ]
+    assert sample["metrics"][0] == {
+        "key": "on_time_rate",
+        "threshold": "90",
         "unit": "PERCENT",
         "direction": "HIGHER_IS_BETTER",
-        "weight": "20",
-        "aggregation": {"kind": "SHARE_AT_OR_ABOVE", "params": [{"name": "cutoff", "value": "4"}]},
+        "weight": "50",
+        "aggregation": {"kind": "RATIO_OF_COUNTS", "params": []},
     }
-    documents = {d["key"] for d in agency["requiredDocuments"]}
-    assert "company_registration" in documents and "business_licence" not in documents
+    # asked for OVERSEAS: the business licence is a mainland China document
+    assert sample["requiredDocuments"] == [{"key": "service_price_list", "mandatory": False}]
+    assert {(r["key"], r["kind"]) for r in sample["feeRules"]} >= {
+        ("sample.deposit", "DEPOSIT"),
+        ("sample.order_commission", "COMMISSION"),
+    }
+    assert nodes[-1]["requiredDocuments"] == [] and nodes[-1]["feeRules"] == []
 
 
 def test_service_categories_paginate_with_cursors(gql, db) -> None:
@@ -140,28 +140,28 @@ def test_service_categories_paginate_with_cursors(gql, db) -> None:
 
 def test_fee_quote_over_http_names_each_rule(gql, db) -> None:
     data = gql(
-        """{ feeQuote(category: "agency", region: HK_MACAU_TAIWAN, tier: PREFERRED) {
+        """{ feeQuote(category: "sample", region: HK_MACAU_TAIWAN, tier: PREFERRED) {
               lines { ruleKey kind scope amount { amount currency } ratePercent }
               upfrontTotals { amount currency } commissionPercent } }"""
     )["feeQuote"]
     assert data["lines"] == [
         {
-            "ruleKey": "agency.deposit",
+            "ruleKey": "sample.deposit",
             "kind": "DEPOSIT",
             "scope": "HK_MACAU_TAIWAN; PREFERRED",
-            "amount": {"amount": "12500.00", "currency": "HKD"},
+            "amount": {"amount": "500.00", "currency": "HKD"},
             "ratePercent": None,
         },
         {
-            "ruleKey": "agency.order_commission",
+            "ruleKey": "sample.order_commission",
             "kind": "COMMISSION",
             "scope": "all regions; PREFERRED",
             "amount": None,
-            "ratePercent": "6",
+            "ratePercent": "8",
         },
     ]
-    assert data["upfrontTotals"] == [{"amount": "12500.00", "currency": "HKD"}]
-    assert data["commissionPercent"] == "6"
+    assert data["upfrontTotals"] == [{"amount": "500.00", "currency": "HKD"}]
+    assert data["commissionPercent"] == "8"
 
 
 def test_fee_quote_errors_carry_stable_codes(gql, db) -> None:
@@ -173,11 +173,11 @@ def test_fee_quote_errors_carry_stable_codes(gql, db) -> None:
         "astrology" in error["message"] and "known categories" in error["extensions"]["suggestion"]
     )
     error = gql.errors(
-        '{ feeQuote(category: "agency", region: OVERSEAS, tier: REGULAR, options: [{group: "x", value: "Y"}]) { commissionPercent } }'
+        '{ feeQuote(category: "sample", region: OVERSEAS, tier: REGULAR, options: [{group: "x", value: "Y"}]) { commissionPercent } }'
     )[0]
     assert error["extensions"]["code"] == "INVALID_INPUT"
     error = gql.errors(
-        '{ feeQuote(category: "agency", region: MARS, tier: REGULAR) { commissionPercent } }'
+        '{ feeQuote(category: "sample", region: MARS, tier: REGULAR) { commissionPercent } }'
     )[0]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
@@ -187,21 +187,21 @@ def test_fee_quote_errors_carry_stable_codes(gql, db) -> None:
 
 def test_providers_filter_by_category_region_marketplace_and_name(gql, db) -> None:
     add_provider(
-        db, "Shenzhen Alpha Ops", Region.MAINLAND_CHINA, (Marketplace.AMAZON,), ("agency",)
+        db, "Shenzhen Alpha Ops", Region.MAINLAND_CHINA, (Marketplace.AMAZON,), ("sample",)
     )
     add_provider(
         db,
         "Kowloon Beta Freight",
         Region.HK_MACAU_TAIWAN,
         (Marketplace.SHOPEE, Marketplace.LAZADA),
-        ("logistics",),
+        ("spare",),
     )
     add_provider(
         db,
         "Singapore Gamma Academy",
         Region.OVERSEAS,
         (Marketplace.SHOPEE,),
-        ("training", "agency"),
+        ("extra", "sample"),
     )
 
     def names(filter_: str) -> list[str]:
@@ -212,10 +212,11 @@ def test_providers_filter_by_category_region_marketplace_and_name(gql, db) -> No
         assert data["providers"]["totalCount"] == len(edges)
         return [e["node"]["legalName"] for e in edges]
 
-    assert names('{category: "agency"}') == ["Shenzhen Alpha Ops", "Singapore Gamma Academy"]
+    assert names('{category: "sample"}') == ["Shenzhen Alpha Ops", "Singapore Gamma Academy"]
+    assert names('{category: "spare"}') == ["Kowloon Beta Freight"]
     assert names("{region: HK_MACAU_TAIWAN}") == ["Kowloon Beta Freight"]
     assert names("{marketplace: SHOPEE}") == ["Kowloon Beta Freight", "Singapore Gamma Academy"]
-    assert names('{marketplace: SHOPEE, category: "agency"}') == ["Singapore Gamma Academy"]
+    assert names('{marketplace: SHOPEE, category: "sample"}') == ["Singapore Gamma Academy"]
     assert names('{nameContains: "gamma"}') == ["Singapore Gamma Academy"]
     assert names('{nameContains: "%"}') == []
     error = gql.errors('{ providers(filter: {category: "astrology"}) { totalCount } }')[0]
@@ -264,10 +265,10 @@ def test_provider_by_id_with_profiles_and_nested_connections(staff, db) -> None:
         """query($id: ID!) { provider(id: $id) {
             id legalName region registrationNumber marketplaces
             categoryProfiles { __typename category { key } }
-            agency: categoryProfile(category: "agency") { ... on AgencyProfile { teamSize } }
+            sample: categoryProfile(category: "sample") { ... on SampleProfile { teamSize languages } }
             applications { totalCount edges { node { status tier category { key } } } }
             documents { edges { node { requirementKey sha256 status } } }
-            observations(metric: "on_time_task_completion", first: 2) {
+            observations(metric: "on_time_rate", first: 2) {
               totalCount edges { node { subjectRef value source attributable metric { key threshold } } }
               pageInfo { hasNextPage } } } }""",
         {"id": global_id("Provider", provider.id)},
@@ -275,20 +276,20 @@ def test_provider_by_id_with_profiles_and_nested_connections(staff, db) -> None:
     assert data["id"] == global_id("Provider", provider.id)
     assert data["marketplaces"] == ["AMAZON", "TIKTOK_SHOP"]
     assert data["categoryProfiles"] == [
-        {"__typename": "AgencyProfile", "category": {"key": "agency"}}
+        {"__typename": "SampleProfile", "category": {"key": "sample"}}
     ]
-    assert data["agency"] == {"teamSize": 12}
+    assert data["sample"] == {"teamSize": 12, "languages": ["Chinese", "English"]}
     assert data["applications"]["edges"][0]["node"] == {
         "status": "ACTIVE",
         "tier": "REGULAR",
-        "category": {"key": "agency"},
+        "category": {"key": "sample"},
     }
     assert data["documents"]["edges"][0]["node"]["sha256"] == "ab" * 32
     observations = data["observations"]
     assert observations["totalCount"] == 3 and observations["pageInfo"]["hasNextPage"] is True
     assert [e["node"]["value"] for e in observations["edges"]] == ["0", "1"]
     assert observations["edges"][0]["node"]["metric"] == {
-        "key": "on_time_task_completion",
+        "key": "on_time_rate",
         "threshold": "90",
     }
 
@@ -300,13 +301,13 @@ def test_node_and_nodes_resolve_any_object_and_null_for_missing(staff, db) -> No
     data = staff(
         """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
              ... on Provider { legalName } ... on Application { status }
-             ... on AgencyProfile { teamSize } ... on ServiceCategory { key } } }""",
+             ... on SampleProfile { teamSize } ... on ServiceCategory { key } } }""",
         {
             "ids": [
                 global_id("Provider", provider.id),
                 global_id("Application", application_id),
-                global_id("AgencyProfile", profile_id),
-                global_id("ServiceCategory", "agency"),
+                global_id("SampleProfile", profile_id),
+                global_id("ServiceCategory", "sample"),
                 global_id("Provider", 999_999),
                 global_id("NoSuchType", 1),
             ]
@@ -315,7 +316,7 @@ def test_node_and_nodes_resolve_any_object_and_null_for_missing(staff, db) -> No
     assert [n and n["__typename"] for n in data] == [
         "Provider",
         "Application",
-        "AgencyProfile",
+        "SampleProfile",
         "ServiceCategory",
         None,
         None,
@@ -352,7 +353,7 @@ def test_nodes_is_bounded(gql, db) -> None:
 
 NESTED_QUERY = """{ providers(first: 50) { totalCount edges { node {
     legalName marketplaces
-    categoryProfiles { __typename category { key } ... on AgencyProfile { teamSize } }
+    categoryProfiles { __typename category { key } ... on SampleProfile { teamSize } }
     applications(first: 5) { totalCount edges { node { status category { key } provider { legalName } } } }
     documents(first: 5) { totalCount edges { node { sha256 } } }
     observations(first: 10) { totalCount edges { node { value metric { key } } } }
@@ -364,7 +365,7 @@ def test_statement_count_is_independent_of_the_number_of_providers(staff, db, se
     for batch in (3, 12):
         for i in range(batch):
             add_provider(
-                db, f"Batch {batch} provider {i}", categories=("agency", "training"), observations=4
+                db, f"Batch {batch} provider {i}", categories=("sample", "spare"), observations=4
             )
         with server.statements() as counter:
             data = staff(NESTED_QUERY)

@@ -122,3 +122,37 @@ def test_the_agency_category_publishes_its_penalties(gql) -> None:
     assert on["RESTRICTED_INTAKE"]["revenuePercent"] == "5"
     assert {"amount": "5000.00", "currency": "CNY"} in on["RESTRICTED_INTAKE"]["caps"]
     assert on["DOWNGRADE"]["amount"] == {"amount": "2000.00"}
+
+
+def test_the_agency_as_the_graph_shows_it(gql) -> None:
+    category = gql(
+        """{ serviceCategories(first: 1) { edges { node { key plugin
+              metrics { key threshold unit direction weight aggregation { kind params { name value } } }
+              requiredDocuments(region: OVERSEAS) { key } } } } }"""
+    )["serviceCategories"]["edges"][0]["node"]
+    assert (category["key"], category["plugin"]) == ("agency", "agency")  # first by position
+    assert category["metrics"][0] == {
+        "key": "customer_satisfaction",
+        "threshold": "85",
+        "unit": "PERCENT",
+        "direction": "HIGHER_IS_BETTER",
+        "weight": "20",
+        "aggregation": {"kind": "SHARE_AT_OR_ABOVE", "params": [{"name": "cutoff", "value": "4"}]},
+    }
+    documents = {d["key"] for d in category["requiredDocuments"]}
+    assert "company_registration" in documents and "business_licence" not in documents
+    quote = gql(
+        """{ feeQuote(category: "agency", region: HK_MACAU_TAIWAN, tier: PREFERRED) {
+              lines { ruleKey amount { amount currency } ratePercent } commissionPercent } }"""
+    )["feeQuote"]
+    assert quote == {
+        "lines": [
+            {
+                "ruleKey": "agency.deposit",
+                "amount": {"amount": "12500.00", "currency": "HKD"},
+                "ratePercent": None,
+            },
+            {"ruleKey": "agency.order_commission", "amount": None, "ratePercent": "6"},
+        ],
+        "commissionPercent": "6",
+    }
