@@ -24,8 +24,9 @@ to 10 % of a month's records. It exists so a test can name a category a provider
 and for that auto-accept limit.
 
 Further below, in their own block: category `extra` (position 902, one `rating` metric like
-`spare`'s, nothing else), so a test can hold `sample` and `spare` and still name a category
-the provider never held; and the `sample` profile (`SampleProfile`: team size, languages).
+`spare`'s, an interview, no document), so a test can hold `sample` and `spare` and still name a
+category the provider never held, and walk an application through its interview; and the
+`sample` profile (`SampleProfile`: team size, languages).
 """
 
 from __future__ import annotations
@@ -218,6 +219,7 @@ CATEGORIES.append(
         name="Extra service",
         description="A third fixture category, which no fixture provider holds.",
         position=902,
+        interview_required=True,
     )
 )
 METRICS[EXTRA] = [
