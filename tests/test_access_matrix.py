@@ -1,8 +1,9 @@
 """The role × object × query/mutation matrix: partners see their own nodes and nothing else.
 
-World: provider A (in the pool, with data of every core type and of the agency and logistics
-plugins' types), provider B (in the pool) and provider C (still in review, so not in the public
-directory). Each viewer asks for every object by `node(id:)`; what it may not see must answer
+World: provider A (in the pool of the fixture categories `sample` and `spare`, with data of every
+core type and a profile of every category that has one: the fixture's `SampleProfile` and each
+installed plugin's), provider B (in the pool) and provider C (still in review, so not in the
+public directory). Each viewer asks for every object by `node(id:)`; what it may not see must answer
 exactly like an id that does not exist (null), and lists are filtered, not failed.
 """
 
@@ -23,12 +24,8 @@ from linkstar.core.kernel.vocabulary import (
     TokenScope,
 )
 from linkstar.core.runtime import tables as models
-from linkstar.plugins.agency.profile import SCHEMA as AGENCY
-from linkstar.plugins.erp import profile as erp
-from linkstar.plugins.logistics.models import LogisticsLane
-from linkstar.plugins.logistics.profile import SCHEMA as LOGISTICS
-from linkstar.plugins.training import profile as training
-from tests.harness import GraphQLClient, global_id
+from tests.fixture_category import PROFILE, PROFILE_DATA
+from tests.harness import GraphQLClient, global_id, registry_with_fixtures
 
 VIEWERS = [
     "anonymous",
@@ -52,11 +49,7 @@ EXPECTED = {
     "application_a": OWNER_A,
     "document_a": OWNER_A,
     "observation_a": OWNER_A,
-    "agency_profile_a": OWNER_A,  # a plugin type, protected without its own checks
-    "logistics_profile_a": OWNER_A,  # another plugin's type
-    "lane_a": OWNER_A,  # a plugin's own table and node type
-    "erp_profile_a": OWNER_A,
-    "training_profile_a": OWNER_A,
+    "sample_profile_a": OWNER_A,  # a plugin type, protected without its own checks
     "account_a": {"partner_a", "token_a_read", "token_a_report", "admin"},
     "charge_a": OWNER_A,  # money: the provider's own and staff
     "statement_a": OWNER_A,
@@ -72,20 +65,20 @@ EXPECTED = {
     "ticket_a": OWNER_A | {"seller"},  # the seller's ticket to provider A
 }
 
-AGENCY_DATA = {
-    "team_size": 5,
-    "operators_count": 3,
-    "stores_managed": 9,
-    "service_models": ["ADVERTISING"],
-    "product_categories": ["Toys"],
-    "languages": ["Chinese"],
-}
-LOGISTICS_DATA = {
-    "service_types": ["LINE_HAUL"],
-    "warehouses_count": 0,
-    "own_fleet": False,
-    "max_parcel_weight_kg": "30",
-}
+# every other category with a profile, whichever plugins are installed: its type is protected
+# the same way (a plugin's own node types, such as logistics lanes, are checked by its tests)
+PROFILED = [
+    c
+    for c in registry_with_fixtures().categories.values()
+    if c.profile is not None and c.category.key != "sample"
+]
+for _c in PROFILED:
+    EXPECTED[f"{_c.category.key}_profile_a"] = OWNER_A
+
+
+def type_name(graphql_type: type) -> str:
+    """The GraphQL name of a strawberry type."""
+    return graphql_type.__strawberry_definition__.name
 
 
 def _provider(db, name: str, status: ApplicationStatus) -> models.Provider:
@@ -94,7 +87,7 @@ def _provider(db, name: str, status: ApplicationStatus) -> models.Provider:
     )
     db.add(row)
     db.flush()
-    db.add(models.Application(provider_id=row.id, category_key="agency", status=status))
+    db.add(models.Application(provider_id=row.id, category_key="sample", status=status))
     return row
 
 
@@ -105,7 +98,7 @@ def _marketplace(db, seller_id: int, provider_id: int) -> tuple:
     )
     request = models.ServiceRequest(
         seller_account_id=seller_id,
-        category_key="agency",
+        category_key="sample",
         title="t",
         scope="s",
         marketplaces=["AMAZON"],
@@ -124,7 +117,7 @@ def _marketplace(db, seller_id: int, provider_id: int) -> tuple:
     offer = models.Offer(
         request_id=request.id,
         provider_id=provider_id,
-        category_key="agency",
+        category_key="sample",
         round=1,
         status="ACCEPTED",
         respond_by=datetime(2026, 12, 1, tzinfo=UTC),
@@ -137,7 +130,7 @@ def _marketplace(db, seller_id: int, provider_id: int) -> tuple:
         offer_id=offer.id,
         seller_account_id=seller_id,
         provider_id=provider_id,
-        category_key="agency",
+        category_key="sample",
         status="IN_PROGRESS",
         price_amount=Decimal(100),
         price_currency="USD",
@@ -147,7 +140,7 @@ def _marketplace(db, seller_id: int, provider_id: int) -> tuple:
     ticket = models.SellerTicket(
         seller_account_id=seller_id,
         provider_id=provider_id,
-        category_key="agency",
+        category_key="sample",
         order_id=order.id,
         kind="GENERAL",
         subject="s",
@@ -165,9 +158,7 @@ def world(db, sign_in, server):
     b = _provider(db, "Beta", ApplicationStatus.ACTIVE)
     c = _provider(db, "Gamma", ApplicationStatus.IN_REVIEW)
     db.add(
-        models.Application(
-            provider_id=a.id, category_key="logistics", status=ApplicationStatus.ACTIVE
-        )
+        models.Application(provider_id=a.id, category_key="spare", status=ApplicationStatus.ACTIVE)
     )
     document = models.Document(
         provider_id=a.id,
@@ -180,66 +171,43 @@ def world(db, sign_in, server):
     )
     observation = models.KpiObservation(
         provider_id=a.id,
-        category_key="agency",
-        metric_key="on_time_task_completion",
+        category_key="sample",
+        metric_key="on_time_rate",
         subject_ref="task-1",
         observed_at=datetime(2026, 10, 3, tzinfo=UTC),
         value=Decimal(1),
         source=ObservationSource.PLATFORM,
         idempotency_key="k1",
     )
-    agency_profile = models.CategoryProfileRow(
-        provider_id=a.id, category_key="agency", data=AGENCY.validate(AGENCY_DATA)
-    )
-    logistics_profile = models.CategoryProfileRow(
-        provider_id=a.id, category_key="logistics", data=LOGISTICS.validate(LOGISTICS_DATA)
+    sample_profile = models.CategoryProfileRow(
+        provider_id=a.id, category_key="sample", data=PROFILE.validate(PROFILE_DATA)
     )
     rng = random.Random(7)
-    erp_profile = models.CategoryProfileRow(
-        provider_id=a.id,
-        category_key="erp",
-        data=erp.validate(erp.demo(rng, Region.MAINLAND_CHINA)),
-    )
-    training_profile = models.CategoryProfileRow(
-        provider_id=a.id,
-        category_key="training",
-        data=training.SCHEMA.validate(training.demo(rng, Region.MAINLAND_CHINA)),
-    )
+    profiles = {
+        c.category.key: models.CategoryProfileRow(
+            provider_id=a.id,
+            category_key=c.category.key,
+            data=c.profile.validate(c.profile.demo(rng, Region.MAINLAND_CHINA)),
+        )
+        for c in PROFILED
+    }
     charge = models.Charge(
         provider_id=a.id,
-        category_key="agency",
-        rule_key="agency.deposit",
+        category_key="sample",
+        rule_key="sample.deposit",
         name="Performance deposit",
         kind="DEPOSIT",
         scope="all regions; all tiers",
         occasion="APPROVAL",
         currency="CNY",
-        amount=Decimal("20000.00"),
+        amount=Decimal("1000.00"),
         paid=Decimal(0),
         waived=Decimal(0),
         status="OPEN",
         due_on=datetime(2026, 12, 31, tzinfo=UTC).date(),
         dedupe_key="matrix-charge",
     )
-    lane = LogisticsLane(
-        provider_id=a.id,
-        origin_country="CN",
-        destination_country="US",
-        mode="SEA_FREIGHT",
-        typical_transit_days=28,
-    )
-    db.add_all(
-        [
-            document,
-            observation,
-            agency_profile,
-            logistics_profile,
-            erp_profile,
-            training_profile,
-            lane,
-            charge,
-        ]
-    )
+    db.add_all([document, observation, sample_profile, *profiles.values(), charge])
     db.commit()
     zero = Decimal(0)
     statement = models.Statement(
@@ -264,7 +232,7 @@ def world(db, sign_in, server):
     db.add(payout)
     db.commit()
     application = (
-        db.query(models.Application).filter_by(provider_id=a.id, category_key="agency").one()
+        db.query(models.Application).filter_by(provider_id=a.id, category_key="sample").one()
     )
 
     clients: dict[str, GraphQLClient] = {
@@ -296,7 +264,7 @@ def world(db, sign_in, server):
         order_id=order.id,
         seller_account_id=seller.id,
         provider_id=a.id,
-        category_key="agency",
+        category_key="sample",
         kind="PAYMENT",
         amount=Decimal("100.00"),
         currency="USD",
@@ -306,17 +274,19 @@ def world(db, sign_in, server):
     db.add(seller_payment)
     db.commit()
     ids = {
-        "category": global_id("ServiceCategory", "agency"),
+        "category": global_id("ServiceCategory", "sample"),
         "provider_a": global_id("Provider", a.id),
         "provider_c": global_id("Provider", c.id),
         "application_a": global_id("Application", application.id),
         "document_a": global_id("Document", document.id),
         "observation_a": global_id("KpiObservation", observation.id),
-        "agency_profile_a": global_id("AgencyProfile", agency_profile.id),
-        "logistics_profile_a": global_id("LogisticsProfile", logistics_profile.id),
-        "lane_a": global_id("LogisticsLane", lane.id),
-        "erp_profile_a": global_id("ErpProfile", erp_profile.id),
-        "training_profile_a": global_id("TrainingProfile", training_profile.id),
+        "sample_profile_a": global_id("SampleProfile", sample_profile.id),
+        **{
+            f"{c.category.key}_profile_a": global_id(
+                type_name(c.profile.graphql_type), profiles[c.category.key].id
+            )
+            for c in PROFILED
+        },
         "account_a": global_id("Account", account_a.id),
         "api_token_a": read["apiToken"]["id"],
         "charge_a": global_id("Charge", charge.id),
@@ -365,8 +335,8 @@ def test_a_hidden_node_is_indistinguishable_from_a_missing_one(world) -> None:
 PROVIDER_A = """query($id: ID!) { provider(id: $id) {
   legalName registrationNumber
   applications { totalCount } documents { totalCount } observations { totalCount }
-  categoryProfiles { __typename ... on LogisticsProfile { lanes { totalCount } } }
-  agency: categoryProfile(category: "agency") { id } } }"""
+  categoryProfiles { __typename }
+  sample: categoryProfile(category: "sample") { id } } }"""
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
@@ -380,10 +350,11 @@ def test_private_fields_and_nested_lists_are_filtered_not_failed(viewer: str, wo
             data["documents"]["totalCount"],
             data["observations"]["totalCount"],
         ) == (2, 1, 1)
-        typenames = [p["__typename"] for p in data["categoryProfiles"]]
-        assert typenames == ["AgencyProfile", "ErpProfile", "LogisticsProfile", "TrainingProfile"]
-        assert data["categoryProfiles"][2]["lanes"]["totalCount"] == 1
-        assert data["agency"] is not None
+        typenames = {p["__typename"] for p in data["categoryProfiles"]}
+        assert typenames == {"SampleProfile"} | {
+            type_name(c.profile.graphql_type) for c in PROFILED
+        }
+        assert data["sample"] is not None
     else:
         assert data["registrationNumber"] is None
         assert (
@@ -391,7 +362,7 @@ def test_private_fields_and_nested_lists_are_filtered_not_failed(viewer: str, wo
             data["documents"]["totalCount"],
             data["observations"]["totalCount"],
         ) == (0, 0, 0)
-        assert data["categoryProfiles"] == [] and data["agency"] is None
+        assert data["categoryProfiles"] == [] and data["sample"] is None
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
@@ -440,7 +411,7 @@ MUTATIONS = {
     ),
     "expire_offers": ("mutation { expireOffers }", {"reviewer", "admin"}),
     "declare_capacity": (
-        'mutation { declareCapacity(category: "agency", maxOpenOrders: 3) { maxOpenOrders } }',
+        'mutation { declareCapacity(category: "sample", maxOpenOrders: 3) { maxOpenOrders } }',
         {"partner_a", "partner_b"},
     ),
 }

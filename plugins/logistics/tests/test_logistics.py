@@ -23,14 +23,14 @@ from sqlalchemy.orm import Session
 from linkstar.core.fees.rules import quote, rule_problems
 from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import Base
-from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role, Tier
 from linkstar.core.kpi.aggregations import AggregationKind
 from linkstar.core.kpi.metrics import Direction, ResultStatus, evaluate, metric_problems
 from linkstar.core.onboarding.documents import requirement_problems
 from linkstar.core.providers.categories import ProfileInvalid, ServiceCategory
 from linkstar.core.runtime import tables as models
 from linkstar.core.runtime.migrate import MIGRATIONS, alembic_config, upgrade
-from tests.harness import global_id, sync_url
+from tests.harness import GraphQLClient, global_id, sync_url
 
 # Importing the plugin puts `logistics_lanes` on Base.metadata, which the harness truncates
 # between tests: with the plugin disabled that table was never migrated, so stay out.
@@ -477,3 +477,46 @@ def test_node_resolves_a_lane_by_global_id(staff, db) -> None:
     }
     assert staff(NODE_QUERY, {"id": global_id("LogisticsLane", 999_999)})["node"] is None
     assert staff(NODE_QUERY, {"id": global_id("LogisticsLane", "lane-1")})["node"] is None
+
+
+OWN_LANES = """query($p: ID!, $l: ID!, $f: ID!) {
+  lane: node(id: $l) { id } profile: node(id: $f) { id }
+  provider(id: $p) { categoryProfiles { ... on LogisticsProfile { lanes { totalCount } } } } }"""
+
+
+def test_lanes_and_the_profile_are_the_owners_and_staffs_only(gql, sign_in, server, db) -> None:
+    # given: a provider in the logistics pool, with a profile and three lanes
+    a, lane_ids = add_provider(db, "Xiamen Owned Lanes Logistics", LANES_A)
+    other, _ = add_provider(db, "Qingdao Other Logistics", LANES_B)
+    for provider in (a, other):
+        db.add(
+            models.Application(
+                provider_id=provider.id, category_key="logistics", status=ApplicationStatus.ACTIVE
+            )
+        )
+    db.commit()
+    profile_id = db.scalar(
+        select(models.CategoryProfileRow.id).where(models.CategoryProfileRow.provider_id == a.id)
+    )
+    ids = {
+        "p": global_id("Provider", a.id),
+        "l": global_id("LogisticsLane", lane_ids[0]),
+        "f": global_id("LogisticsProfile", profile_id),
+    }
+    viewers = {
+        "anonymous": (GraphQLClient(server.url), False),
+        "seller": (sign_in(Role.SELLER), False),
+        "another provider": (sign_in(Role.PARTNER, provider_id=other.id, owner=True), False),
+        "the owner": (sign_in(Role.PARTNER, provider_id=a.id, owner=True), True),
+        "a reviewer": (sign_in(Role.REVIEWER), True),
+    }
+    for name, (client, may_see) in viewers.items():
+        # when: each asks for the lane, the profile and the provider's lanes
+        data = client(OWN_LANES, ids)
+        # then: the plugin's own types are protected by the core, without checks of their own
+        if may_see:
+            assert data["lane"] == {"id": ids["l"]} and data["profile"] == {"id": ids["f"]}, name
+            assert data["provider"]["categoryProfiles"] == [{"lanes": {"totalCount": 3}}], name
+        else:
+            assert data["lane"] is None and data["profile"] is None, name
+            assert data["provider"]["categoryProfiles"] == [], name
