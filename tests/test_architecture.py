@@ -38,6 +38,24 @@ def test_the_contracts_cover_every_installed_package() -> None:
     assert {e.rpartition(".")[0] for e in entry_points} <= tops
 
 
+def test_plugins_are_forbidden_every_module_of_schema_but_the_plugin_api() -> None:
+    """The contract names what plugins may not import; a new module of `schema/` must join it,
+    or plugins could reach past the public API without the contract noticing."""
+    (contract,) = [
+        c
+        for c in CONFIG["tool"]["importlinter"]["contracts"]
+        if c["name"] == "Built-in plugins import only the public plugin API"
+    ]
+    schema = {
+        f"linkstar.schema.{p.stem if p.is_file() else p.name}"
+        for p in (ROOT / "schema").iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()
+    }
+    forbidden = set(contract["forbidden_modules"])
+    assert "linkstar.core" in forbidden
+    assert schema - forbidden == {"linkstar.schema.plugin_api"}
+
+
 def test_no_function_imports_our_own_modules_except_cli_commands() -> None:
     """An import inside a function hides a dependency (often a cycle) from the contracts above.
 
