@@ -36,6 +36,11 @@ def test_the_contracts_cover_every_installed_package() -> None:
     assert set(CONFIG["tool"]["importlinter"]["root_packages"]) == tops
     entry_points = CONFIG["project"]["entry-points"]["linkstar.plugins"].values()
     assert {e.rpartition(".")[0] for e in entry_points} <= tops
+    plugins = {p for p in tops if p.startswith("linkstar.plugins.")}
+    contracts = {c["name"]: c for c in CONFIG["tool"]["importlinter"]["contracts"]}
+    never = contracts["The core and the GraphQL layer never import a plugin"]
+    only_api = contracts["Built-in plugins import only the public plugin API"]
+    assert set(never["forbidden_modules"]) == plugins == set(only_api["source_modules"])
 
 
 def test_plugins_are_forbidden_every_module_of_schema_but_the_plugin_api() -> None:
