@@ -1,18 +1,21 @@
-"""Review decisions on one application: assignment, approval into probation, the interview
-record, and the rules for passing probation against the KPI recommendation."""
+"""Review decisions on one application: picking it up, assignment, each document's review, the
+interview (scheduled, then recorded), approval into probation or rejection, and the rules for
+passing probation against the KPI recommendation."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from linkstar.core.identity.models import Account
 from linkstar.core.identity.policy import Forbidden, Viewer
 from linkstar.core.kernel.db import claim, utcnow
-from linkstar.core.kernel.errors import InvalidInput, LinkStarError
+from linkstar.core.kernel.errors import InvalidInput, LinkStarError, NotFound
 from linkstar.core.kernel.vocabulary import ApplicationStatus as S
-from linkstar.core.kernel.vocabulary import Role
+from linkstar.core.kernel.vocabulary import DocumentStatus, Role
 from linkstar.core.onboarding.applications import (
     Action,
     ChecklistIncomplete,
@@ -22,7 +25,7 @@ from linkstar.core.onboarding.applications import (
     timeline,
     transition,
 )
-from linkstar.core.onboarding.models import Application, Interview
+from linkstar.core.onboarding.models import Application, Document, Interview
 
 if TYPE_CHECKING:  # the registry holds domains' declarations; domains never call it
     from linkstar.core.contract.registry import CategoryContribution
@@ -178,3 +181,88 @@ def new_interview(
         interviewer_account_id=interviewer_id,
         channel=channel,
     )
+
+
+async def start_review(session: AsyncSession, viewer: Viewer, application: Application) -> None:
+    """Pick up a submitted application: the START_REVIEW transition; the viewer reviews it."""
+    await transition(session, application, viewer, Action.START_REVIEW)
+    application.reviewer_account_id = viewer.account_id
+
+
+async def reject(
+    session: AsyncSession, viewer: Viewer, application: Application, reason: str
+) -> None:
+    """Reject the application (the REJECT transition) with the reason the provider sees."""
+    await transition(session, application, viewer, Action.REJECT, reason)
+    application.decided_at = utcnow()
+
+
+# documents are reviewed once the application is in review, and again later (renewals)
+_DOCUMENTS_REVIEWED_IN = (S.IN_REVIEW, S.INTERVIEW_SCHEDULED, S.INTERVIEWED, S.PROBATION, S.ACTIVE)
+
+
+async def review_document(
+    session: AsyncSession, viewer: Viewer, document: Document, accept: bool, reason: str | None
+) -> None:
+    """Accept or reject one document of an application in review; a rejection needs a reason
+    the provider can act on. Bumps the application's version, so a concurrent transition
+    sees the change."""
+    if document.application_id is None:
+        raise NotFound("no such document")
+    application = await session.get(Application, document.application_id)
+    assert application is not None
+    if application.status not in _DOCUMENTS_REVIEWED_IN:
+        raise InvalidInput(
+            "documents are reviewed once the application is in review "
+            f"(it is {application.status.value})",
+            code="APPLICATION_NOT_IN_REVIEW",
+        )
+    if not accept and not (reason and reason.strip()):
+        raise InvalidInput("rejecting a document needs a reason the provider can act on")
+    document.status = DocumentStatus.ACCEPTED if accept else DocumentStatus.REJECTED
+    document.review_reason = reason
+    document.reviewed_by = viewer.account_id
+    document.reviewed_at = utcnow()
+    application.updated_at = utcnow()
+    timeline(
+        session,
+        application,
+        application.provider_id,
+        viewer,
+        f"document.{document.status.value.lower()}",
+        {"document": document.requirement_key, "sha256": document.sha256, "reason": reason},
+    )
+
+
+async def schedule_interview(
+    session: AsyncSession,
+    viewer: Viewer,
+    application: Application,
+    interview_required: bool,
+    at: datetime,
+    interviewer: Account | None,
+    channel: str,
+) -> None:
+    """Schedule (or reschedule) the interview of a category that requires one, with a reviewer
+    or an admin, at an aware time: the SCHEDULE_INTERVIEW transition and an `Interview` row."""
+    if at.tzinfo is None:
+        raise InvalidInput("give the interview time with its time zone offset")
+    if not interview_required:
+        raise InvalidInput(
+            f"{application.category_key} requires no interview; approve or reject instead",
+            code="NO_INTERVIEW",
+        )
+    if interviewer is None or interviewer.role not in (Role.REVIEWER, Role.ADMIN):
+        raise InvalidInput("the interviewer must be a reviewer or an admin")
+    await transition(
+        session,
+        application,
+        viewer,
+        Action.SCHEDULE_INTERVIEW,
+        payload={
+            "at": at.isoformat(),
+            "interviewer": f"{interviewer.role.value.title()} {interviewer.display_name}",
+            "channel": channel,
+        },
+    )
+    session.add(new_interview(application, at, interviewer.id, channel))

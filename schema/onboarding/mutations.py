@@ -6,24 +6,19 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 from linkstar.core.identity.models import Account
-from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.storage import LocalDirectoryStore
 from linkstar.core.kernel.vocabulary import (
-    ApplicationStatus,
-    DocumentStatus,
     Role,
 )
-from linkstar.core.onboarding import admission, evidence, review
+from linkstar.core.onboarding import admission, evidence, profiles, review, submission
 from linkstar.core.onboarding import applications as onboarding
 from linkstar.core.onboarding.applications import Action as Step
-from linkstar.core.onboarding.models import AgreementSignature, Application, Document
-from linkstar.core.providers.models import CategoryProfileRow
+from linkstar.core.onboarding.models import AgreementSignature, Document
 from linkstar.core.standing import probation
 from linkstar.schema.billing.approval import charge_on_approval
 from linkstar.schema.nodes import Ctx, ctx
@@ -83,30 +78,10 @@ class OnboardingMutation:
     async def save_category_profile(self, info: Ctx, category: str, data: JSON) -> CategoryProfile:
         provider_id = require_provider_member(info)
         context = ctx(info)
-        contribution = context.registry.category(category)
-        if contribution.profile is None:
-            raise InvalidInput(f"category {category!r} has no profile")
-        normalised = contribution.profile.validate(data)
+        spec = context.registry.category(category).profile
         async with write(info) as session:
-            row = (
-                await session.execute(
-                    select(CategoryProfileRow).where(
-                        CategoryProfileRow.provider_id == provider_id,
-                        CategoryProfileRow.category_key == category,
-                    )
-                )
-            ).scalar_one_or_none()
-            if row is None:
-                row = CategoryProfileRow(
-                    provider_id=provider_id, category_key=category, data=normalised
-                )
-                session.add(row)
-            else:
-                row.data = normalised
-                row.updated_at = utcnow()
-            await session.flush()
-            onboarding.timeline(
-                session, None, provider_id, context.viewer, "profile.saved", {"category": category}
+            row = await profiles.save_profile(
+                session, context.viewer, provider_id, category, spec, data
             )
         node = profile_node(context, row)
         assert node is not None
@@ -190,17 +165,7 @@ class OnboardingMutation:
         async with write(info) as session:
             app = await application_of(session, info, application)
             contribution = context.registry.category(app.category_key)
-            checklist = await onboarding.checklist(
-                session, app, contribution, contribution.onboarding
-            )
-            if (
-                app.status
-                in (ApplicationStatus.DRAFT, ApplicationStatus.MORE_INFORMATION_REQUESTED)
-                and not checklist.ready
-            ):
-                raise onboarding.ChecklistIncomplete(checklist.problems)
-            await onboarding.transition(session, app, context.viewer, Step.SUBMIT)
-            app.submitted_at = utcnow()
+            await submission.submit(session, context.viewer, app, contribution)
         return ApplicationType.of(app)
 
     @strawberry.mutation(description="Withdraw your application.")
@@ -209,8 +174,7 @@ class OnboardingMutation:
     ) -> ApplicationType:
         async with write(info) as session:
             app = await application_of(session, info, application)
-            await onboarding.transition(session, app, ctx(info).viewer, Step.WITHDRAW, reason)
-            app.decided_at = utcnow()
+            await submission.withdraw(session, ctx(info).viewer, app, reason)
         return ApplicationType.of(app)
 
     @strawberry.mutation(
@@ -220,8 +184,7 @@ class OnboardingMutation:
         require_reviewer(info)
         async with write(info) as session:
             app = await application_of(session, info, application)
-            await onboarding.transition(session, app, ctx(info).viewer, Step.START_REVIEW)
-            app.reviewer_account_id = ctx(info).viewer.account_id
+            await review.start_review(session, ctx(info).viewer, app)
         return ApplicationType.of(app)
 
     @strawberry.mutation(
@@ -264,41 +227,10 @@ class OnboardingMutation:
         require_reviewer(info)
         async with write(info) as session:
             row = await session.get(Document, parse_id(document, "Document"))
-            if row is None or row.application_id is None:
+            if row is None:
                 raise NotFound("no such document")
-            app = await session.get(Application, row.application_id)
-            assert app is not None
-            if app.status not in (
-                ApplicationStatus.IN_REVIEW,
-                ApplicationStatus.INTERVIEW_SCHEDULED,
-                ApplicationStatus.INTERVIEWED,
-                ApplicationStatus.PROBATION,
-                ApplicationStatus.ACTIVE,
-            ):
-                raise InvalidInput(
-                    "documents are reviewed once the application is in review "
-                    f"(it is {app.status.value})",
-                    code="APPLICATION_NOT_IN_REVIEW",
-                )
-            if decision is DocumentDecision.REJECT and not (reason and reason.strip()):
-                raise InvalidInput("rejecting a document needs a reason the provider can act on")
-            row.status = (
-                DocumentStatus.ACCEPTED
-                if decision is DocumentDecision.ACCEPT
-                else DocumentStatus.REJECTED
-            )
-            row.review_reason = reason
-            row.reviewed_by = ctx(info).viewer.account_id
-            row.reviewed_at = utcnow()
-            app.updated_at = utcnow()  # bumps the version: a concurrent transition sees the change
-            onboarding.timeline(
-                session,
-                app,
-                app.provider_id,
-                ctx(info).viewer,
-                f"document.{row.status.value.lower()}",
-                {"document": row.requirement_key, "sha256": row.sha256, "reason": reason},
-            )
+            accept = decision is DocumentDecision.ACCEPT
+            await review.review_document(session, ctx(info).viewer, row, accept, reason)
         return DocumentType.of(row)
 
     @strawberry.mutation(
@@ -361,30 +293,17 @@ class OnboardingMutation:
     ) -> ApplicationType:
         require_reviewer(info)
         context = ctx(info)
-        if at.tzinfo is None:
-            raise InvalidInput("give the interview time with its time zone offset")
         async with write(info) as session:
             app = await application_of(session, info, application)
-            if not context.registry.category(app.category_key).category.interview_required:
-                raise InvalidInput(
-                    f"{app.category_key} requires no interview; approve or reject instead",
-                    code="NO_INTERVIEW",
-                )
-            account = await session.get(Account, parse_id(interviewer, "Account"))
-            if account is None or account.role not in (Role.REVIEWER, Role.ADMIN):
-                raise InvalidInput("the interviewer must be a reviewer or an admin")
-            await onboarding.transition(
+            await review.schedule_interview(
                 session,
-                app,
                 context.viewer,
-                Step.SCHEDULE_INTERVIEW,
-                payload={
-                    "at": at.isoformat(),
-                    "interviewer": f"{account.role.value.title()} {account.display_name}",
-                    "channel": channel.value,
-                },
+                app,
+                context.registry.category(app.category_key).category.interview_required,
+                at,
+                await session.get(Account, parse_id(interviewer, "Account")),
+                channel.value,
             )
-            session.add(review.new_interview(app, at, account.id, channel.value))
         return ApplicationType.of(app)
 
     @strawberry.mutation(description="Record the interview's outcome and notes.")
@@ -424,8 +343,7 @@ class OnboardingMutation:
         require_reviewer(info)
         async with write(info) as session:
             app = await application_of(session, info, application)
-            await onboarding.transition(session, app, ctx(info).viewer, Step.REJECT, reason)
-            app.decided_at = utcnow()
+            await review.reject(session, ctx(info).viewer, app, reason)
         return ApplicationType.of(app)
 
     @strawberry.mutation(
