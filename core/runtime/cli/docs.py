@@ -123,9 +123,12 @@ def _is_source(path: Path) -> bool:
 
 def package_map(root: Path) -> str:
     """A Markdown table: every package of core/, schema/ and plugins/ (tests left out) with its
-    modules, lines and largest module; a sub-package (cli/, migrations/) on a row of its own."""
+    modules, lines and largest module; a sub-package (cli/, migrations/) on a row of its own;
+    then each of the three folders' totals without its migrations."""
     rows = ["| Package | Modules | Lines | Largest module (lines) |", "|---|---:|---:|---|"]
+    totals: list[str] = []  # per top-level folder, migrations left out (they are history)
     for top in ("core", "schema", "plugins"):
+        code = [0, 0]
         base = root / top
         groups = [(f"`{top}/*.py`", sorted(base.glob("*.py")))]
         for package in sorted(p for p in base.iterdir() if _is_source(p)):
@@ -143,7 +146,11 @@ def package_map(root: Path) -> str:
                 f"| {label} | {len(modules)} | {sum(sizes.values()):,} | "
                 f"`{name}` ({sizes[largest]}) |"
             )
-    return "\n".join(rows) + "\n"
+            if "migrations" not in label:
+                code[0] += len(modules)
+                code[1] += sum(sizes.values())
+        totals.append(f"| `{top}/` without migrations | {code[0]} | {code[1]:,} | |")
+    return "\n".join(rows + totals) + "\n"
 
 
 @docs.command("package-map")
