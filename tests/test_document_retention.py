@@ -72,22 +72,17 @@ def purge(server, url) -> subprocess.CompletedProcess[str]:
     return run("purge-documents", url=url, LINKSTAR_STORAGE_DIR=str(storage(server)))
 
 
-def test_categories_declare_their_retention_in_the_graph(gql) -> None:
+def test_categories_declare_their_retention_in_the_graph(gql, registry) -> None:
     data = gql("{ serviceCategories { edges { node { key documentRetentionDays } } } }")
     days = {
         e["node"]["key"]: e["node"]["documentRetentionDays"]
         for e in data["serviceCategories"]["edges"]
     }
-    # the built-in categories declare theirs; the test suite's fixture categories declare none
-    # and get the default of three years
+    # the fixture categories declare none and get the default of three years
+    assert [days[k] for k in ("sample", "spare", "extra")] == [1095, 1095, 1095]
+    # every installed category shows what it declares
     assert days == {
-        "agency": 1095,
-        "erp": 1095,
-        "logistics": 1825,
-        "training": 1095,
-        "sample": 1095,
-        "spare": 1095,
-        "extra": 1095,
+        key: c.category.document_retention_days for key, c in registry.categories.items()
     }
 
 

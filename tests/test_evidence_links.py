@@ -26,14 +26,14 @@ APPEAL = """mutation($s: ID!, $d: [ID!]) { fileAppeal(subjectType: SANCTION, sub
 
 
 def member(db, name: str, number: str) -> tuple[int, str]:
-    """A logistics provider in the pool (it may report and upload)."""
+    """A provider in the pool of the fixture category `sample` (it may report and upload)."""
     provider = models.Provider(
         legal_name=name, region=Region.MAINLAND_CHINA, registration_number=number
     )
     db.add(provider)
     db.flush()
     application = models.Application(
-        provider_id=provider.id, category_key="logistics", status=ApplicationStatus.ACTIVE
+        provider_id=provider.id, category_key="sample", status=ApplicationStatus.ACTIVE
     )
     db.add(application)
     db.commit()
@@ -50,8 +50,8 @@ def proof(client: GraphQLClient, application: str, tag: str) -> dict:
 
 def record(key: str, **extra) -> dict:
     return {
-        "category": "logistics",
-        "metric": "on_time_delivery_rate",
+        "category": "sample",
+        "metric": "on_time_rate",
         "subjectRef": f"shipment-{key}",
         "observedAt": datetime.now(UTC).isoformat(),
         "value": "1",
@@ -175,7 +175,7 @@ def test_an_appeal_links_documents_by_id_with_clear_codes_and_shows_them(
     db.get(models.Document, int(_number(gone["id"]))).purged_at = datetime.now(UTC)
     sanction = models.Sanction(
         provider_id=provider_id,
-        category_key="logistics",
+        category_key="sample",
         kind="WARNING",
         status="ACTIVE",
         dedupe_key="test:ev-warning",

@@ -25,18 +25,24 @@ def test_every_metric_publishes_its_scoring_curve(gql) -> None:
         for c in categories
         for m in c["node"]["metrics"]
     }
-    # the agency's complaint rate (lower is better): 0 points at 10 %, 60 at 3 %, 100 at 1 %
-    complaint = curves[("agency", "complaint_rate")]
-    assert {k: Decimal(str(v)) for k, v in complaint.items() if k != "declared"} == {
-        "floor": Decimal(10),
-        "threshold": Decimal(3),
-        "target": Decimal(1),
+    # the fixture's on-time rate declares its curve: 0 points at 50 %, 60 at 90 %, 100 at 100 %
+    on_time = curves[("sample", "on_time_rate")]
+    assert {k: Decimal(str(v)) for k, v in on_time.items() if k != "declared"} == {
+        "floor": Decimal(50),
+        "threshold": Decimal(90),
+        "target": Decimal(100),
         "passMark": Decimal(60),
     }
-    assert complaint["declared"] is True
-    # training declares none: every metric shows its unit's default, marked as such
-    training = [v for (c, _), v in curves.items() if c == "training"]
-    assert training and not any(v["declared"] for v in training)
+    assert on_time["declared"] is True
+    # its satisfaction declares none: the default of a rating ≥ 4★, marked as such
+    satisfaction = curves[("sample", "satisfaction")]
+    assert {k: Decimal(str(v)) for k, v in satisfaction.items() if k != "declared"} == {
+        "floor": Decimal(2),
+        "threshold": Decimal(4),
+        "target": Decimal("4.5"),
+        "passMark": Decimal(60),
+    }
+    assert satisfaction["declared"] is False
     for curve in curves.values():  # the threshold always lies strictly between the anchors
         floor, threshold, target = (
             Decimal(str(curve[k])) for k in ("floor", "threshold", "target")
