@@ -18,12 +18,10 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from strawberry.permission import BasePermission
 
 from linkstar.core.identity.policy import Action, allowed, can_read_private
-from linkstar.core.kernel.vocabulary import ApplicationStatus
-from linkstar.core.onboarding.models import Application
+from linkstar.core.onboarding import directory
 from linkstar.schema.context import Context
 
 _MISSING = object()
@@ -45,12 +43,8 @@ def listed(context: Context) -> Any:
     """Loader: whether a provider is in the public directory (holds an ACTIVE membership)."""
 
     async def batch(ids: Sequence[int]) -> list[bool]:
-        stmt = select(Application.provider_id).where(
-            Application.provider_id.in_(ids),
-            Application.status == ApplicationStatus.ACTIVE,
-        )
         async with context.session() as session:
-            found = set((await session.execute(stmt)).scalars().all())
+            found = await directory.listed_among(session, ids)
         return [i in found for i in ids]
 
     return context.loader("listed", batch)

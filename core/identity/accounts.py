@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -323,6 +323,16 @@ async def create_api_token(
     session.add(token)
     await session.flush()
     return token, plain
+
+
+def api_tokens_of(account_id: int | None) -> tuple[Select[tuple[ApiToken]], Select[tuple[int]]]:
+    """An account's API tokens (metadata only: the secrets are never stored), and the query
+    counting them."""
+    condition = ApiToken.account_id == account_id
+    return (
+        select(ApiToken).where(condition),
+        select(func.count()).select_from(ApiToken).where(condition),
+    )
 
 
 async def revoke_api_token(session: AsyncSession, viewer: Viewer, token_id: int) -> ApiToken:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from linkstar.core.identity.models import AuditEntry
 from linkstar.core.identity.policy import ANONYMOUS, Viewer
 from linkstar.core.kernel.db import take_turns, utcnow
+from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kernel.vocabulary import AuditOutcome
 
 
@@ -115,3 +116,32 @@ async def record_security_event(
             return
         count = int((existing.details or {}).get("count", 1)) + 1
         existing.details = {"count": count, "reason": reason, "last": now.isoformat()}
+
+
+def audit_log(
+    *,
+    action: str | None = None,
+    actor_account_id: int | None = None,
+    outcome: AuditOutcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[Select[tuple[AuditEntry]], Select[tuple[int]]]:
+    """The audit entries matching every filter given (`since` inclusive, `until` exclusive,
+    both aware), and the query counting them."""
+    if any(moment is not None and moment.tzinfo is None for moment in (since, until)):
+        raise InvalidInput("give since/until with a time zone offset")
+    conditions: list[Any] = []
+    if action:
+        conditions.append(AuditEntry.action == action)
+    if actor_account_id is not None:
+        conditions.append(AuditEntry.actor_account_id == actor_account_id)
+    if outcome is not None:
+        conditions.append(AuditEntry.outcome == outcome)
+    if since is not None:
+        conditions.append(AuditEntry.occurred_at >= since)
+    if until is not None:
+        conditions.append(AuditEntry.occurred_at < until)
+    return (
+        select(AuditEntry).where(*conditions),
+        select(func.count()).select_from(AuditEntry).where(*conditions),
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.identity.models import Account
@@ -266,3 +266,25 @@ async def schedule_interview(
         },
     )
     session.add(new_interview(application, at, interviewer.id, channel))
+
+
+def review_queue(
+    viewer: Viewer,
+    *,
+    status: S | None = None,
+    category: str | None = None,
+    mine: bool = False,
+) -> tuple[Select[tuple[Application]], Select[tuple[int]]]:
+    """Applications across providers for reviewers, narrowed by status, category and those
+    assigned to `viewer` (all given must hold), and the query counting them."""
+    conditions: list[Any] = []
+    if status is not None:
+        conditions.append(Application.status == status)
+    if category is not None:
+        conditions.append(Application.category_key == category)
+    if mine:
+        conditions.append(Application.reviewer_account_id == viewer.account_id)
+    return (
+        select(Application).where(*conditions),
+        select(func.count()).select_from(Application).where(*conditions),
+    )

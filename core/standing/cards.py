@@ -67,3 +67,31 @@ async def recent_cards(
             void = voided.get((provider_id, period), set())
             cards[provider_id].append(CardSummary(card_id, period, score, failing(results, void)))
     return cards
+
+
+async def latest_scorecard(
+    session: AsyncSession, provider_id: int, category: str, period: str
+) -> Scorecard | None:
+    """The latest revision of the provider's scorecard of `category` for the month `period`."""
+    stmt = (
+        select(Scorecard)
+        .where(
+            Scorecard.provider_id == provider_id,
+            Scorecard.category_key == category,
+            Scorecard.period == period,
+        )
+        .order_by(Scorecard.revision.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def latest_scorecards(
+    session: AsyncSession, provider_id: int, category: str, periods: int
+) -> list[Scorecard]:
+    """The latest revision of each of the provider's last `periods` scorecards of `category`,
+    oldest first (a metric's trend)."""
+    cards = await recent_cards(session, category, [provider_id], None, periods)
+    ids = [c.id for c in cards.get(provider_id, [])]
+    rows = (await session.execute(select(Scorecard).where(Scorecard.id.in_(ids)))).scalars()
+    return sorted(rows, key=lambda r: r.period)

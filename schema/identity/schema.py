@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy import func, select
 
 from linkstar.core.identity import accounts as identity
 from linkstar.core.identity import audit, throttle, verification
@@ -66,20 +65,16 @@ class IdentityQuery:
     ) -> Connection[ApiTokenType]:
         context = ctx(info)
         require(context.viewer, Action.MANAGE_OWN_API_TOKENS)
-        condition = ApiToken.account_id == context.viewer.account_id
+        page, counting = identity.api_tokens_of(context.viewer.account_id)
 
         async def count() -> int:
             async with context.session() as session:
-                return (
-                    await session.execute(
-                        select(func.count()).select_from(ApiToken).where(condition)
-                    )
-                ).scalar_one()
+                return (await session.execute(counting)).scalar_one()
 
         async with context.session() as session:
             return await paginate(
                 session,
-                select(ApiToken).where(condition),
+                page,
                 ApiToken.id,
                 PageArgs.parse(first, after, last, before),
                 ApiTokenType.of,
@@ -98,31 +93,23 @@ class IdentityQuery:
     ) -> Connection[AuditEntryType]:
         context = ctx(info)
         require(context.viewer, Action.READ_AUDIT_LOG)
-        conditions = []
-        if filter is not None:
-            if filter.action:
-                conditions.append(AuditEntry.action == filter.action)
-            if filter.actor_account_id is not None:
-                conditions.append(AuditEntry.actor_account_id == filter.actor_account_id)
-            if filter.outcome is not None:
-                conditions.append(AuditEntry.outcome == filter.outcome)
-            for moment in (filter.since, filter.until):
-                if moment is not None and moment.tzinfo is None:
-                    raise InvalidInput("give since/until with a time zone offset")
-            if filter.since is not None:
-                conditions.append(AuditEntry.occurred_at >= filter.since)
-            if filter.until is not None:
-                conditions.append(AuditEntry.occurred_at < filter.until)
+        flt = filter or AuditLogFilter()
+        page, counting = audit.audit_log(
+            action=flt.action,
+            actor_account_id=flt.actor_account_id,
+            outcome=flt.outcome,
+            since=flt.since,
+            until=flt.until,
+        )
 
         async def count() -> int:
             async with context.session() as session:
-                stmt = select(func.count()).select_from(AuditEntry).where(*conditions)
-                return (await session.execute(stmt)).scalar_one()
+                return (await session.execute(counting)).scalar_one()
 
         async with context.session() as session:
             return await paginate(
                 session,
-                select(AuditEntry).where(*conditions),
+                page,
                 AuditEntry.id,
                 PageArgs.parse(first, after, last, before),
                 AuditEntryType.of,

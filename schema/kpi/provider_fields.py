@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import strawberry
-from sqlalchemy import select
 
 from linkstar.core.kernel.errors import InvalidInput
 from linkstar.core.kpi.evaluation import project
@@ -50,18 +49,7 @@ class KpiProviderFields:
         if not self._private(info):
             return None
         async with ctx(info).session() as session:
-            row = (
-                await session.execute(
-                    select(Scorecard)
-                    .where(
-                        Scorecard.provider_id == self.id,
-                        Scorecard.category_key == category,
-                        Scorecard.period == period,
-                    )
-                    .order_by(Scorecard.revision.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
+            row = await standing_cards.latest_scorecard(session, self.id, category, period)
         return ScorecardType.of(row) if row else None
 
     @strawberry.field(
@@ -117,14 +105,9 @@ class KpiProviderFields:
         if not self._private(info):
             return []
         async with ctx(info).session() as session:
-            cards = await standing_cards.recent_cards(
-                session, category, [self.id], "9999-12", periods
-            )
-            ids = [c.id for c in cards.get(self.id, [])]
-            stmt = select(Scorecard).where(Scorecard.id.in_(ids))
-            rows = (await session.execute(stmt)).scalars().all()
+            rows = await standing_cards.latest_scorecards(session, self.id, category, periods)
         points = []
-        for card in sorted(rows, key=lambda r: r.period):
+        for card in rows:
             result = next((r for r in card.results if r["metric"] == metric), None)
             if result is None:
                 continue

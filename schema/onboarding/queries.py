@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import func, select
 
+from linkstar.core.onboarding import review
 from linkstar.core.onboarding.models import Application
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.onboarding.inputs import ApplicationFilter
@@ -35,24 +35,19 @@ class OnboardingQuery:
     ) -> Connection[ApplicationType]:
         require_reviewer(info)
         context = ctx(info)
-        conditions = []
-        if filter is not None:
-            if filter.status is not None:
-                conditions.append(Application.status == filter.status)
-            if filter.category is not None:
-                conditions.append(Application.category_key == filter.category)
-            if filter.mine:
-                conditions.append(Application.reviewer_account_id == context.viewer.account_id)
+        flt = filter or ApplicationFilter()
+        page, counting = review.review_queue(
+            context.viewer, status=flt.status, category=flt.category, mine=bool(flt.mine)
+        )
 
         async def count() -> int:
             async with context.session() as session:
-                stmt = select(func.count()).select_from(Application).where(*conditions)
-                return (await session.execute(stmt)).scalar_one()
+                return (await session.execute(counting)).scalar_one()
 
         async with context.session() as session:
             return await paginate(
                 session,
-                select(Application).where(*conditions),
+                page,
                 Application.id,
                 PageArgs.parse(first, after, last, before),
                 ApplicationType.of,

@@ -145,7 +145,7 @@ class ApplicationType(relay.Node):
             return None
         async with ctx(info).session() as session:
             cards = (
-                await recent_cards(session, self.category_key, [self.provider_id], "9999-12", 6)
+                await recent_cards(session, self.category_key, [self.provider_id], None, 6)
             ).get(self.provider_id, [])
         result = strategic_eligibility(self.tier, cards)
         return Recommendation(decision=result.decision, reasons=list(result.reasons))

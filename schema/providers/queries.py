@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from sqlalchemy import exists, func, or_, select
 
-from linkstar.core.identity.policy import Action, allowed, can_read_private
-from linkstar.core.kernel.errors import InvalidInput
-from linkstar.core.kernel.vocabulary import ApplicationStatus, Marketplace, Region
-from linkstar.core.onboarding.models import Application
-from linkstar.core.providers.models import Provider, ProviderMarketplace
+from linkstar.core.kernel.vocabulary import Marketplace, Region
+from linkstar.core.onboarding import directory
+from linkstar.core.providers.models import Provider
 from linkstar.schema.nodes import Ctx, InvalidId, ctx, parse_global_id, resolve_global_ids
 from linkstar.schema.pagination import Connection, PageArgs, list_connection, paginate
 from linkstar.schema.providers.types import ProviderType, ServiceCategoryType
@@ -27,58 +22,6 @@ class ProviderFilter:
     name_contains: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the legal name."
     )
-
-
-def _provider_conditions(info: Ctx, flt: ProviderFilter | None) -> list[Any]:
-    conditions: list[Any] = []
-    viewer = ctx(info).viewer
-    if not allowed(viewer, Action.READ_ANY_PROVIDER):
-        # The public directory (providers in the pool), plus the viewer's own provider.
-        listed = exists().where(
-            Application.provider_id == Provider.id,
-            Application.status == ApplicationStatus.ACTIVE,
-        )
-        own = (
-            viewer.provider_id
-            if viewer.provider_id and can_read_private(viewer, viewer.provider_id)
-            else None
-        )
-        conditions.append(or_(listed, Provider.id == own) if own else listed)
-    if flt is None:
-        return conditions
-    if flt.category is not None:
-        ctx(info).registry.category(flt.category)
-        membership = [
-            Application.provider_id == Provider.id,
-            Application.category_key == flt.category,
-        ]
-        if not allowed(viewer, Action.READ_ANY_PROVIDER):
-            # others see a provider under a category only once it is in that category's pool
-            own = (
-                viewer.provider_id
-                if viewer.provider_id and can_read_private(viewer, viewer.provider_id)
-                else None
-            )
-            in_pool = Application.status == ApplicationStatus.ACTIVE
-            membership.append(or_(in_pool, Provider.id == own) if own else in_pool)
-        conditions.append(exists().where(*membership))
-    if flt.region is not None:
-        conditions.append(Provider.region == flt.region)
-    if flt.marketplace is not None:
-        conditions.append(
-            exists().where(
-                ProviderMarketplace.provider_id == Provider.id,
-                ProviderMarketplace.marketplace == flt.marketplace,
-            )
-        )
-    if flt.name_contains:
-        if len(flt.name_contains) > 200:
-            raise InvalidInput("nameContains is longer than 200 characters")
-        escaped = (
-            flt.name_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        )
-        conditions.append(func.lower(Provider.legal_name).like(f"%{escaped}%", escape="\\"))
-    return conditions
 
 
 @strawberry.type
@@ -115,23 +58,24 @@ class ProviderQuery:
         before: str | None = None,
     ) -> Connection[ProviderType]:
         args = PageArgs.parse(first, after, last, before)
-        conditions = _provider_conditions(info, filter)
         context = ctx(info)
+        flt = filter or ProviderFilter()
+        if flt.category is not None:
+            context.registry.category(flt.category)  # NOT_FOUND for an unknown category
+        page, counting = directory.directory(
+            context.viewer,
+            category=flt.category,
+            region=flt.region,
+            marketplace=flt.marketplace,
+            name_contains=flt.name_contains,
+        )
 
         async def count() -> int:
             async with context.session() as session:
-                stmt = select(func.count()).select_from(Provider).where(*conditions)
-                return (await session.execute(stmt)).scalar_one()
+                return (await session.execute(counting)).scalar_one()
 
         async with context.session() as session:
-            return await paginate(
-                session,
-                select(Provider).where(*conditions),
-                Provider.id,
-                args,
-                ProviderType.of,
-                count,
-            )
+            return await paginate(session, page, Provider.id, args, ProviderType.of, count)
 
     @strawberry.field(description="One provider by global ID; null when it does not exist.")
     async def provider(self, info: Ctx, id: strawberry.ID) -> ProviderType | None:
