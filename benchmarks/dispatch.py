@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import math
 import os
 import random
 import secrets
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -64,6 +66,7 @@ from linkstar.core.marketplace.ranking import (
     candidates,
     choose,
     eligibility_query,
+    rotation_place,
     score_parts,
 )
 from linkstar.core.marketplace.vocabulary import RequestStatus
@@ -240,6 +243,7 @@ async def decision_times(url, registry) -> tuple[list[float], list[float]]:
     policy = registry.category(CATEGORY).dispatch
     engine = create_async_engine(url)
     walk, scan = [], []
+    checked_rotation = False
     try:
         sessions = session_factory(engine)
         async with sessions() as session, session.begin():
@@ -254,7 +258,17 @@ async def decision_times(url, registry) -> tuple[list[float], list[float]]:
                 started = time.perf_counter()
                 theirs = await reference(session, request, policy)
                 scan.append((time.perf_counter() - started) * 1000)
-                assert mine == theirs, (mine[:3], theirs[:3])
+                ranked = [
+                    replace(c, rotation=False)
+                    for c in mine
+                    if not c.rotation or c.provider_id in {t.provider_id for t in theirs}
+                ]
+                assert ranked == theirs, (ranked[:3], theirs[:3])
+                if not checked_rotation:  # the rotation's few are eligible (checked once)
+                    everyone = await session.execute(eligibility_query(request, policy))
+                    eligible = {row.provider_id for row in everyone}
+                    assert {c.provider_id for c in mine if c.rotation} <= eligible
+                    checked_rotation = True
             await session.rollback()
     finally:
         await engine.dispose()
@@ -350,6 +364,27 @@ def simulate(pool: list[dict], registry) -> tuple[Counter, Counter, Counter, dic
             if entry(by_id[pid]).newcomer:
                 heapq.heappush(fresh, item)
 
+    # the stored order (dispatch_ranks): KPI + tier part, best first, over the whole pool
+    def stored(p: dict) -> Decimal:
+        kpi, tier, _ = score_parts(policy, Tier(p["tier"]), p["composite"], 0, capacity)
+        return kpi + tier
+
+    ranking = sorted(pool, key=lambda p: (-stored(p), -p["id"]))
+
+    def rotation(n: int) -> list[Candidate]:
+        start = math.ceil((len(ranking) - 1) * rotation_place(policy, n, 0))
+        for first in (start, 0):
+            taken = []
+            for i in range(first, len(ranking)):
+                p = ranking[i]
+                if eligible(p):
+                    taken.append(replace(entry(p), newcomer=False, rotation=True))
+                    if len(taken) == policy.top_k:
+                        break
+            if taken:
+                return taken
+        return []
+
     def best(queue: list, exclude: set[int]) -> list[Candidate]:
         taken, kept = [], []
         while queue and len(taken) < policy.top_k:
@@ -364,17 +399,26 @@ def simulate(pool: list[dict], registry) -> tuple[Counter, Counter, Counter, dic
         return taken
 
     offers_by_tier, offers_by_quintile, offers_by_status = Counter(), Counter(), Counter()
+    offers_by_how = Counter()
     violations = {"offers to restricted": 0, "pilot orders beyond quota": 0}
     for n in range(SIMULATED):
         while open_orders and open_orders[0][0] <= n:
             _, pid = heapq.heappop(open_orders)
             load[pid] -= 1
             push(pid)
-        top = best(heap, set())
-        top += best(fresh, {c.provider_id for c in top})
+        top = {c.provider_id: replace(c, newcomer=False) for c in best(heap, set())}
+        if policy.rotation_share > 0:
+            for c in rotation(n):
+                top[c.provider_id] = replace(top.get(c.provider_id, c), rotation=True)
+        if policy.exploration_share > 0:
+            for c in best(fresh, set()):
+                known = top.get(c.provider_id)
+                top[c.provider_id] = replace(c, rotation=known is not None and known.rotation)
         if not top:
             continue
-        chosen, _ = choose(top, policy, n, 0)
+        ranked = sorted(top.values(), key=lambda c: (-Decimal(c.score), c.provider_id))
+        chosen, how = choose(ranked, policy, n, 0)
+        offers_by_how[how] += 1
         p = by_id[chosen.provider_id]
         violations["offers to restricted"] += p["restricted"]
         offers_by_tier[p["tier"]] += 1
@@ -389,6 +433,7 @@ def simulate(pool: list[dict], registry) -> tuple[Counter, Counter, Counter, dic
             violations["pilot orders beyond quota"] += pilots[p["id"]] > QUOTA
         heapq.heappush(open_orders, (n + 3_000, p["id"]))
         push(p["id"])
+    violations["chosen by"] = dict(offers_by_how)
     return offers_by_tier, offers_by_quintile, offers_by_status, violations
 
 

@@ -225,10 +225,10 @@ def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRu
     Called once per category at start-up. Return a list of `ObservationRule(event, metric,
     value)`: on an order event (`OrderEventKind`: offer answered, milestone delivered, order
     completed or cancelled, re-order, extension, a seller ticket's first answer, a negative
-    review resolved, a managed store's monthly GMV) the core calls `value(OrderFacts)` and
+    review resolved, a managed store's monthly sales) the core calls `value(OrderFacts)` and
     stores a non-None result as a PLATFORM observation of `metric` (idempotent on the event,
     with lineage to the order, ticket or store). Helpers: `response_hours`,
-    `delivered_on_time`, `seller_rating`, `task_failed`, `renewed`, `complaint`, `store_gmv`.
+    `delivered_on_time`, `seller_rating`, `task_failed`, `renewed`, `complaint`, `store_sales`.
     Return None for a category you do not own; a category without rules gets no platform data
     from orders.
     """

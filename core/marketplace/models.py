@@ -1,5 +1,5 @@
 """Marketplace tables: stores, service requests, capacities, offers, orders, milestones,
-sellers' tickets and stores' monthly GMV snapshots."""
+sellers' tickets and stores' monthly sales snapshots."""
 
 from __future__ import annotations
 
@@ -128,6 +128,7 @@ class DispatchRank(Base):
             postgresql_where=text("newcomer"),
             sqlite_where=text("newcomer"),
         ),
+        Index("ix_dispatch_ranks_position", "category_key", "position"),
     )
 
     category_key: Mapped[str] = mapped_column(String(63), primary_key=True)
@@ -136,6 +137,7 @@ class DispatchRank(Base):
     )
     base: Mapped[int] = mapped_column(BigInteger)
     newcomer: Mapped[bool] = mapped_column(Boolean)
+    position: Mapped[int] = mapped_column(Integer)  # 0 = the best base; where rotation starts
 
 
 class DispatchRankStamp(Base):
@@ -257,14 +259,14 @@ class SellerTicket(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class StoreGmvSnapshot(Base):
-    """A store's GMV for one calendar month, as the seller or its integration reported it.
+class StoreSalesSnapshot(Base):
+    """A store's sales for one calendar month, as the seller or its integration reported it.
 
     One per store and month, never edited (a different figure for a reported month is refused),
     so the KPI observations made from it are idempotent per snapshot.
     """
 
-    __tablename__ = "store_gmv_snapshots"
+    __tablename__ = "store_sales_snapshots"
     __table_args__ = (UniqueConstraint("store_id", "month"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

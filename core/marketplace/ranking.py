@@ -14,12 +14,13 @@ the whole pool at once, for explanations and as the benchmark's reference.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Float,
     Select,
     and_,
     bindparam,
@@ -69,6 +70,7 @@ class Candidate:
     load: str
     score: str
     newcomer: bool = False  # unrated or on probation: where exploration draws from
+    rotation: bool = False  # found from the random place in the ranking where rotation draws
 
 
 def _open_orders(category_key: str) -> Any:
@@ -105,21 +107,22 @@ class _Shape:
     regions: bool
     excluded: bool
     direct: bool
-    newcomers: bool
+    walk: str  # BEST, NEWCOMERS (best newcomers first) or ROTATION (from a place in the ranking)
 
 
-def _shape(request: ServiceRequest, newcomers: bool) -> _Shape:
+def _shape(request: ServiceRequest, walk: str) -> _Shape:
     return _Shape(
         request.category_key,
         bool(request.regions),
         bool(request.excluded_provider_ids),
         request.direct_provider_id is not None,
-        newcomers,
+        walk,
     )
 
 
-def _values(request: ServiceRequest, limit: int) -> dict[str, Any]:
+def _values(request: ServiceRequest, limit: int, place: float = 0.0) -> dict[str, Any]:
     return {
+        "place": place,
         "request_id": request.id,
         "marketplaces": list(request.marketplaces),
         "regions": list(request.regions or ()),
@@ -214,7 +217,9 @@ def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select
     composites = latest_composites(category)
     capacity = _capacity(policy)
     load = func.coalesce(opened.c.n, 0) + func.coalesce(out.c.pending, 0)
-    conditions = _conditions(request, policy, load, capacity, func.coalesce(out.c.pilot_used, 0))
+    shape = _shape(request, "BEST")
+    conditions = _conditions(shape, load, capacity, func.coalesce(out.c.pilot_used, 0))
+    conditions += _match(request, policy, app.provider_id)
     from_ = (
         _with_capacity(app.__table__, category)
         .outerjoin(opened, opened.c.provider_id == app.provider_id)
@@ -241,21 +246,24 @@ _WALKS: dict[tuple[int, _Shape], tuple[DispatchPolicy, Select[Any]]] = {}
 
 
 def walk_query(
-    request: ServiceRequest, policy: DispatchPolicy, limit: int, newcomers: bool
+    request: ServiceRequest, policy: DispatchPolicy, limit: int, walk: str, place: float = 0.0
 ) -> Select[Any]:
     """The first `limit` eligible providers along the stored order (`dispatch_ranks.base`,
     best first), with their live load: an index walk that stops after `limit` rows, checking
     each visited row's eligibility and load with index probes (no per-candidate queries).
-    The request's values are bound parameters, so the statement is built once per shape."""
-    shape = _shape(request, newcomers)
+    `walk` BEST: all; NEWCOMERS: only newcomers; ROTATION: in ranking order from `place` (a
+    fraction of the pool) on. The request's values are bound parameters, so the statement is
+    built once per shape."""
+    shape = _shape(request, walk)
+    values = _values(request, limit, place)
     match = _match(request, policy, DispatchRank.provider_id)
     if match:  # the rule's SQL depends on the request's requirements: built for this request
-        return _walk(shape, policy, match).params(_values(request, limit))
+        return _walk(shape, policy, match).params(values)
     key = (id(policy), shape)
     cached = _WALKS.get(key)
     if cached is None or cached[0] is not policy:
         cached = _WALKS[key] = (policy, _walk(shape, policy, []))
-    return cached[1].params(_values(request, limit))
+    return cached[1].params(values)
 
 
 def _walk(shape: _Shape, policy: DispatchPolicy, match: list[Any]) -> Select[Any]:
@@ -302,16 +310,16 @@ def _walk(shape: _Shape, policy: DispatchPolicy, match: list[Any]) -> Select[Any
         .correlate(rank)
         .offset(0)
     )
-    walked = select(rank.provider_id, rank.base).where(
+    walked = select(rank.provider_id, rank.base, rank.position).where(
         rank.category_key == category, exists(eligible), *match
     )
-    if shape.newcomers:
+    if shape.walk == "NEWCOMERS":
         walked = walked.where(rank.newcomer.is_(True))
-    walk = (
-        walked.order_by(rank.base.desc(), rank.provider_id.desc())
-        .limit(bindparam("limit"))
-        .subquery("walk")
-    )
+    if shape.walk == "ROTATION":
+        size = select(func.max(rank.position)).where(rank.category_key == category)
+        start = size.scalar_subquery() * bindparam("place", type_=Float)
+        walked = walked.where(rank.position >= start)
+    walk = walked.order_by(rank.position).limit(bindparam("limit")).subquery("walk")
     from_ = _with_capacity(
         walk.join(
             app.__table__,
@@ -331,7 +339,7 @@ def _walk(shape: _Shape, policy: DispatchPolicy, match: list[Any]) -> Select[Any
             capacity.label("capacity"),
         )
         .select_from(from_)
-        .order_by(walk.c.base.desc(), walk.c.provider_id.desc())
+        .order_by(walk.c.position)
     )
 
 
@@ -376,14 +384,15 @@ def _rank(found: list[Candidate]) -> list[Candidate]:
 
 
 async def _best(
-    session: AsyncSession, request: ServiceRequest, policy: DispatchPolicy, newcomers: bool
+    session: AsyncSession, request: ServiceRequest, policy: DispatchPolicy, walk: str
 ) -> list[Candidate]:
     """The `top_k` best by full score, exactly: walk the stored order (KPI + tier), and walk
     further only while an unvisited provider could still beat the k-th best — its score is at
     most its stored part plus the whole load weight (an idle provider)."""
+    newcomers = walk == "NEWCOMERS"
     limit = 2 * policy.top_k
     while True:
-        rows = (await session.execute(walk_query(request, policy, limit, newcomers))).all()
+        rows = (await session.execute(walk_query(request, policy, limit, walk))).all()
         found = _rank([candidate(policy, row, newcomers) for row in rows])
         if len(rows) < limit:
             return found[: policy.top_k]
@@ -395,31 +404,65 @@ async def _best(
         limit *= 4
 
 
+def rotation_place(policy: DispatchPolicy, seed: int, round_: int) -> float:
+    """Where in the ranking (a fraction of the pool, 0 = the best) a rotation draw starts."""
+    u = random.Random(f"{seed}:{round_}:rotation").random()
+    return float(u**policy.rotation_bias)
+
+
+async def _rotation(
+    session: AsyncSession, request: ServiceRequest, policy: DispatchPolicy
+) -> list[Candidate]:
+    """`top_k` eligible providers from the request's rotation place on, in ranking order;
+    from the top when none is left below that place."""
+    place = rotation_place(policy, request.seed, request.rounds)
+    for start in (place, 0.0) if place > 0 else (0.0,):
+        query = walk_query(request, policy, policy.top_k, "ROTATION", start)
+        rows = (await session.execute(query)).all()
+        if rows:
+            return [replace(candidate(policy, row, False), rotation=True) for row in rows]
+    return []
+
+
 async def candidates(
     session: AsyncSession, request: ServiceRequest, policy: DispatchPolicy
 ) -> list[Candidate]:
     """The `top_k` eligible providers, best first, with their score parts; when the policy
-    explores, also the `top_k` best newcomers (unrated or on probation), marked as such."""
+    explores, also the `top_k` best newcomers (unrated or on probation), marked as such; when
+    it rotates, also `top_k` from the request's rotation place in the ranking, marked."""
     await ensure_current(session, request.category_key, policy)
-    found = {c.provider_id: c for c in await _best(session, request, policy, newcomers=False)}
+    found = {c.provider_id: c for c in await _best(session, request, policy, "BEST")}
+    if policy.rotation_share > 0:
+        for other in await _rotation(session, request, policy):
+            known = found.get(other.provider_id)
+            found[other.provider_id] = other if known is None else replace(known, rotation=True)
     if policy.exploration_share > 0:
-        for fresh in await _best(session, request, policy, newcomers=True):
-            found[fresh.provider_id] = fresh  # a newcomer among the best is marked as one
+        for fresh in await _best(session, request, policy, "NEWCOMERS"):
+            known = found.get(fresh.provider_id)
+            rotation = known is not None and known.rotation
+            found[fresh.provider_id] = replace(fresh, rotation=rotation)
     return _rank(list(found.values()))
 
 
 def choose(
     found: list[Candidate], policy: DispatchPolicy, seed: int, round_: int
 ) -> tuple[Candidate, str]:
-    """The candidate to offer to and how it was chosen (BEST or EXPLORATION), reproducibly.
+    """The candidate to offer to and how it was chosen (BEST, EXPLORATION or ROTATION),
+    reproducibly.
 
     Exploration draws among the newcomers when there are any (so new and probation providers
-    get a share of the orders however large the pool), else among all candidates, weighted by
-    score.
+    get a share of the orders however large the pool), else among all candidates; rotation
+    among the candidates found from the rotation place (so every eligible provider gets a
+    share, better ones more), else it is the best; both weighted by score.
     """
     rng = random.Random(f"{seed}:{round_}")
-    if len(found) > 1 and Decimal(str(rng.random())) < policy.exploration_share:
+    roll = Decimal(str(rng.random()))
+    if len(found) > 1 and roll < policy.exploration_share:
         pool = [c for c in found if c.newcomer] or found
         weights = [float(Decimal(c.score)) + 1.0 for c in pool]
         return rng.choices(pool, weights=weights, k=1)[0], "EXPLORATION"
+    rotating = [c for c in found if c.rotation]
+    if rotating and roll < policy.exploration_share + policy.rotation_share:
+        weights = [float(Decimal(c.score)) + 1.0 for c in rotating]
+        return rng.choices(rotating, weights=weights, k=1)[0], "ROTATION"
     return found[0], "BEST"

@@ -2,14 +2,15 @@
 instead of scoring every provider.
 
 `dispatch_ranks` holds, per provider and category, the part of the dispatch score that does not
-change from one request to the next — the KPI part and the tier part, in hundredths — and the
-newcomer flag. It is rebuilt in one INSERT … SELECT whenever its inputs changed: the newest
-`applications.updated_at` of the category (tier, status, new applications), the newest
-`current_composites.updated_at` (an evaluation), or the policy's ranking weights; and at least
-every `MAX_AGE` in any case. Eligibility (status, sanctions, deposits, capacity, pilot quota,
-marketplaces, regions, the match rule, the seller's exclusions) and the load are never taken
-from here: the walk checks them live on the rows it visits, so a stale row can at worst change
-the order of two candidates, never admit one.
+change from one request to the next — the KPI part and the tier part, in hundredths — the
+newcomer flag, and the position in that order (where a rotation draw starts). It is rebuilt
+in one INSERT … SELECT whenever its inputs changed: the newest `applications.updated_at` of the
+category (tier, status, new applications), the newest `current_composites.updated_at` (an
+evaluation), or the policy's ranking weights; and at least every `MAX_AGE` in any case.
+Eligibility (status, sanctions, deposits, capacity, pilot quota, marketplaces, regions, the
+match rule, the seller's exclusions) and the load are never taken from here: the walk checks
+them live on the rows it visits, so a stale row can at worst change the order of two
+candidates, never admit one.
 """
 
 from __future__ import annotations
@@ -70,11 +71,14 @@ async def rebuild(session: AsyncSession, category: str, policy: DispatchPolicy, 
     app = Application
     composites = latest_composites(category)
     await session.execute(delete(DispatchRank).where(DispatchRank.category_key == category))
+    base = base_hundredths(policy, app.tier, composites.c.composite_hundredths)
+    position = func.row_number().over(order_by=(base.desc(), app.provider_id.desc())) - 1
     rows = (
         select(
             literal(category).label("category_key"),
             app.provider_id,
-            base_hundredths(policy, app.tier, composites.c.composite_hundredths).label("base"),
+            base.label("base"),
+            position.label("position"),
             or_(
                 composites.c.composite_hundredths.is_(None),
                 app.status == ApplicationStatus.PROBATION,
@@ -87,7 +91,7 @@ async def rebuild(session: AsyncSession, category: str, policy: DispatchPolicy, 
     )
     result = await session.execute(
         DispatchRank.__table__.insert().from_select(
-            ["category_key", "provider_id", "base", "newcomer"], rows
+            ["category_key", "provider_id", "base", "position", "newcomer"], rows
         )
     )
     await session.execute(

@@ -211,7 +211,7 @@ async def _top_up(
         metric = next(m for m in registry.category(key).metrics if m.key == metric_key)
         short = max(0, metric.min_sample_size - made.get((key, pid, metric_key), 0))
         if metric.aggregation.kind is AggregationKind.GROWTH:
-            short = len(generated)  # store GMV: its subjects need every month
+            short = len(generated)  # store sales: its subjects need every month
         rows.extend(generated[:short])
     if rows:
         await session.execute(insert(models.KpiObservation), rows)

@@ -45,7 +45,7 @@ from linkstar.schema.plugin_api import (
     response_hours,
     seller_rating,
     standard_agreements,
-    store_gmv,
+    store_sales,
     task_failed,
 )
 
@@ -304,7 +304,7 @@ ORDER_OBSERVATIONS = [
         OrderEventKind.NEGATIVE_REVIEW_RESOLVED, "negative_review_response_time", response_hours
     ),
     # a managed store's monthly GMV (the metric's GROWTH aggregation compares months per store)
-    ObservationRule(OrderEventKind.STORE_GMV_REPORTED, "store_gmv_growth", store_gmv),
+    ObservationRule(OrderEventKind.STORE_SALES_REPORTED, "store_gmv_growth", store_sales),
 ]
 
 
