@@ -486,7 +486,7 @@ def run(raw_url: str) -> None:
         times = sorted(times)
         p99 = times[int(len(times) * 0.99) - 1]
         print(
-            f"dispatch decision, {name}, best top-{top_k} and newcomers' top-{top_k}: "
+            f"dispatch decision, {name}, best top-{top_k}, rotation's {top_k} and newcomers' top-{top_k}: "
             f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms, min {times[0]:.1f} ms "
             f"over {len(times)} runs"
         )

@@ -26,6 +26,9 @@ class OrderEventKind(enum.StrEnum):
     ORDER_CANCELLED = "ORDER_CANCELLED"
     REORDERED = "REORDERED"  # the seller's order with a provider it has completed one with
     ORDER_EXTENDED = "ORDER_EXTENDED"  # the seller extends an order with the same provider
+    # the seller orders the category again from another provider after completing an order
+    # with this one (observed once per completed order: the engagement was not renewed)
+    CUSTOMER_LOST = "CUSTOMER_LOST"
     TICKET_FIRST_RESPONSE = "TICKET_FIRST_RESPONSE"  # the provider's first answer to a ticket
     NEGATIVE_REVIEW_RESOLVED = "NEGATIVE_REVIEW_RESOLVED"  # the answer resolving such a ticket
     STORE_SALES_REPORTED = "STORE_SALES_REPORTED"  # a month's sales of a store the order concerns
@@ -105,7 +108,9 @@ def task_failed(facts: OrderFacts) -> Decimal | None:
 
 def renewed(facts: OrderFacts) -> Decimal | None:
     """1 when the seller orders again from a provider it completed an order with, or extends
-    an order."""
+    an order; 0 when it went to another provider instead (`CUSTOMER_LOST`)."""
+    if facts.kind is OrderEventKind.CUSTOMER_LOST:
+        return Decimal(0)
     return Decimal(1) if facts.repeat_customer else None
 
 

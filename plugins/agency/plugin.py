@@ -296,6 +296,8 @@ ORDER_OBSERVATIONS = [
     ObservationRule(OrderEventKind.ORDER_COMPLETED, "customer_satisfaction", seller_rating),
     ObservationRule(OrderEventKind.REORDERED, "customer_renewal_rate", renewed),
     ObservationRule(OrderEventKind.ORDER_EXTENDED, "customer_renewal_rate", renewed),
+    # the seller went to another agency after completing an order: a contract not renewed
+    ObservationRule(OrderEventKind.CUSTOMER_LOST, "customer_renewal_rate", renewed),
     # one observation per closed order: did the seller complain (ticket or dispute)?
     ObservationRule(OrderEventKind.ORDER_COMPLETED, "complaint_rate", complaint),
     ObservationRule(OrderEventKind.ORDER_CANCELLED, "complaint_rate", complaint),
