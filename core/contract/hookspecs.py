@@ -193,6 +193,23 @@ def linkstar_demo_data(
 
 
 @hookspec
+def linkstar_demo_request(
+    category: ServiceCategory,
+    session: AsyncSession,
+    provider_id: int,
+    rng: random.Random,
+) -> Any:
+    """Suggest the `requirements` of a demo service request that `provider_id` can serve.
+
+    Called by `linkstar demo` (may be async) before each demo request in `category`, with a
+    demo provider the request is meant for (sent to it directly, or dispatched in the open).
+    Return a dict that your request schema accepts and your dispatch `match` rule lets this
+    provider serve (e.g. one of its lanes), or None — for a category you do not own, or when
+    requirements generated from the schema's fields will do.
+    """
+
+
+@hookspec
 def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | None:
     """Declare what a seller's service request in `category` must say.
 

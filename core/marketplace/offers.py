@@ -181,6 +181,7 @@ async def _customer_lost(session: AsyncSession, registry: Registry, order: Order
             Order.category_key == order.category_key,
             Order.provider_id != order.provider_id,
             Order.status == OrderStatus.COMPLETED,
+            Order.closed_at <= utcnow(),  # (a demo replaying past days may see later ones)
         )
         .order_by(Order.closed_at.desc(), Order.id.desc())
         .limit(1)

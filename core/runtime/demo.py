@@ -35,7 +35,7 @@ from linkstar.core.runtime.demo_marketplace import create_sellers, load_marketpl
 from linkstar.core.standing.verdicts import evaluate_period
 
 MONTHS = 6
-PLAYED_MONTHS = 3  # the latest closed months whose order-fed KPI data comes from orders
+PLAYED_MONTHS = MONTHS  # the closed months whose order-fed KPI data comes from orders: all
 _CITIES = ["Shenzhen", "Hangzhou", "Guangzhou", "Xiamen", "Ningbo", "Yiwu", "Shanghai", "Fuzhou"]
 _HKMT = ["Hong Kong", "Kowloon", "Macau", "Taipei"]
 _OVERSEAS = ["Singapore", "Kuala Lumpur", "Jakarta", "Los Angeles", "London", "Ho Chi Minh City"]
