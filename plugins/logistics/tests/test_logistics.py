@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from linkstar.core.fees.rules import quote, rule_problems
 from linkstar.core.kernel.config import Settings
 from linkstar.core.kernel.db import Base
-from linkstar.core.kernel.vocabulary import Region, Tier
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Region, Role, Tier
 from linkstar.core.kpi.aggregations import AggregationKind
 from linkstar.core.kpi.metrics import Direction, ResultStatus, evaluate, metric_problems
 from linkstar.core.onboarding.documents import requirement_problems
@@ -31,6 +31,8 @@ from linkstar.core.providers.categories import ProfileInvalid, ServiceCategory
 from linkstar.core.runtime import tables as models
 from linkstar.core.runtime.migrate import MIGRATIONS, alembic_config, upgrade
 from tests.harness import global_id, sync_url
+from tests.test_marketplace import OFFERS, REQUEST, request_input
+from tests.test_marketplace import _provider as marketplace_provider
 
 # Importing the plugin puts `logistics_lanes` on Base.metadata, which the harness truncates
 # between tests: with the plugin disabled that table was never migrated, so stay out.
@@ -477,3 +479,50 @@ def test_node_resolves_a_lane_by_global_id(staff, db) -> None:
     }
     assert staff(NODE_QUERY, {"id": global_id("LogisticsLane", 999_999)})["node"] is None
     assert staff(NODE_QUERY, {"id": global_id("LogisticsLane", "lane-1")})["node"] is None
+
+
+# --- marketplace: the lane decides who is asked (moved from tests/test_marketplace.py) -------
+
+
+def test_a_logistics_request_goes_only_to_carriers_covering_the_lane(db, sign_in, staff) -> None:
+    carriers = {}
+    for name, lanes in {
+        "sea": [("CN", "US", LogisticsMode.SEA_FREIGHT)],
+        "rail": [("CN", "DE", LogisticsMode.RAIL)],
+        "air": [("CN", "US", LogisticsMode.AIR_EXPRESS)],
+    }.items():
+        row = marketplace_provider(db, f"Carrier {name}", ApplicationStatus.ACTIVE)
+        db.query(models.Application).filter_by(provider_id=row.id).update(
+            {"category_key": "logistics"}
+        )
+        for origin, destination, mode in lanes:
+            db.add(
+                LogisticsLane(
+                    provider_id=row.id,
+                    origin_country=origin,
+                    destination_country=destination,
+                    mode=mode,
+                    typical_transit_days=20,
+                )
+            )
+        carriers[row.id] = name
+    db.commit()
+    seller = sign_in(Role.SELLER)
+    shipping = request_input(
+        category="logistics",
+        requirements={
+            "origin_country": "cn",
+            "destination_country": "us",
+            "modes": ["SEA_FREIGHT"],
+        },
+    )
+    seller(REQUEST, {"i": shipping})
+    offers = staff(OFFERS, {"s": "PENDING"})["offers"]["edges"]
+    candidates = offers[0]["node"]["explanation"]["candidates"]
+    assert [carriers[c["provider_id"]] for c in candidates] == ["sea"]
+    missing = seller.errors(REQUEST, {"i": request_input(category="logistics", requirements={})})
+    assert missing[0]["extensions"]["code"] == "PROFILE_INVALID"
+    assert set(missing[0]["extensions"]["details"]["fields"]) >= {
+        "origin_country",
+        "destination_country",
+    }
