@@ -1,7 +1,7 @@
 """Dispatch walks a stored order: dispatch_ranks (KPI + tier part per provider and category,
 newcomer flag) and their stamps; indexes to see when applications and composites last changed.
 The stores' monthly sales snapshots get a name that is no category's metric (the old table is
-copied into `store_sales_snapshots` and dropped; the agency category reads them as GMV).
+copied into `store_sales_snapshots` and dropped; a category plugin maps them to its metric).
 
 Revision ID: 0017_market
 Revises: 0016_market_loop
