@@ -462,7 +462,7 @@ def choose(
         weights = [float(Decimal(c.score)) + 1.0 for c in pool]
         return rng.choices(pool, weights=weights, k=1)[0], "EXPLORATION"
     rotating = [c for c in found if c.rotation]
-    if rotating and roll < policy.exploration_share + policy.rotation_share:
+    if len(found) > 1 and rotating and roll < policy.exploration_share + policy.rotation_share:
         weights = [float(Decimal(c.score)) + 1.0 for c in rotating]
         return rng.choices(rotating, weights=weights, k=1)[0], "ROTATION"
     return found[0], "BEST"
