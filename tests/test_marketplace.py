@@ -317,7 +317,11 @@ def test_the_cli_expires_overdue_offers_once_even_from_two_processes(
     outputs = [run.communicate(timeout=120)[0] for run in runs]
     assert all(run.returncode == 0 for run in runs), outputs
     expired = sum(int(out.split()[1]) for out in outputs)
-    assert expired == 2, outputs
+    # The test server's own minute sweep may get there first when the machine is slow to
+    # start the two processes: together they expire each offer exactly once.
+    swept = db.query(models.DomainEvent).filter_by(event_type="offer.expired").count()
+    db.rollback()
+    assert swept == 2 and expired <= 2, outputs
     statuses = sorted(e["node"]["status"] for e in seller(REQUESTS)["serviceRequests"]["edges"])
     assert statuses == ["UNMATCHED", "UNMATCHED"]  # direct requests: nobody else to ask
     assert staff(OFFERS, {"s": "EXPIRED"})["offers"]["totalCount"] == 2
