@@ -9,7 +9,9 @@
 The pool (agency, AMAZON): 10,000 providers — 70 % regular, 20 % preferred, 10 % strategic;
 10 % on probation with a pilot quota of 3; 3 % under RESTRICTED_INTAKE; 80 % with a scorecard
 (composite 40-100). Prints:
-1. the eligibility + ranking query (`candidates()`), p50/p99 over 300 requests;
+1. the eligibility + ranking (`candidates()`: an index walk along the stored order), p50/p99
+   over 300 requests, interleaved with the reference that scores the whole pool in one query
+   and sorts it for the top k (the implementation before the walk), answers checked equal;
 2. 2,000 real dispatches through the core (offer, accept, order) against the database, then
    counted from the tables: offers to restricted providers, pilot orders beyond quota;
 3. the fairness of 100,000 simulated requests with the same scoring and choice functions
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import math
 import os
 import random
 import secrets
@@ -29,11 +32,23 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import (
+    Float,
+    Select,
+    case,
+    cast,
+    create_engine,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
 
 from linkstar.core.contract.registry import load_registry
 from linkstar.core.identity.policy import Viewer
@@ -44,7 +59,16 @@ from linkstar.core.kernel.vocabulary import Role, Tier
 from linkstar.core.marketplace.dispatch import dispatch_next
 from linkstar.core.marketplace.models import Offer, Order, ServiceRequest
 from linkstar.core.marketplace.offers import accept_offer
-from linkstar.core.marketplace.ranking import Candidate, candidates, choose, score_parts
+from linkstar.core.marketplace.policy import DispatchPolicy
+from linkstar.core.marketplace.ranking import (
+    Candidate,
+    candidate,
+    candidates,
+    choose,
+    eligibility_query,
+    rotation_place,
+    score_parts,
+)
 from linkstar.core.marketplace.vocabulary import RequestStatus
 from linkstar.core.runtime.migrate import upgrade
 from linkstar.core.standing.public import intake_blocked
@@ -179,24 +203,76 @@ def new_request(seed: int) -> ServiceRequest:
     )
 
 
-async def decision_times(url, registry) -> list[float]:
+def reference_query(request: ServiceRequest, policy: DispatchPolicy) -> Select:
+    """The reference: score every eligible provider in SQL (floats), sort, keep the top k and
+    the newcomers' top k — what dispatch did before it walked the stored order."""
+    eligible = eligibility_query(request, policy).subquery("eligible")
+    composite = func.coalesce(eligible.c.hundredths, int(policy.unrated_composite * 100))
+    tier = case(
+        *((eligible.c.tier == t, literal(float(w))) for t, w in policy.tier_weights.items()),
+        else_=literal(0.0),
+    )
+    load = eligible.c.open_orders + eligible.c.pending
+    score = (
+        literal(float(policy.kpi_weight)) * cast(composite, Float) / 10000.0
+        + tier
+        + literal(float(policy.load_weight))
+        * cast(eligible.c.capacity - load, Float)
+        / cast(eligible.c.capacity, Float)
+    )
+    newcomer = (eligible.c.hundredths.is_(None)) | (eligible.c.status == "PROBATION")
+    scored = select(eligible, score.label("score"), newcomer.label("newcomer")).cte("scored")
+    order = (scored.c.score.desc(), scored.c.provider_id)
+    best = select(scored).order_by(*order).limit(policy.top_k)
+    fresh = select(scored).where(scored.c.newcomer).order_by(*order).limit(policy.top_k)
+    return select(
+        union_all(select(best.subquery("b")), select(fresh.subquery("f"))).subquery("ranked")
+    )
+
+
+async def reference(session, request: ServiceRequest, policy: DispatchPolicy) -> list[Candidate]:
+    found: dict[int, Candidate] = {}
+    rows = (await session.execute(reference_query(request, policy))).all()
+    for row in rows:  # overall best first, then the newcomers (marked as such)
+        found[row.provider_id] = candidate(policy, row, bool(row.newcomer))
+    return sorted(found.values(), key=lambda c: (-Decimal(c.score), c.provider_id))
+
+
+async def decision_times(url, registry) -> tuple[list[float], list[float]]:
+    """(walk, reference) times in ms, interleaved, each answer checked equal to the other."""
     policy = registry.category(CATEGORY).dispatch
     engine = create_async_engine(url)
-    times = []
+    walk, scan = [], []
+    checked_rotation = False
     try:
         sessions = session_factory(engine)
         async with sessions() as session, session.begin():
             request = new_request(1)
             session.add(request)
             await session.flush()
+            await candidates(session, request, policy)  # builds the stored order once
             for _ in range(300):
                 started = time.perf_counter()
-                await candidates(session, request, policy)
-                times.append((time.perf_counter() - started) * 1000)
+                mine = await candidates(session, request, policy)
+                walk.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                theirs = await reference(session, request, policy)
+                scan.append((time.perf_counter() - started) * 1000)
+                ranked = [
+                    replace(c, rotation=False)
+                    for c in mine
+                    if not c.rotation or c.provider_id in {t.provider_id for t in theirs}
+                ]
+                assert ranked == theirs, (ranked[:3], theirs[:3])
+                if not checked_rotation:  # the rotation's few are eligible (checked once)
+                    everyone = await session.execute(eligibility_query(request, policy))
+                    eligible = {row.provider_id for row in everyone}
+                    assert {c.provider_id for c in mine if c.rotation} <= eligible
+                    checked_rotation = True
             await session.rollback()
     finally:
         await engine.dispose()
-    return times
+    return walk, scan
 
 
 async def real_dispatches(url, registry) -> dict[str, int]:
@@ -288,6 +364,27 @@ def simulate(pool: list[dict], registry) -> tuple[Counter, Counter, Counter, dic
             if entry(by_id[pid]).newcomer:
                 heapq.heappush(fresh, item)
 
+    # the stored order (dispatch_ranks): KPI + tier part, best first, over the whole pool
+    def stored(p: dict) -> Decimal:
+        kpi, tier, _ = score_parts(policy, Tier(p["tier"]), p["composite"], 0, capacity)
+        return kpi + tier
+
+    ranking = sorted(pool, key=lambda p: (-stored(p), -p["id"]))
+
+    def rotation(n: int) -> list[Candidate]:
+        start = math.ceil((len(ranking) - 1) * rotation_place(policy, n, 0))
+        for first in (start, 0):
+            taken = []
+            for i in range(first, len(ranking)):
+                p = ranking[i]
+                if eligible(p):
+                    taken.append(replace(entry(p), newcomer=False, rotation=True))
+                    if len(taken) == policy.top_k:
+                        break
+            if taken:
+                return taken
+        return []
+
     def best(queue: list, exclude: set[int]) -> list[Candidate]:
         taken, kept = [], []
         while queue and len(taken) < policy.top_k:
@@ -302,17 +399,26 @@ def simulate(pool: list[dict], registry) -> tuple[Counter, Counter, Counter, dic
         return taken
 
     offers_by_tier, offers_by_quintile, offers_by_status = Counter(), Counter(), Counter()
+    offers_by_how = Counter()
     violations = {"offers to restricted": 0, "pilot orders beyond quota": 0}
     for n in range(SIMULATED):
         while open_orders and open_orders[0][0] <= n:
             _, pid = heapq.heappop(open_orders)
             load[pid] -= 1
             push(pid)
-        top = best(heap, set())
-        top += best(fresh, {c.provider_id for c in top})
+        top = {c.provider_id: replace(c, newcomer=False) for c in best(heap, set())}
+        if policy.rotation_share > 0:
+            for c in rotation(n):
+                top[c.provider_id] = replace(top.get(c.provider_id, c), rotation=True)
+        if policy.exploration_share > 0:
+            for c in best(fresh, set()):
+                known = top.get(c.provider_id)
+                top[c.provider_id] = replace(c, rotation=known is not None and known.rotation)
         if not top:
             continue
-        chosen, _ = choose(top, policy, n, 0)
+        ranked = sorted(top.values(), key=lambda c: (-Decimal(c.score), c.provider_id))
+        chosen, how = choose(ranked, policy, n, 0)
+        offers_by_how[how] += 1
         p = by_id[chosen.provider_id]
         violations["offers to restricted"] += p["restricted"]
         offers_by_tier[p["tier"]] += 1
@@ -327,6 +433,7 @@ def simulate(pool: list[dict], registry) -> tuple[Counter, Counter, Counter, dic
             violations["pilot orders beyond quota"] += pilots[p["id"]] > QUOTA
         heapq.heappush(open_orders, (n + 3_000, p["id"]))
         push(p["id"])
+    violations["chosen by"] = dict(offers_by_how)
     return offers_by_tier, offers_by_quintile, offers_by_status, violations
 
 
@@ -373,13 +480,17 @@ def run(raw_url: str) -> None:
     print(
         f"backend {url.get_backend_name()}: loaded {PROVIDERS} providers in {time.perf_counter() - started:.1f} s"
     )
-    times = sorted(asyncio.run(decision_times(url, registry)))
-    p99 = times[int(len(times) * 0.99) - 1]
-    print(
-        f"dispatch decision (eligibility + ranking, best top-{registry.category(CATEGORY).dispatch.top_k} and newcomers' top-{registry.category(CATEGORY).dispatch.top_k}): "
-        f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms, min {times[0]:.1f} ms over {len(times)} runs "
-        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
-    )
+    walk, scan = asyncio.run(decision_times(url, registry))
+    top_k = registry.category(CATEGORY).dispatch.top_k
+    for name, times in (("walk (stored order)", walk), ("reference (score all)", scan)):
+        times = sorted(times)
+        p99 = times[int(len(times) * 0.99) - 1]
+        print(
+            f"dispatch decision, {name}, best top-{top_k}, rotation's {top_k} and newcomers' top-{top_k}: "
+            f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms, min {times[0]:.1f} ms "
+            f"over {len(times)} runs"
+        )
+    print(f"(answers equal; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     if DECISIONS_ONLY:
         return
     started = time.perf_counter()

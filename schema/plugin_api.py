@@ -50,7 +50,7 @@ from linkstar.core.marketplace.signals import (
     renewed,
     response_hours,
     seller_rating,
-    store_gmv,
+    store_sales,
     task_failed,
 )
 from linkstar.core.onboarding import documents
@@ -155,7 +155,7 @@ __all__ = [
     "response_hours",
     "seller_rating",
     "standard_agreements",
-    "store_gmv",
+    "store_sales",
     "task_failed",
     "utcnow",
 ]

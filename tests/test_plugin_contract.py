@@ -357,6 +357,34 @@ def test_runtime_hooks_may_be_async() -> None:
     assert calls == [("widgets", [1, 2])]
 
 
+def test_a_demo_request_hook_suggests_requirements_for_its_own_category_only() -> None:
+    import asyncio
+    import random
+
+    async def suggest(
+        category: ServiceCategory, session: object, provider_id: int, rng: object
+    ) -> dict | None:
+        return {"notes": f"for provider {provider_id}"} if category.key == "widgets" else None
+
+    registry = registry_of(
+        ("p", make_plugin(linkstar_demo_request=suggest)), ("q", make_plugin("gadgets"))
+    )
+    answers = {
+        key: asyncio.run(
+            registry.call_each(
+                "linkstar_demo_request",
+                category=registry.categories[key].category,
+                session=None,
+                provider_id=7,
+                rng=random.Random(1),
+            )
+        )
+        for key in ("widgets", "gadgets")
+    }
+    assert answers["widgets"] == [("p", {"notes": "for provider 7"})]
+    assert answers["gadgets"] == [("p", None)]
+
+
 def test_categories_are_ordered_by_declared_position_not_load_order() -> None:
     late = make_plugin(
         "zeta",

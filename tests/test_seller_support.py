@@ -28,9 +28,9 @@ CLOSE = "mutation($t: ID!, $m: String!) { closeTicket(ticket: $t, message: $m) {
 TICKETS = "{ sellerTickets(first: 50) { totalCount edges { node { id status kind } } } }"
 TICKET = """query($id: ID!) { node(id: $id) { ... on SellerTicket { id status
   timeline { eventType actor payload } } } }"""
-GMV = """mutation($s: ID!, $m: String!, $a: Decimal!, $c: String!) {
-  reportStoreGmv(store: $s, month: $m, gmv: {amount: $a, currency: $c}) {
-  month gmv { amount currency } source observations } }"""
+SALES = """mutation($s: ID!, $m: String!, $a: Decimal!, $c: String!) {
+  reportStoreSales(store: $s, month: $m, sales: {amount: $a, currency: $c}) {
+  month sales { amount currency } source observations } }"""
 
 
 def raw_id(global_: str) -> int:
@@ -238,7 +238,7 @@ def test_complaints_and_disputes_feed_the_complaint_rate_and_an_extension_is_a_r
     assert [(r.subject_ref, int(r.value)) for r in renewals] == [(f"order:{raw_id(quiet)}", 1)]
 
 
-def test_store_gmv_snapshots_feed_the_agency_running_the_store_once_per_snapshot(
+def test_store_sales_snapshots_feed_the_agency_running_the_store_once_per_snapshot(
     pool, sign_in, staff, db, server
 ) -> None:
     seller = sign_in(Role.SELLER)
@@ -266,51 +266,55 @@ def test_store_gmv_snapshots_feed_the_agency_running_the_store_once_per_snapshot
     )
     db.commit()
 
-    reported = seller(GMV, {"s": store, "m": month, "a": "120000.00", "c": "USD"})["reportStoreGmv"]
+    reported = seller(SALES, {"s": store, "m": month, "a": "120000.00", "c": "USD"})[
+        "reportStoreSales"
+    ]
     assert reported == {
         "month": month,
-        "gmv": {"amount": "120000.00", "currency": "USD"},
+        "sales": {"amount": "120000.00", "currency": "USD"},
         "source": "SELLER",
         "observations": 1,
     }
-    again = seller(GMV, {"s": store, "m": month, "a": "120000.00", "c": "USD"})["reportStoreGmv"]
+    again = seller(SALES, {"s": store, "m": month, "a": "120000.00", "c": "USD"})[
+        "reportStoreSales"
+    ]
     assert again["observations"] == 0  # the same snapshot: nothing new
-    changed = seller.errors(GMV, {"s": store, "m": month, "a": "1.00", "c": "USD"})
+    changed = seller.errors(SALES, {"s": store, "m": month, "a": "1.00", "c": "USD"})
     assert changed[0]["extensions"]["code"] == "DUPLICATE"
     assert (
-        seller.errors(GMV, {"s": store, "m": "2026-13", "a": "1", "c": "USD"})[0]["extensions"][
+        seller.errors(SALES, {"s": store, "m": "2026-13", "a": "1", "c": "USD"})[0]["extensions"][
             "code"
         ]
         == "INVALID_INPUT"
     )
     assert (
-        seller.errors(GMV, {"s": store, "m": "2025-01", "a": "1", "c": "EUR"})[0]["extensions"][
+        seller.errors(SALES, {"s": store, "m": "2025-01", "a": "1", "c": "EUR"})[0]["extensions"][
             "code"
         ]
         == "INVALID_INPUT"
     )
     # A month before the order, and a store nobody runs: kept, but they feed no provider.
     assert (
-        seller(GMV, {"s": store, "m": "2025-01", "a": "5.00", "c": "USD"})["reportStoreGmv"][
+        seller(SALES, {"s": store, "m": "2025-01", "a": "5.00", "c": "USD"})["reportStoreSales"][
             "observations"
         ]
         == 0
     )
     assert (
-        seller(GMV, {"s": other_store, "m": month, "a": "9.00", "c": "EUR"})["reportStoreGmv"][
+        seller(SALES, {"s": other_store, "m": month, "a": "9.00", "c": "EUR"})["reportStoreSales"][
             "observations"
         ]
         == 0
     )
     # Another seller's store, a provider, a read-only token: refused.
     assert (
-        sign_in(Role.SELLER).errors(GMV, {"s": store, "m": "2025-02", "a": "1", "c": "USD"})[0][
+        sign_in(Role.SELLER).errors(SALES, {"s": store, "m": "2025-02", "a": "1", "c": "USD"})[0][
             "extensions"
         ]["code"]
         == "NOT_FOUND"
     )
     assert (
-        pool["partners"]["A"].errors(GMV, {"s": store, "m": "2025-02", "a": "1", "c": "USD"})[0][
+        pool["partners"]["A"].errors(SALES, {"s": store, "m": "2025-02", "a": "1", "c": "USD"})[0][
             "extensions"
         ]["code"]
         == "FORBIDDEN"
@@ -321,18 +325,18 @@ def test_store_gmv_snapshots_feed_the_agency_running_the_store_once_per_snapshot
     token = seller(create, {"s": [TokenScope.REPORT_STORE_DATA.value]})["createApiToken"]["token"]
     read = seller(create, {"s": [TokenScope.READ.value]})["createApiToken"]["token"]
     integration = GraphQLClient(server.url, token)
-    by_program = integration(GMV, {"s": store, "m": "2025-03", "a": "7.00", "c": "USD"})[
-        "reportStoreGmv"
+    by_program = integration(SALES, {"s": store, "m": "2025-03", "a": "7.00", "c": "USD"})[
+        "reportStoreSales"
     ]
     assert by_program["source"] == "INTEGRATION"
     assert (
         GraphQLClient(server.url, read).errors(
-            GMV, {"s": store, "m": "2025-04", "a": "1", "c": "USD"}
+            SALES, {"s": store, "m": "2025-04", "a": "1", "c": "USD"}
         )[0]["extensions"]["code"]
         == "FORBIDDEN"
     )
-    snapshots = seller("query($s: ID!) { storeGmv(store: $s) { month source } }", {"s": store})[
-        "storeGmv"
+    snapshots = seller("query($s: ID!) { storeSales(store: $s) { month source } }", {"s": store})[
+        "storeSales"
     ]
     assert [s["month"] for s in snapshots] == ["2025-01", "2025-03", month]
 

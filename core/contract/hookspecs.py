@@ -193,6 +193,23 @@ def linkstar_demo_data(
 
 
 @hookspec
+def linkstar_demo_request(
+    category: ServiceCategory,
+    session: AsyncSession,
+    provider_id: int,
+    rng: random.Random,
+) -> Any:
+    """Suggest the `requirements` of a demo service request that `provider_id` can serve.
+
+    Called by `linkstar demo` (may be async) before each demo request in `category`, with a
+    demo provider the request is meant for (sent to it directly, or dispatched in the open).
+    Return a dict that your request schema accepts and your dispatch `match` rule lets this
+    provider serve (e.g. one of its lanes), or None — for a category you do not own, or when
+    requirements generated from the schema's fields will do.
+    """
+
+
+@hookspec
 def linkstar_request_requirements(category: ServiceCategory) -> ProfileSchema | None:
     """Declare what a seller's service request in `category` must say.
 
@@ -225,10 +242,10 @@ def linkstar_order_observations(category: ServiceCategory) -> list[ObservationRu
     Called once per category at start-up. Return a list of `ObservationRule(event, metric,
     value)`: on an order event (`OrderEventKind`: offer answered, milestone delivered, order
     completed or cancelled, re-order, extension, a seller ticket's first answer, a negative
-    review resolved, a managed store's monthly GMV) the core calls `value(OrderFacts)` and
+    review resolved, a managed store's monthly sales) the core calls `value(OrderFacts)` and
     stores a non-None result as a PLATFORM observation of `metric` (idempotent on the event,
     with lineage to the order, ticket or store). Helpers: `response_hours`,
-    `delivered_on_time`, `seller_rating`, `task_failed`, `renewed`, `complaint`, `store_gmv`.
+    `delivered_on_time`, `seller_rating`, `task_failed`, `renewed`, `complaint`, `store_sales`.
     Return None for a category you do not own; a category without rules gets no platform data
     from orders.
     """

@@ -44,7 +44,7 @@ class Action(enum.StrEnum):
     REPORT_PLATFORM_KPI = "REPORT_PLATFORM_KPI"  # staff report platform-sourced observations
     MANAGE_MONEY = "MANAGE_MONEY"  # record payments, waive charges, read the whole ledger
     ACT_AS_SELLER = "ACT_AS_SELLER"  # stores, service requests, a seller's side of orders
-    REPORT_STORE_DATA = "REPORT_STORE_DATA"  # a seller's stores' monthly GMV
+    REPORT_STORE_DATA = "REPORT_STORE_DATA"  # a seller's stores' monthly sales
 
 
 OWNED = frozenset(

@@ -86,7 +86,7 @@ class TokenScope(enum.StrEnum):
 
     READ = "READ"  # read what the account may read
     REPORT_KPI = "REPORT_KPI"  # report KPI observations (data reporting API)
-    REPORT_STORE_DATA = "REPORT_STORE_DATA"  # a seller's integration reports its stores' GMV
+    REPORT_STORE_DATA = "REPORT_STORE_DATA"  # a seller's integration reports its stores' sales
 
 
 class AuditOutcome(enum.StrEnum):

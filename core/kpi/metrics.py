@@ -82,7 +82,7 @@ def default_curve(unit: Unit, direction: Direction, threshold: Decimal) -> Scori
     response time) the target lies halfway from the threshold to it; otherwise one threshold's
     distance further. The floor lies twice that step on the bad side, clipped to the unit's
     range: satisfaction ≥ 85% scores 0 at 55% and 100 at 92.5%; a response time ≤ 24 h scores
-    100 at 12 h and 0 at 72 h; GMV growth ≥ 15% scores 0 at −15% and 100 at 30%.
+    100 at 12 h and 0 at 72 h; sales growth ≥ 15% scores 0 at −15% and 100 at 30%.
     """
     low, high = UNIT_RANGES[unit]
     higher = direction is Direction.HIGHER_IS_BETTER

@@ -128,6 +128,8 @@ class CurrentComposite(Base):
     directory join one row per provider instead of ranking every scorecard on each request."""
 
     __tablename__ = "current_composites"
+    # dispatch asks when a category's composites last changed (one index probe)
+    __table_args__ = (Index("ix_current_composites_changed", "category_key", "updated_at"),)
 
     provider_id: Mapped[int] = mapped_column(
         ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Subquery, func, select, type_coerce
+from sqlalchemy import BigInteger, ScalarSelect, Subquery, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.vocabulary import ObservationSource
@@ -27,6 +27,17 @@ def latest_composites(category_key: str) -> Subquery:
         )
         .where(current.category_key == category_key)
         .subquery("latest_composites")
+    )
+
+
+def composites_changed_at(category_key: str) -> ScalarSelect[datetime | None]:
+    """When a current composite in `category_key` last changed (NULL when none): callers that
+    keep something derived from the composites compare it to know when to rebuild."""
+    current = CurrentComposite
+    return (
+        select(func.max(current.updated_at))
+        .where(current.category_key == category_key)
+        .scalar_subquery()
     )
 
 

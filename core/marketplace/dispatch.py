@@ -71,6 +71,8 @@ async def dispatch_next(
                 "loadWeight": str(policy.load_weight),
                 "unratedComposite": str(policy.unrated_composite),
                 "explorationShare": str(policy.exploration_share),
+                "rotationShare": str(policy.rotation_share),
+                "rotationBias": policy.rotation_bias,
                 "topK": policy.top_k,
             },
         },

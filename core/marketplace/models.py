@@ -1,5 +1,5 @@
 """Marketplace tables: stores, service requests, capacities, offers, orders, milestones,
-sellers' tickets and stores' monthly GMV snapshots."""
+sellers' tickets and stores' monthly sales snapshots."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -107,6 +108,47 @@ class ProviderCapacity(Base):
     category_key: Mapped[str] = mapped_column(String(63), primary_key=True)
     max_open_orders: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DispatchRank(Base):
+    """A provider's stored ordering key in a category's dispatch pool: its KPI and tier parts of
+    the score (hundredths) under the category's policy, and whether it is a newcomer (unrated or
+    on probation). Dispatch walks the pool best-first along this index and checks eligibility
+    and load live for the rows it walks, so a stale row can misorder, never admit. Rebuilt in one
+    statement when the applications, the current composites or the policy change (`ranks.py`)."""
+
+    __tablename__ = "dispatch_ranks"
+    __table_args__ = (
+        Index("ix_dispatch_ranks_walk", "category_key", "base", "provider_id"),
+        Index(
+            "ix_dispatch_ranks_newcomers",
+            "category_key",
+            "base",
+            "provider_id",
+            postgresql_where=text("newcomer"),
+            sqlite_where=text("newcomer"),
+        ),
+        Index("ix_dispatch_ranks_position", "category_key", "position"),
+    )
+
+    category_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True
+    )
+    base: Mapped[int] = mapped_column(BigInteger)
+    newcomer: Mapped[bool] = mapped_column(Boolean)
+    position: Mapped[int] = mapped_column(Integer)  # 0 = the best base; where rotation starts
+
+
+class DispatchRankStamp(Base):
+    """What a category's `dispatch_ranks` were built from: the newest application and current
+    composite change seen, and the policy's ranking weights; a different stamp means rebuild."""
+
+    __tablename__ = "dispatch_rank_stamps"
+
+    category_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    inputs: Mapped[str] = mapped_column(String(255))
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Offer(Base):
@@ -217,14 +259,14 @@ class SellerTicket(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class StoreGmvSnapshot(Base):
-    """A store's GMV for one calendar month, as the seller or its integration reported it.
+class StoreSalesSnapshot(Base):
+    """A store's sales for one calendar month, as the seller or its integration reported it.
 
     One per store and month, never edited (a different figure for a reported month is refused),
     so the KPI observations made from it are idempotent per snapshot.
     """
 
-    __tablename__ = "store_gmv_snapshots"
+    __tablename__ = "store_sales_snapshots"
     __table_args__ = (UniqueConstraint("store_id", "month"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

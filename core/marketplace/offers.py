@@ -164,7 +164,37 @@ async def accept_offer(
             order,
             OrderFacts(OrderEventKind.REORDERED, utcnow(), order_id=order.id, repeat_customer=True),
         )
+    else:
+        await _customer_lost(session, registry, order)
     return order
+
+
+async def _customer_lost(session: AsyncSession, registry: Registry, order: Order) -> None:
+    """The seller's latest completed order in the category was with another provider: that
+    engagement was not renewed. Observed on that order, as of its end (the metric counts
+    contracts that ended in the period), so it is recorded once however often the seller
+    orders elsewhere afterwards."""
+    previous = await session.scalar(
+        select(Order)
+        .where(
+            Order.seller_account_id == order.seller_account_id,
+            Order.category_key == order.category_key,
+            Order.provider_id != order.provider_id,
+            Order.status == OrderStatus.COMPLETED,
+            Order.closed_at <= utcnow(),  # (a demo replaying past days may see later ones)
+        )
+        .order_by(Order.closed_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+    if previous is not None:
+        await observe(
+            session,
+            registry,
+            previous,
+            OrderFacts(
+                OrderEventKind.CUSTOMER_LOST, previous.closed_at or utcnow(), order_id=previous.id
+            ),
+        )
 
 
 async def _answered(session: AsyncSession, registry: Registry, offer: Offer) -> None:

@@ -406,7 +406,7 @@ async def observe_for(
             continue
         window = metrics[rule.metric].window
         if period_containing(facts.occurred_at, window.period, window.timezone).end + grace <= now:
-            continue  # the metric's period is closed (a late GMV snapshot): nothing to add
+            continue  # the metric's period is closed (a late sales snapshot): nothing to add
         records.append(
             ObservationRecord(
                 category=category_key,

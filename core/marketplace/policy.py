@@ -32,10 +32,17 @@ class DispatchPolicy:
     """How one category ranks eligible providers and how long an offer stays open.
 
     score = kpi_weight × composite/100 + tier weight + load_weight × (1 − open/capacity);
-    an unrated provider counts with `unrated_composite`. With probability `exploration_share`
-    the pick is a weighted random draw (weights = scores) among the `top_k` best newcomers
-    (unrated or on probation) instead of the best candidate, seeded by the request, so new and
-    probation providers get orders too.
+    an unrated provider counts with `unrated_composite`. Each pick is seeded by the request
+    and its round (a decision can be replayed):
+    - with probability `exploration_share`: a weighted random draw (weights = scores) among
+      the `top_k` best newcomers (unrated or on probation), so they get orders too;
+    - with probability `rotation_share`: a weighted draw among `top_k` eligible providers
+      found from a random place in the pool's ranking, the place drawn as
+      `pool size × u ** rotation_bias` (u uniform): every eligible provider gets a share, and a
+      better-ranked one a larger share (bias 2: the best fifth of the ranking is reached about
+      4 times as often as the worst fifth);
+    - otherwise the best score. A full provider is never eligible and its load part shrinks
+      with each open order, so the best candidates take turns.
     """
 
     response_deadline: timedelta = timedelta(hours=24)
@@ -44,7 +51,9 @@ class DispatchPolicy:
     tier_weights: Mapping[Tier, Decimal] = field(default_factory=lambda: dict(DEFAULT_TIER_WEIGHTS))
     load_weight: Decimal = Decimal(20)
     unrated_composite: Decimal = Decimal(60)
-    exploration_share: Decimal = Decimal("0.2")
+    exploration_share: Decimal = Decimal("0.15")
+    rotation_share: Decimal = Decimal("0.35")
+    rotation_bias: int = 2
     top_k: int = 10
     match: MatchRule | None = None
 
@@ -74,6 +83,15 @@ def dispatch_policy_problems(policy: DispatchPolicy) -> list[str]:
         0 <= policy.exploration_share <= 1
     ):
         problems.append("exploration_share must be a Decimal between 0 and 1")
+    if not isinstance(policy.rotation_share, Decimal) or not (0 <= policy.rotation_share <= 1):
+        problems.append("rotation_share must be a Decimal between 0 and 1")
+    elif (
+        isinstance(policy.exploration_share, Decimal)
+        and policy.exploration_share + policy.rotation_share > 1
+    ):
+        problems.append("exploration_share + rotation_share must not exceed 1")
+    if not 1 <= policy.rotation_bias <= 10:
+        problems.append("rotation_bias must be between 1 and 10")
     if not 1 <= policy.top_k <= 100:
         problems.append("top_k must be between 1 and 100")
     if policy.match is not None and not callable(policy.match):

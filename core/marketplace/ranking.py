@@ -1,16 +1,20 @@
-"""Who may get a request and in which order: eligibility and ranking as one set-based query.
+"""Who may get a request and in which order: eligibility and ranking, set-based, top-k in SQL.
 
-The query builds every eligible provider with its pre-score once (a common table expression)
-and takes from it the `top_k` best and, when the policy explores, the `top_k` best newcomers,
-in one round trip. The composite is read from the evaluation's current composite per provider
-(one row each), not ranked out of every scorecard. The chosen few's exact score parts are then
-recomputed in Decimal for the explanation, and `choose()` picks one, reproducibly.
+Dispatch walks the category's pool best-first along a stored index (`dispatch_ranks`: the KPI
+and tier parts of the score, kept current by `ranks.py`), checks each visited provider's
+eligibility and live load with index probes, and stops after a few rows: the load part is at
+most the policy's `load_weight`, so once the stored part of the next row plus that bound falls
+below the k-th best full score, no unvisited provider can enter the top k (`_best`). One round
+trip per list in the usual case (best, and newcomers when the policy explores), whatever the
+size of the pool. The visited few's exact score parts are computed in Decimal for the
+explanation, and `choose()` picks one, reproducibly. `eligibility_query` is the same rules over
+the whole pool at once, for explanations and as the benchmark's reference.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -19,23 +23,29 @@ from sqlalchemy import (
     Float,
     Select,
     and_,
+    bindparam,
     case,
-    cast,
     exists,
     func,
     literal,
     or_,
     select,
     type_coerce,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.billing.deposits import deposit_satisfied
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Tier
 from linkstar.core.kpi.public import latest_composites
-from linkstar.core.marketplace.models import Offer, Order, ProviderCapacity, ServiceRequest
+from linkstar.core.marketplace.models import (
+    DispatchRank,
+    Offer,
+    Order,
+    ProviderCapacity,
+    ServiceRequest,
+)
 from linkstar.core.marketplace.policy import DispatchPolicy
+from linkstar.core.marketplace.ranks import ensure_current
 from linkstar.core.marketplace.vocabulary import OfferStatus, OrderStatus
 from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider, ProviderMarketplace
@@ -60,6 +70,7 @@ class Candidate:
     load: str
     score: str
     newcomer: bool = False  # unrated or on probation: where exploration draws from
+    rotation: bool = False  # found from the random place in the ranking where rotation draws
 
 
 def _open_orders(category_key: str) -> Any:
@@ -87,55 +98,58 @@ def _offers_out(category_key: str) -> Any:
     )
 
 
-def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select[Any]:
-    """Every eligible provider for `request` with its pre-score and newcomer flag, unordered.
+@dataclass(frozen=True)
+class _Shape:
+    """What of a request changes the walk's SQL text (its values are bound parameters), so a
+    category's walks reuse a few statements: compiled once, and prepared by the driver."""
 
-    Eligible: ACTIVE in the category, or on PROBATION with pilot quota left; not blocked by a
-    sanction (restricted intake, termination); open orders plus pending offers below its
-    capacity (its declaration, capped by the category's); serves one of the marketplaces and,
-    when the request names regions, is based in one; meets the category's match rule; not
-    excluded by the seller; never offered this request before; its deposit paid where the
-    category requires it before the pool. A newcomer has no composite yet
-    or is on probation.
-    """
+    category_key: str
+    regions: bool
+    excluded: bool
+    direct: bool
+    walk: str  # BEST, NEWCOMERS (best newcomers first) or ROTATION (from a place in the ranking)
+
+
+def _shape(request: ServiceRequest, walk: str) -> _Shape:
+    return _Shape(
+        request.category_key,
+        bool(request.regions),
+        bool(request.excluded_provider_ids),
+        request.direct_provider_id is not None,
+        walk,
+    )
+
+
+def _values(request: ServiceRequest, limit: int, place: float = 0.0) -> dict[str, Any]:
+    return {
+        "place": place,
+        "request_id": request.id,
+        "marketplaces": list(request.marketplaces),
+        "regions": list(request.regions or ()),
+        "excluded": list(request.excluded_provider_ids or ()),
+        "direct": request.direct_provider_id,
+        "limit": limit,
+    }
+
+
+def _conditions(
+    shape: _Shape,
+    load: Any,
+    capacity: Any,
+    pilot_used: Any,
+) -> list[Any]:
+    """The eligibility rules over `Application` rows, given SQL for each one's load, capacity
+    and pilot offers used, with the request's values as bound parameters (`_values`); the
+    category's match rule is added by the caller (see `eligibility_query`)."""
     app = Application
-    category = request.category_key
-    opened = _open_orders(category)
-    out = _offers_out(category)
-    composites = latest_composites(category)
-    ceiling = policy.max_open_orders
-    declared = func.coalesce(ProviderCapacity.max_open_orders, ceiling)
-    capacity = case((declared < ceiling, declared), else_=ceiling)
-    load = func.coalesce(opened.c.n, 0) + func.coalesce(out.c.pending, 0)
-    composite = func.coalesce(
-        composites.c.composite_hundredths, int(policy.unrated_composite * 100)
-    )
-    tier_weight = case(
-        *((app.tier == tier, literal(float(w))) for tier, w in policy.tier_weights.items()),
-        else_=literal(0.0),
-    )
-    score = (
-        literal(float(policy.kpi_weight)) * cast(composite, Float) / 10000.0
-        + tier_weight
-        + literal(float(policy.load_weight)) * cast(capacity - load, Float) / cast(capacity, Float)
-    )
-    newcomer = case(
-        (
-            or_(
-                composites.c.composite_hundredths.is_(None),
-                app.status == ApplicationStatus.PROBATION,
-            ),
-            1,
-        ),
-        else_=0,
-    )
+    category = shape.category_key
     conditions: list[Any] = [
         app.category_key == category,
         or_(
             app.status == ApplicationStatus.ACTIVE,
             and_(
                 app.status == ApplicationStatus.PROBATION,
-                func.coalesce(out.c.pilot_used, 0) < func.coalesce(app.pilot_order_quota, 0),
+                pilot_used < func.coalesce(app.pilot_order_quota, 0),
             ),
         ),
         app.provider_id.not_in(intake_blocked(category)),
@@ -143,23 +157,75 @@ def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select
         load < capacity,
         exists().where(
             ProviderMarketplace.provider_id == app.provider_id,
-            ProviderMarketplace.marketplace.in_(request.marketplaces),
+            ProviderMarketplace.marketplace.in_(bindparam("marketplaces", expanding=True)),
         ),
         # computed once (a hashed subplan), not probed per provider
-        app.provider_id.not_in(select(Offer.provider_id).where(Offer.request_id == request.id)),
+        app.provider_id.not_in(
+            select(Offer.provider_id).where(Offer.request_id == bindparam("request_id"))
+        ),
     ]
-    if request.regions:
+    if shape.regions:
         conditions.append(
-            exists().where(Provider.id == app.provider_id, Provider.region.in_(request.regions))
+            exists().where(
+                Provider.id == app.provider_id,
+                Provider.region.in_(bindparam("regions", expanding=True)),
+            )
         )
-    if request.excluded_provider_ids:
-        conditions.append(app.provider_id.not_in(request.excluded_provider_ids))
-    if request.direct_provider_id is not None:
-        conditions.append(app.provider_id == request.direct_provider_id)
-    if policy.match is not None:
-        rule = policy.match(request.requirements, app.provider_id)
-        if rule is not None:
-            conditions.append(rule)
+    if shape.excluded:
+        conditions.append(app.provider_id.not_in(bindparam("excluded", expanding=True)))
+    if shape.direct:
+        conditions.append(app.provider_id == bindparam("direct"))
+    return conditions
+
+
+def _match(request: ServiceRequest, policy: DispatchPolicy, provider_id: Any) -> list[Any]:
+    rule = None if policy.match is None else policy.match(request.requirements, provider_id)
+    return [] if rule is None else [rule]
+
+
+def _capacity(policy: DispatchPolicy) -> Any:
+    ceiling = policy.max_open_orders
+    declared = func.coalesce(ProviderCapacity.max_open_orders, ceiling)
+    return case((declared < ceiling, declared), else_=ceiling)
+
+
+def _with_capacity(from_: Any, category: str) -> Any:
+    return from_.outerjoin(
+        ProviderCapacity,
+        and_(
+            ProviderCapacity.provider_id == Application.provider_id,
+            ProviderCapacity.category_key == category,
+        ),
+    )
+
+
+def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select[Any]:
+    """Every eligible provider for `request`, unordered: the whole pool at once (for staff's
+    explanations and as the benchmark's reference; dispatch itself walks `walk_query`).
+
+    Eligible: ACTIVE in the category, or on PROBATION with pilot quota left; not blocked by a
+    sanction (restricted intake, termination); open orders plus pending offers below its
+    capacity (its declaration, capped by the category's); serves one of the marketplaces and,
+    when the request names regions, is based in one; meets the category's match rule; not
+    excluded by the seller; never offered this request before; its deposit paid where the
+    category requires it before the pool.
+    """
+    app = Application
+    category = request.category_key
+    opened = _open_orders(category)
+    out = _offers_out(category)
+    composites = latest_composites(category)
+    capacity = _capacity(policy)
+    load = func.coalesce(opened.c.n, 0) + func.coalesce(out.c.pending, 0)
+    shape = _shape(request, "BEST")
+    conditions = _conditions(shape, load, capacity, func.coalesce(out.c.pilot_used, 0))
+    conditions += _match(request, policy, app.provider_id)
+    from_ = (
+        _with_capacity(app.__table__, category)
+        .outerjoin(opened, opened.c.provider_id == app.provider_id)
+        .outerjoin(out, out.c.provider_id == app.provider_id)
+        .outerjoin(composites, composites.c.provider_id == app.provider_id)
+    )
     return (
         select(
             app.provider_id.label("provider_id"),
@@ -169,37 +235,112 @@ def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select
             func.coalesce(opened.c.n, 0).label("open_orders"),
             func.coalesce(out.c.pending, 0).label("pending"),
             capacity.label("capacity"),
-            score.label("score"),
-            newcomer.label("newcomer"),
         )
-        .select_from(app)
-        .outerjoin(
-            ProviderCapacity,
-            and_(
-                ProviderCapacity.provider_id == app.provider_id,
-                ProviderCapacity.category_key == category,
-            ),
-        )
-        .outerjoin(opened, opened.c.provider_id == app.provider_id)
-        .outerjoin(out, out.c.provider_id == app.provider_id)
-        .outerjoin(composites, composites.c.provider_id == app.provider_id)
+        .select_from(from_)
         .where(*conditions)
+        .params(_values(request, 0))
     )
 
 
-def ranking_query(request: ServiceRequest, policy: DispatchPolicy) -> Select[Any]:
-    """The `top_k` best eligible providers, and (when the policy explores) the `top_k` best
-    newcomers, from one evaluation of the eligibility query, best pre-score first."""
-    eligible = eligibility_query(request, policy).cte("eligible")
-    order = (eligible.c.score.desc(), eligible.c.provider_id)
-    best = select(eligible).order_by(*order).limit(policy.top_k)
-    if policy.exploration_share <= 0:
-        return best
-    fresh = select(eligible).where(eligible.c.newcomer == 1).order_by(*order).limit(policy.top_k)
-    both = union_all(select(best.subquery("best")), select(fresh.subquery("fresh"))).subquery(
-        "ranked"
+_WALKS: dict[tuple[int, _Shape], tuple[DispatchPolicy, Select[Any]]] = {}
+
+
+def walk_query(
+    request: ServiceRequest, policy: DispatchPolicy, limit: int, walk: str, place: float = 0.0
+) -> Select[Any]:
+    """The first `limit` eligible providers along the stored order (`dispatch_ranks.base`,
+    best first), with their live load: an index walk that stops after `limit` rows, checking
+    each visited row's eligibility and load with index probes (no per-candidate queries).
+    `walk` BEST: all; NEWCOMERS: only newcomers; ROTATION: in ranking order from `place` (a
+    fraction of the pool) on. The request's values are bound parameters, so the statement is
+    built once per shape."""
+    shape = _shape(request, walk)
+    values = _values(request, limit, place)
+    match = _match(request, policy, DispatchRank.provider_id)
+    if match:  # the rule's SQL depends on the request's requirements: built for this request
+        return _walk(shape, policy, match).params(values)
+    key = (id(policy), shape)
+    cached = _WALKS.get(key)
+    if cached is None or cached[0] is not policy:
+        cached = _WALKS[key] = (policy, _walk(shape, policy, []))
+    return cached[1].params(values)
+
+
+def _walk(shape: _Shape, policy: DispatchPolicy, match: list[Any]) -> Select[Any]:
+    app = Application
+    rank = DispatchRank
+    category = shape.category_key
+    composites = latest_composites(category)
+    capacity = _capacity(policy)
+    opened = (
+        select(func.count())
+        .where(
+            Order.provider_id == app.provider_id,
+            Order.category_key == category,
+            Order.status.in_(OPEN_ORDER),
+        )
+        .scalar_subquery()
     )
-    return select(both)
+    pending = (
+        select(func.count())
+        .where(
+            Offer.provider_id == app.provider_id,
+            Offer.category_key == category,
+            Offer.status == OfferStatus.PENDING,
+        )
+        .scalar_subquery()
+    )
+    pilot_used = (
+        select(func.count())
+        .where(
+            Offer.provider_id == app.provider_id,
+            Offer.category_key == category,
+            Offer.pilot.is_(True),
+            Offer.status.in_((OfferStatus.PENDING, OfferStatus.ACCEPTED)),
+        )
+        .scalar_subquery()
+    )
+    conditions = _conditions(shape, opened + pending, capacity, pilot_used)
+    # OFFSET 0 keeps PostgreSQL from turning the check into a join over the whole pool: it
+    # stays a per-row probe on the rows the index walk visits, which stops after `limit`.
+    eligible = (
+        select(literal(1))
+        .select_from(_with_capacity(app.__table__, category))
+        .where(app.provider_id == rank.provider_id, *conditions)
+        .correlate(rank)
+        .offset(0)
+    )
+    walked = select(rank.provider_id, rank.base, rank.position).where(
+        rank.category_key == category, exists(eligible), *match
+    )
+    if shape.walk == "NEWCOMERS":
+        walked = walked.where(rank.newcomer.is_(True))
+    if shape.walk == "ROTATION":
+        size = select(func.max(rank.position)).where(rank.category_key == category)
+        start = size.scalar_subquery() * bindparam("place", type_=Float)
+        walked = walked.where(rank.position >= start)
+    walk = walked.order_by(rank.position).limit(bindparam("limit")).subquery("walk")
+    from_ = _with_capacity(
+        walk.join(
+            app.__table__,
+            and_(app.provider_id == walk.c.provider_id, app.category_key == category),
+        ),
+        category,
+    ).outerjoin(composites, composites.c.provider_id == app.provider_id)
+    return (
+        select(
+            walk.c.base.label("base"),
+            walk.c.provider_id.label("provider_id"),
+            app.tier.label("tier"),
+            app.status.label("status"),
+            type_coerce(composites.c.composite_hundredths, BigInteger).label("hundredths"),
+            opened.label("open_orders"),
+            pending.label("pending"),
+            capacity.label("capacity"),
+        )
+        .select_from(from_)
+        .order_by(walk.c.position)
+    )
 
 
 def score_parts(
@@ -216,48 +357,112 @@ def score_parts(
     return kpi, policy.tier_weights[tier].quantize(CENT), load_part
 
 
+def candidate(policy: DispatchPolicy, row: Any, newcomer: bool) -> Candidate:
+    """A row of `walk_query` or `eligibility_query` as a candidate with its exact score parts."""
+    tier = Tier(row.tier)
+    composite = None if row.hundredths is None else Decimal(int(row.hundredths)) / 100
+    load = int(row.open_orders) + int(row.pending)
+    kpi, tier_part, load_part = score_parts(policy, tier, composite, load, int(row.capacity))
+    on_probation = ApplicationStatus(row.status) is ApplicationStatus.PROBATION
+    return Candidate(
+        provider_id=row.provider_id,
+        tier=tier.value,
+        on_probation=on_probation,
+        composite=None if composite is None else str(composite),
+        open_orders=load,
+        capacity=int(row.capacity),
+        kpi=str(kpi),
+        tier_weight=str(tier_part),
+        load=str(load_part),
+        score=str(kpi + tier_part + load_part),
+        newcomer=newcomer and (composite is None or on_probation),
+    )
+
+
+def _rank(found: list[Candidate]) -> list[Candidate]:
+    return sorted(found, key=lambda c: (-Decimal(c.score), c.provider_id))
+
+
+async def _best(
+    session: AsyncSession, request: ServiceRequest, policy: DispatchPolicy, walk: str
+) -> list[Candidate]:
+    """The `top_k` best by full score, exactly: walk the stored order (KPI + tier), and walk
+    further only while an unvisited provider could still beat the k-th best — its score is at
+    most its stored part plus the whole load weight (an idle provider)."""
+    newcomers = walk == "NEWCOMERS"
+    limit = 2 * policy.top_k
+    while True:
+        rows = (await session.execute(walk_query(request, policy, limit, walk))).all()
+        found = _rank([candidate(policy, row, newcomers) for row in rows])
+        if len(rows) < limit:
+            return found[: policy.top_k]
+        kth = Decimal(found[policy.top_k - 1].score)
+        # + 2 hundredths: the stored part is rounded once, the exact parts once each
+        ceiling = (Decimal(int(rows[-1].base)) + 2) / 100 + policy.load_weight
+        if ceiling < kth:
+            return found[: policy.top_k]
+        limit *= 4
+
+
+def rotation_place(policy: DispatchPolicy, seed: int, round_: int) -> float:
+    """Where in the ranking (a fraction of the pool, 0 = the best) a rotation draw starts."""
+    u = random.Random(f"{seed}:{round_}:rotation").random()
+    return float(u**policy.rotation_bias)
+
+
+async def _rotation(
+    session: AsyncSession, request: ServiceRequest, policy: DispatchPolicy
+) -> list[Candidate]:
+    """`top_k` eligible providers from the request's rotation place on, in ranking order;
+    from the top when none is left below that place."""
+    place = rotation_place(policy, request.seed, request.rounds)
+    for start in (place, 0.0) if place > 0 else (0.0,):
+        query = walk_query(request, policy, policy.top_k, "ROTATION", start)
+        rows = (await session.execute(query)).all()
+        if rows:
+            return [replace(candidate(policy, row, False), rotation=True) for row in rows]
+    return []
+
+
 async def candidates(
     session: AsyncSession, request: ServiceRequest, policy: DispatchPolicy
 ) -> list[Candidate]:
     """The `top_k` eligible providers, best first, with their score parts; when the policy
-    explores, also the `top_k` best newcomers (unrated or on probation), marked as such."""
-    rows = (await session.execute(ranking_query(request, policy))).all()
-    found: dict[int, Candidate] = {}
-    for row in rows:
-        if row.provider_id in found:
-            continue  # a newcomer among the overall best comes back twice
-        tier = Tier(row.tier)
-        composite = None if row.hundredths is None else Decimal(int(row.hundredths)) / 100
-        load = int(row.open_orders) + int(row.pending)
-        kpi, tier_part, load_part = score_parts(policy, tier, composite, load, int(row.capacity))
-        found[row.provider_id] = Candidate(
-            provider_id=row.provider_id,
-            tier=tier.value,
-            on_probation=ApplicationStatus(row.status) is ApplicationStatus.PROBATION,
-            composite=None if composite is None else str(composite),
-            open_orders=load,
-            capacity=int(row.capacity),
-            kpi=str(kpi),
-            tier_weight=str(tier_part),
-            load=str(load_part),
-            score=str(kpi + tier_part + load_part),
-            newcomer=bool(row.newcomer) and policy.exploration_share > 0,
-        )
-    return sorted(found.values(), key=lambda c: (-Decimal(c.score), c.provider_id))
+    explores, also the `top_k` best newcomers (unrated or on probation), marked as such; when
+    it rotates, also `top_k` from the request's rotation place in the ranking, marked."""
+    await ensure_current(session, request.category_key, policy)
+    found = {c.provider_id: c for c in await _best(session, request, policy, "BEST")}
+    if policy.rotation_share > 0:
+        for other in await _rotation(session, request, policy):
+            known = found.get(other.provider_id)
+            found[other.provider_id] = other if known is None else replace(known, rotation=True)
+    if policy.exploration_share > 0:
+        for fresh in await _best(session, request, policy, "NEWCOMERS"):
+            known = found.get(fresh.provider_id)
+            rotation = known is not None and known.rotation
+            found[fresh.provider_id] = replace(fresh, rotation=rotation)
+    return _rank(list(found.values()))
 
 
 def choose(
     found: list[Candidate], policy: DispatchPolicy, seed: int, round_: int
 ) -> tuple[Candidate, str]:
-    """The candidate to offer to and how it was chosen (BEST or EXPLORATION), reproducibly.
+    """The candidate to offer to and how it was chosen (BEST, EXPLORATION or ROTATION),
+    reproducibly.
 
     Exploration draws among the newcomers when there are any (so new and probation providers
-    get a share of the orders however large the pool), else among all candidates, weighted by
-    score.
+    get a share of the orders however large the pool), else among all candidates; rotation
+    among the candidates found from the rotation place (so every eligible provider gets a
+    share, better ones more), else it is the best; both weighted by score.
     """
     rng = random.Random(f"{seed}:{round_}")
-    if len(found) > 1 and Decimal(str(rng.random())) < policy.exploration_share:
+    roll = Decimal(str(rng.random()))
+    if len(found) > 1 and roll < policy.exploration_share:
         pool = [c for c in found if c.newcomer] or found
         weights = [float(Decimal(c.score)) + 1.0 for c in pool]
         return rng.choices(pool, weights=weights, k=1)[0], "EXPLORATION"
+    rotating = [c for c in found if c.rotation]
+    if len(found) > 1 and rotating and roll < policy.exploration_share + policy.rotation_share:
+        weights = [float(Decimal(c.score)) + 1.0 for c in rotating]
+        return rng.choices(rotating, weights=weights, k=1)[0], "ROTATION"
     return found[0], "BEST"

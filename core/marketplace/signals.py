@@ -26,9 +26,12 @@ class OrderEventKind(enum.StrEnum):
     ORDER_CANCELLED = "ORDER_CANCELLED"
     REORDERED = "REORDERED"  # the seller's order with a provider it has completed one with
     ORDER_EXTENDED = "ORDER_EXTENDED"  # the seller extends an order with the same provider
+    # the seller orders the category again from another provider after completing an order
+    # with this one (observed once per completed order: the engagement was not renewed)
+    CUSTOMER_LOST = "CUSTOMER_LOST"
     TICKET_FIRST_RESPONSE = "TICKET_FIRST_RESPONSE"  # the provider's first answer to a ticket
     NEGATIVE_REVIEW_RESOLVED = "NEGATIVE_REVIEW_RESOLVED"  # the answer resolving such a ticket
-    STORE_GMV_REPORTED = "STORE_GMV_REPORTED"  # a month's GMV of a store the order concerns
+    STORE_SALES_REPORTED = "STORE_SALES_REPORTED"  # a month's sales of a store the order concerns
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,13 @@ class OrderFacts:
     ticket_kind: str | None = None
     opened_at: datetime | None = None  # when the ticket was opened
     store_id: int | None = None
-    month: str | None = None  # the GMV snapshot's month, "2026-10"
-    amount: Decimal | None = None  # the store's GMV that month (in the store's currency)
+    month: str | None = None  # the sales snapshot's month, "2026-10"
+    amount: Decimal | None = None  # the store's sales that month (in the store's currency)
 
     def lineage(self) -> tuple[str, str]:
         """(subject, part): what the observation is about and which event of it, for the
         observation's subject_ref, evidence_ref and idempotency key."""
-        if self.kind is OrderEventKind.STORE_GMV_REPORTED:
+        if self.kind is OrderEventKind.STORE_SALES_REPORTED:
             return f"store:{self.store_id}", f"sales:{self.month}"
         if self.ticket_id is not None:
             return f"ticket:{self.ticket_id}", self.kind.value.lower()
@@ -105,7 +108,9 @@ def task_failed(facts: OrderFacts) -> Decimal | None:
 
 def renewed(facts: OrderFacts) -> Decimal | None:
     """1 when the seller orders again from a provider it completed an order with, or extends
-    an order."""
+    an order; 0 when it went to another provider instead (`CUSTOMER_LOST`)."""
+    if facts.kind is OrderEventKind.CUSTOMER_LOST:
+        return Decimal(0)
     return Decimal(1) if facts.repeat_customer else None
 
 
@@ -115,8 +120,8 @@ def complaint(facts: OrderFacts) -> Decimal | None:
     return Decimal(1) if facts.complained else Decimal(0)
 
 
-def store_gmv(facts: OrderFacts) -> Decimal | None:
-    """The store's GMV of the snapshot's month (growth is the metric's aggregation)."""
+def store_sales(facts: OrderFacts) -> Decimal | None:
+    """The store's sales of the snapshot's month (growth is the metric's aggregation)."""
     return facts.amount
 
 

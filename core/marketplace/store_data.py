@@ -1,11 +1,11 @@
-"""Stores' monthly GMV, reported by the seller or its integration, and what it means for the
+"""Stores' monthly sales, reported by the seller or its integration, and what it means for the
 providers that run the stores.
 
 A snapshot is one figure per store and month, final once reported (the same figure again
 changes nothing; another figure for a reported month is refused). For every order whose
 request concerns the store and that was open during that month, the snapshot is a
-STORE_GMV_REPORTED event of the order: the category's rules decide whether it feeds one of its
-metrics (a store-operations category turns consecutive months into GMV growth). The
+STORE_SALES_REPORTED event of the order: the category's rules decide whether it feeds one of its
+metrics (a store-operations category turns consecutive months into sales growth). The
 observations are platform-sourced, about `store:<id>`, idempotent per snapshot; a month whose
 KPI period has closed is kept but feeds nothing.
 """
@@ -23,7 +23,7 @@ from linkstar.core.identity.policy import Action, Viewer, require
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.money import Money
-from linkstar.core.marketplace.models import Order, RequestStore, Store, StoreGmvSnapshot
+from linkstar.core.marketplace.models import Order, RequestStore, Store, StoreSalesSnapshot
 from linkstar.core.marketplace.orders import observe
 from linkstar.core.marketplace.requests import event
 from linkstar.core.marketplace.signals import OrderEventKind, OrderFacts
@@ -45,15 +45,15 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def report_store_gmv(
+async def report_store_sales(
     session: AsyncSession,
     registry: Registry,
     viewer: Viewer,
     store_id: int,
     month: str,
-    gmv: Money,
-) -> tuple[StoreGmvSnapshot, int]:
-    """Record a store's GMV for `month` and feed the providers running the store; returns the
+    sales: Money,
+) -> tuple[StoreSalesSnapshot, int]:
+    """Record a store's sales for `month` and feed the providers running the store; returns the
     snapshot and how many observations it added."""
     require(viewer, Action.REPORT_STORE_DATA)
     start, end = month_bounds(month)
@@ -62,31 +62,31 @@ async def report_store_gmv(
         raise InvalidInput("the month has not started yet")
     store = await session.get(Store, store_id)
     if store is None or store.seller_account_id != viewer.account_id:
-        raise NotFound("no such store", suggestion="report the GMV of your own stores")
-    if gmv.currency != store.currency:
+        raise NotFound("no such store", suggestion="report the sales of your own stores")
+    if sales.currency != store.currency:
         raise InvalidInput(
-            f"the store sells in {store.currency}, not {gmv.currency}",
-            suggestion="report GMV in the store's currency, so months compare",
+            f"the store sells in {store.currency}, not {sales.currency}",
+            suggestion="report sales in the store's currency, so months compare",
         )
-    if gmv.amount < 0:
-        raise InvalidInput("a store's monthly sales (GMV) cannot be negative")
+    if sales.amount < 0:
+        raise InvalidInput("a store's monthly sales cannot be negative")
     snapshot = await session.scalar(
-        select(StoreGmvSnapshot).where(
-            StoreGmvSnapshot.store_id == store_id, StoreGmvSnapshot.month == month
+        select(StoreSalesSnapshot).where(
+            StoreSalesSnapshot.store_id == store_id, StoreSalesSnapshot.month == month
         )
     )
-    if snapshot is not None and snapshot.amount != gmv.amount:
+    if snapshot is not None and snapshot.amount != sales.amount:
         raise InvalidInput(
             f"{month} was reported as {snapshot.amount} {snapshot.currency} already",
             code="DUPLICATE",
-            suggestion="a month's GMV is final once reported",
+            suggestion="a month's sales are final once reported",
         )
     if snapshot is None:
-        snapshot = StoreGmvSnapshot(
+        snapshot = StoreSalesSnapshot(
             store_id=store_id,
             month=month,
-            amount=gmv.amount,
-            currency=gmv.currency,
+            amount=sales.amount,
+            currency=sales.currency,
             source=SnapshotSource.SELLER if viewer.token_id is None else SnapshotSource.INTEGRATION,
             reported_by=viewer.label,
             reported_at=now,
@@ -95,12 +95,12 @@ async def report_store_gmv(
         await session.flush()
         event(
             session,
-            "store.gmv_reported",
+            "store.sales_reported",
             store,
             viewer,
             month=month,
-            amount=str(gmv.amount),
-            currency=gmv.currency,
+            amount=str(sales.amount),
+            currency=sales.currency,
             source=snapshot.source.value,
         )
     orders = (
@@ -124,12 +124,12 @@ async def report_store_gmv(
             registry,
             order,
             OrderFacts(
-                OrderEventKind.STORE_GMV_REPORTED,
+                OrderEventKind.STORE_SALES_REPORTED,
                 observed_at,
                 order_id=order.id,
                 store_id=store_id,
                 month=month,
-                amount=gmv.amount,
+                amount=sales.amount,
             ),
         )
     return snapshot, added

@@ -55,7 +55,7 @@ class TicketStatus(enum.StrEnum):
 
 
 class SnapshotSource(enum.StrEnum):
-    """Who reported a store's monthly GMV."""
+    """Who reported a store's monthly sales."""
 
     SELLER = "SELLER"  # the seller, signed in
     INTEGRATION = "INTEGRATION"  # a program (an ERP integration) with the seller's API token

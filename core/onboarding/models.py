@@ -28,7 +28,11 @@ class Application(Base):
     """A provider's application for (and, once active, membership of) one category."""
 
     __tablename__ = "applications"
-    __table_args__ = (Index("ix_applications_category_status", "category_key", "status"),)
+    __table_args__ = (
+        Index("ix_applications_category_status", "category_key", "status"),
+        # dispatch asks when a category's applications last changed (one index probe)
+        Index("ix_applications_category_changed", "category_key", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     provider_id: Mapped[int] = mapped_column(

@@ -35,7 +35,7 @@ from linkstar.core.runtime.demo_marketplace import create_sellers, load_marketpl
 from linkstar.core.standing.verdicts import evaluate_period
 
 MONTHS = 6
-PLAYED_MONTHS = 3  # the latest closed months whose order-fed KPI data comes from orders
+PLAYED_MONTHS = MONTHS  # the closed months whose order-fed KPI data comes from orders: all
 _CITIES = ["Shenzhen", "Hangzhou", "Guangzhou", "Xiamen", "Ningbo", "Yiwu", "Shanghai", "Fuzhou"]
 _HKMT = ["Hong Kong", "Kowloon", "Macau", "Taipei"]
 _OVERSEAS = ["Singapore", "Kuala Lumpur", "Jakarta", "Los Angeles", "London", "Ho Chi Minh City"]
@@ -211,7 +211,7 @@ async def _top_up(
         metric = next(m for m in registry.category(key).metrics if m.key == metric_key)
         short = max(0, metric.min_sample_size - made.get((key, pid, metric_key), 0))
         if metric.aggregation.kind is AggregationKind.GROWTH:
-            short = len(generated)  # store GMV: its subjects need every month
+            short = len(generated)  # store sales: its subjects need every month
         rows.extend(generated[:short])
     if rows:
         await session.execute(insert(models.KpiObservation), rows)

@@ -23,11 +23,12 @@ from linkstar.core.identity.models import Account
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import as_of, utcnow
 from linkstar.core.kernel.money import Money
-from linkstar.core.kernel.vocabulary import Marketplace, Role
+from linkstar.core.kernel.vocabulary import ApplicationStatus, Marketplace, Role
 from linkstar.core.marketplace import dispatch, offers, orders, requests
 from linkstar.core.marketplace.models import Offer, Order
 from linkstar.core.marketplace.orders import OrderAction
 from linkstar.core.marketplace.vocabulary import OfferStatus
+from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.profiles import (
     BoolField,
     DecimalField,
@@ -63,6 +64,29 @@ def example_requirements(schema: ProfileSchema, rng: random.Random) -> dict[str,
         elif isinstance(spec, BoolField):
             data[name] = True
     return schema.validate(data)
+
+
+async def demo_requirements(
+    session: AsyncSession,
+    registry: Registry,
+    contribution: Any,
+    provider_id: int,
+    rng: random.Random,
+) -> dict[str, Any]:
+    """Requirements of a demo request meant for `provider_id`: the category plugin's suggestion
+    (`linkstar_demo_request`, e.g. one of the provider's lanes) when it makes one, else example
+    data generated from the request schema."""
+    answers = await registry.call_each(
+        "linkstar_demo_request",
+        category=contribution.category,
+        session=session,
+        provider_id=provider_id,
+        rng=rng,
+    )
+    for _, suggested in answers:
+        if suggested is not None:
+            return contribution.requirements.validate(suggested)
+    return example_requirements(contribution.requirements, rng)
 
 
 Seller = tuple[Viewer, Any]  # the seller and its store
@@ -123,7 +147,9 @@ async def play_month(
                         store_ids=[store.id],
                         marketplaces=list(Marketplace)[:6],
                         regions=[],
-                        requirements=example_requirements(contribution.requirements, rng),  # type: ignore[arg-type]
+                        requirements=await demo_requirements(
+                            session, registry, contribution, provider_id, rng
+                        ),
                         budget=Money(Decimal(rng.randrange(2_000, 30_000)), "USD"),
                         desired_start=opened.date(),
                         direct_provider_id=provider_id,
@@ -133,7 +159,10 @@ async def play_month(
                     if offer is None:  # restricted, terminated, pilot quota used up
                         counts["unmatched"] += 1
                         break
-                with as_of(opened + timedelta(hours=rng.randrange(1, 6))):
+                # the provider answers within the category's deadline (logistics: 4 hours)
+                answer_within = min(timedelta(hours=6), contribution.dispatch.response_deadline)
+                answered = opened + answer_within * rng.uniform(0.1, 0.9)
+                with as_of(answered):
                     order = await offers.accept_offer(session, provider, registry, offer.id)
                     await _seller_pays(session, order)
                     milestones = [
@@ -176,8 +205,21 @@ async def load_marketplace_demo(
     counts = {"requests": 0, "orders": 0, "completed": 0}
     now = utcnow()
     for contribution in registry.categories.values():
+        # open requests: each is written with one pool member's service in mind (a lane it
+        # ships), then dispatched to whoever ranks first among those who can serve it
+        members = list(
+            await session.scalars(
+                select(Application.provider_id)
+                .where(
+                    Application.category_key == contribution.category.key,
+                    Application.status == ApplicationStatus.ACTIVE,
+                )
+                .order_by(Application.provider_id)
+            )
+        )
         for index in range(per_category):
             seller, store = sellers[index % 2]
+            meant_for = rng.choice(members) if members else 0
             request = await requests.create_request(
                 session,
                 seller,
@@ -187,7 +229,9 @@ async def load_marketplace_demo(
                 store_ids=[store.id],
                 marketplaces=list(Marketplace)[:6],
                 regions=[],
-                requirements=example_requirements(contribution.requirements, rng),  # type: ignore[arg-type]
+                requirements=await demo_requirements(
+                    session, registry, contribution, meant_for, rng
+                ),
                 budget=Money(Decimal(rng.randrange(2_000, 30_000)), "USD"),
                 desired_start=date.today() + timedelta(days=14),
                 seed=rng.randrange(2**31),

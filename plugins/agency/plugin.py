@@ -45,7 +45,7 @@ from linkstar.schema.plugin_api import (
     response_hours,
     seller_rating,
     standard_agreements,
-    store_gmv,
+    store_sales,
     task_failed,
 )
 
@@ -296,6 +296,8 @@ ORDER_OBSERVATIONS = [
     ObservationRule(OrderEventKind.ORDER_COMPLETED, "customer_satisfaction", seller_rating),
     ObservationRule(OrderEventKind.REORDERED, "customer_renewal_rate", renewed),
     ObservationRule(OrderEventKind.ORDER_EXTENDED, "customer_renewal_rate", renewed),
+    # the seller went to another agency after completing an order: a contract not renewed
+    ObservationRule(OrderEventKind.CUSTOMER_LOST, "customer_renewal_rate", renewed),
     # one observation per closed order: did the seller complain (ticket or dispute)?
     ObservationRule(OrderEventKind.ORDER_COMPLETED, "complaint_rate", complaint),
     ObservationRule(OrderEventKind.ORDER_CANCELLED, "complaint_rate", complaint),
@@ -304,7 +306,7 @@ ORDER_OBSERVATIONS = [
         OrderEventKind.NEGATIVE_REVIEW_RESOLVED, "negative_review_response_time", response_hours
     ),
     # a managed store's monthly GMV (the metric's GROWTH aggregation compares months per store)
-    ObservationRule(OrderEventKind.STORE_GMV_REPORTED, "store_gmv_growth", store_gmv),
+    ObservationRule(OrderEventKind.STORE_SALES_REPORTED, "store_gmv_growth", store_sales),
 ]
 
 

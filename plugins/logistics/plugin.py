@@ -12,7 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import exists
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.plugins.logistics.models import LogisticsLane, LogisticsMode
@@ -353,6 +353,35 @@ async def linkstar_demo_data(
         for origin, destination, mode, days in rng.sample(DEMO_LANES, rng.randrange(2, 5))
     )
     return None
+
+
+@hookimpl
+async def linkstar_demo_request(
+    category: ServiceCategory,
+    session: AsyncSession,
+    provider_id: int,
+    rng: random.Random,
+) -> dict | None:
+    """A shipment on one of the provider's lanes, so `covers_lane` matches it."""
+    if category.key != KEY:
+        return None
+    lanes = (
+        await session.execute(
+            select(
+                LogisticsLane.origin_country, LogisticsLane.destination_country, LogisticsLane.mode
+            )
+            .where(LogisticsLane.provider_id == provider_id)
+            .order_by(LogisticsLane.id)
+        )
+    ).all()
+    if not lanes:
+        return None
+    origin, destination, mode = rng.choice(lanes)
+    return {
+        "origin_country": origin,
+        "destination_country": destination,
+        "modes": [LogisticsMode(mode).value],
+    }
 
 
 # Logistics is judged per shipment: 60 days and twenty pilot shipments give a sample.

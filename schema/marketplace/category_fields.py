@@ -32,6 +32,8 @@ class DispatchPolicyType:
     load_weight: Decimal
     unrated_composite: Decimal
     exploration_share: Decimal
+    rotation_share: Decimal
+    rotation_bias: int
     top_k: int
     has_match_rule: bool
 
@@ -67,6 +69,8 @@ class MarketplaceCategoryFields:
             load_weight=policy.load_weight,
             unrated_composite=policy.unrated_composite,
             exploration_share=policy.exploration_share,
+            rotation_share=policy.rotation_share,
+            rotation_bias=policy.rotation_bias,
             top_k=policy.top_k,
             has_match_rule=policy.match is not None,
         )

@@ -1,4 +1,4 @@
-"""GraphQL for sellers' tickets to providers and stores' monthly GMV snapshots."""
+"""GraphQL for sellers' tickets to providers and stores' monthly sales snapshots."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from strawberry import relay
 from linkstar.core.identity.policy import Action, allowed, require
 from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.marketplace import store_data, tickets
-from linkstar.core.marketplace.models import SellerTicket, Store, StoreGmvSnapshot
+from linkstar.core.marketplace.models import SellerTicket, Store, StoreSalesSnapshot
 from linkstar.core.marketplace.tickets import TicketAction
 from linkstar.core.marketplace.vocabulary import SnapshotSource, TicketKind, TicketStatus
 from linkstar.schema.marketplace.mutations import _money
@@ -27,7 +27,7 @@ from linkstar.schema.vocabulary import Money
 
 TicketKindEnum = strawberry.enum(TicketKind, description="What a seller's ticket is about.")
 TicketStatusEnum = strawberry.enum(TicketStatus, description="Where a seller's ticket stands.")
-SnapshotSourceEnum = strawberry.enum(SnapshotSource, description="Who reported a store's GMV.")
+SnapshotSourceEnum = strawberry.enum(SnapshotSource, description="Who reported a store's sales.")
 
 
 @strawberry.type(
@@ -104,10 +104,10 @@ class SellerTicketType(relay.Node):
     resolve_nodes = rows_resolver(SellerTicket)
 
 
-@strawberry.type(name="StoreGmvSnapshot", description="A store's GMV for one month.")
-class StoreGmvSnapshotType:
+@strawberry.type(name="StoreSalesSnapshot", description="A store's sales for one month.")
+class StoreSalesSnapshotType:
     month: str
-    gmv: Money
+    sales: Money
     source: SnapshotSource
     reported_by: str
     reported_at: datetime
@@ -116,10 +116,10 @@ class StoreGmvSnapshotType:
     )
 
     @classmethod
-    def of(cls, row: StoreGmvSnapshot, observations: int = 0) -> StoreGmvSnapshotType:
+    def of(cls, row: StoreSalesSnapshot, observations: int = 0) -> StoreSalesSnapshotType:
         return cls(
             month=row.month,
-            gmv=money_of(row.amount, row.currency),
+            sales=money_of(row.amount, row.currency),
             source=row.source,
             reported_by=row.reported_by,
             reported_at=row.reported_at,
@@ -171,21 +171,21 @@ class SellerSupportQuery:
             PageArgs.parse(first, after, last, before),
         )
 
-    @strawberry.field(description="Your store's monthly GMV as reported, oldest month first.")
-    async def store_gmv(self, info: Ctx, store: strawberry.ID) -> list[StoreGmvSnapshotType]:
+    @strawberry.field(description="Your store's monthly sales as reported, oldest month first.")
+    async def store_sales(self, info: Ctx, store: strawberry.ID) -> list[StoreSalesSnapshotType]:
         viewer = ctx(info).viewer
         require(viewer, Action.ACT_AS_SELLER)
         async with ctx(info).session() as session:
             rows = await session.scalars(
-                select(StoreGmvSnapshot)
-                .join(Store, Store.id == StoreGmvSnapshot.store_id)
+                select(StoreSalesSnapshot)
+                .join(Store, Store.id == StoreSalesSnapshot.store_id)
                 .where(
                     Store.id == parse_id(store, "Store"),
                     Store.seller_account_id == viewer.account_id,
                 )
-                .order_by(StoreGmvSnapshot.month)
+                .order_by(StoreSalesSnapshot.month)
             )
-            return [StoreGmvSnapshotType.of(r) for r in rows]
+            return [StoreSalesSnapshotType.of(r) for r in rows]
 
 
 async def _ticket_act(
@@ -239,18 +239,18 @@ class SellerSupportMutation:
 
     @strawberry.mutation(
         description=(
-            "Report a store's GMV for a month (the seller, or its integration with an API token "
+            "Report a store's sales for a month (the seller, or its integration with an API token "
             "of scope REPORT_STORE_DATA); final once reported."
         )
     )
-    async def report_store_gmv(
-        self, info: Ctx, store: strawberry.ID, month: str, gmv: MoneyInput
-    ) -> StoreGmvSnapshotType:
+    async def report_store_sales(
+        self, info: Ctx, store: strawberry.ID, month: str, sales: MoneyInput
+    ) -> StoreSalesSnapshotType:
         context = ctx(info)
         require(context.viewer, Action.REPORT_STORE_DATA)
-        amount = _money(gmv.amount, gmv.currency)
+        amount = _money(sales.amount, sales.currency)
         async with write(info) as session:
-            row, added = await store_data.report_store_gmv(
+            row, added = await store_data.report_store_sales(
                 session,
                 context.registry,
                 context.viewer,
@@ -258,4 +258,4 @@ class SellerSupportMutation:
                 month,
                 amount,
             )
-        return StoreGmvSnapshotType.of(row, added)
+        return StoreSalesSnapshotType.of(row, added)

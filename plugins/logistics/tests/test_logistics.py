@@ -31,6 +31,8 @@ from linkstar.core.providers.categories import ProfileInvalid, ServiceCategory
 from linkstar.core.runtime import tables as models
 from linkstar.core.runtime.migrate import MIGRATIONS, alembic_config, upgrade
 from tests.harness import GraphQLClient, global_id, sync_url
+from tests.test_marketplace import OFFERS, REQUEST, request_input
+from tests.test_marketplace import _provider as marketplace_provider
 
 # Importing the plugin puts `logistics_lanes` on Base.metadata, which the harness truncates
 # between tests: with the plugin disabled that table was never migrated, so stay out.
@@ -520,3 +522,50 @@ def test_lanes_and_the_profile_are_the_owners_and_staffs_only(gql, sign_in, serv
         else:
             assert data["lane"] is None and data["profile"] is None, name
             assert data["provider"]["categoryProfiles"] == [], name
+
+
+# --- marketplace: the lane decides who is asked (moved from tests/test_marketplace.py) -------
+
+
+def test_a_logistics_request_goes_only_to_carriers_covering_the_lane(db, sign_in, staff) -> None:
+    carriers = {}
+    for name, lanes in {
+        "sea": [("CN", "US", LogisticsMode.SEA_FREIGHT)],
+        "rail": [("CN", "DE", LogisticsMode.RAIL)],
+        "air": [("CN", "US", LogisticsMode.AIR_EXPRESS)],
+    }.items():
+        row = marketplace_provider(db, f"Carrier {name}", ApplicationStatus.ACTIVE)
+        db.query(models.Application).filter_by(provider_id=row.id).update(
+            {"category_key": "logistics"}
+        )
+        for origin, destination, mode in lanes:
+            db.add(
+                LogisticsLane(
+                    provider_id=row.id,
+                    origin_country=origin,
+                    destination_country=destination,
+                    mode=mode,
+                    typical_transit_days=20,
+                )
+            )
+        carriers[row.id] = name
+    db.commit()
+    seller = sign_in(Role.SELLER)
+    shipping = request_input(
+        category="logistics",
+        requirements={
+            "origin_country": "cn",
+            "destination_country": "us",
+            "modes": ["SEA_FREIGHT"],
+        },
+    )
+    seller(REQUEST, {"i": shipping})
+    offers = staff(OFFERS, {"s": "PENDING"})["offers"]["edges"]
+    candidates = offers[0]["node"]["explanation"]["candidates"]
+    assert [carriers[c["provider_id"]] for c in candidates] == ["sea"]
+    missing = seller.errors(REQUEST, {"i": request_input(category="logistics", requirements={})})
+    assert missing[0]["extensions"]["code"] == "PROFILE_INVALID"
+    assert set(missing[0]["extensions"]["details"]["fields"]) >= {
+        "origin_country",
+        "destination_country",
+    }
