@@ -16,6 +16,9 @@ Category `sample` (position 900, after every built-in):
 - fees: a deposit of CNY 1000.00 for a regular provider (500.00 preferred, 200.00 strategic;
   HKD and USD the same numbers) and a 10 % commission (8 %, 5 %);
 - penalties: CNY 100.00 when a sanction restricts intake;
+- money (its own block below): an annual renewal fee of 100.00 charged at each anniversary
+  (never at approval) and an exam fee of 20.00 per candidate, charged when staff record the
+  candidates (CNY, HKD or USD by region);
 - onboarding: the standard agreements, 30 days of probation, no interview.
 
 Category `spare` (position 901): one metric, `rating`, the MEAN of RATING observations, ≥ 4
@@ -31,8 +34,10 @@ from decimal import Decimal
 from linkstar.schema.plugin_api import (
     Aggregation,
     AggregationKind,
+    ChargeOccasionKind,
     Direction,
     DocumentRequirement,
+    FeeKind,
     FeeRule,
     MetricDefinition,
     Money,
@@ -47,6 +52,7 @@ from linkstar.schema.plugin_api import (
     commission_by_tier,
     deposits_by_region_and_tier,
     documents,
+    fees_by_region,
     hookimpl,
     standard_agreements,
 )
@@ -144,6 +150,32 @@ FEE_RULES: list[FeeRule] = deposits_by_region_and_tier(
     name="Commission on dispatched orders",
     note="Share of each dispatched order's service fee.",
 )
+
+# --- money (issue #11): fees charged after approval, for the money sweep and the billable-units
+# flow. Neither is charged at approval: the deposit stays the sample's only approval charge.
+_CURRENCY = {Region.MAINLAND_CHINA: "CNY", Region.HK_MACAU_TAIWAN: "HKD", Region.OVERSEAS: "USD"}
+FEE_RULES += fees_by_region(
+    {region: Money.of("100.00", currency) for region, currency in _CURRENCY.items()},
+    key="renewal_fee",
+    name="Annual renewal fee",
+    kind=FeeKind.ANNUAL_FEE,
+    note="Charged at each anniversary of the approval.",
+    charged_on=frozenset({ChargeOccasionKind.RENEWAL}),
+)
+FEE_RULES += [
+    FeeRule(
+        key="exam_fee",
+        name="Certification exam fee",
+        kind=FeeKind.PER_UNIT_FEE,
+        amount=Money.of("20.00", currency),
+        regions=frozenset({region}),
+        unit="candidate",
+        note="Per candidate sitting the certification exam.",
+    )
+    for region, currency in _CURRENCY.items()
+]
+# --- end of the money block
+
 PENALTY_RULES = [
     PenaltyRule(
         key="restricted_intake_penalty",
