@@ -16,8 +16,8 @@ Category `sample` (position 900, after every built-in):
 - fees: a deposit of CNY 1000.00 for a regular provider (500.00 preferred, 200.00 strategic;
   HKD and USD the same numbers) and a 10 % commission (8 %, 5 %);
 - penalties: CNY 100.00 when a sanction restricts intake;
-- money (its own block below): an annual renewal fee of 100.00 charged at each anniversary
-  (never at approval) and an exam fee of 20.00 per candidate, charged when staff record the
+- money (its own block below): an annual fee of 100.00 charged at approval and at each
+  anniversary, and an exam fee of 20.00 per candidate, charged when staff record the
   candidates (CNY, HKD or USD by region);
 - onboarding: the standard agreements, 30 days of probation, no interview.
 
@@ -151,16 +151,16 @@ FEE_RULES: list[FeeRule] = deposits_by_region_and_tier(
     note="Share of each dispatched order's service fee.",
 )
 
-# --- money (issue #11): fees charged after approval, for the money sweep and the billable-units
-# flow. Neither is charged at approval: the deposit stays the sample's only approval charge.
+# --- money (issue #11): an annual fee (at approval and each renewal: the money sweep's work) and
+# a per-unit exam fee (charged when staff count candidates).
 _CURRENCY = {Region.MAINLAND_CHINA: "CNY", Region.HK_MACAU_TAIWAN: "HKD", Region.OVERSEAS: "USD"}
 FEE_RULES += fees_by_region(
     {region: Money.of("100.00", currency) for region, currency in _CURRENCY.items()},
-    key="renewal_fee",
-    name="Annual renewal fee",
+    key="annual_fee",
+    name="Annual fee",
     kind=FeeKind.ANNUAL_FEE,
-    note="Charged at each anniversary of the approval.",
-    charged_on=frozenset({ChargeOccasionKind.RENEWAL}),
+    note="Charged at approval and at each anniversary of it.",
+    charged_on=frozenset({ChargeOccasionKind.APPROVAL, ChargeOccasionKind.RENEWAL}),
 )
 FEE_RULES += [
     FeeRule(

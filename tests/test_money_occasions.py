@@ -1,5 +1,5 @@
 """Charges after approval happen without an operator (issue #11), on the fixture category
-`sample` (tests/fixture_category.py): an annual renewal fee of CNY 100.00 at each anniversary,
+`sample` (tests/fixture_category.py): an annual fee of CNY 100.00 at each anniversary,
 and an exam fee of CNY 20.00 per candidate.
 
 - Every server runs the money sweep on its own (hourly); two sweeps at once charge once.
@@ -56,7 +56,7 @@ def charges_of(db: Any, provider_id: int) -> list[tuple[str, str, Decimal]]:
     return [(c.occasion, c.rule_key, c.amount) for c in rows]
 
 
-def test_every_server_charges_the_renewal_fee_on_its_own(db, migrated, registry) -> None:
+def test_every_server_charges_the_annual_fee_at_renewal_on_its_own(db, migrated, registry) -> None:
     # given a member approved 400 days ago: its first anniversary has passed
     provider = member(db, "Anniversary Co", approved_days_ago=400)
 
@@ -77,8 +77,8 @@ def test_every_server_charges_the_renewal_fee_on_its_own(db, migrated, registry)
 
     asyncio.run(a_few_ticks())
 
-    # then the renewal fee is charged once, named after its rule, without an operator
-    assert charges_of(db, provider.id) == [("RENEWAL:1", "sample.renewal_fee", Decimal("100.00"))]
+    # then the annual fee is charged for the renewal once, named after its rule, without an operator
+    assert charges_of(db, provider.id) == [("RENEWAL:1", "sample.annual_fee", Decimal("100.00"))]
 
 
 def test_two_sweeps_at_once_charge_each_renewal_once(db, migrated, registry) -> None:
@@ -100,7 +100,7 @@ def test_two_sweeps_at_once_charge_each_renewal_once(db, migrated, registry) -> 
     assert asyncio.run(two_at_once()) == [0, 3]  # the later sweep finds nothing left to do
     for provider in providers:
         assert charges_of(db, provider.id) == [
-            ("RENEWAL:1", "sample.renewal_fee", Decimal("100.00"))
+            ("RENEWAL:1", "sample.annual_fee", Decimal("100.00"))
         ]
 
 
