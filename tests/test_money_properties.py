@@ -375,5 +375,11 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
             assert s.closing == s.opening + s.orders - s.penalties + s.adjustments
             assert s.payout == max(s.closing, Decimal(0))
             assert s.held_back == 0
+        # the reconciliation agrees: ledger, charges, orders, statements and payouts
+        (usd,) = [r for r in await billing.reconcile(session) if r.currency == "USD"]
+        assert usd.orders_in_ledger == usd.orders_on_records
+        assert usd.payable_on_statements == usd.offered_on_payouts
+        assert usd.paid_on_payouts == usd.payouts_in_ledger
+        assert usd.balanced
 
     run(migrated, work)
