@@ -16,6 +16,9 @@ Category `sample` (position 900, after every built-in):
 - fees: a deposit of CNY 1000.00 for a regular provider (500.00 preferred, 200.00 strategic;
   HKD and USD the same numbers) and a 10 % commission (8 %, 5 %);
 - penalties: CNY 100.00 when a sanction restricts intake;
+- money (its own block below): an annual fee of 100.00 charged at approval and at each
+  anniversary, and an exam fee of 20.00 per candidate, charged when staff record the
+  candidates (CNY, HKD or USD by region);
 - onboarding: the standard agreements, 30 days of probation, no interview.
 
 Category `spare` (position 901): one metric, `rating`, the MEAN of RATING observations, ≥ 4
@@ -42,8 +45,10 @@ from linkstar.schema.plugin_api import (
     AggregationKind,
     CategoryProfile,
     CategoryProfileSpec,
+    ChargeOccasionKind,
     Direction,
     DocumentRequirement,
+    FeeKind,
     FeeRule,
     IntField,
     MetricDefinition,
@@ -62,6 +67,7 @@ from linkstar.schema.plugin_api import (
     commission_by_tier,
     deposits_by_region_and_tier,
     documents,
+    fees_by_region,
     hookimpl,
     profile_fields,
     standard_agreements,
@@ -160,6 +166,32 @@ FEE_RULES: list[FeeRule] = deposits_by_region_and_tier(
     name="Commission on dispatched orders",
     note="Share of each dispatched order's service fee.",
 )
+
+# --- money (issue #11): an annual fee (at approval and each renewal: the money sweep's work) and
+# a per-unit exam fee (charged when staff count candidates).
+_CURRENCY = {Region.MAINLAND_CHINA: "CNY", Region.HK_MACAU_TAIWAN: "HKD", Region.OVERSEAS: "USD"}
+FEE_RULES += fees_by_region(
+    {region: Money.of("100.00", currency) for region, currency in _CURRENCY.items()},
+    key="annual_fee",
+    name="Annual fee",
+    kind=FeeKind.ANNUAL_FEE,
+    note="Charged at approval and at each anniversary of it.",
+    charged_on=frozenset({ChargeOccasionKind.APPROVAL, ChargeOccasionKind.RENEWAL}),
+)
+FEE_RULES += [
+    FeeRule(
+        key="exam_fee",
+        name="Certification exam fee",
+        kind=FeeKind.PER_UNIT_FEE,
+        amount=Money.of("20.00", currency),
+        regions=frozenset({region}),
+        unit="candidate",
+        note="Per candidate sitting the certification exam.",
+    )
+    for region, currency in _CURRENCY.items()
+]
+# --- end of the money block
+
 PENALTY_RULES = [
     PenaltyRule(
         key="restricted_intake_penalty",

@@ -1,14 +1,14 @@
 """Worked example: a payout held while the provider's appeal is open, released when it is
 decided (over HTTP).
 
-A MAINLAND_CHINA logistics provider at PREFERRED (commission 2.5 %) completes USD 6,000.00 and
-4,000.00 of orders in August 2026 (paid for by the seller): payable 9,750.00. Two failing
-months restrict its intake, and the restriction's penalty (3 % of August's order revenue)
-deducts USD 300.00 today: payable 9,450.00. The provider appeals the restriction.
+A MAINLAND_CHINA provider of the fixture category `sample` at PREFERRED (commission 8 %)
+completes CNY 6,000.00 and 4,000.00 of orders in August 2026 (paid for by the seller): payable
+9,200.00. Two failing months restrict its intake, and the restriction's penalty (the fixture's
+fixed CNY 100.00) is deducted today: payable 9,100.00. The provider appeals the restriction.
 
-    settle 2026-08  orders 9,750.00, closing 9,750.00, payout HELD ("held while appeal N is
+    settle 2026-08  orders 9,200.00, closing 9,200.00, payout HELD ("held while appeal N is
                     open"); the penalty, posted today, belongs to today's (open) cycle
-    appeal upheld   the restriction and its penalty are reversed (payable 9,750.00 again); the
+    appeal upheld   the restriction and its penalty are reversed (payable 9,200.00 again); the
                     payout is PENDING again, approved by one staff member, paid by another
     afterwards      payable 0.00: the penalty and its reversal net to zero in the open cycle
 """
@@ -25,8 +25,9 @@ from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Region, Role, Tier
 from linkstar.core.providers.models import Provider
 from linkstar.core.runtime import tables as models
+from tests.fixture_category import KEY
 from tests.harness import global_id
-from tests.logistics_provider import evaluate, month_of_data, shipper  # noqa: F401
+from tests.sample_provider import evaluate, month_of_data, shipper  # noqa: F401
 from tests.test_settlement import run
 
 STATEMENTS = """query($p: ID!) { node(id: $p) { ... on Provider { statements { edges { node {
@@ -63,11 +64,11 @@ def test_a_payout_held_for_an_open_appeal_is_released_when_the_appeal_is_decided
     db.commit()
 
     async def august_orders(session: AsyncSession) -> None:
-        rules = registry.category("logistics").fee_rules
-        rate = orders.commission_rate("logistics", rules, Region.MAINLAND_CHINA, Tier.PREFERRED)
+        rules = registry.category(KEY).fee_rules
+        rate = orders.commission_rate(KEY, rules, Region.MAINLAND_CHINA, Tier.PREFERRED)
         for order, amount in ((1, "6000.00"), (2, "4000.00")):
-            party = orders.OrderParty(order, provider.id, seller.id, "logistics")
-            money = Money.of(amount, "USD")
+            party = orders.OrderParty(order, provider.id, seller.id, KEY)
+            money = Money.of(amount, "CNY")
             await orders.record_seller_payment(session, party, money, f"BOC-{order}")
             when = datetime(2026, 8, 10, tzinfo=UTC)
             await orders.complete_order(session, party, money, rate, Tier.PREFERRED, when)
@@ -78,7 +79,7 @@ def test_a_payout_held_for_an_open_appeal_is_released_when_the_appeal_is_decided
     admin, reviewer = sign_in(Role.ADMIN), sign_in(Role.REVIEWER)
     partner = sign_in(Role.PARTNER, provider_id=provider.id, owner=True)
     evaluate(admin, "2026-07")
-    evaluate(admin, "2026-08")  # the second failing month restricts intake: USD 300.00
+    evaluate(admin, "2026-08")  # the second failing month restricts intake: CNY 100.00
 
     restriction = (
         db.query(models.Sanction).filter_by(provider_id=provider.id, kind="RESTRICTED_INTAKE").one()
@@ -92,13 +93,13 @@ def test_a_payout_held_for_an_open_appeal_is_released_when_the_appeal_is_decided
         e["node"] for e in partner(STATEMENTS, {"p": provider_id})["node"]["statements"]["edges"]
     ]
     assert (august["orders"], august["penalties"], august["closing"]) == (
-        {"amount": "9750.00"},
+        {"amount": "9200.00"},
         {"amount": "0.00"},
-        {"amount": "9750.00"},
+        {"amount": "9200.00"},
     )
-    assert payable(reviewer) == "9450.00"  # the penalty was deducted
+    assert payable(reviewer) == "9100.00"  # the penalty was deducted
     payout = august["payout"]
-    assert payout["status"] == "HELD" and payout["amount"] == {"amount": "9750.00"}
+    assert payout["status"] == "HELD" and payout["amount"] == {"amount": "9200.00"}
     assert "appeal" in payout["reason"]
     refused = reviewer.errors(PAYOUT, {"p": payout["id"], "a": "APPROVE"})
     assert refused[0]["extensions"]["code"] == "INVALID_TRANSITION"
@@ -109,7 +110,7 @@ def test_a_payout_held_for_an_open_appeal_is_released_when_the_appeal_is_decided
         e["node"] for e in partner(STATEMENTS, {"p": provider_id})["node"]["statements"]["edges"]
     ]
     assert august["payout"]["status"] == "PENDING"
-    assert payable(reviewer) == "9750.00"
+    assert payable(reviewer) == "9200.00"
     reviewer(PAYOUT, {"p": payout["id"], "a": "APPROVE"})
     paid = admin(PAYOUT, {"p": payout["id"], "a": "PAY", "b": "SWIFT-0908"})
     assert paid["decidePayout"]["status"] == "PAID"
@@ -134,7 +135,7 @@ def test_filing_an_appeal_holds_the_payouts_not_yet_paid(migrated, registry, db)
         (statement,) = await settlement.settle(
             session,
             settlement.cycle_of("2026-10"),
-            ["logistics"],
+            [KEY],
             now=datetime(2026, 11, 2, tzinfo=UTC),
         )
         payout = await settlement.payout_of(session, statement.id)

@@ -27,7 +27,7 @@ from linkstar.core.kernel.money import Money
 from linkstar.core.kernel.vocabulary import Region, Role, Tier
 from linkstar.core.ledger import journal
 from linkstar.core.providers.models import Provider
-from tests.harness import global_id
+from tests.harness import REPO, global_id
 from tests.test_settlement import october, parties, run  # noqa: F401
 
 CHARGES = """query($p: ID!) { node(id: $p) { ... on Provider { charges { edges { node {
@@ -193,11 +193,14 @@ def test_the_readme_month_from_charges_to_payout(migrated, registry, parties) ->
     provider_id, seller_id = parties
     rules = registry.category("logistics").fee_rules
 
+    charged: dict[str, Decimal] = {}
+
     async def month(session: AsyncSession) -> tuple[settlement.Statement, settlement.Payout]:
         occasion = billing.ChargeOccasion(
             "APPROVAL", provider_id, None, "logistics", Region.OVERSEAS, Tier.REGULAR
         )
         for charge in await billing.issue_charges(session, occasion, rules):
+            charged[charge.kind] = charge.amount
             money = Money(charge.amount, charge.currency)
             await billing.record_payment(session, charge, money, f"HSBC-{charge.id}", recorded_by=1)
         party = orders.OrderParty(1, provider_id, seller_id, "logistics")
@@ -244,3 +247,12 @@ def test_the_readme_month_from_charges_to_payout(migrated, registry, parties) ->
         Decimal("920.00"),
     )
     assert (payout.status, payout.amount) == ("PAID", Decimal("920.00"))
+    # the README's table shows these very figures
+    readme = (REPO / "README.md").read_text()
+    assert charged == {"DEPOSIT": Decimal("4500.00"), "ANNUAL_FEE": Decimal("1000.00")}
+    assert "approved: deposit USD 4,500.00, annual fee 1,000.00 charged" in readme
+    assert (
+        f"statement: orders {statement.orders:,.2f}, commission {statement.commission:,.2f}, "
+        f"penalties {statement.penalties:,.2f}, closing and payout {payout.amount:,.2f} (PENDING)"
+    ) in readme
+    assert f"Dr payable {payout.amount:,.2f} · Cr bank {payout.amount:,.2f}" in readme

@@ -28,6 +28,7 @@ from linkstar.core.ledger import journal
 from linkstar.core.ledger.journal import PLATFORM, credit, debit, provider_owner
 from linkstar.core.ledger.models import JournalEntry, JournalLine, LedgerAccount
 from linkstar.core.providers.models import Provider
+from tests.fixture_category import KEY
 from tests.test_settlement import run
 
 CURRENCIES = ["USD", "CNY", "JPY"]
@@ -259,7 +260,7 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
         )
         session.add(seller)
         await session.flush()
-        rules = registry.category("logistics").fee_rules
+        rules = registry.category(KEY).fee_rules
         order_id = provider_id * 1000
         completed: list[orders.OrderParty] = []
         unpaid: list[tuple[orders.OrderParty, Money, Decimal]] = []
@@ -268,8 +269,8 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
             money = Money(Decimal(cents).scaleb(-2), "USD")
             if kind in ("order", "unpaid"):
                 order_id += 1
-                party = orders.OrderParty(order_id, provider_id, seller.id, "logistics")
-                rate = orders.commission_rate("logistics", rules, Region.OVERSEAS, tier)
+                party = orders.OrderParty(order_id, provider_id, seller.id, KEY)
+                rate = orders.commission_rate(KEY, rules, Region.OVERSEAS, tier)
                 if kind == "order":  # paid for, then completed
                     await orders.record_seller_payment(session, party, money, "p", price=money)
                     row = await orders.complete_order(session, party, money, rate, tier, when)
@@ -281,7 +282,7 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
                 assert row.commission == money.times(rate.percent / 100).amount
             elif kind == "cancel":
                 order_id += 1
-                party = orders.OrderParty(order_id, provider_id, seller.id, "logistics")
+                party = orders.OrderParty(order_id, provider_id, seller.id, KEY)
                 await orders.record_seller_payment(session, party, money, "p", price=money)
                 await orders.refund_order(session, party, "cancelled", "USD")
                 await orders.refund_order(session, party, "cancelled", "USD")  # once
@@ -291,7 +292,7 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
                 await orders.deduct_penalty(
                     session,
                     provider_id=provider_id,
-                    category="logistics",
+                    category=KEY,
                     money=money,
                     cause_type="sanction",
                     cause_id=order_id,
@@ -327,8 +328,8 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
         statements: list[Statement] = []
         for label in months:
             cycle = settlement.cycle_of(label)
-            first = await settlement.settle(session, cycle, ["logistics"], now=after_all)
-            again = await settlement.settle(session, cycle, ["logistics"], now=after_all)
+            first = await settlement.settle(session, cycle, [KEY], now=after_all)
+            again = await settlement.settle(session, cycle, [KEY], now=after_all)
             assert [s.id for s in first] == [s.id for s in again]  # idempotent
             mine = [s for s in first if s.provider_id == provider_id]
             statements.extend(mine)
@@ -374,5 +375,11 @@ def test_settlement_agrees_with_the_ledger(events, decisions, migrated, registry
             assert s.closing == s.opening + s.orders - s.penalties + s.adjustments
             assert s.payout == max(s.closing, Decimal(0))
             assert s.held_back == 0
+        # the reconciliation agrees: ledger, charges, orders, statements and payouts
+        (usd,) = [r for r in await billing.reconcile(session) if r.currency == "USD"]
+        assert usd.orders_in_ledger == usd.orders_on_records
+        assert usd.payable_on_statements == usd.offered_on_payouts
+        assert usd.paid_on_payouts == usd.payouts_in_ledger
+        assert usd.balanced
 
     run(migrated, work)

@@ -74,9 +74,10 @@ def october(day: int) -> datetime:
 
 
 async def complete(
-    session, registry, provider_id, seller_id, order_id, amount, when, category="logistics"
+    session, registry, provider_id, seller_id, order_id, amount, when, category=KEY
 ) -> None:
-    """An order of `category` paid in USD and completed for an overseas regular provider."""
+    """An order of `category` (the fixture category unless named) paid in USD and completed
+    for an overseas regular provider."""
     party = orders.OrderParty(order_id, provider_id, seller_id, category)
     money = Money.of(amount, USD)
     await orders.record_seller_payment(session, party, money, f"PAY-{order_id}")
@@ -231,7 +232,9 @@ def test_the_cli_settles_a_closed_cycle_once(migrated, registry, parties) -> Non
     provider_id, seller_id = parties
 
     async def one_order(session: AsyncSession) -> None:
-        await complete(session, registry, provider_id, seller_id, 9, "100.00", october(3))
+        await complete(
+            session, registry, provider_id, seller_id, 9, "100.00", october(3), "logistics"
+        )
 
     run(migrated, one_order)
     first = linkstar("settle", "--cycle", "2026-10", url=migrated)

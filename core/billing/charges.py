@@ -22,11 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkstar.core.billing.models import Charge, ChargePayment
+from linkstar.core.billing.models import Charge, ChargePayment, Commission, Payout, Statement
 from linkstar.core.fees.rules import ChargeOccasionKind, FeeKind, FeeRule, quote
 from linkstar.core.kernel.db import claim, utcnow
 from linkstar.core.kernel.errors import InvalidInput, NotFound
@@ -369,7 +370,8 @@ async def deposit_held(session: AsyncSession, provider_id: int) -> list[Money]:
 
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
-    """The ledger against the charges, per currency: each pair must be equal."""
+    """The ledger against the charges, the orders, the statements and the payouts, per
+    currency: each pair must be equal."""
 
     currency: str
     ledger_debits: Money
@@ -378,6 +380,15 @@ class Reconciliation:
     outstanding_on_charges: Money
     deposits_in_ledger: Money
     deposits_paid_on_charges: Money
+    # completed orders: the seller's money the completions moved vs the commission records
+    orders_in_ledger: Money
+    orders_on_records: Money
+    # what statements offered to pay vs the payouts written for them
+    payable_on_statements: Money
+    offered_on_payouts: Money
+    # payouts PAID vs what the ledger paid out of the providers' payable
+    paid_on_payouts: Money
+    payouts_in_ledger: Money
 
     @property
     def balanced(self) -> bool:
@@ -385,7 +396,33 @@ class Reconciliation:
             self.ledger_debits == self.ledger_credits
             and self.receivable_in_ledger == self.outstanding_on_charges
             and self.deposits_in_ledger == self.deposits_paid_on_charges
+            and self.orders_in_ledger == self.orders_on_records
+            and self.payable_on_statements == self.offered_on_payouts
+            and self.paid_on_payouts == self.payouts_in_ledger
         )
+
+
+def _summed(column: Any) -> Any:
+    return type_coerce(func.sum(type_coerce(column, BigInteger)), BigInteger)
+
+
+async def _per_currency(session: AsyncSession, query: Any) -> dict[str, Decimal]:
+    return {
+        currency: Decimal(int(raw or 0)).scaleb(-AMOUNT_SCALE)
+        for currency, raw in await session.execute(query)
+    }
+
+
+async def _ledger_moved(session: AsyncSession, code: str, side: str, kind: str) -> Any:
+    """What entries of `kind` moved on `side` of the accounts `code`, per currency."""
+    return await _per_currency(
+        session,
+        select(JournalLine.currency, _summed(JournalLine.amount))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == JournalLine.account_id)
+        .where(LedgerAccount.code == code, JournalLine.side == side, JournalEntry.kind == kind)
+        .group_by(JournalLine.currency),
+    )
 
 
 async def reconcile(session: AsyncSession) -> list[Reconciliation]:
@@ -418,17 +455,51 @@ async def reconcile(session: AsyncSession) -> list[Reconciliation]:
         owed[charge.currency] += outstanding(charge).amount
         if charge.kind == FeeKind.DEPOSIT.value:
             paid_deposits[charge.currency] += charge.paid
-    currencies = sorted(set(trial) | set(owed))
+    orders_moved = await _ledger_moved(session, "SELLER_PAYMENTS_HELD", "DEBIT", "ORDER_COMPLETED")
+    orders_recorded = await _per_currency(
+        session,
+        select(Commission.currency, _summed(Commission.order_amount))
+        .where(Commission.entry_id.is_not(None))
+        .group_by(Commission.currency),
+    )
+    on_statements = await _per_currency(
+        session,
+        select(Statement.currency, _summed(Statement.payout))
+        .where(type_coerce(Statement.payout, BigInteger) > 0)
+        .group_by(Statement.currency),
+    )
+    offered = await _per_currency(
+        session, select(Payout.currency, _summed(Payout.amount)).group_by(Payout.currency)
+    )
+    paid = await _per_currency(
+        session,
+        select(Payout.currency, _summed(Payout.amount))
+        .where(Payout.status == "PAID")
+        .group_by(Payout.currency),
+    )
+    paid_out = await _ledger_moved(session, "PROVIDER_PAYABLE", "DEBIT", "PAYOUT")
+    currencies = sorted(set(trial) | set(owed) | set(orders_recorded) | set(offered))
     zero = Decimal(0)
     return [
         Reconciliation(
             c,
             trial[c].debits if c in trial else Money(zero, c),
             trial[c].credits if c in trial else Money(zero, c),
-            Money(receivable.get(c, zero), c),
-            Money(owed.get(c, zero), c),
-            Money(deposits.get(c, zero), c),
-            Money(paid_deposits.get(c, zero), c),
+            *(
+                Money(values.get(c, zero), c)
+                for values in (
+                    receivable,
+                    owed,
+                    deposits,
+                    paid_deposits,
+                    orders_moved,
+                    orders_recorded,
+                    on_statements,
+                    offered,
+                    paid,
+                    paid_out,
+                )
+            ),
         )
         for c in currencies
     ]

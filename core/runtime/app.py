@@ -35,6 +35,7 @@ from linkstar.core.runtime import observability, payload
 from linkstar.core.runtime.downloads import document_endpoint
 from linkstar.core.runtime.edge import Edge
 from linkstar.core.runtime.live import SubscriptionAuthentication
+from linkstar.core.runtime.money_sweep import sweep_forever
 from linkstar.core.runtime.protocol import GraphQLOverHTTP
 from linkstar.core.runtime.retention import purge_documents_forever
 from linkstar.core.runtime.web import dashboard_routes
@@ -342,6 +343,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         await app.state.hub.start()
         delivering = webhooks.start_worker(background_sessions, production=not settings.development)
         sweeper = asyncio.create_task(_expire_offers_forever(background_sessions, registry))
+        # charges at renewal and tier change, top-ups, refunds after exit
+        charging = asyncio.create_task(sweep_forever(background_sessions, registry))
         purger = asyncio.create_task(
             purge_documents_forever(
                 background_sessions, registry, LocalDirectoryStore(settings.storage_dir)
@@ -351,7 +354,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         # moved out of the collector's generations, full collections stop re-scanning it.
         gc.freeze()
         yield
-        for task in (scheduler, delivering, sweeper, purger):
+        for task in (scheduler, delivering, sweeper, charging, purger):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

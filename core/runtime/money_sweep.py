@@ -1,16 +1,21 @@
-"""The daily money sweep: charges due at renewal and at tier change, deposit top-ups, and the
+"""The money sweep: charges due at renewal and at tier change, deposit top-ups, and the
 deposit's refund at exit once the retention period is over.
 
-Safe to run again and from several processes (`linkstar money-sweep`, e.g. from cron):
-every step is idempotent (charges have dedupe keys, ledger entries idempotency keys). The
+Every server runs it hourly, so nothing waits for an operator; `linkstar money-sweep` runs it
+once (e.g. from cron). Safe to run again and from several processes at once: the sweeps take
+turns, and every step is idempotent (charges have dedupe keys, ledger entries idempotency
+keys), so each charge and refund happens once. The
 rules — what is charged when, how much a deposit tops up, what a refund keeps back — live in
 `core/billing/charges.py`; this module only finds who is due, across the domains.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,12 +25,15 @@ from linkstar.core.billing import deposits
 from linkstar.core.billing.models import Charge
 from linkstar.core.contract.registry import Registry
 from linkstar.core.fees.rules import ChargeOccasionKind, FeeKind, quote
-from linkstar.core.kernel.db import utcnow
+from linkstar.core.kernel.db import take_turns, utcnow
+from linkstar.core.kernel.telemetry import log_failure
 from linkstar.core.kernel.vocabulary import ApplicationStatus
 from linkstar.core.onboarding.models import Application
 from linkstar.core.providers.models import Provider
 from linkstar.core.standing.models import TierChange
 
+log = logging.getLogger("linkstar")
+SWEEP_INTERVAL_SECONDS = 3600
 # Tier changes younger than this are looked at (the sweep runs daily; a missed day is caught).
 TIER_CHANGE_WINDOW = timedelta(days=7)
 IN_THE_POOL = (ApplicationStatus.ACTIVE, ApplicationStatus.PROBATION)
@@ -64,8 +72,10 @@ async def _occasion(
 async def sweep(
     session: AsyncSession, registry: Registry, now: datetime | None = None
 ) -> SweepSummary:
-    """Issue what is due and refund what may be refunded, as of `now`."""
+    """Issue what is due and refund what may be refunded, as of `now`. Concurrent sweeps
+    take turns: the later one finds the earlier one's charges and issues nothing twice."""
     now = now or utcnow()
+    await take_turns(session, Charge, "money-sweep")
     categories = [key for key in registry.categories]
     renewals = tier_changes = top_ups = refunds = 0
     for category in categories:
@@ -171,3 +181,19 @@ def _full_years(start: datetime, now: datetime) -> int:
     if (now.month, now.day, now.time()) < (start.month, start.day, start.time()):
         years -= 1
     return max(years, 0)
+
+
+async def sweep_forever(
+    sessions: Any, registry: Registry, interval: float = SWEEP_INTERVAL_SECONDS
+) -> None:
+    """The in-server sweep: every `interval` seconds, one sweep in its own transaction. Every
+    app process runs it; a failure is logged and retried at the next tick, never fatal."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with sessions() as session, session.begin():
+                done = await sweep(session, registry)
+            if any((done.renewal_charges, done.tier_change_charges, done.top_ups)):
+                log.info("money sweep: %s", done)
+        except Exception:  # the server keeps serving; the next tick retries
+            log_failure(log, "money sweep failed")

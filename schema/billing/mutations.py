@@ -12,6 +12,7 @@ from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.money import Money as MoneyValue
 from linkstar.core.marketplace.models import Order
 from linkstar.core.marketplace.vocabulary import OrderStatus
+from linkstar.schema.billing.approval import charge_counted_units
 from linkstar.schema.billing.inputs import money_of
 from linkstar.schema.billing.types import (
     ChargeType,
@@ -19,6 +20,7 @@ from linkstar.schema.billing.types import (
     SellerPaymentType,
     StatementType,
 )
+from linkstar.schema.fees.queries import FeeQuantityInput
 from linkstar.schema.nodes import Ctx, ctx
 from linkstar.schema.providers.inputs import MoneyInput
 from linkstar.schema.resolving import parse_id, write
@@ -55,6 +57,41 @@ class BillingMutation:
             row = await billing.load_charge(session, parse_id(charge, "Charge"))
             await billing.waive(session, row, reason, waived_by=viewer.account_id)
         return ChargeType.of(row)
+
+    @strawberry.mutation(
+        description=(
+            "Charge a member's per-unit fees for units staff counted (staff), e.g. the "
+            "candidates who sat a certification exam it held: one OPEN charge per fee of the "
+            "category's rules at the member's region and tier, each naming its rule, once per "
+            "reference (recording it again returns the same charges)."
+        )
+    )
+    async def charge_counted_units(
+        self,
+        info: Ctx,
+        provider: strawberry.ID,
+        category: str,
+        reference: str,
+        quantities: list[FeeQuantityInput],
+    ) -> list[ChargeType]:
+        context = ctx(info)
+        require(context.viewer, Action.MANAGE_MONEY)
+        if category not in context.registry.categories:
+            raise NotFound(f"no category {category!r}")
+        counted: dict[str, int] = {}
+        for item in quantities:
+            counted[item.unit] = counted.get(item.unit, 0) + item.quantity
+        async with write(info) as session:
+            rows = await charge_counted_units(
+                session,
+                context.registry,
+                parse_id(provider, "Provider"),
+                category,
+                reference,
+                counted,
+                issued_by=context.viewer.account_id,
+            )
+        return [ChargeType.of(row) for row in rows]
 
     @strawberry.mutation(
         description=(

@@ -143,9 +143,11 @@ class LedgerLineType:
 @strawberry.type(
     name="LedgerReconciliation",
     description=(
-        "The ledger against the charges, per currency: debits must equal credits, the "
-        "receivable must equal what open charges ask for, and deposits held must equal "
-        "deposits paid."
+        "The ledger against the charges, the orders, the statements and the payouts, per "
+        "currency: debits must equal credits, the receivable what open charges ask for, "
+        "deposits held the deposits paid, the orders the ledger completed the completed "
+        "orders' records, what statements offered to pay the payouts written, and payouts "
+        "PAID what the ledger paid out."
     ),
 )
 class LedgerReconciliationType:
@@ -156,6 +158,21 @@ class LedgerReconciliationType:
     outstanding_on_charges: Money
     deposits_in_ledger: Money
     deposits_paid_on_charges: Money
+    orders_in_ledger: Money = strawberry.field(
+        description="Sellers' money moved by order completions (their payments held → "
+        "commission and the provider's payable)."
+    )
+    orders_on_records: Money = strawberry.field(
+        description="The completed orders' amounts, as their commission records say."
+    )
+    payable_on_statements: Money = strawberry.field(
+        description="What the statements offered to pay (their positive payouts)."
+    )
+    offered_on_payouts: Money = strawberry.field(description="The payouts written for them.")
+    paid_on_payouts: Money = strawberry.field(description="Payouts PAID.")
+    payouts_in_ledger: Money = strawberry.field(
+        description="What the ledger paid out of the providers' payable."
+    )
     balanced: bool
 
     @classmethod
@@ -168,6 +185,12 @@ class LedgerReconciliationType:
             outstanding_on_charges=Money.of(row.outstanding_on_charges),  # type: ignore[arg-type]
             deposits_in_ledger=Money.of(row.deposits_in_ledger),  # type: ignore[arg-type]
             deposits_paid_on_charges=Money.of(row.deposits_paid_on_charges),  # type: ignore[arg-type]
+            orders_in_ledger=Money.of(row.orders_in_ledger),  # type: ignore[arg-type]
+            orders_on_records=Money.of(row.orders_on_records),  # type: ignore[arg-type]
+            payable_on_statements=Money.of(row.payable_on_statements),  # type: ignore[arg-type]
+            offered_on_payouts=Money.of(row.offered_on_payouts),  # type: ignore[arg-type]
+            paid_on_payouts=Money.of(row.paid_on_payouts),  # type: ignore[arg-type]
+            payouts_in_ledger=Money.of(row.payouts_in_ledger),  # type: ignore[arg-type]
             balanced=row.balanced,
         )
 
