@@ -159,8 +159,23 @@ def test_fee_quote_over_http_names_each_rule(gql, db) -> None:
             "amount": None,
             "ratePercent": "8",
         },
+        {
+            "ruleKey": "sample.annual_fee",
+            "kind": "ANNUAL_FEE",
+            "scope": "HK_MACAU_TAIWAN; all tiers",
+            "amount": {"amount": "100.00", "currency": "HKD"},
+            "ratePercent": None,
+        },
+        {
+            "ruleKey": "sample.exam_fee",
+            "kind": "PER_UNIT_FEE",
+            "scope": "HK_MACAU_TAIWAN; all tiers",
+            "amount": None,  # per candidate (its `unitPrice`): no quantity quoted, no total
+            "ratePercent": None,
+        },
     ]
-    assert data["upfrontTotals"] == [{"amount": "500.00", "currency": "HKD"}]
+    # the deposit and the annual fee are due up front; the exam fee is per candidate, later
+    assert data["upfrontTotals"] == [{"amount": "600.00", "currency": "HKD"}]
     assert data["commissionPercent"] == "8"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from linkstar.core.kernel.vocabulary import Role
-from tests.fixture_category import KEY
+from tests.fixture_category import KEY, PROFILE_DATA
 from tests.harness import GraphQLClient
 from tests.test_onboarding import NEXT_YEAR, PDF, PNG, category_info, register, upload
 
@@ -42,11 +42,15 @@ RECONCILE = """{ ledgerReconciliation { currency balanced
 
 
 def prepare(owner: GraphQLClient, gql: GraphQLClient) -> str:
-    """A draft application to `sample` with every mandatory document and every agreement (the
-    fixture category has no profile)."""
+    """A draft application to `sample` with its profile, every mandatory document and every
+    agreement."""
     app_id = owner("mutation($c: String!) { startApplication(category: $c) { id } }", {"c": KEY})[
         "startApplication"
     ]["id"]
+    owner(
+        "mutation($c: String!, $d: JSON!) { saveCategoryProfile(category: $c, data: $d) { id } }",
+        {"c": KEY, "d": PROFILE_DATA},
+    )
     info = category_info(gql, KEY)
     for doc in info["requiredDocuments"]:
         if not doc["mandatory"] or "OVERSEAS" not in doc["regions"]:
