@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.events import DomainEvent
@@ -47,3 +48,13 @@ def record(
             internal=internal,
         )
     )
+
+
+async def history(session: AsyncSession, subject_type: str, subject_id: int) -> list[DomainEvent]:
+    """Everything recorded about one subject, oldest first."""
+    rows = await session.scalars(
+        select(DomainEvent)
+        .where(DomainEvent.subject_type == subject_type, DomainEvent.subject_id == subject_id)
+        .order_by(DomainEvent.id)
+    )
+    return list(rows)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.kernel.db import utcnow
-from linkstar.core.kernel.errors import InvalidInput
+from linkstar.core.kernel.errors import InvalidInput, NotFound
 from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.periods import period_containing
 from linkstar.core.kpi.aggregations import aggregate
@@ -46,6 +46,47 @@ def check_internal_threshold(metric: MetricDefinition, threshold: Decimal) -> No
             f"set it {word} it",
             code="THRESHOLD_NOT_STRICTER",
         )
+
+
+async def set_internal_threshold(
+    session: AsyncSession,
+    provider_id: int,
+    category_key: str,
+    metric: MetricDefinition,
+    threshold: Decimal,
+) -> AlertThreshold:
+    """Set (or move) the provider's own early-warning line for `metric`, after checking it."""
+    check_internal_threshold(metric, threshold)
+    row = (
+        await session.execute(
+            select(AlertThreshold).where(
+                AlertThreshold.provider_id == provider_id,
+                AlertThreshold.category_key == category_key,
+                AlertThreshold.metric_key == metric.key,
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        row = AlertThreshold(
+            provider_id=provider_id,
+            category_key=category_key,
+            metric_key=metric.key,
+            threshold=threshold,
+        )
+        session.add(row)
+    else:
+        row.threshold = threshold
+        row.updated_at = utcnow()
+    return row
+
+
+async def mark_read(session: AsyncSession, provider_id: int, alert_id: int) -> Alert:
+    """Mark one of the provider's alerts read (once: the first reading time stays)."""
+    row = await session.get(Alert, alert_id)
+    if row is None or row.provider_id != provider_id:
+        raise NotFound("no such alert")
+    row.read_at = row.read_at or utcnow()
+    return row
 
 
 def _crossed(metric: MetricDefinition, value: Decimal, line: Decimal) -> bool:

@@ -6,10 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from sqlalchemy import func, or_, select
 
-from linkstar.core.identity.policy import Action, allowed, require
 from linkstar.core.kernel.vocabulary import Marketplace, Region, Tier
+from linkstar.core.marketplace import listings
 from linkstar.core.marketplace.directory import rank_providers
 from linkstar.core.marketplace.models import Offer, Order, ServiceRequest, Store
 from linkstar.core.marketplace.vocabulary import OfferStatus, OrderStatus, RequestStatus
@@ -35,19 +34,17 @@ class DirectoryEntry:
 
 
 async def _page(
-    info: Ctx, model: Any, conditions: list[Any], to_node: Any, args: PageArgs
+    info: Ctx, listing: listings.Listing, key: Any, to_node: Any, args: PageArgs
 ) -> Connection[Any]:
     context = ctx(info)
+    page, counting = listing
 
     async def count() -> int:
         async with context.session() as session:
-            stmt = select(func.count()).select_from(model).where(*conditions)
-            return (await session.execute(stmt)).scalar_one()
+            return (await session.execute(counting)).scalar_one()
 
     async with context.session() as session:
-        return await paginate(
-            session, select(model).where(*conditions), model.id, args, to_node, count
-        )
+        return await paginate(session, page, key, args, to_node, count)
 
 
 @strawberry.type
@@ -61,12 +58,10 @@ class MarketplaceQuery:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[StoreType]:
-        viewer = ctx(info).viewer
-        require(viewer, Action.ACT_AS_SELLER)
         return await _page(
             info,
-            Store,
-            [Store.seller_account_id == viewer.account_id],
+            listings.stores(ctx(info).viewer),
+            Store.id,
             StoreType.of,
             PageArgs.parse(first, after, last, before),
         )
@@ -81,17 +76,10 @@ class MarketplaceQuery:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[ServiceRequestType]:
-        viewer = ctx(info).viewer
-        conditions: list[Any] = []
-        if not allowed(viewer, Action.REVIEW):
-            require(viewer, Action.ACT_AS_SELLER)
-            conditions.append(ServiceRequest.seller_account_id == viewer.account_id)
-        if status is not None:
-            conditions.append(ServiceRequest.status == status)
         return await _page(
             info,
-            ServiceRequest,
-            conditions,
+            listings.service_requests(ctx(info).viewer, status),
+            ServiceRequest.id,
             ServiceRequestType.of,
             PageArgs.parse(first, after, last, before),
         )
@@ -106,15 +94,12 @@ class MarketplaceQuery:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[OfferType]:
-        viewer = ctx(info).viewer
-        conditions: list[Any] = []
-        if not allowed(viewer, Action.READ_ANY_PROVIDER):
-            require(viewer, Action.READ_OWN_PROVIDER, viewer.provider_id)
-            conditions.append(Offer.provider_id == viewer.provider_id)
-        if status is not None:
-            conditions.append(Offer.status == status)
         return await _page(
-            info, Offer, conditions, OfferType.of, PageArgs.parse(first, after, last, before)
+            info,
+            listings.offers(ctx(info).viewer, status),
+            Offer.id,
+            OfferType.of,
+            PageArgs.parse(first, after, last, before),
         )
 
     @strawberry.field(
@@ -129,21 +114,12 @@ class MarketplaceQuery:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[OrderType]:
-        viewer = ctx(info).viewer
-        conditions: list[Any] = []
-        if not allowed(viewer, Action.READ_ANY_PROVIDER):
-            sides = []
-            if allowed(viewer, Action.ACT_AS_SELLER):
-                sides.append(Order.seller_account_id == viewer.account_id)
-            if allowed(viewer, Action.READ_OWN_PROVIDER, viewer.provider_id):
-                sides.append(Order.provider_id == viewer.provider_id)
-            if not sides:
-                require(viewer, Action.READ_OWN_PROVIDER, viewer.provider_id)
-            conditions.append(or_(*sides))
-        if status is not None:
-            conditions.append(Order.status == status)
         return await _page(
-            info, Order, conditions, OrderType.of, PageArgs.parse(first, after, last, before)
+            info,
+            listings.orders(ctx(info).viewer, status),
+            Order.id,
+            OrderType.of,
+            PageArgs.parse(first, after, last, before),
         )
 
     @strawberry.field(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
-from sqlalchemy import or_, select
 from strawberry import relay
 
-from linkstar.core.identity.policy import Action, allowed, require
-from linkstar.core.kernel.events import DomainEvent
-from linkstar.core.marketplace import store_data, tickets
-from linkstar.core.marketplace.models import SellerTicket, Store, StoreSalesSnapshot
+from linkstar.core.identity.policy import Action, require
+from linkstar.core.kernel.timeline import history
+from linkstar.core.marketplace import listings, store_data, tickets
+from linkstar.core.marketplace.models import SellerTicket, StoreSalesSnapshot
 from linkstar.core.marketplace.tickets import TicketAction
 from linkstar.core.marketplace.vocabulary import SnapshotSource, TicketKind, TicketStatus
 from linkstar.schema.marketplace.mutations import _money
@@ -84,13 +82,7 @@ class SellerTicketType(relay.Node):
     @strawberry.field(description="The conversation and every step, oldest first.")
     async def timeline(self, info: Ctx) -> list[OrderEvent]:
         async with ctx(info).session() as session:
-            rows = await session.scalars(
-                select(DomainEvent)
-                .where(
-                    DomainEvent.subject_type == "SellerTicket", DomainEvent.subject_id == self.id
-                )
-                .order_by(DomainEvent.id)
-            )
+            rows = await history(session, "SellerTicket", self.id)
             return [
                 OrderEvent(
                     event_type=r.event_type,
@@ -150,42 +142,20 @@ class SellerSupportQuery:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[SellerTicketType]:
-        viewer = ctx(info).viewer
-        conditions: list[Any] = []
-        if not allowed(viewer, Action.READ_ANY_PROVIDER):
-            sides = []
-            if allowed(viewer, Action.ACT_AS_SELLER):
-                sides.append(SellerTicket.seller_account_id == viewer.account_id)
-            if allowed(viewer, Action.READ_OWN_PROVIDER, viewer.provider_id):
-                sides.append(SellerTicket.provider_id == viewer.provider_id)
-            if not sides:
-                require(viewer, Action.READ_OWN_PROVIDER, viewer.provider_id)
-            conditions.append(or_(*sides))
-        if status is not None:
-            conditions.append(SellerTicket.status == status)
         return await _page(
             info,
-            SellerTicket,
-            conditions,
+            listings.seller_tickets(ctx(info).viewer, status),
+            SellerTicket.id,
             SellerTicketType.of,
             PageArgs.parse(first, after, last, before),
         )
 
     @strawberry.field(description="Your store's monthly sales as reported, oldest month first.")
     async def store_sales(self, info: Ctx, store: strawberry.ID) -> list[StoreSalesSnapshotType]:
-        viewer = ctx(info).viewer
-        require(viewer, Action.ACT_AS_SELLER)
+        store_id = parse_id(store, "Store")
         async with ctx(info).session() as session:
-            rows = await session.scalars(
-                select(StoreSalesSnapshot)
-                .join(Store, Store.id == StoreSalesSnapshot.store_id)
-                .where(
-                    Store.id == parse_id(store, "Store"),
-                    Store.seller_account_id == viewer.account_id,
-                )
-                .order_by(StoreSalesSnapshot.month)
-            )
-            return [StoreSalesSnapshotType.of(r) for r in rows]
+            rows = await listings.store_sales(session, ctx(info).viewer, store_id)
+        return [StoreSalesSnapshotType.of(r) for r in rows]
 
 
 async def _ticket_act(

@@ -6,14 +6,14 @@ from datetime import date, datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from linkstar.core.identity.policy import Viewer
-from linkstar.core.kernel.events import DomainEvent
 from linkstar.core.kernel.money import Money as MoneyValue
+from linkstar.core.kernel.timeline import history
 from linkstar.core.kernel.vocabulary import Marketplace, Region
+from linkstar.core.marketplace import listings
 from linkstar.core.marketplace.models import (
     Offer,
     Order,
@@ -102,7 +102,7 @@ class ServiceRequestType(relay.Node):
     @strawberry.field(description="The order, once a provider accepted.")
     async def order(self, info: Ctx) -> OrderType | None:
         async with ctx(info).session() as session:
-            row = await session.scalar(select(Order).where(Order.request_id == self.id))
+            row = await listings.order_of_request(session, self.id)
         return None if row is None else OrderType.of(row)
 
     resolve_nodes = rows_resolver(ServiceRequest)
@@ -244,21 +244,13 @@ class OrderType(relay.Node):
     @strawberry.field(description="The order's tasks, by due date.")
     async def milestones(self, info: Ctx) -> list[OrderMilestoneType]:
         async with ctx(info).session() as session:
-            rows = await session.scalars(
-                select(OrderMilestone)
-                .where(OrderMilestone.order_id == self.id)
-                .order_by(OrderMilestone.due_at, OrderMilestone.id)
-            )
-            return [OrderMilestoneType.of(r) for r in rows]
+            rows = await listings.milestones(session, self.id)
+        return [OrderMilestoneType.of(r) for r in rows]
 
     @strawberry.field(description="Everything that happened to the order, oldest first.")
     async def timeline(self, info: Ctx) -> list[OrderEvent]:
         async with ctx(info).session() as session:
-            rows = await session.scalars(
-                select(DomainEvent)
-                .where(DomainEvent.subject_type == "Order", DomainEvent.subject_id == self.id)
-                .order_by(DomainEvent.id)
-            )
+            rows = await history(session, "Order", self.id)
             return [
                 OrderEvent(
                     event_type=r.event_type,
