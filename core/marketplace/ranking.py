@@ -73,7 +73,7 @@ class Candidate:
     rotation: bool = False  # found from the random place in the ranking where rotation draws
 
 
-def _open_orders(category_key: str) -> Any:
+def open_orders(category_key: str) -> Any:
     return (
         select(Order.provider_id, func.count().label("n"))
         .where(Order.category_key == category_key, Order.status.in_(OPEN_ORDER))
@@ -82,7 +82,7 @@ def _open_orders(category_key: str) -> Any:
     )
 
 
-def _offers_out(category_key: str) -> Any:
+def offers_out(category_key: str) -> Any:
     """Per provider: pending offers (they reserve capacity) and pilot offers used or pending."""
     pending = Offer.status == OfferStatus.PENDING
     pilot_used = Offer.pilot & Offer.status.in_((OfferStatus.PENDING, OfferStatus.ACCEPTED))
@@ -99,7 +99,7 @@ def _offers_out(category_key: str) -> Any:
 
 
 @dataclass(frozen=True)
-class _Shape:
+class RequestShape:
     """What of a request changes the walk's SQL text (its values are bound parameters), so a
     category's walks reuse a few statements: compiled once, and prepared by the driver."""
 
@@ -110,8 +110,8 @@ class _Shape:
     walk: str  # BEST, NEWCOMERS (best newcomers first) or ROTATION (from a place in the ranking)
 
 
-def _shape(request: ServiceRequest, walk: str) -> _Shape:
-    return _Shape(
+def request_shape(request: ServiceRequest, walk: str) -> RequestShape:
+    return RequestShape(
         request.category_key,
         bool(request.regions),
         bool(request.excluded_provider_ids),
@@ -120,7 +120,7 @@ def _shape(request: ServiceRequest, walk: str) -> _Shape:
     )
 
 
-def _values(request: ServiceRequest, limit: int, place: float = 0.0) -> dict[str, Any]:
+def request_values(request: ServiceRequest, limit: int, place: float = 0.0) -> dict[str, Any]:
     return {
         "place": place,
         "request_id": request.id,
@@ -132,64 +132,83 @@ def _values(request: ServiceRequest, limit: int, place: float = 0.0) -> dict[str
     }
 
 
-def _conditions(
-    shape: _Shape,
+def eligibility_rules(
+    shape: RequestShape,
     load: Any,
     capacity: Any,
     pilot_used: Any,
-) -> list[Any]:
-    """The eligibility rules over `Application` rows, given SQL for each one's load, capacity
-    and pilot offers used, with the request's values as bound parameters (`_values`); the
-    category's match rule is added by the caller (see `eligibility_query`)."""
+) -> list[tuple[str, Any]]:
+    """The eligibility rules over `Application` rows, each with its name, given SQL for each
+    one's load, capacity and pilot offers used, with the request's values as bound parameters
+    (`request_values`); the category's match rule is added by the caller (see
+    `eligibility_query`). The names are those `exclusions.why_not` reports."""
     app = Application
     category = shape.category_key
-    conditions: list[Any] = [
-        app.category_key == category,
-        or_(
-            app.status == ApplicationStatus.ACTIVE,
-            and_(
-                app.status == ApplicationStatus.PROBATION,
-                pilot_used < func.coalesce(app.pilot_order_quota, 0),
+    rules: list[tuple[str, Any]] = [
+        ("CATEGORY", app.category_key == category),
+        (
+            "STATUS",
+            or_(
+                app.status == ApplicationStatus.ACTIVE,
+                and_(
+                    app.status == ApplicationStatus.PROBATION,
+                    pilot_used < func.coalesce(app.pilot_order_quota, 0),
+                ),
             ),
         ),
-        app.provider_id.not_in(intake_blocked(category)),
-        deposit_satisfied(app.provider_id, category),
-        load < capacity,
-        exists().where(
-            ProviderMarketplace.provider_id == app.provider_id,
-            ProviderMarketplace.marketplace.in_(bindparam("marketplaces", expanding=True)),
+        ("SANCTIONED", app.provider_id.not_in(intake_blocked(category))),
+        ("DEPOSIT_UNPAID", deposit_satisfied(app.provider_id, category)),
+        ("AT_CAPACITY", load < capacity),
+        (
+            "MARKETPLACE",
+            exists().where(
+                ProviderMarketplace.provider_id == app.provider_id,
+                ProviderMarketplace.marketplace.in_(bindparam("marketplaces", expanding=True)),
+            ),
         ),
         # computed once (a hashed subplan), not probed per provider
-        app.provider_id.not_in(
-            select(Offer.provider_id).where(Offer.request_id == bindparam("request_id"))
+        (
+            "ALREADY_OFFERED",
+            app.provider_id.not_in(
+                select(Offer.provider_id).where(Offer.request_id == bindparam("request_id"))
+            ),
         ),
     ]
     if shape.regions:
-        conditions.append(
-            exists().where(
-                Provider.id == app.provider_id,
-                Provider.region.in_(bindparam("regions", expanding=True)),
+        rules.append(
+            (
+                "REGION",
+                exists().where(
+                    Provider.id == app.provider_id,
+                    Provider.region.in_(bindparam("regions", expanding=True)),
+                ),
             )
         )
     if shape.excluded:
-        conditions.append(app.provider_id.not_in(bindparam("excluded", expanding=True)))
+        rules.append(
+            ("EXCLUDED_BY_SELLER", app.provider_id.not_in(bindparam("excluded", expanding=True)))
+        )
     if shape.direct:
-        conditions.append(app.provider_id == bindparam("direct"))
-    return conditions
+        rules.append(("NOT_THE_DIRECT_PROVIDER", app.provider_id == bindparam("direct")))
+    return rules
 
 
-def _match(request: ServiceRequest, policy: DispatchPolicy, provider_id: Any) -> list[Any]:
+def _conditions(shape: RequestShape, load: Any, capacity: Any, pilot_used: Any) -> list[Any]:
+    return [rule for _, rule in eligibility_rules(shape, load, capacity, pilot_used)]
+
+
+def match_rule(request: ServiceRequest, policy: DispatchPolicy, provider_id: Any) -> list[Any]:
     rule = None if policy.match is None else policy.match(request.requirements, provider_id)
     return [] if rule is None else [rule]
 
 
-def _capacity(policy: DispatchPolicy) -> Any:
+def capacity_limit(policy: DispatchPolicy) -> Any:
     ceiling = policy.max_open_orders
     declared = func.coalesce(ProviderCapacity.max_open_orders, ceiling)
     return case((declared < ceiling, declared), else_=ceiling)
 
 
-def _with_capacity(from_: Any, category: str) -> Any:
+def with_capacity(from_: Any, category: str) -> Any:
     return from_.outerjoin(
         ProviderCapacity,
         and_(
@@ -212,16 +231,16 @@ def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select
     """
     app = Application
     category = request.category_key
-    opened = _open_orders(category)
-    out = _offers_out(category)
+    opened = open_orders(category)
+    out = offers_out(category)
     composites = latest_composites(category)
-    capacity = _capacity(policy)
+    capacity = capacity_limit(policy)
     load = func.coalesce(opened.c.n, 0) + func.coalesce(out.c.pending, 0)
-    shape = _shape(request, "BEST")
+    shape = request_shape(request, "BEST")
     conditions = _conditions(shape, load, capacity, func.coalesce(out.c.pilot_used, 0))
-    conditions += _match(request, policy, app.provider_id)
+    conditions += match_rule(request, policy, app.provider_id)
     from_ = (
-        _with_capacity(app.__table__, category)
+        with_capacity(app.__table__, category)
         .outerjoin(opened, opened.c.provider_id == app.provider_id)
         .outerjoin(out, out.c.provider_id == app.provider_id)
         .outerjoin(composites, composites.c.provider_id == app.provider_id)
@@ -238,11 +257,11 @@ def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select
         )
         .select_from(from_)
         .where(*conditions)
-        .params(_values(request, 0))
+        .params(request_values(request, 0))
     )
 
 
-_WALKS: dict[tuple[int, _Shape], tuple[DispatchPolicy, Select[Any]]] = {}
+_WALKS: dict[tuple[int, RequestShape], tuple[DispatchPolicy, Select[Any]]] = {}
 
 
 def walk_query(
@@ -254,9 +273,9 @@ def walk_query(
     `walk` BEST: all; NEWCOMERS: only newcomers; ROTATION: in ranking order from `place` (a
     fraction of the pool) on. The request's values are bound parameters, so the statement is
     built once per shape."""
-    shape = _shape(request, walk)
-    values = _values(request, limit, place)
-    match = _match(request, policy, DispatchRank.provider_id)
+    shape = request_shape(request, walk)
+    values = request_values(request, limit, place)
+    match = match_rule(request, policy, DispatchRank.provider_id)
     if match:  # the rule's SQL depends on the request's requirements: built for this request
         return _walk(shape, policy, match).params(values)
     key = (id(policy), shape)
@@ -266,12 +285,12 @@ def walk_query(
     return cached[1].params(values)
 
 
-def _walk(shape: _Shape, policy: DispatchPolicy, match: list[Any]) -> Select[Any]:
+def _walk(shape: RequestShape, policy: DispatchPolicy, match: list[Any]) -> Select[Any]:
     app = Application
     rank = DispatchRank
     category = shape.category_key
     composites = latest_composites(category)
-    capacity = _capacity(policy)
+    capacity = capacity_limit(policy)
     opened = (
         select(func.count())
         .where(
@@ -305,7 +324,7 @@ def _walk(shape: _Shape, policy: DispatchPolicy, match: list[Any]) -> Select[Any
     # stays a per-row probe on the rows the index walk visits, which stops after `limit`.
     eligible = (
         select(literal(1))
-        .select_from(_with_capacity(app.__table__, category))
+        .select_from(with_capacity(app.__table__, category))
         .where(app.provider_id == rank.provider_id, *conditions)
         .correlate(rank)
         .offset(0)
@@ -320,7 +339,7 @@ def _walk(shape: _Shape, policy: DispatchPolicy, match: list[Any]) -> Select[Any
         start = size.scalar_subquery() * bindparam("place", type_=Float)
         walked = walked.where(rank.position >= start)
     walk = walked.order_by(rank.position).limit(bindparam("limit")).subquery("walk")
-    from_ = _with_capacity(
+    from_ = with_capacity(
         walk.join(
             app.__table__,
             and_(app.provider_id == walk.c.provider_id, app.category_key == category),

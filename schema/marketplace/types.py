@@ -9,11 +9,11 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from linkstar.core.identity.policy import Viewer
+from linkstar.core.identity.policy import Action, Viewer, require
 from linkstar.core.kernel.money import Money as MoneyValue
 from linkstar.core.kernel.timeline import history
 from linkstar.core.kernel.vocabulary import Marketplace, Region
-from linkstar.core.marketplace import listings
+from linkstar.core.marketplace import exclusions, listings
 from linkstar.core.marketplace.models import (
     Offer,
     Order,
@@ -23,6 +23,7 @@ from linkstar.core.marketplace.models import (
 )
 from linkstar.core.marketplace.vocabulary import Blame, OfferStatus, OrderStatus, RequestStatus
 from linkstar.schema.nodes import Ctx, ctx, rows_resolver
+from linkstar.schema.resolving import parse_id
 from linkstar.schema.vocabulary import Money
 
 RequestStatusEnum = strawberry.enum(RequestStatus, description="Where a service request stands.")
@@ -58,6 +59,22 @@ class StoreType(relay.Node):
         )
 
     resolve_nodes = rows_resolver(Store)
+
+
+@strawberry.type(description="A dispatch rule a provider fails for a request.")
+class DispatchExclusion:
+    rule: str = strawberry.field(
+        description="STATUS, SANCTIONED, DEPOSIT_UNPAID, AT_CAPACITY, MARKETPLACE, "
+        "ALREADY_OFFERED, REGION, EXCLUDED_BY_SELLER, NOT_THE_DIRECT_PROVIDER, CATEGORY or "
+        "CATEGORY_MATCH (the category's own rule, e.g. lane coverage)."
+    )
+    reason: str
+
+
+@strawberry.type(description="Whether a provider may be offered a request now, and why not.")
+class DispatchCheck:
+    eligible: bool
+    exclusions: list[DispatchExclusion]
 
 
 @strawberry.type(
@@ -97,6 +114,24 @@ class ServiceRequestType(relay.Node):
             offers_made=row.rounds,
             created_at=row.created_at,
             owner_account_id=row.seller_account_id,
+        )
+
+    @strawberry.field(
+        description="Staff: whether a provider is eligible for this request now, and every "
+        "dispatch rule it fails (why it got no offer)."
+    )
+    async def dispatch_check(self, info: Ctx, provider: strawberry.ID) -> DispatchCheck:
+        context = ctx(info)
+        require(context.viewer, Action.REVIEW)
+        provider_id = parse_id(provider, "Provider")
+        policy = context.registry.category(self.category_key).dispatch
+        async with context.session() as session:
+            request = await session.get(ServiceRequest, self.id)
+            assert request is not None  # this node was loaded from it
+            failed = await exclusions.why_not(session, request, policy, provider_id)
+        return DispatchCheck(
+            eligible=not failed,
+            exclusions=[DispatchExclusion(rule=e.rule, reason=e.reason) for e in failed],
         )
 
     @strawberry.field(description="The order, once a provider accepted.")
