@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,14 @@ from linkstar.core.kpi.models import Scorecard
 from linkstar.core.onboarding.models import Application, Document
 from linkstar.core.providers.models import CategoryProfileRow, ProviderMarketplace
 from linkstar.schema.context import Context
-from linkstar.schema.pagination import MAX_ID, PageArgs, count_by_parent, nested_pages
+from linkstar.schema.pagination import (
+    MAX_ID,
+    PageArgs,
+    count_by_parent,
+    count_by_parent_statement,
+    nested_pages,
+    nested_pages_statement,
+)
 
 
 def by_id(context: Context, model: type[Any]) -> DataLoader[int, Any]:
@@ -61,6 +69,31 @@ def profiles(context: Context) -> DataLoader[int, list[CategoryProfileRow]]:
     return context.loader("profiles", batch)
 
 
+@functools.lru_cache(maxsize=256)
+def _page_statement(
+    model: type[Any],
+    parent_attr: str,
+    filters: tuple[tuple[str, Any], ...],
+    unread: tuple[str, ...],
+    forward: bool,
+    after: bool,
+    before: bool,
+) -> Any:
+    """The nested-page statement of one shape, built once per process (values are bound)."""
+    where = [getattr(model, name) == value for name, value in filters]
+    return nested_pages_statement(
+        model, getattr(model, parent_attr), forward, after, before, where, unread
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _count_statement(
+    model: type[Any], parent_attr: str, filters: tuple[tuple[str, Any], ...]
+) -> Any:
+    where = [getattr(model, name) == value for name, value in filters]
+    return count_by_parent_statement(getattr(model, parent_attr), where)
+
+
 def child_pages(
     context: Context,
     model: type[Any],
@@ -74,7 +107,6 @@ def child_pages(
     `unread` columns are not fetched.
     """
     parent_col = getattr(model, parent_attr)
-    where = [getattr(model, name) == value for name, value in filters]
 
     async def batch(keys: Sequence[tuple[int, PageArgs]]) -> list[list[Any]]:
         by_args: dict[PageArgs, list[int]] = defaultdict(list)
@@ -83,8 +115,17 @@ def child_pages(
         results: dict[tuple[int, PageArgs], list[Any]] = {}
         async with context.session() as session:
             for args, parent_ids in by_args.items():
+                statement = _page_statement(
+                    model,
+                    parent_attr,
+                    filters,
+                    unread,
+                    args.forward,
+                    args.after is not None,
+                    args.before is not None,
+                )
                 pages = await nested_pages(
-                    session, model, parent_col, parent_ids, args, where, unread
+                    session, model, parent_col, parent_ids, args, statement=statement
                 )
                 for parent_id, rows in pages.items():
                     results[(parent_id, args)] = rows
@@ -101,11 +142,11 @@ def child_counts(
 ) -> DataLoader[int, int]:
     """Number of `model` rows per parent id, in one grouped query."""
     parent_col = getattr(model, parent_attr)
-    where = [getattr(model, name) == value for name, value in filters]
 
     async def batch(parent_ids: Sequence[int]) -> list[int]:
+        statement = _count_statement(model, parent_attr, filters)
         async with context.session() as session:
-            counts = await count_by_parent(session, parent_col, parent_ids, where)
+            counts = await count_by_parent(session, parent_col, parent_ids, statement=statement)
         return [counts[i] for i in parent_ids]
 
     return context.loader(("counts", model.__tablename__, parent_attr, filters), batch)
