@@ -319,6 +319,33 @@ def is_outage(error: BaseException | None) -> bool:
     return False
 
 
+_READ_BIND = "_linkstar_read_bind"
+
+
+def read_bind(engine: AsyncEngine) -> AsyncEngine:
+    """The engine a read-only unit of work (a query's reads, the credential check) runs on.
+
+    On PostgreSQL at READ COMMITTED (its default) every statement takes its own snapshot,
+    inside a transaction or not, so a read-only transaction's BEGIN and ROLLBACK are two
+    round trips that change no answer: reads run in autocommit there. Elsewhere (SQLite,
+    where a transaction is one snapshot; a server set to REPEATABLE READ or stricter) reads
+    keep their transaction. Decided once the engine has connected, then kept.
+    """
+    sync = engine.sync_engine
+    chosen = sync.__dict__.get(_READ_BIND)
+    if chosen is not None:
+        return chosen
+    dialect = sync.dialect
+    level = getattr(dialect, "default_isolation_level", None)
+    if level is None:  # not connected yet: the server's default is unknown
+        return engine
+    chosen = engine
+    if dialect.name == "postgresql" and str(level).upper() == "READ COMMITTED":
+        chosen = engine.execution_options(isolation_level="AUTOCOMMIT")
+    sync.__dict__[_READ_BIND] = chosen  # (a cycle through the engine; freed with it)
+    return chosen
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (resolvers read them afterwards)."""
     return async_sessionmaker(engine, expire_on_commit=False)
