@@ -213,6 +213,9 @@ def create_engine(
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
         kwargs.pop("pool_timeout")  # SQLite's default pool does not queue
+        # a file has no server to restart or connection to drop: the ping would only cost
+        # a hop to aiosqlite's thread and back on every checkout
+        kwargs["pool_pre_ping"] = False
     else:
         kwargs["connect_args"] = {
             "connect_timeout": max(1, round(timeouts.connect)),
