@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from strawberry.dataloader import DataLoader
 
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Tier
@@ -28,28 +28,41 @@ from linkstar.schema.pagination import (
 )
 
 
+@functools.lru_cache(maxsize=128)
+def _by_id_statement(model: type[Any]) -> Any:
+    return select(model).where(model.id.in_(bindparam("ids", expanding=True)))
+
+
 def by_id(context: Context, model: type[Any]) -> DataLoader[int, Any]:
     """Rows of `model` by primary key (None where absent)."""
 
     async def batch(ids: Sequence[int]) -> list[Any]:
         valid = [i for i in ids if isinstance(i, int) and 1 <= i <= MAX_ID]
         async with context.session() as session:
-            rows = (await session.scalars(select(model).where(model.id.in_(valid)))).all()
+            rows = (await session.scalars(_by_id_statement(model), {"ids": valid})).all()
         found = {row.id: row for row in rows}
         return [found.get(i) for i in ids]
 
     return context.loader(("by_id", model.__tablename__), batch)
 
 
+# Loader statements are built once, their ids bound at each batch: a request pays for neither
+# building them nor computing their cache keys; they select columns, not ORM objects.
+_MARKETPLACES = select(ProviderMarketplace.provider_id, ProviderMarketplace.marketplace).where(
+    ProviderMarketplace.provider_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def marketplaces(context: Context) -> DataLoader[int, list[Any]]:
     """A provider's marketplaces, sorted."""
 
     async def batch(ids: Sequence[int]) -> list[list[Any]]:
-        stmt = select(ProviderMarketplace).where(ProviderMarketplace.provider_id.in_(ids))
         grouped: dict[int, list[Any]] = defaultdict(list)
         async with context.session() as session:
-            for row in (await session.scalars(stmt)).all():
-                grouped[row.provider_id].append(row.marketplace)
+            for provider_id, marketplace in (
+                await session.execute(_MARKETPLACES, {"ids": list(ids)})
+            ).all():
+                grouped[provider_id].append(marketplace)
         return [sorted(grouped[i]) for i in ids]
 
     return context.loader("marketplaces", batch)
@@ -201,6 +214,43 @@ class StandingRow:
     tier: Tier
 
 
+def _public_standings_statement() -> Any:
+    card = Scorecard
+    rank = func.row_number().over(
+        partition_by=(card.provider_id, card.category_key),
+        order_by=(card.composite.is_(None), card.period.desc(), card.revision.desc()),
+    )
+    ranked = select(
+        card.provider_id,
+        card.category_key,
+        card.period,
+        card.composite,
+        card.standing,
+        rank.label("rank"),
+    ).where(card.provider_id.in_(bindparam("ids", expanding=True)))
+    latest = ranked.subquery()
+    return (
+        select(
+            latest.c.provider_id,
+            latest.c.category_key,
+            latest.c.period,
+            latest.c.composite,
+            latest.c.standing,
+            Application.tier,
+        )
+        .join(
+            Application,
+            (Application.provider_id == latest.c.provider_id)
+            & (Application.category_key == latest.c.category_key)
+            & (Application.status == ApplicationStatus.ACTIVE),
+        )
+        .where(latest.c.rank == 1)
+    )
+
+
+_PUBLIC_STANDINGS = _public_standings_statement()
+
+
 def public_standings(context: Context) -> DataLoader[int, list[StandingRow]]:
     """Per provider: its latest scorecard's summary and tier in every category it is ACTIVE in.
 
@@ -211,40 +261,11 @@ def public_standings(context: Context) -> DataLoader[int, list[StandingRow]]:
     """
 
     async def batch(ids: Sequence[int]) -> list[list[StandingRow]]:
-        card = Scorecard
-        rank = func.row_number().over(
-            partition_by=(card.provider_id, card.category_key),
-            order_by=(card.composite.is_(None), card.period.desc(), card.revision.desc()),
-        )
-        ranked = select(
-            card.provider_id,
-            card.category_key,
-            card.period,
-            card.composite,
-            card.standing,
-            rank.label("rank"),
-        ).where(card.provider_id.in_(ids))
-        latest = ranked.subquery()
-        stmt = (
-            select(
-                latest.c.provider_id,
-                latest.c.category_key,
-                latest.c.period,
-                latest.c.composite,
-                latest.c.standing,
-                Application.tier,
-            )
-            .join(
-                Application,
-                (Application.provider_id == latest.c.provider_id)
-                & (Application.category_key == latest.c.category_key)
-                & (Application.status == ApplicationStatus.ACTIVE),
-            )
-            .where(latest.c.rank == 1)
-        )
         grouped: dict[int, list[StandingRow]] = defaultdict(list)
         async with context.session() as session:
-            for provider_id, *fields in (await session.execute(stmt)).all():
+            for provider_id, *fields in (
+                await session.execute(_PUBLIC_STANDINGS, {"ids": list(ids)})
+            ).all():
                 grouped[provider_id].append(StandingRow(*fields))
         return [grouped[i] for i in ids]
 
