@@ -14,7 +14,8 @@ production mode and `benchmarks/raw_pages.py` under uvicorn, one worker each. Bo
 compared for every page before timing. Rounds alternate between the two servers; each round
 is `--concurrency` keep-alive clients posting for `--seconds`. The load generator (raw
 asyncio streams, see `_bench.load`) runs on the same machine, so absolute figures understate both servers alike; compare the ratios.
-Prints throughput and p50 per side and the ratio of each round (min, median).
+Prints throughput, p50 and the server process's CPU time per request (from /proc: the steadier
+figure when other work shares the machine) per side, and the ratio of each round (min, median).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import time
+from pathlib import Path
 from typing import Any
 
 from _bench import (
@@ -114,6 +118,13 @@ async def prepare(url: Any, registry: Any) -> dict[str, Any]:
     return {"provider_id": provider_id, **tokens}
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux /proc). Per request, it is
+    the steadier figure on a busy machine: it counts the work, not the wait for a core."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("database", nargs="?")
@@ -176,15 +187,25 @@ def main() -> None:
                     headers["authorization"] = f"Bearer {token}"
                 load(f"{ours.base}/graphql", body, headers, 1, args.concurrency)  # warm-up
                 load(f"{theirs.base}{path}", body, headers, 1, args.concurrency)
-                rps = ([], [])
-                p50 = ([], [])
+                rps: tuple[list[float], list[float]] = ([], [])
+                p50: tuple[list[float], list[float]] = ([], [])
+                cpu: tuple[list[float], list[float]] = ([], [])
                 for _ in range(args.rounds):
-                    for side, target in enumerate((f"{ours.base}/graphql", f"{theirs.base}{path}")):
+                    for side, (server, target) in enumerate(
+                        ((ours, f"{ours.base}/graphql"), (theirs, f"{theirs.base}{path}"))
+                    ):
+                        used = cpu_seconds(server.process.pid)
+                        started = time.perf_counter()
                         r, p = load(target, body, headers, args.seconds, args.concurrency)
+                        served = r * (time.perf_counter() - started)
+                        cpu[side].append(
+                            (cpu_seconds(server.process.pid) - used) * 1000 / max(served, 1)
+                        )
                         rps[side].append(r)
                         p50[side].append(p)
                 print(ratios(f"{label} throughput", rps[0], rps[1], "req/s", True))
                 print(ratios(f"{label} p50", p50[0], p50[1], "ms   ", False))
+                print(ratios(f"{label} server CPU", cpu[0], cpu[1], "ms/rq", False))
         finally:
             ours.stop()
             theirs.stop()

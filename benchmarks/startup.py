@@ -25,7 +25,9 @@ from linkstar.core.contract.registry import load_registry
 from linkstar.core.runtime.migrate import upgrade
 
 PROBE = """
+import gc
 import time
+gc.disable()  # as `linkstar serve` does while it imports and composes
 t0 = time.perf_counter()
 from linkstar.core.contract.registry import load_registry
 from linkstar.schema.compose import compose_schema

@@ -34,6 +34,7 @@ from linkstar.schema.billing.types import ChargeType, PayoutType, SellerPaymentT
 from linkstar.schema.context import SharedReads
 from linkstar.schema.document_cache import DocumentCache
 from linkstar.schema.errors import ErrorCodes, code_of
+from linkstar.schema.execution import LeanExecutionContext
 from linkstar.schema.fees.category_fields import FeesCategoryFields
 from linkstar.schema.fees.queries import FeeQuery
 from linkstar.schema.hardening import (
@@ -465,6 +466,7 @@ def compose_schema(
             types=[*CORE_TYPES, *plugin_types],
             config=PRODUCTION_CONFIG if production else CONFIG,
             extensions=extensions,
+            execution_context_class=LeanExecutionContext,
             extra_fields=extra_fields,
             scalar_overrides=SCALAR_OVERRIDES,
         )

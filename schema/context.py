@@ -22,6 +22,7 @@ from linkstar.core.identity import addresses
 from linkstar.core.identity.models import AuditEntry
 from linkstar.core.identity.policy import ANONYMOUS, Viewer
 from linkstar.core.kernel.config import Settings
+from linkstar.core.kernel.db import read_bind
 
 BatchFn = Callable[[Sequence[Any]], Awaitable[Sequence[Any]]]
 
@@ -87,7 +88,8 @@ class Context:
                 yield session
             return
         if self._reads is None:
-            self._reads = SharedReadSession(**self.sessionmaker.kw)
+            options = self.sessionmaker.kw
+            self._reads = SharedReadSession(**{**options, "bind": read_bind(options["bind"])})
         yield self._reads
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from strawberry.dataloader import DataLoader
 
 from linkstar.core.kernel.vocabulary import ApplicationStatus, Tier
@@ -17,7 +18,19 @@ from linkstar.core.kpi.models import Scorecard
 from linkstar.core.onboarding.models import Application, Document
 from linkstar.core.providers.models import CategoryProfileRow, ProviderMarketplace
 from linkstar.schema.context import Context
-from linkstar.schema.pagination import MAX_ID, PageArgs, count_by_parent, nested_pages
+from linkstar.schema.pagination import (
+    MAX_ID,
+    PageArgs,
+    count_by_parent,
+    count_by_parent_statement,
+    nested_pages,
+    nested_pages_statement,
+)
+
+
+@functools.lru_cache(maxsize=128)
+def _by_id_statement(model: type[Any]) -> Any:
+    return select(model).where(model.id.in_(bindparam("ids", expanding=True)))
 
 
 def by_id(context: Context, model: type[Any]) -> DataLoader[int, Any]:
@@ -26,22 +39,30 @@ def by_id(context: Context, model: type[Any]) -> DataLoader[int, Any]:
     async def batch(ids: Sequence[int]) -> list[Any]:
         valid = [i for i in ids if isinstance(i, int) and 1 <= i <= MAX_ID]
         async with context.session() as session:
-            rows = (await session.scalars(select(model).where(model.id.in_(valid)))).all()
+            rows = (await session.scalars(_by_id_statement(model), {"ids": valid})).all()
         found = {row.id: row for row in rows}
         return [found.get(i) for i in ids]
 
     return context.loader(("by_id", model.__tablename__), batch)
 
 
+# Loader statements are built once, their ids bound at each batch: a request pays for neither
+# building them nor computing their cache keys; they select columns, not ORM objects.
+_MARKETPLACES = select(ProviderMarketplace.provider_id, ProviderMarketplace.marketplace).where(
+    ProviderMarketplace.provider_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def marketplaces(context: Context) -> DataLoader[int, list[Any]]:
     """A provider's marketplaces, sorted."""
 
     async def batch(ids: Sequence[int]) -> list[list[Any]]:
-        stmt = select(ProviderMarketplace).where(ProviderMarketplace.provider_id.in_(ids))
         grouped: dict[int, list[Any]] = defaultdict(list)
         async with context.session() as session:
-            for row in (await session.scalars(stmt)).all():
-                grouped[row.provider_id].append(row.marketplace)
+            for provider_id, marketplace in (
+                await session.execute(_MARKETPLACES, {"ids": list(ids)})
+            ).all():
+                grouped[provider_id].append(marketplace)
         return [sorted(grouped[i]) for i in ids]
 
     return context.loader("marketplaces", batch)
@@ -61,6 +82,31 @@ def profiles(context: Context) -> DataLoader[int, list[CategoryProfileRow]]:
     return context.loader("profiles", batch)
 
 
+@functools.lru_cache(maxsize=256)
+def _page_statement(
+    model: type[Any],
+    parent_attr: str,
+    filters: tuple[tuple[str, Any], ...],
+    unread: tuple[str, ...],
+    forward: bool,
+    after: bool,
+    before: bool,
+) -> Any:
+    """The nested-page statement of one shape, built once per process (values are bound)."""
+    where = [getattr(model, name) == value for name, value in filters]
+    return nested_pages_statement(
+        model, getattr(model, parent_attr), forward, after, before, where, unread
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _count_statement(
+    model: type[Any], parent_attr: str, filters: tuple[tuple[str, Any], ...]
+) -> Any:
+    where = [getattr(model, name) == value for name, value in filters]
+    return count_by_parent_statement(getattr(model, parent_attr), where)
+
+
 def child_pages(
     context: Context,
     model: type[Any],
@@ -74,7 +120,6 @@ def child_pages(
     `unread` columns are not fetched.
     """
     parent_col = getattr(model, parent_attr)
-    where = [getattr(model, name) == value for name, value in filters]
 
     async def batch(keys: Sequence[tuple[int, PageArgs]]) -> list[list[Any]]:
         by_args: dict[PageArgs, list[int]] = defaultdict(list)
@@ -83,8 +128,17 @@ def child_pages(
         results: dict[tuple[int, PageArgs], list[Any]] = {}
         async with context.session() as session:
             for args, parent_ids in by_args.items():
+                statement = _page_statement(
+                    model,
+                    parent_attr,
+                    filters,
+                    unread,
+                    args.forward,
+                    args.after is not None,
+                    args.before is not None,
+                )
                 pages = await nested_pages(
-                    session, model, parent_col, parent_ids, args, where, unread
+                    session, model, parent_col, parent_ids, args, statement=statement
                 )
                 for parent_id, rows in pages.items():
                     results[(parent_id, args)] = rows
@@ -101,11 +155,11 @@ def child_counts(
 ) -> DataLoader[int, int]:
     """Number of `model` rows per parent id, in one grouped query."""
     parent_col = getattr(model, parent_attr)
-    where = [getattr(model, name) == value for name, value in filters]
 
     async def batch(parent_ids: Sequence[int]) -> list[int]:
+        statement = _count_statement(model, parent_attr, filters)
         async with context.session() as session:
-            counts = await count_by_parent(session, parent_col, parent_ids, where)
+            counts = await count_by_parent(session, parent_col, parent_ids, statement=statement)
         return [counts[i] for i in parent_ids]
 
     return context.loader(("counts", model.__tablename__, parent_attr, filters), batch)
@@ -160,6 +214,43 @@ class StandingRow:
     tier: Tier
 
 
+def _public_standings_statement() -> Any:
+    card = Scorecard
+    rank = func.row_number().over(
+        partition_by=(card.provider_id, card.category_key),
+        order_by=(card.composite.is_(None), card.period.desc(), card.revision.desc()),
+    )
+    ranked = select(
+        card.provider_id,
+        card.category_key,
+        card.period,
+        card.composite,
+        card.standing,
+        rank.label("rank"),
+    ).where(card.provider_id.in_(bindparam("ids", expanding=True)))
+    latest = ranked.subquery()
+    return (
+        select(
+            latest.c.provider_id,
+            latest.c.category_key,
+            latest.c.period,
+            latest.c.composite,
+            latest.c.standing,
+            Application.tier,
+        )
+        .join(
+            Application,
+            (Application.provider_id == latest.c.provider_id)
+            & (Application.category_key == latest.c.category_key)
+            & (Application.status == ApplicationStatus.ACTIVE),
+        )
+        .where(latest.c.rank == 1)
+    )
+
+
+_PUBLIC_STANDINGS = _public_standings_statement()
+
+
 def public_standings(context: Context) -> DataLoader[int, list[StandingRow]]:
     """Per provider: its latest scorecard's summary and tier in every category it is ACTIVE in.
 
@@ -170,40 +261,11 @@ def public_standings(context: Context) -> DataLoader[int, list[StandingRow]]:
     """
 
     async def batch(ids: Sequence[int]) -> list[list[StandingRow]]:
-        card = Scorecard
-        rank = func.row_number().over(
-            partition_by=(card.provider_id, card.category_key),
-            order_by=(card.composite.is_(None), card.period.desc(), card.revision.desc()),
-        )
-        ranked = select(
-            card.provider_id,
-            card.category_key,
-            card.period,
-            card.composite,
-            card.standing,
-            rank.label("rank"),
-        ).where(card.provider_id.in_(ids))
-        latest = ranked.subquery()
-        stmt = (
-            select(
-                latest.c.provider_id,
-                latest.c.category_key,
-                latest.c.period,
-                latest.c.composite,
-                latest.c.standing,
-                Application.tier,
-            )
-            .join(
-                Application,
-                (Application.provider_id == latest.c.provider_id)
-                & (Application.category_key == latest.c.category_key)
-                & (Application.status == ApplicationStatus.ACTIVE),
-            )
-            .where(latest.c.rank == 1)
-        )
         grouped: dict[int, list[StandingRow]] = defaultdict(list)
         async with context.session() as session:
-            for provider_id, *fields in (await session.execute(stmt)).all():
+            for provider_id, *fields in (
+                await session.execute(_PUBLIC_STANDINGS, {"ids": list(ids)})
+            ).all():
                 grouped[provider_id].append(StandingRow(*fields))
         return [grouped[i] for i in ids]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased, defer
 
@@ -177,6 +177,40 @@ async def paginate(
     return build_connection(rows, args, lambda r: getattr(r, id_col.key), to_node, count_items)
 
 
+def nested_pages_statement(
+    model: type[Any],
+    parent_col: InstrumentedAttribute[int],
+    forward: bool,
+    after: bool,
+    before: bool,
+    where: Sequence[Any] = (),
+    unread: Sequence[str] = (),
+) -> Select[Any]:
+    """The statement `nested_pages` runs, its values bound (parent_ids, page_limit,
+    page_after, page_before): built once per shape and reused, so a request pays for neither
+    building the window query nor computing its cache key."""
+    id_col = model.id
+    order = id_col.asc() if forward else id_col.desc()
+    rank = func.row_number().over(partition_by=parent_col, order_by=order).label("rank")
+    inner = select(model, rank).where(
+        parent_col.in_(bindparam("parent_ids", expanding=True)), *where
+    )
+    if after:
+        inner = inner.where(id_col > bindparam("page_after"))
+    if before:
+        inner = inner.where(id_col < bindparam("page_before"))
+    subquery = inner.subquery()
+    entity = aliased(model, subquery)
+    stmt = (
+        select(entity)
+        .where(subquery.c.rank <= bindparam("page_limit"))
+        .order_by(getattr(subquery.c, parent_col.key), subquery.c.rank)
+    )
+    if unread:
+        stmt = stmt.options(defer(*(getattr(entity, name) for name in unread), raiseload=True))
+    return stmt
+
+
 async def nested_pages(
     session: AsyncSession,
     model: type[Any],
@@ -185,28 +219,43 @@ async def nested_pages(
     args: PageArgs,
     where: Sequence[Any] = (),
     unread: Sequence[str] = (),
+    statement: Select[Any] | None = None,
 ) -> dict[int, list[Any]]:
     """For every parent, its page of children (limit + 1 rows, in query order), in ONE query.
 
     `unread` names columns the caller never reads (large JSON, say): they are not fetched.
+    `statement`: the `nested_pages_statement` of these arguments, when the caller keeps it.
     """
-    id_col = model.id
-    order = id_col.asc() if args.forward else id_col.desc()
-    rank = func.row_number().over(partition_by=parent_col, order_by=order).label("rank")
-    inner = _keyset(select(model, rank).where(parent_col.in_(parent_ids), *where), id_col, args)
-    subquery = inner.subquery()
-    entity = aliased(model, subquery)
-    stmt = (
-        select(entity)
-        .where(subquery.c.rank <= args.limit + 1)
-        .order_by(getattr(subquery.c, parent_col.key), subquery.c.rank)
-    )
-    if unread:
-        stmt = stmt.options(defer(*(getattr(entity, name) for name in unread), raiseload=True))
+    if statement is None:
+        statement = nested_pages_statement(
+            model,
+            parent_col,
+            args.forward,
+            args.after is not None,
+            args.before is not None,
+            where,
+            unread,
+        )
+    params: dict[str, Any] = {"parent_ids": list(parent_ids), "page_limit": args.limit + 1}
+    if args.after is not None:
+        params["page_after"] = args.after
+    if args.before is not None:
+        params["page_before"] = args.before
     pages: dict[int, list[Any]] = {pid: [] for pid in parent_ids}
-    for row in (await session.scalars(stmt)).all():
+    for row in (await session.scalars(statement, params)).all():
         pages[getattr(row, parent_col.key)].append(row)
     return pages
+
+
+def count_by_parent_statement(
+    parent_col: InstrumentedAttribute[int], where: Sequence[Any] = ()
+) -> Select[Any]:
+    """The grouped count `count_by_parent` runs, parent ids bound as `parent_ids`."""
+    return (
+        select(parent_col, func.count())
+        .where(parent_col.in_(bindparam("parent_ids", expanding=True)), *where)
+        .group_by(parent_col)
+    )
 
 
 async def count_by_parent(
@@ -214,15 +263,15 @@ async def count_by_parent(
     parent_col: InstrumentedAttribute[int],
     parent_ids: Sequence[int],
     where: Sequence[Any] = (),
+    statement: Select[Any] | None = None,
 ) -> dict[int, int]:
     """Number of children per parent, in ONE grouped query."""
-    stmt = (
-        select(parent_col, func.count())
-        .where(parent_col.in_(parent_ids), *where)
-        .group_by(parent_col)
-    )
+    if statement is None:
+        statement = count_by_parent_statement(parent_col, where)
     counts = {pid: 0 for pid in parent_ids}
-    for parent_id, count in (await session.execute(stmt)).all():
+    for parent_id, count in (
+        await session.execute(statement, {"parent_ids": list(parent_ids)})
+    ).all():
         counts[parent_id] = count
     return counts
 

@@ -213,6 +213,9 @@ def create_engine(
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
         kwargs.pop("pool_timeout")  # SQLite's default pool does not queue
+        # a file has no server to restart or connection to drop: the ping would only cost
+        # a hop to aiosqlite's thread and back on every checkout
+        kwargs["pool_pre_ping"] = False
     else:
         kwargs["connect_args"] = {
             "connect_timeout": max(1, round(timeouts.connect)),
@@ -317,6 +320,33 @@ def is_outage(error: BaseException | None) -> bool:
             return isinstance(original, psycopg.InterfaceError)
         error = error.__cause__ or error.__context__
     return False
+
+
+_READ_BIND = "_linkstar_read_bind"
+
+
+def read_bind(engine: AsyncEngine) -> AsyncEngine:
+    """The engine a read-only unit of work (a query's reads, the credential check) runs on.
+
+    On PostgreSQL at READ COMMITTED (its default) every statement takes its own snapshot,
+    inside a transaction or not, so a read-only transaction's BEGIN and ROLLBACK are two
+    round trips that change no answer: reads run in autocommit there. Elsewhere (SQLite,
+    where a transaction is one snapshot; a server set to REPEATABLE READ or stricter) reads
+    keep their transaction. Decided once the engine has connected, then kept.
+    """
+    sync = engine.sync_engine
+    chosen = sync.__dict__.get(_READ_BIND)
+    if chosen is not None:
+        return chosen
+    dialect = sync.dialect
+    level = getattr(dialect, "default_isolation_level", None)
+    if level is None:  # not connected yet: the server's default is unknown
+        return engine
+    chosen = engine
+    if dialect.name == "postgresql" and str(level).upper() == "READ COMMITTED":
+        chosen = engine.execution_options(isolation_level="AUTOCOMMIT")
+    sync.__dict__[_READ_BIND] = chosen  # (a cycle through the engine; freed with it)
+    return chosen
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -24,7 +24,13 @@ from linkstar.core.identity import audit, ratelimit
 from linkstar.core.identity.accounts import authenticate
 from linkstar.core.identity.policy import ANONYMOUS, Unauthenticated
 from linkstar.core.kernel.config import Settings
-from linkstar.core.kernel.db import create_engine, is_outage, session_factory, timeouts_of
+from linkstar.core.kernel.db import (
+    create_engine,
+    is_outage,
+    read_bind,
+    session_factory,
+    timeouts_of,
+)
 from linkstar.core.kernel.storage import LocalDirectoryStore
 from linkstar.core.kernel.telemetry import log_failure
 from linkstar.core.kpi.catalog import record_metric_versions
@@ -85,10 +91,13 @@ class GraphQLEndpoint:
     - A bad credential is a 401, never a silent downgrade to anonymous.
     """
 
-    def __init__(self, graphql: LinkStarGraphQL, settings: Settings, sessions: Any) -> None:
+    def __init__(
+        self, graphql: LinkStarGraphQL, settings: Settings, sessions: Any, engine: Any
+    ) -> None:
         self.graphql = graphql
         self.settings = settings
         self.sessions = sessions
+        self.engine = engine
 
     def _refuse(self, request: Request) -> Response | None:
         if request.method != "POST":
@@ -163,7 +172,7 @@ class GraphQLEndpoint:
     async def _authenticate(self, request: Request) -> Response | None:
         """Find the viewer (before the body is read: a bad credential costs no parsing)."""
         try:
-            async with self.sessions() as session:
+            async with self.sessions(bind=read_bind(self.engine)) as session:
                 viewer = await authenticate(
                     session, request.headers.get("authorization"), self.settings.secret_key
                 )
@@ -368,7 +377,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         routes=[
             Route(
                 "/graphql",
-                GraphQLOverHTTP(GraphQLEndpoint(graphql, settings, sessions)),
+                GraphQLOverHTTP(GraphQLEndpoint(graphql, settings, sessions, engine)),
                 methods=["GET", "POST"],
             ),
             Route("/documents/{id}", document_endpoint(settings, sessions), methods=["GET"]),

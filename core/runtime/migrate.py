@@ -8,8 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL
 
 from linkstar.core.contract.registry import Registry
 
@@ -36,18 +35,3 @@ def upgrade(url: URL, registry: Registry, revision: str = "heads") -> None:
 async def upgrade_async(url: URL, registry: Registry, revision: str = "heads") -> None:
     """`upgrade` for callers already inside an event loop."""
     await asyncio.to_thread(upgrade, url, registry, revision)
-
-
-def head_revisions(registry: Registry) -> set[str]:
-    """The revisions `linkstar db upgrade` brings a database to (core and every plugin)."""
-    from alembic.script import ScriptDirectory
-
-    config = alembic_config(URL.create("sqlite"), registry)
-    return set(ScriptDirectory.from_config(config).get_heads())
-
-
-def applied_revisions(connection: Connection) -> set[str] | None:
-    """The revisions recorded in the database; None when it was never migrated."""
-    if not inspect(connection).has_table("alembic_version"):
-        return None
-    return {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}

@@ -7,6 +7,8 @@ their functions only so that start-up stays fast (see `base`).
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from linkstar.core.runtime.cli import admin, database, docs, jobs, server
@@ -15,8 +17,11 @@ from linkstar.core.runtime.cli import admin, database, docs, jobs, server
 @click.group()
 def main() -> None:
     """LinkStar: service-provider onboarding and KPI management."""
-    from linkstar.core.live import outbox
-
+    gc.disable()  # importing only makes long-lived objects: nothing to collect (see `serve`)
+    try:
+        from linkstar.core.live import outbox
+    finally:
+        gc.enable()
     outbox.install()  # every command that writes events also fills the webhook outbox
 
 

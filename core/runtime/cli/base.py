@@ -88,7 +88,7 @@ def in_transaction(url: URL, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 async def _check_database(url: URL, heads: set[str] | None) -> None:
     from linkstar.core.kernel.db import create_engine
-    from linkstar.core.runtime.migrate import applied_revisions
+    from linkstar.core.runtime.revisions import applied_revisions
 
     engine = create_engine(url)
     try:
@@ -122,7 +122,7 @@ def check_database(url: URL, migrated: bool = False) -> None:
     heads = None
     if migrated:
         from linkstar.core.contract.registry import load_registry
-        from linkstar.core.runtime.migrate import head_revisions
+        from linkstar.core.runtime.revisions import head_revisions
 
         heads = head_revisions(load_registry())  # as `db upgrade`: every installed plugin
     run_async(_check_database(url, heads))
