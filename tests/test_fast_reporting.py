@@ -3,7 +3,7 @@ omitted, null or given; bad values are still refused by GraphQL with their codes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from linkstar.core.runtime import tables as models
@@ -58,3 +58,14 @@ def test_values_graphql_cannot_parse_are_refused_with_a_code(partner, db) -> Non
         error = partner.errors(REPORT, {"r": [bad]})[0]
         assert error["extensions"]["code"] == "BAD_USER_INPUT", error
     assert db.query(models.KpiObservation).count() == 0
+
+
+def test_stored_times_compare_in_sql_as_the_orm_writes_them(partner, db) -> None:
+    # given a record observed on a whole second (no microseconds to write)
+    at = (NOW - timedelta(hours=1)).replace(microsecond=0)
+    # when it is reported
+    partner(REPORT, {"r": [record(1, observedAt=at.isoformat())]})
+    # then SQL comparisons with that instant find it (on SQLite: the same text form)
+    row = models.KpiObservation
+    assert db.query(row).filter(row.observed_at >= at, row.observed_at <= at).count() == 1
+    assert db.query(row).filter(row.reported_at > at).count() == 1

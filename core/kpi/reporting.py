@@ -198,7 +198,8 @@ def _driver_rows(dialect: Dialect, rows: list[dict[str, Any]]) -> list[tuple[Any
     columns = []
     for name in _INSERTED:
         values = [row[name] for row in rows]
-        convert = _TABLE.c[name].type.bind_processor(dialect)
+        # the type as adapted to this database (SQLite's DATETIME writes its own text format)
+        convert = _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if convert is not None:
             first = values[0]
             if all(value is first for value in values):
