@@ -31,6 +31,7 @@ from linkstar.schema.billing.mutations import BillingMutation
 from linkstar.schema.billing.provider_fields import BillingProviderFields
 from linkstar.schema.billing.queries import BillingQuery
 from linkstar.schema.billing.types import ChargeType, PayoutType, SellerPaymentType, StatementType
+from linkstar.schema.bulk_inputs import BulkInputs
 from linkstar.schema.context import SharedReads
 from linkstar.schema.document_cache import DocumentCache
 from linkstar.schema.errors import ErrorCodes, code_of
@@ -467,6 +468,7 @@ def compose_schema(
             extensions=extensions,
             extra_fields=extra_fields,
             scalar_overrides=SCALAR_OVERRIDES,
+            execution_context_class=BulkInputs,  # a 10,000-record report's inputs in one pass
         )
         schema.as_str()  # resolves every lazy type now, so a broken one fails start-up
     except PluginContractError:
