@@ -34,7 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError
-from linkstar.core.kernel.periods import period_containing
+from linkstar.core.kernel.periods import Period, period_containing
 from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource
 from linkstar.core.kpi.alerts import check_running_values
 from linkstar.core.kpi.corrections import settle_new_claims
@@ -113,8 +113,15 @@ class ReportResult:
 
 
 def _check(
-    record: ObservationRecord, index: int, registry: Registry, held: set[str], now: datetime
+    record: ObservationRecord,
+    index: int,
+    registry: Registry,
+    held: set[str],
+    now: datetime,
+    periods: dict[tuple[str, str], Period],
 ) -> tuple[list[dict[str, Any]], Decimal | None]:
+    """The record's problems and its value. `periods` keeps the last period found per metric
+    (a batch's records mostly fall in one month: no time zone arithmetic for each)."""
     problems: list[dict[str, Any]] = []
 
     def bad(field: str, message: str) -> None:
@@ -158,7 +165,12 @@ def _check(
     elif record.observed_at > now + timedelta(minutes=5):
         bad("observedAt", "is in the future")
     elif metric is not None:
-        period = period_containing(record.observed_at, metric.window.period, metric.window.timezone)
+        period = periods.get((record.category, metric.key))
+        if period is None or not period.contains(record.observed_at):
+            period = period_containing(
+                record.observed_at, metric.window.period, metric.window.timezone
+            )
+            periods[(record.category, metric.key)] = period
         grace = contribution.scoring.reporting_grace_days if contribution else REPORTING_GRACE_DAYS
         if period.end + timedelta(days=grace) <= now:
             # the same moment the month closes for evaluation: a scorecard never misses a report
@@ -303,8 +315,9 @@ async def report(
     problems: list[dict[str, Any]] = []
     values: list[Decimal | None] = []
     keys_seen: dict[str, int] = {}
+    periods: dict[tuple[str, str], Period] = {}
     for index, record in enumerate(records):
-        found, value = _check(record, index, registry, held, now)
+        found, value = _check(record, index, registry, held, now, periods)
         problems.extend(found)
         values.append(value)
         if record.idempotency_key in keys_seen:
