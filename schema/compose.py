@@ -31,6 +31,7 @@ from linkstar.schema.billing.mutations import BillingMutation
 from linkstar.schema.billing.provider_fields import BillingProviderFields
 from linkstar.schema.billing.queries import BillingQuery
 from linkstar.schema.billing.types import ChargeType, PayoutType, SellerPaymentType, StatementType
+from linkstar.schema.bulk_inputs import BulkInputs
 from linkstar.schema.context import SharedReads
 from linkstar.schema.document_cache import DocumentCache
 from linkstar.schema.errors import ErrorCodes, code_of
@@ -366,6 +367,12 @@ def _guard(contribution: Any, field: StrawberryField, plugin: str) -> None:
     field.extensions = [*field.extensions, PermissionExtension([permission], fail_silently=True)]
 
 
+class Execution(LeanExecutionContext, BulkInputs):
+    """strawberry's executor with both fast paths: plain leaf fields read inline
+    (`execution.py`) and a long list of flat inputs, a 10,000-record report, coerced in one
+    pass (`bulk_inputs.py`)."""
+
+
 def compose_schema(
     registry: Registry,
     extensions: Iterable[type[SchemaExtension] | Any] = (),
@@ -466,7 +473,7 @@ def compose_schema(
             types=[*CORE_TYPES, *plugin_types],
             config=PRODUCTION_CONFIG if production else CONFIG,
             extensions=extensions,
-            execution_context_class=LeanExecutionContext,
+            execution_context_class=Execution,
             extra_fields=extra_fields,
             scalar_overrides=SCALAR_OVERRIDES,
         )

@@ -3,7 +3,7 @@ omitted, null or given; bad values are still refused by GraphQL with their codes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from linkstar.core.runtime import tables as models
@@ -58,3 +58,36 @@ def test_values_graphql_cannot_parse_are_refused_with_a_code(partner, db) -> Non
         error = partner.errors(REPORT, {"r": [bad]})[0]
         assert error["extensions"]["code"] == "BAD_USER_INPUT", error
     assert db.query(models.KpiObservation).count() == 0
+
+
+def test_stored_times_compare_in_sql_as_the_orm_writes_them(partner, db) -> None:
+    # given a record observed on a whole second (no microseconds to write)
+    at = (NOW - timedelta(hours=1)).replace(microsecond=0)
+    # when it is reported
+    partner(REPORT, {"r": [record(1, observedAt=at.isoformat())]})
+    # then SQL comparisons with that instant find it (on SQLite: the same text form)
+    row = models.KpiObservation
+    assert db.query(row).filter(row.observed_at >= at, row.observed_at <= at).count() == 1
+    assert db.query(row).filter(row.reported_at > at).count() == 1
+
+
+def test_a_long_report_is_read_like_a_short_one(partner, db) -> None:
+    # given 600 records (a list that long is coerced in one pass), one with every field
+    records = [record(i) for i in range(600)]
+    records[7] = record(7, "0", evidenceRef="s3://evidence/7", notAttributableReason="strike")
+    # when one of them holds a value GraphQL cannot parse, then the whole report is refused
+    # exactly as graphql-core refuses it, naming the record
+    bad = [*records[:599], {**records[599], "value": "a lot"}]
+    error = partner.errors(REPORT, {"r": bad})[0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert "at [599].value" in error["message"] and "a lot" in error["message"], error
+    unknown = [{**records[0], "colour": "red"}, *records[1:]]
+    assert partner.errors(REPORT, {"r": unknown})[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert db.query(models.KpiObservation).count() == 0
+    # when all are valid, then every record is stored as sent
+    answer = partner(REPORT, {"r": records})
+    assert answer["reportObservations"] == {"accepted": 600, "duplicates": 0}
+    rows = {r.idempotency_key: r for r in db.query(models.KpiObservation).all()}
+    assert rows["ship-7"].evidence_ref == "s3://evidence/7" and rows["ship-7"].attributable is False
+    assert rows["ship-8"].evidence_ref is None and rows["ship-8"].value == Decimal(1)
+    assert rows["ship-599"].observed_at == datetime.fromisoformat(records[599]["observedAt"])

@@ -259,31 +259,43 @@ async def _latest_digests(
 async def _keep_current(session: AsyncSession, category: str, cards: list[dict[str, Any]]) -> None:
     """Point each provider's current composite at its newest card (a re-evaluation of an
     older month leaves a later month's composite in place). `cards` are the rows just
-    inserted, each with its `id`."""
+    inserted, each with its `id`.
+
+    One upsert for all the cards (no row loaded, no ORM object per provider): a provider's row
+    is written when it has none, or when its card is not older than the one it points at."""
     if not cards:
         return
-    rows = {
-        row.provider_id: row
-        for row in (
-            await session.scalars(
-                select(CurrentComposite).where(
-                    CurrentComposite.category_key == category,
-                    among(session, CurrentComposite.provider_id, [c["provider_id"] for c in cards]),
-                )
-            )
-        ).all()
-    }
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    table = CurrentComposite.__table__
     now = utcnow()
-    for card in cards:
-        row = rows.get(card["provider_id"])
-        if row is None:
-            row = CurrentComposite(provider_id=card["provider_id"], category_key=category)
-            session.add(row)
-        elif (row.period, row.revision) > (card["period"], card["revision"]):
-            continue
-        row.scorecard_id, row.period, row.revision = card["id"], card["period"], card["revision"]
-        row.composite, row.updated_at = card["composite"], now
-    await session.flush()
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.provider_id, table.c.category_key],
+        set_={
+            "scorecard_id": stmt.excluded.scorecard_id,
+            "period": stmt.excluded.period,
+            "revision": stmt.excluded.revision,
+            "composite": stmt.excluded.composite,
+            "updated_at": stmt.excluded.updated_at,
+        },
+        where=(table.c.period < stmt.excluded.period)
+        | ((table.c.period == stmt.excluded.period) & (table.c.revision <= stmt.excluded.revision)),
+    )
+    await session.execute(
+        stmt,
+        [
+            {
+                "provider_id": card["provider_id"],
+                "category_key": category,
+                "scorecard_id": card["id"],
+                "period": card["period"],
+                "revision": card["revision"],
+                "composite": card["composite"],
+                "updated_at": now,
+            }
+            for card in cards
+        ],
+    )
 
 
 async def evaluate_category(

@@ -22,15 +22,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import String, literal, select
+from sqlalchemy import any_ as sa_any
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from linkstar.core.identity.policy import Viewer
 from linkstar.core.kernel.db import utcnow
 from linkstar.core.kernel.errors import InvalidInput, LinkStarError
-from linkstar.core.kernel.periods import period_containing
+from linkstar.core.kernel.periods import Period, period_containing
 from linkstar.core.kernel.vocabulary import ApplicationStatus, ObservationSource
 from linkstar.core.kpi.alerts import check_running_values
 from linkstar.core.kpi.corrections import settle_new_claims
@@ -46,7 +50,30 @@ MAX_BATCH = 10_000
 MAX_VALUE = Decimal(10) ** 12  # stored as value × 10⁶ in a 64-bit integer
 REPORTING_GRACE_DAYS = 7
 REPORTABLE = (ApplicationStatus.PROBATION, ApplicationStatus.ACTIVE)
-_CHUNK = 900
+_TABLE = KpiObservation.__table__
+# every column a report writes (the keys of each new row), in the plain insert's order
+_INSERTED = (
+    "provider_id",
+    "category_key",
+    "metric_key",
+    "subject_ref",
+    "observed_at",
+    "value",
+    "source",
+    "attributable",
+    "non_attributable_reason",
+    "correction_reason",
+    "idempotency_key",
+    "evidence_ref",
+    "evidence_document_id",
+    "supersedes_id",
+    "reported_by",
+    "reported_at",
+    "review_status",
+    "reviewed_by",
+    "reviewed_at",
+    "review_note",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +113,15 @@ class ReportResult:
 
 
 def _check(
-    record: ObservationRecord, index: int, registry: Registry, held: set[str], now: datetime
+    record: ObservationRecord,
+    index: int,
+    registry: Registry,
+    held: set[str],
+    now: datetime,
+    periods: dict[tuple[str, str], Period],
 ) -> tuple[list[dict[str, Any]], Decimal | None]:
+    """The record's problems and its value. `periods` keeps the last period found per metric
+    (a batch's records mostly fall in one month: no time zone arithmetic for each)."""
     problems: list[dict[str, Any]] = []
 
     def bad(field: str, message: str) -> None:
@@ -131,7 +165,12 @@ def _check(
     elif record.observed_at > now + timedelta(minutes=5):
         bad("observedAt", "is in the future")
     elif metric is not None:
-        period = period_containing(record.observed_at, metric.window.period, metric.window.timezone)
+        period = periods.get((record.category, metric.key))
+        if period is None or not period.contains(record.observed_at):
+            period = period_containing(
+                record.observed_at, metric.window.period, metric.window.timezone
+            )
+            periods[(record.category, metric.key)] = period
         grace = contribution.scoring.reporting_grace_days if contribution else REPORTING_GRACE_DAYS
         if period.end + timedelta(days=grace) <= now:
             # the same moment the month closes for evaluation: a scorecard never misses a report
@@ -160,34 +199,90 @@ def _same(row: KpiObservation, record: ObservationRecord, value: Decimal | None)
     )
 
 
+class _KeyTaken(Exception):
+    """A concurrent batch stored one of the keys meanwhile (the plain insert is undone)."""
+
+
+def _driver_rows(dialect: Dialect, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows as the database driver takes them, converted column by column by the columns'
+    own types (the same conversion SQLAlchemy applies; a value shared by every row, such as the
+    reporter or the time of the report, is converted once)."""
+    columns = []
+    for name in _INSERTED:
+        values = [row[name] for row in rows]
+        # the type as adapted to this database (SQLite's DATETIME writes its own text format)
+        convert = _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            first = values[0]
+            if all(value is first for value in values):
+                values = [None if first is None else convert(first)] * len(values)
+            else:
+                values = [None if value is None else convert(value) for value in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True))
+
+
 async def _insert_new(
     session: AsyncSession, provider_id: int, new_rows: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[KpiObservation]]:
     """Insert the rows; a key that a concurrent batch stored first is skipped, not an error.
 
     Returns the rows inserted, and the stored row of every key skipped.
+
+    All but always every key is new: one plain insert of all the rows (the driver's
+    `executemany`, as a hand-written loader would do it; no RETURNING, no rows built by
+    SQLAlchemy), in a savepoint, and its row count says that every row went in. Only when a
+    concurrent batch took a key meanwhile is the savepoint rolled back and the batch inserted
+    again, saying which keys it stored. Every bounded text column of the rows was checked by
+    `_check` (or is the platform's own), so the length check of compiled inserts is not needed.
     """
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    table = KpiObservation.__table__  # a Core insert: the ORM's bulk path costs a third more
+    connection = await session.connection()
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    plain = (
+        f"INSERT INTO {_TABLE.name} ({', '.join(_INSERTED)}) "
+        f"VALUES ({', '.join([mark] * len(_INSERTED))}) "
+        "ON CONFLICT (provider_id, idempotency_key) DO NOTHING"
+    )
+    try:
+        async with session.begin_nested():
+            stored = await connection.exec_driver_sql(plain, _driver_rows(dialect, new_rows))
+            if stored.rowcount != len(new_rows):
+                raise _KeyTaken
+        return new_rows, []
+    except _KeyTaken:
+        pass
+    insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
     stmt = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=[table.c.provider_id, table.c.idempotency_key])
-        .returning(table.c.idempotency_key)
+        insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=[_TABLE.c.provider_id, _TABLE.c.idempotency_key])
+        .returning(_TABLE.c.idempotency_key)
     )
     inserted = set((await session.execute(stmt, new_rows)).scalars().all())
     if len(inserted) == len(new_rows):
         return new_rows, []
     keys = [r["idempotency_key"] for r in new_rows if r["idempotency_key"] not in inserted]
-    raced: list[KpiObservation] = []
-    for start in range(0, len(keys), _CHUNK):
-        rows = await session.execute(
-            select(KpiObservation).where(
-                KpiObservation.provider_id == provider_id,
-                KpiObservation.idempotency_key.in_(keys[start : start + _CHUNK]),
+    raced = list(
+        (
+            await session.execute(
+                select(KpiObservation).where(
+                    KpiObservation.provider_id == provider_id, _among_keys(session, keys)
+                )
             )
         )
-        raced.extend(rows.scalars().all())
+        .scalars()
+        .all()
+    )
     return [r for r in new_rows if r["idempotency_key"] in inserted], raced
+
+
+def _among_keys(session: AsyncSession, keys: list[str]) -> ColumnElement[bool]:
+    """`idempotency_key IN keys`: one array parameter on PostgreSQL (a short statement whatever
+    the batch size), an IN list on SQLite (10,000 keys are within its 32,766 parameters)."""
+    column = KpiObservation.idempotency_key
+    if session.bind.dialect.name == "postgresql":
+        return column == sa_any(literal(keys, ARRAY(String)))
+    return column.in_(keys)
 
 
 async def report(
@@ -220,8 +315,9 @@ async def report(
     problems: list[dict[str, Any]] = []
     values: list[Decimal | None] = []
     keys_seen: dict[str, int] = {}
+    periods: dict[tuple[str, str], Period] = {}
     for index, record in enumerate(records):
-        found, value = _check(record, index, registry, held, now)
+        found, value = _check(record, index, registry, held, now, periods)
         problems.extend(found)
         values.append(value)
         if record.idempotency_key in keys_seen:
@@ -233,16 +329,19 @@ async def report(
                 }
             )
         keys_seen[record.idempotency_key] = index
-    existing: dict[str, KpiObservation] = {}
-    keys = list(keys_seen)
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        rows = await session.execute(
-            select(KpiObservation).where(
-                KpiObservation.provider_id == provider_id, KpiObservation.idempotency_key.in_(chunk)
+    existing = {
+        row.idempotency_key: row
+        for row in (
+            await session.execute(
+                select(KpiObservation).where(
+                    KpiObservation.provider_id == provider_id,
+                    _among_keys(session, list(keys_seen)),
+                )
             )
         )
-        existing.update({row.idempotency_key: row for row in rows.scalars().all()})
+        .scalars()
+        .all()
+    }
     superseded = {r.supersedes_id for r in records if r.supersedes_id is not None}
     if superseded:
         owned = dict(

@@ -25,6 +25,7 @@ MAX_NUMBER_DIGITS = 40  # far beyond any Int or Float GraphQL accepts
 MAX_DOCUMENT_CHARS = 100_000
 MAX_PARTS = 50
 MAX_FILENAME_CHARS = 255
+_CONTAINERS = (dict, list)  # a tuple: `dict | list` would build a union object at every test
 
 
 class MalformedRequest(Exception):
@@ -52,13 +53,14 @@ def _check(value: Any, text_checked: bool = False) -> None:
     are walked (a 10,000-record report holds 70,000 strings).
     """
     if text_checked:
-        stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+        stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, _CONTAINERS) else []
         while stack:
             item, depth = stack.pop()
             if depth > MAX_JSON_DEPTH:
                 raise MalformedRequest(f"the body is nested deeper than {MAX_JSON_DEPTH} levels")
             children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+            deeper = depth + 1
+            stack.extend([(child, deeper) for child in children if isinstance(child, _CONTAINERS)])
         return
     stack = [(value, 1)]
     while stack:
