@@ -21,6 +21,7 @@ from linkstar.core.kpi.scoring import PASS_MARK
 from linkstar.core.kpi.units import Unit
 from linkstar.core.providers.models import Provider
 from linkstar.schema import loaders
+from linkstar.schema.kpi.sources import MetricSources, metric_sources
 from linkstar.schema.nodes import Ctx, ctx, rows_resolver
 from linkstar.schema.onboarding.types import DocumentType, visible_document
 from linkstar.schema.providers.types import ProviderType
@@ -244,6 +245,14 @@ class ScorecardType(relay.Node):
             metrics=metric_results(row.results),
             provider_id=row.provider_id,
         )
+
+    @strawberry.field(
+        description="Per metric, in the scorecard's windows: how many of the observations that "
+        "count came from the platform's order data and how many were self-reported (counted "
+        "now: a later revision's corrections show here before the card is re-evaluated)."
+    )
+    async def sources(self, info: Ctx) -> list[MetricSources]:
+        return await metric_sources(ctx(info), self.provider_id, self.category_key, self.period)
 
     resolve_nodes = rows_resolver(Scorecard)
 
