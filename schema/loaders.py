@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from strawberry.dataloader import DataLoader
 
-from linkstar.core.kernel.vocabulary import ApplicationStatus, Tier
+from linkstar.core.kernel.vocabulary import ApplicationStatus, SanctionKind, Tier
 from linkstar.core.kpi.models import Scorecard
 from linkstar.core.onboarding.models import Application, Document
 from linkstar.core.providers.models import CategoryProfileRow, ProviderMarketplace
+from linkstar.core.standing.public import shown_standing, standing_sanctions
 from linkstar.schema.context import Context
 from linkstar.schema.pagination import (
     MAX_ID,
@@ -257,16 +258,27 @@ def public_standings(context: Context) -> DataLoader[int, list[StandingRow]]:
     One query selecting only the five columns shown (a scorecard row also carries its
     results and metric definitions as JSON, kilobytes each). The latest *rated* scorecard
     wins: a month without evidence (no composite) never replaces an earlier real standing with
-    UNRATED; UNRATED shows only while nothing was ever rated.
+    UNRATED; UNRATED shows only while nothing was ever rated. A sanction in force caps the
+    standing shown (`standing.public.shown_standing`): a provider facing termination is never
+    shown EXCELLENT.
     """
 
     async def batch(ids: Sequence[int]) -> list[list[StandingRow]]:
         grouped: dict[int, list[StandingRow]] = defaultdict(list)
         async with context.session() as session:
-            for provider_id, *fields in (
-                await session.execute(_PUBLIC_STANDINGS, {"ids": list(ids)})
-            ).all():
-                grouped[provider_id].append(StandingRow(*fields))
+            rows = (await session.execute(_PUBLIC_STANDINGS, {"ids": list(ids)})).all()
+            in_force: dict[tuple[int, str], set[SanctionKind]] = defaultdict(set)
+            if rows:
+                capping = standing_sanctions(sorted({row[0] for row in rows}))
+                for provider_id, category, kind in (await session.execute(capping)).all():
+                    in_force[(provider_id, category)].add(SanctionKind(kind))
+        for provider_id, category, period, composite, standing, tier in rows:
+            kinds = in_force.get((provider_id, category))
+            if kinds:
+                bands = context.registry.category(category).scoring.bands
+                names = [b.name for b in sorted(bands, key=lambda b: b.low)]
+                standing = shown_standing(names, standing, kinds)
+            grouped[provider_id].append(StandingRow(category, period, composite, standing, tier))
         return [grouped[i] for i in ids]
 
     return context.loader("public_standings", batch)
