@@ -146,7 +146,17 @@ def create_app() -> Starlette:
                     params,
                 ),
                 (
-                    "SELECT s.provider_id, s.category_key, s.period, s.composite, s.standing, a.tier "
+                    # the standing shown is capped by sanctions in force (default bands):
+                    # a termination proposed → AT_RISK, restricted intake → at most WATCH
+                    "SELECT s.provider_id, s.category_key, s.period, s.composite, "
+                    "CASE WHEN s.standing = 'UNRATED' THEN s.standing "
+                    "WHEN EXISTS (SELECT 1 FROM sanctions x WHERE x.provider_id = s.provider_id "
+                    "AND x.category_key = s.category_key AND x.kind = 'TERMINATION_PROPOSED' "
+                    "AND x.status IN ('ACTIVE', 'CONFIRMED')) THEN 'AT_RISK' "
+                    "WHEN s.standing IN ('EXCELLENT', 'GOOD') AND EXISTS (SELECT 1 FROM sanctions x "
+                    "WHERE x.provider_id = s.provider_id AND x.category_key = s.category_key "
+                    "AND x.kind = 'RESTRICTED_INTAKE' AND x.status = 'ACTIVE') THEN 'WATCH' "
+                    "ELSE s.standing END, a.tier "
                     "FROM (SELECT provider_id, category_key, period, composite, standing, "
                     "row_number() OVER (PARTITION BY provider_id, category_key "
                     "ORDER BY period DESC, revision DESC) AS rank FROM scorecards "
