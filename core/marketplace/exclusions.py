@@ -8,20 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import case, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkstar.core.marketplace.models import ServiceRequest
 from linkstar.core.marketplace.policy import DispatchPolicy
 from linkstar.core.marketplace.ranking import (
-    capacity_limit,
-    eligibility_rules,
-    match_rule,
-    offers_out,
-    open_orders,
-    request_shape,
+    pool,
     request_values,
-    with_capacity,
 )
 from linkstar.core.onboarding.models import Application
 
@@ -53,28 +47,13 @@ async def why_not(
 ) -> list[Exclusion]:
     """Every rule `provider_id` fails for `request` now (empty: it is eligible)."""
     app = Application
-    category = request.category_key
-    opened = open_orders(category)
-    out = offers_out(category)
-    load = func.coalesce(opened.c.n, 0) + func.coalesce(out.c.pending, 0)
-    rules = eligibility_rules(
-        request_shape(request, "BEST"),
-        load,
-        capacity_limit(policy),
-        func.coalesce(out.c.pilot_used, 0),
-    )
-    rules += [("CATEGORY_MATCH", rule) for rule in match_rule(request, policy, app.provider_id)]
-    checks = [case((rule, literal(1)), else_=literal(0)).label(name) for name, rule in rules]
-    from_ = (
-        with_capacity(app.__table__, category)
-        .outerjoin(opened, opened.c.provider_id == app.provider_id)
-        .outerjoin(out, out.c.provider_id == app.provider_id)
-    )
+    found = pool(request, policy)
+    checks = [case((rule, literal(1)), else_=literal(0)).label(name) for name, rule in found.rules]
     rows = (
         await session.execute(
             select(*checks)
-            .select_from(from_)
-            .where(and_(app.provider_id == provider_id, app.category_key == category))
+            .select_from(found.from_)
+            .where(app.provider_id == provider_id, app.category_key == request.category_key)
             .params(request_values(request, 0))
         )
     ).all()
@@ -84,5 +63,7 @@ async def why_not(
     # closest to eligible speaks for the provider
     best = max(rows, key=sum)
     return [
-        Exclusion(name, REASONS[name]) for (name, _), ok in zip(rules, best, strict=True) if not ok
+        Exclusion(name, REASONS[name])
+        for (name, _), ok in zip(found.rules, best, strict=True)
+        if not ok
     ]

@@ -73,7 +73,7 @@ class Candidate:
     rotation: bool = False  # found from the random place in the ranking where rotation draws
 
 
-def open_orders(category_key: str) -> Any:
+def _open_orders(category_key: str) -> Any:
     return (
         select(Order.provider_id, func.count().label("n"))
         .where(Order.category_key == category_key, Order.status.in_(OPEN_ORDER))
@@ -82,7 +82,7 @@ def open_orders(category_key: str) -> Any:
     )
 
 
-def offers_out(category_key: str) -> Any:
+def _offers_out(category_key: str) -> Any:
     """Per provider: pending offers (they reserve capacity) and pilot offers used or pending."""
     pending = Offer.status == OfferStatus.PENDING
     pilot_used = Offer.pilot & Offer.status.in_((OfferStatus.PENDING, OfferStatus.ACCEPTED))
@@ -110,7 +110,7 @@ class RequestShape:
     walk: str  # BEST, NEWCOMERS (best newcomers first) or ROTATION (from a place in the ranking)
 
 
-def request_shape(request: ServiceRequest, walk: str) -> RequestShape:
+def _shape(request: ServiceRequest, walk: str) -> RequestShape:
     return RequestShape(
         request.category_key,
         bool(request.regions),
@@ -132,7 +132,7 @@ def request_values(request: ServiceRequest, limit: int, place: float = 0.0) -> d
     }
 
 
-def eligibility_rules(
+def _eligibility_rules(
     shape: RequestShape,
     load: Any,
     capacity: Any,
@@ -140,8 +140,8 @@ def eligibility_rules(
 ) -> list[tuple[str, Any]]:
     """The eligibility rules over `Application` rows, each with its name, given SQL for each
     one's load, capacity and pilot offers used, with the request's values as bound parameters
-    (`request_values`); the category's match rule is added by the caller (see
-    `eligibility_query`). The names are those `exclusions.why_not` reports."""
+    (`request_values`); the category's match rule is added by `pool`. The names are those
+    `exclusions.why_not` reports."""
     app = Application
     category = shape.category_key
     rules: list[tuple[str, Any]] = [
@@ -194,21 +194,21 @@ def eligibility_rules(
 
 
 def _conditions(shape: RequestShape, load: Any, capacity: Any, pilot_used: Any) -> list[Any]:
-    return [rule for _, rule in eligibility_rules(shape, load, capacity, pilot_used)]
+    return [rule for _, rule in _eligibility_rules(shape, load, capacity, pilot_used)]
 
 
-def match_rule(request: ServiceRequest, policy: DispatchPolicy, provider_id: Any) -> list[Any]:
+def _match(request: ServiceRequest, policy: DispatchPolicy, provider_id: Any) -> list[Any]:
     rule = None if policy.match is None else policy.match(request.requirements, provider_id)
     return [] if rule is None else [rule]
 
 
-def capacity_limit(policy: DispatchPolicy) -> Any:
+def _capacity(policy: DispatchPolicy) -> Any:
     ceiling = policy.max_open_orders
     declared = func.coalesce(ProviderCapacity.max_open_orders, ceiling)
     return case((declared < ceiling, declared), else_=ceiling)
 
 
-def with_capacity(from_: Any, category: str) -> Any:
+def _with_capacity(from_: Any, category: str) -> Any:
     return from_.outerjoin(
         ProviderCapacity,
         and_(
@@ -216,6 +216,39 @@ def with_capacity(from_: Any, category: str) -> Any:
             ProviderCapacity.category_key == category,
         ),
     )
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A category's memberships with what eligibility reads of each (capacity, open orders,
+    offers out), and every named eligibility rule over them, the category's match rule
+    included (as `CATEGORY_MATCH`)."""
+
+    from_: Any
+    rules: list[tuple[str, Any]]
+    opened: Any
+    out: Any
+    capacity: Any
+
+
+def pool(request: ServiceRequest, policy: DispatchPolicy) -> Pool:
+    """The pool `request` is dispatched over, and the rules that decide who in it is eligible:
+    the one definition behind `eligibility_query` and `exclusions.why_not`."""
+    app = Application
+    category = request.category_key
+    opened = _open_orders(category)
+    out = _offers_out(category)
+    capacity = _capacity(policy)
+    load = func.coalesce(opened.c.n, 0) + func.coalesce(out.c.pending, 0)
+    shape = _shape(request, "BEST")
+    rules = _eligibility_rules(shape, load, capacity, func.coalesce(out.c.pilot_used, 0))
+    rules += [("CATEGORY_MATCH", rule) for rule in _match(request, policy, app.provider_id)]
+    from_ = (
+        _with_capacity(app.__table__, category)
+        .outerjoin(opened, opened.c.provider_id == app.provider_id)
+        .outerjoin(out, out.c.provider_id == app.provider_id)
+    )
+    return Pool(from_, rules, opened, out, capacity)
 
 
 def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select[Any]:
@@ -230,33 +263,20 @@ def eligibility_query(request: ServiceRequest, policy: DispatchPolicy) -> Select
     category requires it before the pool.
     """
     app = Application
-    category = request.category_key
-    opened = open_orders(category)
-    out = offers_out(category)
-    composites = latest_composites(category)
-    capacity = capacity_limit(policy)
-    load = func.coalesce(opened.c.n, 0) + func.coalesce(out.c.pending, 0)
-    shape = request_shape(request, "BEST")
-    conditions = _conditions(shape, load, capacity, func.coalesce(out.c.pilot_used, 0))
-    conditions += match_rule(request, policy, app.provider_id)
-    from_ = (
-        with_capacity(app.__table__, category)
-        .outerjoin(opened, opened.c.provider_id == app.provider_id)
-        .outerjoin(out, out.c.provider_id == app.provider_id)
-        .outerjoin(composites, composites.c.provider_id == app.provider_id)
-    )
+    found = pool(request, policy)
+    composites = latest_composites(request.category_key)
     return (
         select(
             app.provider_id.label("provider_id"),
             app.tier.label("tier"),
             app.status.label("status"),
             type_coerce(composites.c.composite_hundredths, BigInteger).label("hundredths"),
-            func.coalesce(opened.c.n, 0).label("open_orders"),
-            func.coalesce(out.c.pending, 0).label("pending"),
-            capacity.label("capacity"),
+            func.coalesce(found.opened.c.n, 0).label("open_orders"),
+            func.coalesce(found.out.c.pending, 0).label("pending"),
+            found.capacity.label("capacity"),
         )
-        .select_from(from_)
-        .where(*conditions)
+        .select_from(found.from_.outerjoin(composites, composites.c.provider_id == app.provider_id))
+        .where(*(rule for _, rule in found.rules))
         .params(request_values(request, 0))
     )
 
@@ -273,9 +293,9 @@ def walk_query(
     `walk` BEST: all; NEWCOMERS: only newcomers; ROTATION: in ranking order from `place` (a
     fraction of the pool) on. The request's values are bound parameters, so the statement is
     built once per shape."""
-    shape = request_shape(request, walk)
+    shape = _shape(request, walk)
     values = request_values(request, limit, place)
-    match = match_rule(request, policy, DispatchRank.provider_id)
+    match = _match(request, policy, DispatchRank.provider_id)
     if match:  # the rule's SQL depends on the request's requirements: built for this request
         return _walk(shape, policy, match).params(values)
     key = (id(policy), shape)
@@ -290,7 +310,7 @@ def _walk(shape: RequestShape, policy: DispatchPolicy, match: list[Any]) -> Sele
     rank = DispatchRank
     category = shape.category_key
     composites = latest_composites(category)
-    capacity = capacity_limit(policy)
+    capacity = _capacity(policy)
     opened = (
         select(func.count())
         .where(
@@ -324,7 +344,7 @@ def _walk(shape: RequestShape, policy: DispatchPolicy, match: list[Any]) -> Sele
     # stays a per-row probe on the rows the index walk visits, which stops after `limit`.
     eligible = (
         select(literal(1))
-        .select_from(with_capacity(app.__table__, category))
+        .select_from(_with_capacity(app.__table__, category))
         .where(app.provider_id == rank.provider_id, *conditions)
         .correlate(rank)
         .offset(0)
@@ -339,7 +359,7 @@ def _walk(shape: RequestShape, policy: DispatchPolicy, match: list[Any]) -> Sele
         start = size.scalar_subquery() * bindparam("place", type_=Float)
         walked = walked.where(rank.position >= start)
     walk = walked.order_by(rank.position).limit(bindparam("limit")).subquery("walk")
-    from_ = with_capacity(
+    from_ = _with_capacity(
         walk.join(
             app.__table__,
             and_(app.provider_id == walk.c.provider_id, app.category_key == category),
